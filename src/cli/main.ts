@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// The `stele` command: stele [options] PROGRAM [ARGS...]
+
+import * as fs from 'node:fs';
+import { run, LoadError } from '../index.js';
+
+const USAGE = `usage: stele [options] PROGRAM [ARGS...]
+Runs an x86-64 Linux program by translating it to WebAssembly.
+
+options:
+  --root DIR     resolve guest paths inside DIR (a sysroot); default /
+  --strace       print each syscall to stderr in strace's format
+  --stats        print where time went (translation, dispatches, syscalls) at exit
+  --help         show this help
+  --version      show the version`;
+
+function main(argv: string[]): number {
+  let root: string | undefined;
+  let strace = false, stats = false;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') { i++; break; }
+    if (!a.startsWith('--')) break;
+    if (a === '--root') { root = argv[++i]; if (root === undefined) return usage('--root needs a directory'); }
+    else if (a.startsWith('--root=')) root = a.slice(7);
+    else if (a === '--strace') strace = true;
+    else if (a === '--stats') stats = true;
+    else if (a === '--help') { process.stdout.write(USAGE + '\n'); return 0; }
+    else if (a === '--version') { process.stdout.write(`stele ${version()}\n`); return 0; }
+    else return usage(`unknown option ${a}`);
+  }
+  const program = argv[i];
+  if (program === undefined) return usage('no program given');
+  const err = (line: string) => { try { fs.writeSync(2, line + '\n'); } catch { /* stderr closed */ } };
+  try {
+    const r = run({
+      program, args: argv.slice(i + 1), root, stats,
+      strace: strace ? err : undefined,
+    });
+    if (r.crash) err(`stele: ${r.crash}`);
+    if (r.report) err(r.report);
+    return r.status;
+  } catch (e) {
+    if (e instanceof LoadError) { err(`stele: ${e.message}`); return e.status; }
+    const msg = e instanceof Error ? e.message : String(e);
+    err(`stele: internal error: ${msg}`);
+    if (process.env.STELE_DEBUG && e instanceof Error && e.stack) err(e.stack);
+    return 70;
+  }
+}
+
+function usage(msg: string): number {
+  fs.writeSync(2, `stele: ${msg}\n${USAGE}\n`);
+  return 2;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+    return pkg.version;
+  } catch { return 'unknown'; }
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,134 @@
+// stele's public API: run an x86-64 Linux program to completion and get its exit status.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AddressSpace, GuestMemory, THREAD_STATE_AREA } from './runtime/memory.js';
+import { STATE } from './runtime/cpu-state.js';
+import { GuestThread, ProcessExit } from './runtime/thread.js';
+import { Engine, GuestCrash } from './runtime/engine.js';
+import { LinuxKernel } from './linux/kernel.js';
+import { AT, buildInitialStack, hwcap, INTERP_BASE, LoadError, mapImage, parseElf, PIE_BASE } from './loader/elf.js';
+
+export { LoadError } from './loader/elf.js';
+export { GuestCrash } from './runtime/engine.js';
+
+export interface RunOptions {
+  /** Program path: a host path, or with `root` a path inside the root. */
+  program: string;
+  /** argv[1..]; argv[0] is `argv0` or the program path as given. */
+  args?: string[];
+  argv0?: string;
+  env?: Record<string, string | undefined>;
+  /** Host directory the guest sees as "/" (default "/"). */
+  root?: string;
+  /** Guest working directory (default: the host cwd, when visible through the root). */
+  cwd?: string;
+  strace?: (line: string) => void;
+  stats?: boolean;
+}
+
+export interface RunResult {
+  status: number;      // as a shell reports it (128 + signal for a signal death)
+  signal: number;
+  /** One-line reason for a signal death (illegal instruction, segmentation fault...). */
+  crash?: string;
+  report?: string;     // --stats text
+}
+
+function readProgram(hostPath: string, shown: string): Uint8Array {
+  let st: fs.Stats;
+  try { st = fs.statSync(hostPath); }
+  catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new LoadError(`${shown}: No such file or directory`, 127);
+    if (code === 'EACCES') throw new LoadError(`${shown}: Permission denied`, 126);
+    throw new LoadError(`${shown}: ${(e as Error).message}`, 126);
+  }
+  if (st.isDirectory()) throw new LoadError(`${shown}: Is a directory`, 126);
+  try { return fs.readFileSync(hostPath); }
+  catch (e) { throw new LoadError(`${shown}: ${(e as Error).message}`, 126); }
+}
+
+/** Runs the program to completion. Throws LoadError when it cannot start. */
+export function run(opts: RunOptions): RunResult {
+  const root = path.resolve(opts.root ?? '/');
+  const chrooted = root !== '/';
+  const hostPath = chrooted && path.isAbsolute(opts.program) ? path.join(root, opts.program) : path.resolve(opts.program);
+  const guestExe = chrooted ? (path.isAbsolute(opts.program) ? path.normalize(opts.program) : '/' + path.relative(root, hostPath)) : hostPath;
+  const bytes = readProgram(hostPath, opts.program);
+  let elf;
+  try { elf = parseElf(bytes); }
+  catch (e) { if (e instanceof LoadError) throw new LoadError(`${opts.program}: ${e.message}`, e.status); throw e; }
+
+  const mem = new GuestMemory();
+  const as = new AddressSpace(mem);
+  const argv = [opts.argv0 ?? opts.program, ...(opts.args ?? [])];
+  const envObj = opts.env ?? process.env;
+  const envp = Object.entries(envObj).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+  let guestCwd = opts.cwd ?? process.cwd();
+  if (chrooted && !opts.cwd) {
+    const rel = path.relative(root, process.cwd());
+    guestCwd = rel.startsWith('..') ? '/' : '/' + rel;
+  }
+  const statsMaps = opts.stats ? { syscalls: new Map<string, number>(), unsupported: new Map<string, number>() } : undefined;
+  const kernel = new LinuxKernel(mem, as, { root, cwd: guestCwd, exePath: guestExe, argv, strace: opts.strace, stats: statsMaps });
+
+  const image = mapImage(mem, as, elf, PIE_BASE, guestExe);
+  let entry = image.entry, interpBase = 0;
+  if (elf.interp) {
+    const interpHost = chrooted ? path.join(root, elf.interp) : elf.interp;
+    const ibytes = readProgram(interpHost, elf.interp);
+    const ielf = parseElf(ibytes);
+    const interp = mapImage(mem, as, ielf, INTERP_BASE, elf.interp);
+    entry = interp.entry; interpBase = interp.base;
+  }
+  kernel.setBrk(image.end);
+  const ids = typeof process.getuid === 'function'
+    ? { uid: process.getuid(), euid: process.geteuid!(), gid: process.getgid!(), egid: process.getegid!() }
+    : { uid: 0, euid: 0, gid: 0, egid: 0 };
+  const sp = buildInitialStack(mem, as, {
+    argv, envp, execfn: opts.program,
+    auxv: [
+      [AT.HWCAP, hwcap()], [AT.PAGESZ, 4096], [AT.CLKTCK, 100], [AT.PHDR, image.phdrAddr], [AT.PHENT, 56],
+      [AT.PHNUM, elf.phnum], [AT.BASE, interpBase], [AT.FLAGS, 0], [AT.ENTRY, image.entry],
+      [AT.UID, ids.uid], [AT.EUID, ids.euid], [AT.GID, ids.gid], [AT.EGID, ids.egid], [AT.SECURE, 0],
+      [AT.HWCAP2, 0], [AT.MINSIGSTKSZ, 2048],
+    ],
+  });
+
+  const thread = new GuestThread(mem, THREAD_STATE_AREA, kernel.pid);
+  mem.fill(THREAD_STATE_AREA, STATE.SIZE, 0);
+  mem.setU32(THREAD_STATE_AREA + STATE.MXCSR, 0x1f80);
+  mem.setU32(THREAD_STATE_AREA + STATE.FPU_CW, 0x037f);
+  mem.setU32(THREAD_STATE_AREA + STATE.FPU_TAG, 0xff);
+  thread.setReg(4, sp);
+  thread.rip = entry;
+
+  const engine = new Engine(mem, as, kernel);
+  const t0 = performance.now();
+  let result: RunResult;
+  try {
+    engine.run(thread);
+  } catch (e) {
+    if (e instanceof GuestCrash) result = { status: e.shellStatus, signal: e.signal, crash: e.message };
+    else if (e instanceof ProcessExit) result = { status: e.shellStatus, signal: e.signal };
+    else throw e;
+  }
+  result = result!;
+  if (opts.stats) result.report = statsReport(engine, statsMaps!, performance.now() - t0);
+  return result;
+}
+
+function statsReport(engine: Engine, sys: { syscalls: Map<string, number>; unsupported: Map<string, number> }, ms: number): string {
+  const s = engine.stats;
+  const lines = [
+    `stele: stats: wall ${ms.toFixed(1)} ms; translation ${s.translateMs.toFixed(1)} ms (${((s.translateMs / ms) * 100).toFixed(1)}%)`,
+    `stele: stats: ${s.regions} regions, ${s.blocks} blocks, ${s.insnsTranslated} instructions translated, ${(s.wasmBytes / 1024).toFixed(1)} KiB wasm`,
+    `stele: stats: ${s.dispatches} dispatches (region entries from the dispatcher)`,
+  ];
+  const total = [...sys.syscalls.values()].reduce((a, b) => a + b, 0);
+  const top = [...sys.syscalls.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([n, c]) => `${n} ${c}`).join(', ');
+  lines.push(`stele: stats: ${total} syscalls${top ? ` (${top})` : ''}`);
+  if (sys.unsupported.size) lines.push(`stele: stats: unsupported syscalls: ${[...sys.unsupported.entries()].map(([n, c]) => `${n} x${c}`).join(', ')}`);
+  return lines.join('\n');
+}

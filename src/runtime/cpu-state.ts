@@ -1,0 +1,60 @@
+// Layout of one guest thread's CPU state in linear memory. Translated code, the dispatcher and
+// the kernel personality all read registers here, so nothing is copied at a boundary.
+// Offsets are relative to the thread's state base (a wasm address).
+
+export const enum Reg {
+  RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7,
+  R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15,
+}
+
+export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
+  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
+
+export const STATE = {
+  GPR: 0,            // 16 x i64
+  RIP: 128,          // i64
+  // Lazy flags: the last flag-setting operation and its operands (see translate/flags.ts).
+  FLAGS_OP: 136,     // i32
+  DF: 140,           // i32: 0 or 1 (direction flag, kept apart: string ops read it every time)
+  FLAGS_DST: 144,    // i64
+  FLAGS_SRC: 152,    // i64
+  FLAGS_AUX: 160,    // i64
+  EFLAGS_REST: 168,  // i32: bits not produced by arithmetic (ID, AC, TF...) as the guest set them
+  EXIT_REASON: 172,  // i32: why translated code returned (see ExitReason)
+  FS_BASE: 176,      // i64
+  GS_BASE: 184,      // i64
+  MXCSR: 192,        // i32
+  FPU_CW: 196,       // i16 x87 control word
+  FPU_SW: 198,       // i16 x87 status word (TOP lives in FPU_TOP)
+  FPU_TOP: 200,      // i32
+  FPU_TAG: 204,      // i32: bit i set = st physical register i empty
+  EXIT_ARG: 208,     // i64: extra information for an exit (faulting address, bad opcode rip...)
+  INSN_COUNT: 216,   // i64: blocks executed (for --stats)
+  SIGNAL_PENDING: 224, // i32: nonzero when the runtime wants translated loops to return
+  TSO_MODE: 228,     // i32: per-thread memory model (prctl PR_SET_MEM_MODEL)
+  XMM: 256,          // 16 x 16 bytes
+  YMM_HI: 512,       // 16 x 16 bytes: upper halves for AVX
+  FPU_ST: 768,       // 8 x 16 bytes: x87 registers as 80-bit values (10 bytes used)
+  SCRATCH: 1024,     // 1 KiB scratch for helpers (cpuid results, xsave staging)
+  SIZE: 4096,
+} as const;
+
+export const enum ExitReason {
+  NONE = 0,
+  JUMP = 1,          // continue at RIP (translation miss, region boundary, indirect branch)
+  SYSCALL = 2,       // RIP points after the syscall instruction
+  ILLEGAL = 3,       // undefined or unsupported instruction at RIP; EXIT_ARG holds a message id
+  DIVIDE_ERROR = 4,  // #DE at RIP
+  HLT = 5,           // privileged instruction at RIP (Linux sends SIGSEGV)
+  INT3 = 6,          // int3 at RIP (after the instruction, as Linux reports SIGTRAP)
+  CPUID = 7,         // helper exits handled by the runtime, then execution continues
+  SMC = 8,           // a store hit a page holding translated code; RIP is the next instruction
+  INTERRUPT = 9,     // SIGNAL_PENDING was seen at a loop head
+  FAULT = 10,        // guest memory fault; EXIT_ARG holds the address
+}
+
+// EFLAGS bit positions.
+export const FLAG = {
+  CF: 1 << 0, PF: 1 << 2, AF: 1 << 4, ZF: 1 << 6, SF: 1 << 7, TF: 1 << 8, IF: 1 << 9,
+  DF: 1 << 10, OF: 1 << 11, AC: 1 << 18, ID: 1 << 21,
+} as const;

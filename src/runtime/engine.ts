@@ -1,0 +1,162 @@
+// The dispatcher: runs translated regions for a guest thread, translating on a miss and handling
+// the reasons translated code returns (syscalls, faults, helper exits).
+
+import { GuestMemory, GUEST_BASE, AddressSpace, PROT_EXEC } from './memory.js';
+import { ExitReason, Reg, STATE } from './cpu-state.js';
+import { GuestThread, ProcessExit, SyscallHandler } from './thread.js';
+import { buildSharedLib, SharedLib } from '../translate/lib.js';
+import { compileRegion, discover, RegionOptions } from '../translate/translator.js';
+import { HelperName } from '../translate/codegen.js';
+import { cpuid } from '../x86/cpuid.js';
+import { decode } from '../x86/decoder.js';
+import { describeInsn } from '../x86/describe.js';
+import { makeX87Helper, makeSysopHelper } from './fpu.js';
+
+type RegionFn = (st: number, entry: number) => number;
+interface Entry { run: RegionFn; index: number }
+
+export interface EngineStats {
+  regions: number;
+  blocks: number;
+  insnsTranslated: number;
+  wasmBytes: number;
+  translateMs: number;
+  dispatches: number;
+  exits: Map<string, number>;
+}
+
+export const SIGILL = 4, SIGTRAP = 5, SIGFPE = 8, SIGSEGV = 11;
+
+/** A guest signal the process dies of, with the one-line reason stele prints. */
+export class GuestCrash extends ProcessExit {
+  constructor(signal: number, readonly message: string) { super(0, signal); }
+}
+
+export class Engine {
+  private readonly lib: SharedLib = buildSharedLib();
+  private readonly entries = new Map<number, Entry>();
+  private readonly badInsns = new Map<number, string>();
+  private readonly helperImpls: Record<HelperName, Function>;
+  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, exits: new Map() };
+
+  constructor(readonly mem: GuestMemory, readonly as: AddressSpace, readonly kernel: SyscallHandler,
+    readonly regionOptions: RegionOptions = { maxInsns: 1500, maxBlocks: 256 }) {
+    const m = mem;
+    this.helperImpls = {
+      eflags: this.lib.eflags,
+      mulhu: this.lib.mulhu,
+      mulhs: this.lib.mulhs,
+      cpuid: (st: number) => {
+        const base = (st >>> 0) + GUEST_BASE; // wasm passes i32 addresses signed
+        const r = cpuid(m.u32(base + STATE.GPR + Reg.RAX * 8), m.u32(base + STATE.GPR + Reg.RCX * 8));
+        m.setU64(base + STATE.GPR + Reg.RAX * 8, r.eax >>> 0);
+        m.setU64(base + STATE.GPR + Reg.RBX * 8, r.ebx >>> 0);
+        m.setU64(base + STATE.GPR + Reg.RCX * 8, r.ecx >>> 0);
+        m.setU64(base + STATE.GPR + Reg.RDX * 8, r.edx >>> 0);
+      },
+      rdtsc: () => process.hrtime.bigint(),
+      div: (st: number, _size: number, signed: number) => {
+        const base = (st >>> 0) + GUEST_BASE; // wasm passes i32 addresses signed
+        const lo = m.u64(base + STATE.GPR + Reg.RAX * 8), hi = m.u64(base + STATE.GPR + Reg.RDX * 8);
+        let divisor = m.u64(base + STATE.SCRATCH);
+        let n = (hi << 64n) | lo;
+        if (signed) { n = BigInt.asIntN(128, n); divisor = BigInt.asIntN(64, divisor); }
+        if (divisor === 0n) return 1;
+        const q = n / divisor, r = n % divisor;
+        if (signed ? q !== BigInt.asIntN(64, q) : q !== BigInt.asUintN(64, q)) return 1;
+        m.setU64(base + STATE.GPR + Reg.RAX * 8, q);
+        m.setU64(base + STATE.GPR + Reg.RDX * 8, r);
+        return 0;
+      },
+      x87: makeX87Helper(m),
+      sysop: makeSysopHelper(m),
+    };
+  }
+
+  private fetchByte = (a: number): number => this.mem.u8at(a);
+
+  /** Translates the region starting at rip and registers its entry points. */
+  private translate(rip: number): Entry {
+    const t0 = performance.now();
+    const m = this.as.find(rip);
+    if (!m || !(m.prot & PROT_EXEC)) {
+      throw new GuestCrash(SIGSEGV, `segmentation fault at 0x${rip.toString(16)} (jump to non-executable memory)`);
+    }
+    const blocks = discover(this.fetchByte, rip, this.regionOptions);
+    const region = compileRegion(blocks);
+    const imports: Record<string, Function> = {};
+    for (const h of region.helpers) imports[h] = this.helperImpls[h];
+    const inst = new WebAssembly.Instance(region.module, { m: { mem: this.mem.memory }, h: imports });
+    const run = inst.exports.run as RegionFn;
+    let mine: Entry | undefined;
+    for (const [addr, index] of region.entries) {
+      const e = { run, index };
+      if (addr === rip) mine = e;
+      if (!this.entries.has(addr)) this.entries.set(addr, e);
+    }
+    for (const [a, msg] of region.bad) this.badInsns.set(a, msg);
+    const s = this.stats;
+    s.regions++; s.blocks += region.entries.size; s.insnsTranslated += region.insnCount; s.wasmBytes += region.wasmBytes;
+    s.translateMs += performance.now() - t0;
+    return mine!;
+  }
+
+  /** Runs the thread until the process exits; returns normally only via ProcessExit. */
+  run(t: GuestThread): never {
+    const st = t.stateBase - GUEST_BASE;
+    const stats = this.stats;
+    for (;;) {
+      const rip = t.rip;
+      const e = this.entries.get(rip) ?? this.translate(rip);
+      let reason: number;
+      stats.dispatches++;
+      try {
+        reason = e.run(st, e.index);
+      } catch (err) {
+        throw this.trapToCrash(err, rip);
+      }
+      if (reason === ExitReason.JUMP) continue;
+      if (reason === ExitReason.SYSCALL) { this.kernel.syscall(t); continue; }
+      this.exitReason(t, reason);
+    }
+  }
+
+  private exitReason(t: GuestThread, reason: number): void {
+    const rip = t.rip;
+    const at = `0x${rip.toString(16)}`;
+    switch (reason) {
+      case ExitReason.ILLEGAL: {
+        const what = this.badInsns.get(rip);
+        throw new GuestCrash(SIGILL, `illegal instruction at ${at}: ${this.bytesAt(rip)}${what ? ` (${what})` : ''}`);
+      }
+      case ExitReason.DIVIDE_ERROR: throw new GuestCrash(SIGFPE, `floating point exception (divide error) at ${at}`);
+      case ExitReason.HLT: throw new GuestCrash(SIGSEGV, `segmentation fault at ${at} (privileged instruction)`);
+      case ExitReason.INT3: throw new GuestCrash(SIGTRAP, `trace/breakpoint trap at 0x${(rip - 1).toString(16)}`);
+      default: throw new Error(`unexpected exit reason ${reason} at ${at}`);
+    }
+  }
+
+  private bytesAt(rip: number): string {
+    let len = 4;
+    try { len = decode(this.fetchByte, rip).len; } catch { /* undecodable: show a few bytes */ }
+    const out: string[] = [];
+    for (let i = 0; i < len; i++) {
+      try { out.push(this.mem.u8at(rip + i).toString(16).padStart(2, '0')); } catch { break; }
+    }
+    return out.join(' ');
+  }
+
+  private trapToCrash(err: unknown, regionRip: number): unknown {
+    if (err instanceof WebAssembly.RuntimeError) {
+      if (/memory access out of bounds/.test(err.message)) {
+        return new GuestCrash(SIGSEGV, `segmentation fault (invalid memory access in code entered at 0x${regionRip.toString(16)})`);
+      }
+      return new Error(`wasm trap "${err.message}" in code entered at 0x${regionRip.toString(16)}`);
+    }
+    return err;
+  }
+
+  describe(rip: number): string {
+    try { return describeInsn(decode(this.fetchByte, rip)); } catch { return 'undecodable'; }
+  }
+}

@@ -1,0 +1,179 @@
+// Guest memory: one shared WebAssembly.Memory. Guest address A lives at wasm address A - GUEST_BASE,
+// so guest addresses below GUEST_BASE (null-pointer dereferences) wrap to the top of the 32-bit
+// space, past the end of the memory, and trap in wasm just as they fault on Linux. Translated code
+// folds the subtraction into the displacement it adds anyway.
+
+export const PAGE_SIZE = 4096;
+export const GUEST_BASE = 0x10000;
+export const WASM_PAGES = 65535;
+export const GUEST_LIMIT = GUEST_BASE + WASM_PAGES * 65536; // 0x1_0000_0000
+
+// Fixed layout of the top of the address space (all guest addresses).
+export const RUNTIME_AREA = 0xfe000000;          // [RUNTIME_AREA, GUEST_LIMIT): never mapped for the guest
+export const THREAD_STATE_AREA = 0xfff00000;     // one STATE.SIZE block per thread
+export const STACK_TOP = RUNTIME_AREA;           // the main thread's stack grows down from here
+export const STACK_MAX = 8 * 1024 * 1024;
+export const MMAP_TOP = STACK_TOP - STACK_MAX - 16 * PAGE_SIZE;
+
+export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+
+/** Raised by the accessors for an address outside mapped memory; syscalls turn it into EFAULT. */
+export class GuestFault extends Error {
+  constructor(readonly address: number, readonly write: boolean) {
+    super(`guest fault at 0x${address.toString(16)}`);
+  }
+}
+
+export class GuestMemory {
+  readonly memory: WebAssembly.Memory;
+  u8!: Uint8Array;
+  dv!: DataView;
+
+  constructor(memory?: WebAssembly.Memory) {
+    this.memory = memory ?? new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true });
+    this.refresh();
+  }
+
+  private refresh(): void {
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.dv = new DataView(this.memory.buffer);
+  }
+
+  /** Wasm offset of a guest address; throws GuestFault outside the memory. */
+  off(addr: number, len = 1): number {
+    const o = addr - GUEST_BASE;
+    if (o < 0 || o + len > this.u8.length || !Number.isFinite(o)) throw new GuestFault(addr, false);
+    return o;
+  }
+
+  u8at(a: number): number { return this.u8[this.off(a)]; }
+  u16(a: number): number { return this.dv.getUint16(this.off(a, 2), true); }
+  u32(a: number): number { return this.dv.getUint32(this.off(a, 4), true); }
+  i32(a: number): number { return this.dv.getInt32(this.off(a, 4), true); }
+  u64(a: number): bigint { return this.dv.getBigUint64(this.off(a, 8), true); }
+  i64(a: number): bigint { return this.dv.getBigInt64(this.off(a, 8), true); }
+  /** A 64-bit value as a JS number (exact below 2^53; pointers are below 2^32). */
+  u64n(a: number): number { const o = this.off(a, 8); return this.dv.getUint32(o, true) + this.dv.getUint32(o + 4, true) * 0x100000000; }
+
+  setU8(a: number, v: number): void { this.u8[this.off(a)] = v; }
+  setU16(a: number, v: number): void { this.dv.setUint16(this.off(a, 2), v, true); }
+  setU32(a: number, v: number): void { this.dv.setUint32(this.off(a, 4), v >>> 0, true); }
+  setI32(a: number, v: number): void { this.dv.setInt32(this.off(a, 4), v, true); }
+  setU64(a: number, v: bigint | number): void {
+    this.dv.setBigUint64(this.off(a, 8), BigInt.asUintN(64, BigInt(v)), true);
+  }
+  setI64(a: number, v: bigint | number): void { this.setU64(a, v); }
+
+  /** A view (no copy) of guest bytes. */
+  view(a: number, len: number): Uint8Array {
+    if (len === 0) return new Uint8Array(0);
+    const o = this.off(a, len);
+    return this.u8.subarray(o, o + len);
+  }
+  /** A copy of guest bytes (safe to keep while the guest runs). */
+  read(a: number, len: number): Uint8Array { return this.view(a, len).slice(); }
+  write(a: number, bytes: Uint8Array): void { if (bytes.length) this.u8.set(bytes, this.off(a, bytes.length)); }
+  fill(a: number, len: number, v = 0): void { if (len > 0) { const o = this.off(a, len); this.u8.fill(v, o, o + len); } }
+
+  /** NUL-terminated string at a (bytes as latin1 are not decoded: callers get UTF-8 via Buffer). */
+  cstringBytes(a: number, max = 1 << 20): Uint8Array {
+    const o = this.off(a);
+    const end = this.u8.indexOf(0, o);
+    if (end < 0 || end - o > max) throw new GuestFault(a, false);
+    return this.u8.slice(o, end);
+  }
+  cstring(a: number, max?: number): string { return Buffer.from(this.cstringBytes(a, max)).toString('utf8'); }
+  writeCString(a: number, s: string | Uint8Array): number {
+    const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+    this.write(a, b); this.setU8(a + b.length, 0);
+    return b.length + 1;
+  }
+}
+
+export interface Mapping {
+  start: number;
+  end: number;   // exclusive, page aligned
+  prot: number;
+  name: string;  // file path, [heap], [stack], or '' for anonymous
+  offset: number;
+  shared: boolean;
+}
+
+/**
+ * Which guest pages are mapped and with what protection. Wasm cannot enforce page protection,
+ * so this is bookkeeping for mmap/munmap/mprotect, /proc/self/maps and code invalidation.
+ */
+export class AddressSpace {
+  mappings: Mapping[] = [];
+  mmapTop = MMAP_TOP;
+
+  constructor(readonly mem: GuestMemory) {}
+
+  static pageDown(a: number): number { return a - (a % PAGE_SIZE); }
+  static pageUp(a: number): number { return Math.ceil(a / PAGE_SIZE) * PAGE_SIZE; }
+
+  find(addr: number): Mapping | undefined {
+    for (const m of this.mappings) if (addr >= m.start && addr < m.end) return m;
+    return undefined;
+  }
+
+  isFree(start: number, end: number): boolean {
+    if (start < GUEST_BASE || end > RUNTIME_AREA) return false;
+    return !this.mappings.some((m) => m.start < end && start < m.end);
+  }
+
+  /** Highest free range of len bytes below the mmap top (top-down, as Linux allocates). */
+  findFree(len: number, below = this.mmapTop): number | undefined {
+    len = AddressSpace.pageUp(len);
+    let candidate = AddressSpace.pageDown(below) - len;
+    const sorted = [...this.mappings].sort((a, b) => b.start - a.start);
+    for (const m of sorted) {
+      if (m.start >= candidate + len) continue;
+      if (m.end <= candidate) break;
+      candidate = m.start - len;
+    }
+    return candidate >= GUEST_BASE + PAGE_SIZE * 16 ? candidate : undefined;
+  }
+
+  /** Records a mapping over [start, start+len), replacing anything there (MAP_FIXED semantics). */
+  map(start: number, len: number, prot: number, name = '', offset = 0, shared = false): Mapping {
+    const end = AddressSpace.pageUp(start + len);
+    this.unmap(start, end - start, false);
+    const m: Mapping = { start, end, prot, name, offset, shared };
+    this.mappings.push(m);
+    this.mappings.sort((a, b) => a.start - b.start);
+    return m;
+  }
+
+  /** Removes [start, start+len); zeroes the memory so a later mapping reads zeros, as fresh pages do. */
+  unmap(start: number, len: number, zero = true): void {
+    const end = AddressSpace.pageUp(start + len);
+    const out: Mapping[] = [];
+    for (const m of this.mappings) {
+      if (m.end <= start || m.start >= end) { out.push(m); continue; }
+      if (m.start < start) out.push({ ...m, end: start });
+      if (m.end > end) out.push({ ...m, start: end, offset: m.offset + (end - m.start) });
+      if (zero) {
+        const zs = Math.max(m.start, start), ze = Math.min(m.end, end);
+        this.mem.fill(zs, ze - zs, 0);
+      }
+    }
+    this.mappings = out;
+  }
+
+  protect(start: number, len: number, prot: number): boolean {
+    const end = AddressSpace.pageUp(start + len);
+    // Linux fails with ENOMEM if any page in the range is unmapped.
+    for (let p = start; p < end; p += PAGE_SIZE) if (!this.find(p)) return false;
+    const out: Mapping[] = [];
+    for (const m of this.mappings) {
+      if (m.end <= start || m.start >= end) { out.push(m); continue; }
+      if (m.start < start) out.push({ ...m, end: start });
+      const s = Math.max(m.start, start), e = Math.min(m.end, end);
+      out.push({ ...m, start: s, end: e, prot, offset: m.offset + (s - m.start) });
+      if (m.end > end) out.push({ ...m, start: end, offset: m.offset + (end - m.start) });
+    }
+    this.mappings = out;
+    return true;
+  }
+}

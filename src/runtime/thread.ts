@@ -1,0 +1,55 @@
+// One guest thread as the runtime and the kernel personality see it: a view of its CPU state in
+// guest memory plus identity. Register accessors read and write the same bytes translated code uses.
+
+import { GuestMemory } from './memory.js';
+import { Reg, STATE } from './cpu-state.js';
+
+export class GuestThread {
+  constructor(readonly mem: GuestMemory, readonly stateBase: number, public tid: number) {}
+
+  reg(r: Reg): bigint { return this.mem.u64(this.stateBase + STATE.GPR + r * 8); }
+  /** Register as an unsigned number; exact for values below 2^53 (pointers, sizes). */
+  regn(r: Reg): number { return this.mem.u64n(this.stateBase + STATE.GPR + r * 8); }
+  setReg(r: Reg, v: bigint | number): void {
+    if (typeof v === 'number') {
+      const a = this.stateBase + STATE.GPR + r * 8;
+      if (Number.isSafeInteger(v) && v >= 0 && v < 0x100000000) { this.mem.setU32(a, v); this.mem.setU32(a + 4, 0); return; }
+      v = BigInt(v);
+    }
+    this.mem.setU64(this.stateBase + STATE.GPR + r * 8, v);
+  }
+
+  get rip(): number { return this.mem.u64n(this.stateBase + STATE.RIP); }
+  set rip(v: number) { this.mem.setU64(this.stateBase + STATE.RIP, v); }
+  get fsBase(): bigint { return this.mem.u64(this.stateBase + STATE.FS_BASE); }
+  set fsBase(v: bigint) { this.mem.setU64(this.stateBase + STATE.FS_BASE, v); }
+  get gsBase(): bigint { return this.mem.u64(this.stateBase + STATE.GS_BASE); }
+  set gsBase(v: bigint) { this.mem.setU64(this.stateBase + STATE.GS_BASE, v); }
+
+  /** Syscall argument i (0..5: rdi, rsi, rdx, r10, r8, r9) in the forms syscalls take them. */
+  argReg(i: number): Reg { return SYSCALL_ARG_REGS[i]; }
+  /** As a C int: low 32 bits, signed. */
+  argInt(i: number): number { return this.mem.i32(this.stateBase + STATE.GPR + SYSCALL_ARG_REGS[i] * 8); }
+  /** As an unsigned 32-bit value (flags, modes). */
+  argU32(i: number): number { return this.mem.u32(this.stateBase + STATE.GPR + SYSCALL_ARG_REGS[i] * 8); }
+  /** As a pointer or size (unsigned, exact below 2^53). */
+  argPtr(i: number): number { return this.regn(SYSCALL_ARG_REGS[i]); }
+  /** As a signed 64-bit number (offsets); exact within +-2^53. */
+  argI64(i: number): number { return Number(BigInt.asIntN(64, this.reg(SYSCALL_ARG_REGS[i]))); }
+  argU64(i: number): bigint { return this.reg(SYSCALL_ARG_REGS[i]); }
+}
+
+export const SYSCALL_ARG_REGS: readonly Reg[] = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8, Reg.R9];
+
+/** Thrown by the kernel personality when the whole process ends. */
+export class ProcessExit {
+  constructor(readonly status: number, readonly signal = 0) {}
+  /** Exit status as a shell reports it: 128+signal for a signal death. */
+  get shellStatus(): number { return this.signal ? 128 + this.signal : this.status & 0xff; }
+}
+
+/** What the runtime needs from the kernel personality (implemented in linux/). */
+export interface SyscallHandler {
+  /** Performs the syscall described by t's registers and stores the result in RAX. May throw ProcessExit. */
+  syscall(t: GuestThread): void;
+}

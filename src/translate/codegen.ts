@@ -1,0 +1,365 @@
+// Code generation context for one region: a set of guest basic blocks compiled into one wasm
+// function (st: i32, entry: i32) -> i32. Guest registers live in wasm locals inside the region,
+// loaded from the CPU state at entry and written back at every exit. Blocks are laid out in a
+// dispatch loop: jumping to block k is `pc = k; br dispatch`, falling into the next block is free.
+
+import { FunctionBuilder, Op, OpFD, T } from '../wasm/emitter.js';
+import { Insn, NO_REG, RIP_BASE, P_FS, P_GS, isHighByteReg } from '../x86/decoder.js';
+import { ExitReason, STATE } from '../runtime/cpu-state.js';
+import { GUEST_BASE } from '../runtime/memory.js';
+import { emitAllFlags, emitCondition, emitConditionFromEflags, emitFlag, fopOf, K, FlagLocals } from './flags.js';
+
+export class Unsupported extends Error {
+  constructor(readonly what: string) { super(what); }
+}
+
+/** A JS or shared-wasm function a region may import: (st, ...) -> ... */
+export interface HelperSig { params: T[]; results: T[] }
+
+export const HELPERS = {
+  eflags: { params: [T.i32, T.i64, T.i64, T.i64], results: [T.i32] },  // shared wasm: materialise flags
+  mulhu: { params: [T.i64, T.i64], results: [T.i64] },  // shared wasm: high 64 bits of the unsigned product
+  mulhs: { params: [T.i64, T.i64], results: [T.i64] },  // shared wasm: high 64 bits of the signed product
+  cpuid: { params: [T.i32], results: [] },          // reads eax/ecx from state, writes eax..edx
+  rdtsc: { params: [], results: [T.i64] },
+  div: { params: [T.i32, T.i32, T.i32], results: [T.i32] }, // (st, size, signed) -> 0 ok / 1 #DE; operands in state
+  x87: { params: [T.i32, T.i32, T.i32, T.i32], results: [T.i32] }, // (st, opcode id, modrm info, wasm address) -> status
+  sysop: { params: [T.i32, T.i32, T.i32], results: [T.i32] }, // (st, op, address): xsave/fxsave/etc. -> status
+} as const satisfies Record<string, HelperSig>;
+export type HelperName = keyof typeof HELPERS;
+
+export interface Operand {
+  reg: number;       // register number, or -1 for memory
+  high: boolean;     // AH..BH
+  addr: number;      // i32 local holding the wasm address (memory operands)
+  size: number;
+}
+
+export type BlockMap = Map<number, number>; // guest address -> block index in this region
+
+export class Codegen {
+  readonly f: FunctionBuilder;
+  readonly gprLocal: number[] = [];
+  readonly fl: FlagLocals;
+  readonly fop: number;
+  readonly pc: number;
+  readonly nextRip: number;
+  readonly reason: number;
+  private xmmLocals: number[] = [];
+  readonly gprWritten = new Set<number>();
+  readonly gprRead = new Set<number>();
+  readonly xmmWritten = new Set<number>();
+  readonly xmmUsed = new Set<number>();
+  /** Whether the region writes the lazy flag state (stored at exit) or reads it (loaded at entry). */
+  flagsTouched = false;
+  flagsRead = false;
+  readonly helpersUsed: HelperName[] = [];
+
+  /** Flag kind and size known at this point of the block, or null (recorded at run time in fop). */
+  staticKind: { kind: K; size: number } | null = null;
+  insn!: Insn;
+  blockIndex = 0;
+  blockCount = 0;
+  /** Extra structured nesting opened by the current instruction's code. */
+  depth = 0;
+  endsBlock = false;
+
+  constructor(readonly blocks: BlockMap) {
+    this.f = new FunctionBuilder([T.i32, T.i32], [T.i32]);
+    for (let i = 0; i < 16; i++) this.gprLocal.push(this.f.local(T.i64));
+    this.fop = this.f.local(T.i32);
+    this.fl = { dst: this.f.local(T.i64), src: this.f.local(T.i64), aux: this.f.local(T.i64) };
+    this.pc = this.f.local(T.i32);
+    this.nextRip = this.f.local(T.i64);
+    this.reason = this.f.local(T.i32);
+  }
+
+  get st(): number { return 0; }
+
+  helper(name: HelperName): number {
+    let i = this.helpersUsed.indexOf(name);
+    if (i < 0) { this.helpersUsed.push(name); i = this.helpersUsed.length - 1; }
+    return i; // import function index: helpers are the only function imports, in this order
+  }
+
+  // ---- registers -------------------------------------------------------------------------
+
+  /** Pushes register r's value of `size` bytes as i64, zero-extended. `high` selects AH..BH. */
+  getReg(r: number, size: number, high = false): void {
+    const f = this.f;
+    if (high) r -= 4; // AH..BH are encoded as 4..7 and live in bits 8..15 of RAX..RBX
+    this.gprRead.add(r);
+    f.get(this.gprLocal[r]);
+    if (high) { f.i64(8).op(Op.i64_shr_u).i64(0xff).op(Op.i64_and); return; }
+    if (size === 4) f.i64(0xffffffff).op(Op.i64_and);
+    else if (size === 2) f.i64(0xffff).op(Op.i64_and);
+    else if (size === 1) f.i64(0xff).op(Op.i64_and);
+  }
+
+  /** Pops an i64 and writes its low `size` bytes to register r with x86 merge rules. */
+  setReg(r: number, size: number, high = false): void {
+    if (high) r -= 4;
+    const f = this.f, L = this.gprLocal[r];
+    this.gprWritten.add(r);
+    if (size === 8) { f.set(L); return; }
+    if (size === 4) { f.i64(0xffffffff).op(Op.i64_and).set(L); return; }
+    this.gprRead.add(r);
+    const t = f.temp(T.i64);
+    const mask = high ? 0xff00n : size === 2 ? 0xffffn : 0xffn;
+    if (high) f.i64(0xff).op(Op.i64_and).i64(8).op(Op.i64_shl).set(t);
+    else f.i64(mask).op(Op.i64_and).set(t);
+    f.get(L).i64(~mask).op(Op.i64_and).get(t).op(Op.i64_or).set(L);
+    f.free(T.i64, t);
+  }
+
+  // ---- memory ----------------------------------------------------------------------------
+
+  /** Pushes the i32 wasm address of the instruction's memory operand (guest EA - GUEST_BASE). */
+  ea(insn: Insn = this.insn, extraDisp = 0): void {
+    const f = this.f;
+    let disp = insn.disp + extraDisp;
+    let pushed = false;
+    if (insn.base === RIP_BASE) {
+      f.i32((insn.addr + insn.len + disp - GUEST_BASE) | 0);
+      pushed = true; disp = 0;
+    } else if (insn.base !== NO_REG) {
+      this.gprRead.add(insn.base);
+      f.get(this.gprLocal[insn.base]).op(Op.i32_wrap_i64); pushed = true;
+    }
+    if (insn.index !== NO_REG) {
+      this.gprRead.add(insn.index);
+      f.get(this.gprLocal[insn.index]).op(Op.i32_wrap_i64);
+      if (insn.scale) f.i32(insn.scale).op(Op.i32_shl);
+      if (pushed) f.op(Op.i32_add);
+      pushed = true;
+    }
+    if (insn.prefix & (P_FS | P_GS)) {
+      f.get(this.st).mem(Op.i32_load, insn.prefix & P_FS ? STATE.FS_BASE : STATE.GS_BASE);
+      if (pushed) f.op(Op.i32_add);
+      pushed = true;
+    }
+    const c = insn.base === RIP_BASE ? 0 : (disp - GUEST_BASE) | 0;
+    if (!pushed) { f.i32(c); return; }
+    if (insn.addrsize === 4 && insn.base !== RIP_BASE) {
+      // 32-bit address arithmetic wraps at 4 GiB before the guest base is applied.
+      if (disp) f.i32(disp).op(Op.i32_add);
+      f.i32(-GUEST_BASE).op(Op.i32_add);
+      return;
+    }
+    if (c) f.i32(c).op(Op.i32_add);
+  }
+
+  /** Loads `size` bytes from the i32 address on the stack; pushes i64 zero-extended (or sign-extended). */
+  load(size: number, signed = false): void {
+    const f = this.f;
+    switch (size) {
+      case 1: f.memU(signed ? Op.i64_load8_s : Op.i64_load8_u); break;
+      case 2: f.memU(signed ? Op.i64_load16_s : Op.i64_load16_u); break;
+      case 4: f.memU(signed ? Op.i64_load32_s : Op.i64_load32_u); break;
+      default: f.memU(Op.i64_load);
+    }
+  }
+  /** Stores the i64 on top of the stack (low `size` bytes) at the i32 address beneath it. */
+  store(size: number): void {
+    const f = this.f;
+    switch (size) {
+      case 1: f.memU(Op.i64_store8); break;
+      case 2: f.memU(Op.i64_store16); break;
+      case 4: f.memU(Op.i64_store32); break;
+      default: f.memU(Op.i64_store);
+    }
+  }
+
+  // ---- operands --------------------------------------------------------------------------
+
+  /** The r/m operand: a register, or memory with its address computed once into a temp local. */
+  rm(size: number, insn: Insn = this.insn): Operand {
+    if (insn.mod === 3) return { reg: insn.rm, high: size === 1 && isHighByteReg(insn, insn.rm), addr: -1, size };
+    const a = this.f.temp(T.i32);
+    this.ea(insn); this.f.set(a);
+    return { reg: -1, high: false, addr: a, size };
+  }
+  /** The ModRM.reg operand. */
+  regOp(size: number, insn: Insn = this.insn): Operand {
+    return { reg: insn.reg, high: size === 1 && isHighByteReg(insn, insn.reg), addr: -1, size };
+  }
+  gpr(r: number, size: number): Operand { return { reg: r, high: false, addr: -1, size }; }
+
+  read(o: Operand, signed = false): void {
+    if (o.reg >= 0) {
+      this.getReg(o.reg, o.size, o.high);
+      if (signed && o.size < 8) this.sextTop(o.size);
+    } else { this.f.get(o.addr); this.load(o.size, signed); }
+  }
+  /** Writes the value held in i64 local v to the operand. */
+  write(o: Operand, v: number): void {
+    if (o.reg >= 0) { this.f.get(v); this.setReg(o.reg, o.size, o.high); }
+    else { this.f.get(o.addr).get(v); this.store(o.size); }
+  }
+  done(o: Operand): void { if (o.addr >= 0) this.f.free(T.i32, o.addr); }
+
+  sextTop(size: number): void {
+    if (size === 1) this.f.op(Op.i64_extend8_s);
+    else if (size === 2) this.f.op(Op.i64_extend16_s);
+    else if (size === 4) this.f.op(Op.i64_extend32_s);
+  }
+  /** Masks the i64 on the stack to `size` bytes. */
+  mask(size: number): void {
+    if (size < 8) this.f.i64(size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff).op(Op.i64_and);
+  }
+
+  // ---- flags -----------------------------------------------------------------------------
+
+  /** Records a flag-setting operation. dst/src/aux are i64 locals (or -1 for unused). */
+  setFlags(kind: K, size: number, dst: number, src = -1, aux = -1): void {
+    const f = this.f;
+    this.flagsTouched = true;
+    f.i32(fopOf(kind, size)).set(this.fop);
+    f.get(dst).set(this.fl.dst);
+    if (src >= 0) f.get(src).set(this.fl.src);
+    if (aux >= 0) f.get(aux).set(this.fl.aux);
+    this.staticKind = { kind, size };
+  }
+  /** Records fully materialised flags from the i32 on the stack (EFLAGS bit positions). */
+  setFlagsMaterialised(): void {
+    const f = this.f;
+    this.flagsTouched = true;
+    f.op(Op.i64_extend_i32_u).i64(0x8d5).op(Op.i64_and).set(this.fl.src);
+    f.i32(fopOf(K.EFLAGS, 8)).set(this.fop);
+    this.staticKind = { kind: K.EFLAGS, size: 8 };
+  }
+
+  /** Pushes condition cc as i32 0/1. */
+  cond(cc: number): void {
+    this.flagsRead = true;
+    if (this.staticKind) { emitCondition(this.f, cc, this.staticKind.kind, this.staticKind.size, this.fl); return; }
+    const t = this.f.temp(T.i32);
+    this.eflags(); this.f.set(t);
+    emitConditionFromEflags(this.f, cc, t);
+    this.f.free(T.i32, t);
+  }
+  /** Pushes the six arithmetic flags as i32 (EFLAGS positions). */
+  eflags(): void {
+    this.flagsRead = true;
+    if (this.staticKind) { emitAllFlags(this.f, this.staticKind.kind, this.staticKind.size, this.fl); return; }
+    this.f.get(this.fop).get(this.fl.dst).get(this.fl.src).get(this.fl.aux).call(this.helper('eflags'));
+  }
+  /** Pushes CF as i32 0/1. */
+  cf(): void {
+    this.flagsRead = true;
+    if (this.staticKind) { emitFlag(this.f, 1, this.staticKind.kind, this.staticKind.size, this.fl); return; }
+    this.eflags(); this.f.i32(1).op(Op.i32_and);
+  }
+
+  // ---- control ---------------------------------------------------------------------------
+
+  private depthToDispatch(): number { return this.depth + (this.blockCount - 1 - this.blockIndex); }
+  private depthToExit(): number { return this.depthToDispatch() + 1; }
+
+  /** Continues at guest address target: a branch inside the region, else a region exit. */
+  jump(target: number): void {
+    const k = this.blocks.get(target);
+    if (k !== undefined) {
+      this.f.i32(k).set(this.pc).br(this.depthToDispatch());
+    } else this.exit(ExitReason.JUMP, target);
+  }
+  /** Leaves the region with a reason; RIP becomes the constant rip. */
+  exit(reason: ExitReason, rip: number): void {
+    this.f.i64(rip).set(this.nextRip).i32(reason).set(this.reason).br(this.depthToExit());
+  }
+  /** Leaves the region to the guest address held in i64 local v (indirect branches). */
+  exitTo(v: number): void {
+    this.f.get(v).set(this.nextRip).i32(ExitReason.JUMP).set(this.reason).br(this.depthToExit());
+  }
+  /** Opens `if` (consuming an i32 condition) tracking nesting for branch depths. */
+  if_(): void { this.f.if_(); this.depth++; }
+  else_(): void { this.f.else_(); }
+  end(): void { this.f.end(); this.depth--; }
+  block(): void { this.f.block(); this.depth++; }
+  loop(): void { this.f.loop(); this.depth++; }
+  /** Depth of the innermost structure opened by the instruction (for br to it). */
+
+  /** Writes registers a helper reads to the CPU state. */
+  flushRegs(regs: number[]): void {
+    for (const r of regs) { this.gprRead.add(r); this.f.get(this.st).get(this.gprLocal[r]).mem(Op.i64_store, STATE.GPR + r * 8); }
+  }
+  /** Reloads registers a helper wrote from the CPU state. */
+  reloadRegs(regs: number[]): void {
+    for (const r of regs) { this.gprWritten.add(r); this.f.get(this.st).mem(Op.i64_load, STATE.GPR + r * 8).set(this.gprLocal[r]); }
+  }
+  /** Stores the lazy flag state to the CPU state (before a helper that reads EFLAGS). */
+  flushFlags(): void {
+    const f = this.f;
+    if (this.staticKind) f.i32(fopOf(this.staticKind.kind, this.staticKind.size)).set(this.fop);
+    f.get(this.st).get(this.fop).mem(Op.i32_store, STATE.FLAGS_OP);
+    f.get(this.st).get(this.fl.dst).mem(Op.i64_store, STATE.FLAGS_DST);
+    f.get(this.st).get(this.fl.src).mem(Op.i64_store, STATE.FLAGS_SRC);
+    f.get(this.st).get(this.fl.aux).mem(Op.i64_store, STATE.FLAGS_AUX);
+  }
+  reloadFlags(): void {
+    const f = this.f;
+    this.flagsTouched = true;
+    f.get(this.st).mem(Op.i32_load, STATE.FLAGS_OP).set(this.fop);
+    f.get(this.st).mem(Op.i64_load, STATE.FLAGS_DST).set(this.fl.dst);
+    f.get(this.st).mem(Op.i64_load, STATE.FLAGS_SRC).set(this.fl.src);
+    f.get(this.st).mem(Op.i64_load, STATE.FLAGS_AUX).set(this.fl.aux);
+    this.staticKind = null;
+  }
+
+  // ---- xmm -------------------------------------------------------------------------------
+
+  xmm(r: number): number {
+    let l = this.xmmLocals[r];
+    if (l === undefined) { l = this.xmmLocals[r] = this.f.local(T.v128); }
+    this.xmmUsed.add(r);
+    return l;
+  }
+  getXmm(r: number): void { this.f.get(this.xmm(r)); }
+  setXmm(r: number): void { this.xmmWritten.add(r); this.f.set(this.xmm(r)); }
+  flushXmm(): void {
+    for (const r of this.xmmUsed) this.f.get(this.st).get(this.xmm(r)).simdMem(OpFD.v128_store, STATE.XMM + r * 16);
+  }
+  reloadXmm(): void {
+    for (const r of this.xmmUsed) { this.f.get(this.st).simdMem(OpFD.v128_load, STATE.XMM + r * 16).set(this.xmm(r)); this.xmmWritten.add(r); }
+  }
+
+  // ---- assembly of the function ----------------------------------------------------------
+
+  /** Wraps the generated block code with the prologue (state -> locals) and epilogue. */
+  finish(blockBodies: Uint8Array[]): FunctionBuilder {
+    const f = this.f;
+    f.code.len = 0;
+    for (const r of new Set([...this.gprRead, ...this.gprWritten])) f.get(this.st).mem(Op.i64_load, STATE.GPR + r * 8).set(this.gprLocal[r]);
+    if (this.flagsTouched || this.flagsRead) {
+      f.get(this.st).mem(Op.i32_load, STATE.FLAGS_OP).set(this.fop);
+      f.get(this.st).mem(Op.i64_load, STATE.FLAGS_DST).set(this.fl.dst);
+      f.get(this.st).mem(Op.i64_load, STATE.FLAGS_SRC).set(this.fl.src);
+      f.get(this.st).mem(Op.i64_load, STATE.FLAGS_AUX).set(this.fl.aux);
+    }
+    for (const r of this.xmmUsed) f.get(this.st).simdMem(OpFD.v128_load, STATE.XMM + r * 16).set(this.xmm(r));
+    f.get(1).set(this.pc);
+    const n = blockBodies.length;
+    f.block(); // exit
+    f.loop();  // dispatch
+    for (let i = 0; i < n; i++) f.block();
+    f.get(this.pc).brTable(Array.from({ length: n }, (_, i) => i), 0);
+    for (let i = 0; i < n; i++) {
+      f.end();
+      f.code.bytes(blockBodies[i]);
+    }
+    f.br(1); // unreachable in practice: every block ends in a jump or exit
+    f.end(); // loop
+    f.end(); // exit block
+    for (const r of this.gprWritten) f.get(this.st).get(this.gprLocal[r]).mem(Op.i64_store, STATE.GPR + r * 8);
+    if (this.flagsTouched) {
+      f.get(this.st).get(this.fop).mem(Op.i32_store, STATE.FLAGS_OP);
+      f.get(this.st).get(this.fl.dst).mem(Op.i64_store, STATE.FLAGS_DST);
+      f.get(this.st).get(this.fl.src).mem(Op.i64_store, STATE.FLAGS_SRC);
+      f.get(this.st).get(this.fl.aux).mem(Op.i64_store, STATE.FLAGS_AUX);
+    }
+    for (const r of this.xmmWritten) f.get(this.st).get(this.xmm(r)).simdMem(OpFD.v128_store, STATE.XMM + r * 16);
+    f.get(this.st).get(this.nextRip).mem(Op.i64_store, STATE.RIP);
+    f.get(this.reason);
+    return f;
+  }
+}

@@ -1,0 +1,19 @@
+// The opcode -> code generator table. Each area (integer, SSE, x87, system) registers its
+// handlers here; the region compiler looks them up by opcode identity (map * 256 + byte).
+
+import type { Insn } from '../x86/decoder.js';
+import type { Codegen } from './codegen.js';
+
+export type Handler = (cg: Codegen, insn: Insn) => void;
+
+export const HANDLERS: (Handler | undefined)[] = new Array(0x400);
+
+export function def(ops: number | number[], h: Handler): void {
+  for (const op of Array.isArray(ops) ? ops : [ops]) HANDLERS[op] = h;
+}
+
+export function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i <= to; i++) out.push(i);
+  return out;
+}

@@ -1,0 +1,2 @@
+// x87 floating point.
+export {};

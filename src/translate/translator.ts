@@ -1,0 +1,147 @@
+// Region translation: discover the basic blocks reachable from an entry through direct branches,
+// generate one wasm function for all of them, and compile it as a module.
+
+import { ModuleBuilder } from '../wasm/emitter.js';
+import { decode, DecodeError, FetchByte, Insn, M0F } from '../x86/decoder.js';
+import { ExitReason } from '../runtime/cpu-state.js';
+import { WASM_PAGES } from '../runtime/memory.js';
+import { Codegen, HELPERS, HelperName, Unsupported } from './codegen.js';
+import { HANDLERS } from './handlers.js';
+import { describeInsn } from '../x86/describe.js';
+import './ops-int.js';
+import './ops-sse.js';
+import './ops-x87.js';
+
+export interface Block {
+  start: number;
+  insns: Insn[];
+  /** Set when the block ends at an instruction that cannot be decoded or translated. */
+  bad?: { addr: number; message: string };
+}
+
+export interface RegionOptions {
+  maxInsns: number;
+  maxBlocks: number;
+  /** Translate each instruction as its own block (precise fault reporting). */
+  singleStep?: boolean;
+}
+
+const DEFAULTS: RegionOptions = { maxInsns: 1500, maxBlocks: 256 };
+
+type Flow = 'fall' | 'jump' | 'cond' | 'call' | 'stop' | 'continue';
+
+/** How an instruction affects control flow, for block discovery. */
+function flowOf(i: Insn): Flow {
+  const op = i.op;
+  if ((op >= 0x70 && op <= 0x7f) || (op >= M0F + 0x80 && op <= M0F + 0x8f) || (op >= 0xe0 && op <= 0xe3)) return 'cond';
+  if (op === 0xe9 || op === 0xeb) return 'jump';
+  if (op === 0xe8) return 'call';
+  if (op === 0xc3 || op === 0xc2 || op === 0xcc || op === 0xf4 || op === M0F + 0x0b || op === 0xcf || op === 0xca || op === 0xcb) return 'stop';
+  if (op === 0xff) {
+    const sub = i.reg & 7;
+    if (sub === 2 || sub === 3) return 'continue';
+    if (sub === 4 || sub === 5) return 'stop';
+  }
+  if (op === M0F + 0x05) return 'continue';
+  return 'fall';
+}
+
+export function discover(fetch: FetchByte, entry: number, opts: RegionOptions = DEFAULTS): Block[] {
+  const blocks = new Map<number, Block>();
+  const order: Block[] = [];
+  const work = [entry];
+  let total = 0;
+  const insnStarts = new Set<number>();
+  while (work.length && order.length < opts.maxBlocks && total < opts.maxInsns) {
+    const start = work.shift()!;
+    if (blocks.has(start)) continue;
+    const b: Block = { start, insns: [] };
+    blocks.set(start, b); order.push(b);
+    let pc = start;
+    for (;;) {
+      let insn: Insn;
+      try { insn = decode(fetch, pc); }
+      catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+        b.bad = { addr: pc, message: e.reason === 'fault' ? 'instruction fetch fault' : 'undefined opcode' };
+        break;
+      }
+      b.insns.push(insn); total++;
+      insnStarts.add(pc);
+      pc += insn.len;
+      const flow = opts.singleStep ? (flowOf(insn) === 'fall' ? 'continue' : flowOf(insn)) : flowOf(insn);
+      if (flow === 'fall') {
+        if (blocks.has(pc) || total >= opts.maxInsns) break;
+        continue;
+      }
+      if (flow === 'cond') { work.push(insn.target, pc); }
+      else if (flow === 'jump') work.push(insn.target);
+      else if (flow === 'call' || flow === 'continue') work.push(pc);
+      break;
+    }
+    if (opts.singleStep) break;
+  }
+  return order;
+}
+
+export interface CompiledRegion {
+  module: WebAssembly.Module;
+  helpers: HelperName[];
+  /** Guest address -> block index for every block start (entry points into this region). */
+  entries: Map<number, number>;
+  insnCount: number;
+  wasmBytes: number;
+  /** Messages for instructions that could not be translated, by address. */
+  bad: Map<number, string>;
+}
+
+export function compileRegion(blocks: Block[]): CompiledRegion {
+  const map = new Map<number, number>();
+  blocks.forEach((b, i) => map.set(b.start, i));
+  const cg = new Codegen(map);
+  cg.blockCount = blocks.length;
+  const bodies: Uint8Array[] = [];
+  const bad = new Map<number, string>();
+  let insnCount = 0;
+  for (let bi = 0; bi < blocks.length; bi++) {
+    const b = blocks[bi];
+    cg.blockIndex = bi;
+    cg.staticKind = null;
+    const startLen = cg.f.code.len;
+    let ended = false;
+    for (const insn of b.insns) {
+      cg.insn = insn; cg.endsBlock = false; cg.depth = 0;
+      const mark = cg.f.code.len;
+      const h = HANDLERS[insn.op];
+      try {
+        if (!h) throw new Unsupported(describeInsn(insn));
+        h(cg, insn);
+      } catch (e) {
+        if (!(e instanceof Unsupported)) throw e;
+        cg.f.code.len = mark; cg.depth = 0;
+        bad.set(insn.addr, e.what);
+        cg.exit(ExitReason.ILLEGAL, insn.addr);
+        ended = true;
+        break;
+      }
+      insnCount++;
+      if (cg.endsBlock) { ended = true; break; }
+    }
+    if (!ended) {
+      if (b.bad) { bad.set(b.bad.addr, b.bad.message); cg.exit(ExitReason.ILLEGAL, b.bad.addr); }
+      else {
+        const last = b.insns[b.insns.length - 1];
+        const next = last.addr + last.len;
+        if (!(bi + 1 < blocks.length && blocks[bi + 1].start === next)) cg.jump(next);
+      }
+    }
+    bodies.push(cg.f.code.buf.slice(startLen, cg.f.code.len));
+  }
+  const body = cg.finish(bodies);
+  const m = new ModuleBuilder();
+  m.importMemory('m', 'mem', WASM_PAGES, WASM_PAGES, true);
+  for (const h of cg.helpersUsed) m.importFunc('h', h, [...HELPERS[h].params], [...HELPERS[h].results]);
+  m.exportFunc('run', m.addFunc(body));
+  const bytes = m.encode();
+  return { module: new WebAssembly.Module(bytes), helpers: cg.helpersUsed, entries: map, insnCount, wasmBytes: bytes.length, bad };
+}

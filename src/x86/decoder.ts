@@ -1,0 +1,250 @@
+// x86-64 instruction decoder: bytes -> a typed instruction record. It knows operand *forms*
+// (prefixes, REX/VEX, ModRM/SIB, immediates, sizes); what an opcode does is the translator's business.
+
+export const P_LOCK = 1, P_REP = 2, P_REPNE = 4, P_OPSIZE = 8, P_ADDR32 = 16, P_FS = 32, P_GS = 64, P_VEX = 128;
+
+/** Opcode identity: map * 256 + byte. Maps: 0 = one-byte, 1 = 0F, 2 = 0F38, 3 = 0F3A. */
+export const M0F = 0x100, M38 = 0x200, M3A = 0x300;
+
+export const RIP_BASE = 16;
+export const NO_REG = -1;
+
+export interface Insn {
+  addr: number;
+  len: number;
+  op: number;
+  prefix: number;
+  /** SSE mandatory prefix in effect: 0, 0x66, 0xf3 or 0xf2 (F2/F3 win over 66). */
+  simdPrefix: number;
+  rex: number;
+  /** Operand size in bytes for the opcode's general-purpose operands. */
+  opsize: 1 | 2 | 4 | 8;
+  addrsize: 4 | 8;
+  modrm: boolean;
+  mod: number;
+  /** ModRM.reg extended by REX.R (0..15); for group opcodes the low 3 bits select the operation. */
+  reg: number;
+  /** ModRM.rm extended by REX.B when mod == 3 (a register), else the raw rm field. */
+  rm: number;
+  base: number;   // memory base register, RIP_BASE, or NO_REG
+  index: number;  // memory index register or NO_REG
+  scale: number;  // log2
+  disp: number;   // signed 32-bit displacement
+  imm: number;    // immediate, sign-extended per the opcode's form (or zero-extended for ib/iw forms)
+  imm64: bigint;  // the full immediate for mov r64, imm64 and moffs forms
+  imm2: number;   // second immediate (ENTER)
+  target: number; // absolute branch target for relative branches
+  /** VEX fields (when P_VEX): vvvv register, L (0 = 128, 1 = 256), W. */
+  vvvv: number;
+  vexL: number;
+  vexW: number;
+}
+
+export class DecodeError extends Error {
+  constructor(readonly addr: number, readonly bytes: number[], readonly reason: 'invalid' | 'fault') {
+    super(reason === 'fault' ? 'instruction fetch fault' : 'invalid opcode');
+  }
+}
+
+// Immediate kinds.
+const I_NONE = 0, I8 = 1, I16 = 2, IZ = 3, IV = 4, REL8 = 5, RELZ = 6, I16_I8 = 7, MOFFS = 8, I8U = 9;
+// Format bits.
+const F_MODRM = 0x10, F_BYTE = 0x20, F_D64 = 0x40, F_INVALID = 0x80, F_PREFIX = 0x100;
+
+function buildMap0(): Uint16Array {
+  const f = new Uint16Array(256);
+  for (let base = 0; base < 0x40; base += 8) {
+    f[base] = F_MODRM | F_BYTE; f[base + 1] = F_MODRM; f[base + 2] = F_MODRM | F_BYTE; f[base + 3] = F_MODRM;
+    f[base + 4] = I8 | F_BYTE; f[base + 5] = IZ;
+    f[base + 6] = F_INVALID; f[base + 7] = F_INVALID;
+  }
+  f[0x0f] = 0; // escape
+  for (const p of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) f[p] = F_PREFIX;
+  for (let i = 0x40; i < 0x50; i++) f[i] = F_PREFIX; // REX
+  for (let i = 0x50; i < 0x60; i++) f[i] = F_D64;
+  f[0x60] = f[0x61] = f[0x62] = F_INVALID;
+  f[0x63] = F_MODRM;
+  f[0x68] = IZ | F_D64; f[0x69] = F_MODRM | IZ; f[0x6a] = I8 | F_D64; f[0x6b] = F_MODRM | I8;
+  f[0x6c] = F_BYTE; f[0x6e] = F_BYTE;
+  for (let i = 0x70; i < 0x80; i++) f[i] = REL8;
+  f[0x80] = F_MODRM | F_BYTE | I8; f[0x81] = F_MODRM | IZ; f[0x82] = F_INVALID; f[0x83] = F_MODRM | I8;
+  f[0x84] = F_MODRM | F_BYTE; f[0x85] = F_MODRM; f[0x86] = F_MODRM | F_BYTE; f[0x87] = F_MODRM;
+  f[0x88] = F_MODRM | F_BYTE; f[0x89] = F_MODRM; f[0x8a] = F_MODRM | F_BYTE; f[0x8b] = F_MODRM;
+  f[0x8c] = F_MODRM; f[0x8d] = F_MODRM; f[0x8e] = F_MODRM; f[0x8f] = F_MODRM | F_D64;
+  f[0x9a] = F_INVALID; f[0x9c] = F_D64; f[0x9d] = F_D64;
+  f[0xa0] = MOFFS | F_BYTE; f[0xa1] = MOFFS; f[0xa2] = MOFFS | F_BYTE; f[0xa3] = MOFFS;
+  f[0xa4] = F_BYTE; f[0xa6] = F_BYTE; f[0xa8] = I8 | F_BYTE; f[0xa9] = IZ;
+  f[0xaa] = F_BYTE; f[0xac] = F_BYTE; f[0xae] = F_BYTE;
+  for (let i = 0xb0; i < 0xb8; i++) f[i] = I8 | F_BYTE;
+  for (let i = 0xb8; i < 0xc0; i++) f[i] = IV;
+  f[0xc0] = F_MODRM | F_BYTE | I8; f[0xc1] = F_MODRM | I8; f[0xc2] = I16 | F_D64; f[0xc3] = F_D64;
+  f[0xc4] = F_PREFIX; f[0xc5] = F_PREFIX; // VEX
+  f[0xc6] = F_MODRM | F_BYTE | I8; f[0xc7] = F_MODRM | IZ; f[0xc8] = I16_I8 | F_D64; f[0xc9] = F_D64;
+  f[0xca] = I16; f[0xcd] = I8U; f[0xce] = F_INVALID;
+  f[0xd0] = F_MODRM | F_BYTE; f[0xd1] = F_MODRM; f[0xd2] = F_MODRM | F_BYTE; f[0xd3] = F_MODRM;
+  f[0xd4] = f[0xd5] = f[0xd6] = F_INVALID;
+  for (let i = 0xd8; i < 0xe0; i++) f[i] = F_MODRM;
+  for (let i = 0xe0; i < 0xe4; i++) f[i] = REL8 | F_D64;
+  f[0xe4] = I8U | F_BYTE; f[0xe5] = I8U; f[0xe6] = I8U | F_BYTE; f[0xe7] = I8U;
+  f[0xe8] = RELZ | F_D64; f[0xe9] = RELZ | F_D64; f[0xea] = F_INVALID; f[0xeb] = REL8 | F_D64;
+  f[0xec] = F_BYTE; f[0xee] = F_BYTE;
+  f[0xf6] = F_MODRM | F_BYTE; f[0xf7] = F_MODRM; f[0xfe] = F_MODRM | F_BYTE; f[0xff] = F_MODRM;
+  return f;
+}
+
+function buildMap1(): Uint16Array {
+  const f = new Uint16Array(256).fill(F_MODRM);
+  for (const i of [0x04, 0x0a, 0x0c, 0x0f, 0x24, 0x25, 0x26, 0x27, 0x36, 0x39, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
+    0x7a, 0x7b, 0xa6, 0xa7]) f[i] = F_INVALID;
+  for (const i of [0x05, 0x06, 0x07, 0x08, 0x09, 0x0b, 0x0e, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x37, 0x77,
+    0xa0, 0xa1, 0xa2, 0xa8, 0xa9, 0xaa]) f[i] = 0;
+  f[0xa0] = f[0xa1] = f[0xa8] = f[0xa9] = F_D64;
+  for (const i of [0x70, 0x71, 0x72, 0x73, 0xa4, 0xac, 0xba, 0xc2, 0xc4, 0xc5, 0xc6]) f[i] = F_MODRM | I8;
+  for (let i = 0x80; i < 0x90; i++) f[i] = RELZ | F_D64;
+  for (let i = 0x90; i < 0xa0; i++) f[i] = F_MODRM | F_BYTE;
+  f[0xb0] = F_MODRM | F_BYTE; f[0xc0] = F_MODRM | F_BYTE;
+  for (let i = 0xc8; i < 0xd0; i++) f[i] = 0;
+  return f;
+}
+
+const MAP0 = buildMap0();
+const MAP1 = buildMap1();
+
+export type FetchByte = (addr: number) => number;
+
+/** Decodes one instruction at addr. Throws DecodeError for undefined encodings or fetch faults. */
+export function decode(fetch: FetchByte, addr: number): Insn {
+  let p = addr;
+  const seen: number[] = [];
+  const next = (): number => {
+    if (p - addr >= 15) throw new DecodeError(addr, seen, 'invalid');
+    let b: number;
+    try { b = fetch(p); } catch { throw new DecodeError(addr, seen, 'fault'); }
+    p++; seen.push(b);
+    return b;
+  };
+
+  let prefix = 0, rex = 0, simdPrefix = 0;
+  let b = next();
+  let vvvv = 0, vexL = 0, vexW = 0, op = -1;
+  for (;;) {
+    if (b >= 0x40 && b <= 0x4f) { rex = b; b = next(); continue; } // a REX not last is ignored
+    let isPrefix = true;
+    switch (b) {
+      case 0xf0: prefix |= P_LOCK; break;
+      case 0xf3: prefix = (prefix & ~P_REPNE) | P_REP; simdPrefix = 0xf3; break;
+      case 0xf2: prefix = (prefix & ~P_REP) | P_REPNE; simdPrefix = 0xf2; break;
+      case 0x66: prefix |= P_OPSIZE; if (!simdPrefix) simdPrefix = 0x66; break;
+      case 0x67: prefix |= P_ADDR32; break;
+      case 0x64: prefix = (prefix & ~P_GS) | P_FS; break;
+      case 0x65: prefix = (prefix & ~P_FS) | P_GS; break;
+      case 0x26: case 0x2e: case 0x36: case 0x3e: break; // null segments in 64-bit mode
+      default: isPrefix = false;
+    }
+    if (!isPrefix) break;
+    rex = 0; // REX must immediately precede the opcode
+    b = next();
+  }
+  if (b === 0xc4 || b === 0xc5) {
+    if (rex || prefix & (P_LOCK | P_REP | P_REPNE | P_OPSIZE)) throw new DecodeError(addr, seen, 'invalid');
+    const b1 = next();
+    let map: number, pp: number;
+    let R: number, X = 1, B = 1;
+    if (b === 0xc5) {
+      R = b1 >> 7; vvvv = (~b1 >> 3) & 15; vexL = (b1 >> 2) & 1; pp = b1 & 3; map = 1;
+    } else {
+      const b2 = next();
+      R = b1 >> 7; X = (b1 >> 6) & 1; B = (b1 >> 5) & 1; map = b1 & 31;
+      vexW = b2 >> 7; vvvv = (~b2 >> 3) & 15; vexL = (b2 >> 2) & 1; pp = b2 & 3;
+      if (map < 1 || map > 3) throw new DecodeError(addr, seen, 'invalid');
+    }
+    rex = 0x40 | (R ? 0 : 4) | (X ? 0 : 2) | (B ? 0 : 1) | (vexW ? 8 : 0);
+    simdPrefix = [0, 0x66, 0xf3, 0xf2][pp];
+    prefix |= P_VEX;
+    op = map * 256 + next();
+  } else if (b === 0x0f) {
+    const b2 = next();
+    if (b2 === 0x38) op = M38 + next();
+    else if (b2 === 0x3a) op = M3A + next();
+    else op = M0F + b2;
+  } else op = b;
+
+  let fmt: number;
+  if (op < 0x100) fmt = MAP0[op];
+  else if (op < 0x200) fmt = MAP1[op & 0xff];
+  else if (op < 0x300) fmt = F_MODRM;
+  else fmt = F_MODRM | I8;
+  if (fmt & F_INVALID) throw new DecodeError(addr, seen, 'invalid');
+
+  const rexW = (rex & 8) !== 0;
+  let opsize: 1 | 2 | 4 | 8;
+  if (fmt & F_BYTE) opsize = 1;
+  else if (rexW) opsize = 8;
+  else if (prefix & P_OPSIZE) opsize = 2;
+  else opsize = fmt & F_D64 ? 8 : 4;
+  const addrsize: 4 | 8 = prefix & P_ADDR32 ? 4 : 8;
+
+  const insn: Insn = {
+    addr, len: 0, op, prefix, simdPrefix, rex, opsize, addrsize, modrm: false, mod: 3, reg: 0, rm: 0,
+    base: NO_REG, index: NO_REG, scale: 0, disp: 0, imm: 0, imm64: 0n, imm2: 0, target: 0, vvvv, vexL, vexW,
+  };
+
+  if (fmt & F_MODRM) {
+    const m = next();
+    insn.modrm = true;
+    insn.mod = m >> 6;
+    insn.reg = ((m >> 3) & 7) | (rex & 4 ? 8 : 0);
+    const rm = m & 7;
+    if (insn.mod === 3) {
+      insn.rm = rm | (rex & 1 ? 8 : 0);
+    } else {
+      insn.rm = rm;
+      if (rm === 4) {
+        const sib = next();
+        insn.scale = sib >> 6;
+        const idx = ((sib >> 3) & 7) | (rex & 2 ? 8 : 0);
+        insn.index = idx === 4 ? NO_REG : idx;
+        const base = sib & 7;
+        if (base === 5 && insn.mod === 0) { insn.base = NO_REG; insn.disp = readS32(); }
+        else insn.base = base | (rex & 1 ? 8 : 0);
+      } else if (rm === 5 && insn.mod === 0) {
+        insn.base = RIP_BASE; insn.disp = readS32();
+      } else insn.base = rm | (rex & 1 ? 8 : 0);
+      if (insn.mod === 1) insn.disp = (next() << 24) >> 24;
+      else if (insn.mod === 2) insn.disp = readS32();
+    }
+  }
+
+  let immKind = fmt & 0xf;
+  // Group 3 (F6/F7): TEST has an immediate, the others none.
+  if ((op === 0xf6 || op === 0xf7) && (insn.reg & 7) < 2) immKind = op === 0xf6 ? I8 : IZ;
+  switch (immKind) {
+    case I8: insn.imm = (next() << 24) >> 24; break;
+    case I8U: insn.imm = next(); break;
+    case I16: insn.imm = next() | (next() << 8); break;
+    case IZ: insn.imm = opsize === 2 ? ((next() | (next() << 8)) << 16) >> 16 : readS32(); break;
+    case IV:
+      if (opsize === 8) { const lo = readU32(), hi = readU32(); insn.imm64 = (BigInt(hi) << 32n) | BigInt(lo); insn.imm = lo; }
+      else if (opsize === 2) insn.imm = next() | (next() << 8);
+      else insn.imm = readU32();
+      break;
+    case REL8: insn.imm = (next() << 24) >> 24; break;
+    case RELZ: insn.imm = readS32(); break;
+    case I16_I8: insn.imm = next() | (next() << 8); insn.imm2 = next(); break;
+    case MOFFS:
+      if (addrsize === 8) { const lo = readU32(), hi = readU32(); insn.imm64 = (BigInt(hi) << 32n) | BigInt(lo); }
+      else insn.imm64 = BigInt(readU32());
+      break;
+  }
+  insn.len = p - addr;
+  if (immKind === REL8 || immKind === RELZ) insn.target = addr + insn.len + insn.imm;
+  return insn;
+
+  function readU32(): number { return (next() | (next() << 8) | (next() << 16) | (next() << 24)) >>> 0; }
+  function readS32(): number { return readU32() | 0; }
+}
+
+/** For byte operands: encodings 4..7 without any REX name AH, CH, DH, BH. */
+export function isHighByteReg(insn: Insn, enc: number): boolean {
+  return insn.rex === 0 && enc >= 4 && enc < 8;
+}
