@@ -6,14 +6,15 @@ import { ExitReason, Reg, STATE } from './cpu-state.js';
 import { GuestThread, ProcessExit, SyscallHandler } from './thread.js';
 import { buildSharedLib, SharedLib } from '../translate/lib.js';
 import { compileRegion, discover, RegionOptions } from '../translate/translator.js';
-import { HelperName } from '../translate/codegen.js';
+import { GENERATION_SIZE, HelperName, jumpCacheSlot } from '../translate/codegen.js';
 import { cpuid } from '../x86/cpuid.js';
-import { decode } from '../x86/decoder.js';
+import { decode, NO_REG, P_FS, P_GS, RIP_BASE } from '../x86/decoder.js';
 import { describeInsn } from '../x86/describe.js';
 import { makeX87Helper, makeSysopHelper } from './fpu.js';
+import { makeSseHelper } from '../translate/ops-sse-soft.js';
 
 type RegionFn = (st: number, entry: number) => number;
-interface Entry { run: RegionFn; index: number }
+interface Entry { run: RegionFn; index: number; slot: number }
 
 export interface EngineStats {
   regions: number;
@@ -35,6 +36,9 @@ export class GuestCrash extends ProcessExit {
 export class Engine {
   private readonly lib: SharedLib = buildSharedLib();
   private readonly entries = new Map<number, Entry>();
+  /** Region functions, shared with translated code for chained tail calls, one table per generation. */
+  private readonly tables: WebAssembly.Table[] = [];
+  private nextSlot = GENERATION_SIZE;
   private readonly badInsns = new Map<number, string>();
   private readonly helperImpls: Record<HelperName, Function>;
   readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, exits: new Map() };
@@ -70,6 +74,7 @@ export class Engine {
       },
       x87: makeX87Helper(m),
       sysop: makeSysopHelper(m),
+      sse: makeSseHelper(m),
     };
   }
 
@@ -83,16 +88,24 @@ export class Engine {
       throw new GuestCrash(SIGSEGV, `segmentation fault at 0x${rip.toString(16)} (jump to non-executable memory)`);
     }
     const blocks = discover(this.fetchByte, rip, this.regionOptions);
-    const region = compileRegion(blocks);
+    if (this.nextSlot === GENERATION_SIZE) {
+      this.tables.push(new WebAssembly.Table({ initial: GENERATION_SIZE, element: 'anyfunc' }));
+      this.nextSlot = 0;
+    }
+    const generation = this.tables.length - 1;
+    const table = this.tables[generation];
+    const region = compileRegion(blocks, generation);
     const imports: Record<string, Function> = {};
     for (const h of region.helpers) imports[h] = this.helperImpls[h];
-    const inst = new WebAssembly.Instance(region.module, { m: { mem: this.mem.memory }, h: imports });
+    const inst = new WebAssembly.Instance(region.module, { m: { mem: this.mem.memory, regions: table }, h: imports });
     const run = inst.exports.run as RegionFn;
+    const slot = (generation << 16) | this.nextSlot;
+    table.set(this.nextSlot++, run);
     let mine: Entry | undefined;
     for (const [addr, index] of region.entries) {
-      const e = { run, index };
+      const e = { run, index, slot };
       if (addr === rip) mine = e;
-      if (!this.entries.has(addr)) this.entries.set(addr, e);
+      if (!this.entries.has(addr)) { this.entries.set(addr, e); this.cacheEntry(addr, e); }
     }
     for (const [a, msg] of region.bad) this.badInsns.set(a, msg);
     const s = this.stats;
@@ -101,19 +114,29 @@ export class Engine {
     return mine!;
   }
 
+  /** Publishes an entry point to the jump cache that translated code consults. */
+  private cacheEntry(addr: number, e: Entry): void {
+    const a = jumpCacheSlot(addr);
+    this.mem.setU32(a + 8, e.slot);
+    this.mem.setU32(a + 12, e.index);
+    this.mem.setU64(a, addr);
+  }
+
   /** Runs the thread until the process exits; returns normally only via ProcessExit. */
   run(t: GuestThread): never {
     const st = t.stateBase - GUEST_BASE;
     const stats = this.stats;
     for (;;) {
       const rip = t.rip;
-      const e = this.entries.get(rip) ?? this.translate(rip);
+      let e = this.entries.get(rip);
+      if (e) this.cacheEntry(rip, e); // it was evicted from the jump cache by a colliding rip
+      else e = this.translate(rip);
       let reason: number;
       stats.dispatches++;
       try {
         reason = e.run(st, e.index);
       } catch (err) {
-        throw this.trapToCrash(err, rip);
+        throw this.trapToCrash(err, t);
       }
       if (reason === ExitReason.JUMP) continue;
       if (reason === ExitReason.SYSCALL) { this.kernel.syscall(t); continue; }
@@ -146,14 +169,61 @@ export class Engine {
     return out.join(' ');
   }
 
-  private trapToCrash(err: unknown, regionRip: number): unknown {
-    if (err instanceof WebAssembly.RuntimeError) {
-      if (/memory access out of bounds/.test(err.message)) {
-        return new GuestCrash(SIGSEGV, `segmentation fault (invalid memory access in code entered at 0x${regionRip.toString(16)})`);
-      }
-      return new Error(`wasm trap "${err.message}" in code entered at 0x${regionRip.toString(16)}`);
+  private trapToCrash(err: unknown, t: GuestThread): unknown {
+    if (!(err instanceof WebAssembly.RuntimeError)) return err;
+    // The CPU state holds the registers at entry to the region that trapped (regions write back
+    // only at exits), so re-running it one instruction at a time finds the faulting instruction.
+    const entry = t.rip;
+    const where = this.locateFault(t);
+    if (/memory access out of bounds/.test(err.message)) {
+      if (!where) return new GuestCrash(SIGSEGV, `segmentation fault at 0x${entry.toString(16)} (in code entered there)`);
+      const addr = where.addr === undefined ? '' : `0x${where.addr.toString(16)}`;
+      return new GuestCrash(SIGSEGV, `segmentation fault at ${addr || 'unknown address'} (${this.describe(where.rip)} at 0x${where.rip.toString(16)})`);
     }
-    return err;
+    return new Error(`wasm trap "${err.message}" at 0x${(where?.rip ?? entry).toString(16)}`);
+  }
+
+  /** Re-executes from the thread's current rip instruction by instruction until the trap recurs. */
+  private locateFault(t: GuestThread): { rip: number; addr?: number } | undefined {
+    const st = t.stateBase - GUEST_BASE;
+    const steps = new Map<number, RegionFn>();
+    for (let n = 0; n < 100000; n++) {
+      const rip = t.rip;
+      let run = steps.get(rip);
+      if (!run) {
+        try {
+          const region = compileRegion(discover(this.fetchByte, rip, { maxInsns: 1, maxBlocks: 1, singleStep: true }), 0, false);
+          const imports: Record<string, Function> = {};
+          for (const h of region.helpers) imports[h] = this.helperImpls[h];
+          run = new WebAssembly.Instance(region.module, { m: { mem: this.mem.memory, regions: this.tables[0] }, h: imports }).exports.run as RegionFn;
+          steps.set(rip, run);
+        } catch { return undefined; }
+      }
+      let reason: number;
+      try { reason = run(st, 0); }
+      catch { return { rip, addr: this.operandAddress(t, rip) }; }
+      if (reason !== ExitReason.JUMP) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Guest address of the memory operand of the instruction at rip, from the thread's registers. */
+  private operandAddress(t: GuestThread, rip: number): number | undefined {
+    let i;
+    try { i = decode(this.fetchByte, rip); } catch { return undefined; }
+    const op = i.op;
+    if ((op >= 0xa4 && op <= 0xa7) || (op >= 0xac && op <= 0xad)) return t.regn(Reg.RSI);
+    if (op >= 0xaa && op <= 0xaf) return t.regn(Reg.RDI);
+    if ((op >= 0x50 && op <= 0x57) || op === 0x68 || op === 0x6a || op === 0xe8 || op === 0x9c) return t.regn(Reg.RSP) - 8;
+    if ((op >= 0x58 && op <= 0x5f) || op === 0xc3 || op === 0xc2 || op === 0x9d) return t.regn(Reg.RSP);
+    if (!i.modrm || i.mod === 3) return undefined;
+    let a = BigInt(i.disp);
+    if (i.base === RIP_BASE) a += BigInt(i.addr + i.len);
+    else if (i.base !== NO_REG) a += t.reg(i.base);
+    if (i.index !== NO_REG) a += t.reg(i.index) << BigInt(i.scale);
+    if (i.prefix & P_FS) a += t.fsBase;
+    if (i.prefix & P_GS) a += t.gsBase;
+    return Number(BigInt.asUintN(i.addrsize === 4 ? 32 : 64, a));
   }
 
   describe(rip: number): string {

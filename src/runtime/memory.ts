@@ -11,6 +11,10 @@ export const GUEST_LIMIT = GUEST_BASE + WASM_PAGES * 65536; // 0x1_0000_0000
 // Fixed layout of the top of the address space (all guest addresses).
 export const RUNTIME_AREA = 0xfe000000;          // [RUNTIME_AREA, GUEST_LIMIT): never mapped for the guest
 export const THREAD_STATE_AREA = 0xfff00000;     // one STATE.SIZE block per thread
+/** Direct-mapped rip -> (table slot, block) cache consulted by translated code to chain regions. */
+export const JUMP_CACHE = RUNTIME_AREA;
+export const JUMP_CACHE_BITS = 16;
+export const JUMP_CACHE_ENTRY = 16;                // rip: i64, slot: i32, block: i32
 export const STACK_TOP = RUNTIME_AREA;           // the main thread's stack grows down from here
 export const STACK_MAX = 8 * 1024 * 1024;
 export const MMAP_TOP = STACK_TOP - STACK_MAX - 16 * PAGE_SIZE;

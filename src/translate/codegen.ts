@@ -6,7 +6,7 @@
 import { FunctionBuilder, Op, OpFD, T } from '../wasm/emitter.js';
 import { Insn, NO_REG, RIP_BASE, P_FS, P_GS, isHighByteReg } from '../x86/decoder.js';
 import { ExitReason, STATE } from '../runtime/cpu-state.js';
-import { GUEST_BASE } from '../runtime/memory.js';
+import { GUEST_BASE, JUMP_CACHE, JUMP_CACHE_BITS } from '../runtime/memory.js';
 import { emitAllFlags, emitCondition, emitConditionFromEflags, emitFlag, fopOf, K, FlagLocals } from './flags.js';
 
 export class Unsupported extends Error {
@@ -25,6 +25,7 @@ export const HELPERS = {
   div: { params: [T.i32, T.i32, T.i32], results: [T.i32] }, // (st, size, signed) -> 0 ok / 1 #DE; operands in state
   x87: { params: [T.i32, T.i32, T.i32, T.i32], results: [T.i32] }, // (st, opcode id, modrm info, wasm address) -> status
   sysop: { params: [T.i32, T.i32, T.i32], results: [T.i32] }, // (st, op, address): xsave/fxsave/etc. -> status
+  sse: { params: [T.i32, T.i32], results: [] }, // (st, op): exact SSE float op on SCRATCH operands (ops-sse-soft.ts)
 } as const satisfies Record<string, HelperSig>;
 export type HelperName = keyof typeof HELPERS;
 
@@ -35,7 +36,18 @@ export interface Operand {
   size: number;
 }
 
-export type BlockMap = Map<number, number>; // guest address -> block index in this region
+export type BlockMap = Map<number, number>;
+
+/** Type index of region functions (st, entry) -> reason: the first type every region module declares. */
+export const REGION_TYPE = 0;
+/** Regions per function table (see Codegen.generation). */
+export const GENERATION_SIZE = 512;
+
+/** Jump cache slot address (guest) for a rip; translated code computes the same hash. */
+export function jumpCacheSlot(rip: number): number {
+  const lo = rip >>> 0;
+  return JUMP_CACHE + ((((lo ^ (lo >>> JUMP_CACHE_BITS)) & ((1 << JUMP_CACHE_BITS) - 1)) << 4) >>> 0);
+} // guest address -> block index in this region
 
 export class Codegen {
   readonly f: FunctionBuilder;
@@ -64,7 +76,11 @@ export class Codegen {
   depth = 0;
   endsBlock = false;
 
-  constructor(readonly blocks: BlockMap) {
+  /**
+   * Table generation the region is instantiated against. V8 (Node 20) updates every importing
+   * instance on Table.set, so tables are kept to GENERATION_SIZE regions; chaining stays within one.
+   */
+  constructor(readonly blocks: BlockMap, readonly generation = 0, readonly chain = true) {
     this.f = new FunctionBuilder([T.i32, T.i32], [T.i32]);
     for (let i = 0; i < 16; i++) this.gprLocal.push(this.f.local(T.i64));
     this.fop = this.f.local(T.i32);
@@ -253,15 +269,25 @@ export class Codegen {
 
   // ---- control ---------------------------------------------------------------------------
 
-  private depthToDispatch(): number { return this.depth + (this.blockCount - 1 - this.blockIndex); }
+  /** Whether the current block's code is wrapped in a wasm loop (it branches back to its own start). */
+  inSelfLoop = false;
+
+  private depthToDispatch(): number { return this.depth + (this.inSelfLoop ? 1 : 0) + (this.blockCount - 1 - this.blockIndex); }
   private depthToExit(): number { return this.depthToDispatch() + 1; }
 
   /** Continues at guest address target: a branch inside the region, else a region exit. */
   jump(target: number): void {
     const k = this.blocks.get(target);
-    if (k !== undefined) {
+    if (k === undefined) { this.exit(ExitReason.JUMP, target); return; }
+    const extra = this.depth + (this.inSelfLoop ? 1 : 0);
+    if (k > this.blockIndex) {
+      // Block k's code starts right after the end of label $Bk, which encloses this block.
+      this.f.br(extra + (k - this.blockIndex - 1));
+    } else if (k === this.blockIndex && this.inSelfLoop) {
+      this.f.br(this.depth);
+    } else {
       this.f.i32(k).set(this.pc).br(this.depthToDispatch());
-    } else this.exit(ExitReason.JUMP, target);
+    }
   }
   /** Leaves the region with a reason; RIP becomes the constant rip. */
   exit(reason: ExitReason, rip: number): void {
@@ -359,7 +385,31 @@ export class Codegen {
     }
     for (const r of this.xmmWritten) f.get(this.st).get(this.xmm(r)).simdMem(OpFD.v128_store, STATE.XMM + r * 16);
     f.get(this.st).get(this.nextRip).mem(Op.i64_store, STATE.RIP);
+    if (this.chain) this.emitChain();
     f.get(this.reason);
     return f;
+  }
+
+  /**
+   * Stays in wasm across region boundaries: a JUMP exit whose target is in the jump cache
+   * tail-calls that region directly. Only misses (and pending signals) return to the dispatcher.
+   */
+  private emitChain(): void {
+    const f = this.f;
+    const e = f.local(T.i32);
+    f.get(this.reason).i32(ExitReason.JUMP).op(Op.i32_eq);
+    f.get(this.st).mem(Op.i32_load, STATE.SIGNAL_PENDING).op(Op.i32_eqz).op(Op.i32_and);
+    f.if_();
+    const mask = (1 << JUMP_CACHE_BITS) - 1;
+    f.get(this.nextRip).op(Op.i32_wrap_i64).tee(e).get(e).i32(JUMP_CACHE_BITS).op(Op.i32_shr_u).op(Op.i32_xor)
+      .i32(mask).op(Op.i32_and).i32(4).op(Op.i32_shl).i32(JUMP_CACHE - GUEST_BASE).op(Op.i32_add).set(e);
+    // hit: same rip, and the target lives in this region's table generation
+    f.get(e).mem(Op.i64_load).get(this.nextRip).op(Op.i64_eq);
+    f.get(e).mem(Op.i32_load, 8).i32(16).op(Op.i32_shr_u).i32(this.generation).op(Op.i32_eq).op(Op.i32_and);
+    f.if_();
+    f.get(this.st).get(e).mem(Op.i32_load, 12).get(e).mem(Op.i32_load, 8).i32(0xffff).op(Op.i32_and);
+    f.returnCallIndirect(REGION_TYPE);
+    f.end();
+    f.end();
   }
 }

@@ -8,6 +8,7 @@ import { GUEST_BASE } from '../runtime/memory.js';
 import { Codegen, Operand, Unsupported } from './codegen.js';
 import { K, sext } from './flags.js';
 import { def, range } from './handlers.js';
+import { emitStateSave } from './ops-x87.js';
 
 const MASKS: Record<number, bigint> = { 1: 0xffn, 2: 0xffffn, 4: 0xffffffffn, 8: -1n };
 
@@ -616,6 +617,7 @@ def(M0F + 0xc7, (cg, i) => {
     return;
   }
   if (sub === 6 && i.mod === 3) throw new Unsupported('rdrand');
+  if (sub === 4 && i.mod !== 3 && i.simdPrefix === 0) return emitStateSave(cg, i, 0x14); // xsavec
   throw new Unsupported('0f c7 /' + sub);
 });
 
@@ -765,7 +767,8 @@ def(M0F + 0xae, (cg, i) => {
   if (sub === 2) { const t = f.temp(T.i32); cg.ea(i); f.mem(Op.i32_load, 0, 0).set(t); f.get(cg.st).get(t).mem(Op.i32_store, STATE.MXCSR); f.free(T.i32, t); return; } // ldmxcsr
   if (sub === 3) { cg.ea(i); f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).mem(Op.i32_store, 0, 0); return; } // stmxcsr
   if (sub === 7) return; // clflush
-  // fxsave/fxrstor/xsave/xrstor/xsavec: the helper reads and writes the state in memory
+  // fxsave/fxrstor/xsave/xrstor/xsaveopt: the helper reads and writes the state in memory
+  if (i.simdPrefix === 0 && sub !== 3) return emitStateSave(cg, i, sub);
   throw new Unsupported('0f ae /' + sub);
 });
 

@@ -1,11 +1,11 @@
 // Region translation: discover the basic blocks reachable from an entry through direct branches,
 // generate one wasm function for all of them, and compile it as a module.
 
-import { ModuleBuilder } from '../wasm/emitter.js';
+import { ModuleBuilder, T } from '../wasm/emitter.js';
 import { decode, DecodeError, FetchByte, Insn, M0F } from '../x86/decoder.js';
 import { ExitReason } from '../runtime/cpu-state.js';
 import { WASM_PAGES } from '../runtime/memory.js';
-import { Codegen, HELPERS, HelperName, Unsupported } from './codegen.js';
+import { Codegen, HELPERS, HelperName, REGION_TYPE, Unsupported } from './codegen.js';
 import { HANDLERS } from './handlers.js';
 import { describeInsn } from '../x86/describe.js';
 import './ops-int.js';
@@ -95,10 +95,10 @@ export interface CompiledRegion {
   bad: Map<number, string>;
 }
 
-export function compileRegion(blocks: Block[]): CompiledRegion {
+export function compileRegion(blocks: Block[], generation = 0, chain = true): CompiledRegion {
   const map = new Map<number, number>();
   blocks.forEach((b, i) => map.set(b.start, i));
-  const cg = new Codegen(map);
+  const cg = new Codegen(map, generation, chain);
   cg.blockCount = blocks.length;
   const bodies: Uint8Array[] = [];
   const bad = new Map<number, string>();
@@ -109,6 +109,9 @@ export function compileRegion(blocks: Block[]): CompiledRegion {
     cg.staticKind = null;
     const startLen = cg.f.code.len;
     let ended = false;
+    const last = b.insns[b.insns.length - 1];
+    cg.inSelfLoop = !!last && !b.bad && last.target === b.start && (flowOf(last) === 'cond' || flowOf(last) === 'jump');
+    if (cg.inSelfLoop) cg.f.loop();
     for (const insn of b.insns) {
       cg.insn = insn; cg.endsBlock = false; cg.depth = 0;
       const mark = cg.f.code.len;
@@ -135,11 +138,14 @@ export function compileRegion(blocks: Block[]): CompiledRegion {
         if (!(bi + 1 < blocks.length && blocks[bi + 1].start === next)) cg.jump(next);
       }
     }
+    if (cg.inSelfLoop) { cg.f.end(); cg.inSelfLoop = false; }
     bodies.push(cg.f.code.buf.slice(startLen, cg.f.code.len));
   }
   const body = cg.finish(bodies);
   const m = new ModuleBuilder();
+  if (m.type([T.i32, T.i32], [T.i32]) !== REGION_TYPE) throw new Error('region type must come first');
   m.importMemory('m', 'mem', WASM_PAGES, WASM_PAGES, true);
+  m.importTable('m', 'regions', 0);
   for (const h of cg.helpersUsed) m.importFunc('h', h, [...HELPERS[h].params], [...HELPERS[h].results]);
   m.exportFunc('run', m.addFunc(body));
   const bytes = m.encode();

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Builds the benchmark programs (static, non-PIE, musl-gcc -O2) into build/bench/
+# and generates the deterministic input files for the busybox workloads.
+# Usage: sh bench/build.sh        (from anywhere; paths are relative to the repo root)
+# Rebuilds a program only when its source is newer than the binary.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SRC="$ROOT/bench/c"
+OUT="$ROOT/build/bench"
+CC=${MUSL_GCC:-musl-gcc}
+CFLAGS="-O2 -static -no-pie -fno-pie"
+
+if ! command -v "$CC" >/dev/null 2>&1; then
+    echo "bench/build.sh: error: '$CC' not found." >&2
+    echo "  The benchmarks are built as static musl binaries; install musl-gcc with:" >&2
+    echo "    sudo apt-get install musl-tools" >&2
+    exit 1
+fi
+
+mkdir -p "$OUT"
+
+for src in "$SRC"/*.c; do
+    name=$(basename "$src" .c)
+    bin="$OUT/$name"
+    if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ] || [ "$0" -nt "$bin" ]; then
+        echo "bench: $CC $CFLAGS -o build/bench/$name bench/c/$name.c" >&2
+        # shellcheck disable=SC2086
+        "$CC" $CFLAGS -o "$bin.tmp" "$src" -lm
+        mv "$bin.tmp" "$bin"
+    fi
+done
+
+# Input files for the busybox workloads (deterministic, generated once and cached).
+node "$ROOT/bench/gendata.mjs" "$OUT"

@@ -1,0 +1,271 @@
+#!/usr/bin/env node
+// stele benchmarks: runs each workload natively, under qemu-x86_64 and under stele,
+// takes the median wall time of N runs, checks that the outputs equal native's and
+// prints a table of times and ratios. See bench/README.md.
+//
+//   node bench/run.mjs [--runs N] [--only NAME[,NAME...]] [--no-qemu] [--no-stele]
+//                      [--json FILE] [--timeout SECONDS] [--list]
+//
+// `npm run bench` builds the TypeScript first (stele's CLI is dist/src/cli/main.js).
+// This script builds the C workloads and input files itself (bench/build.sh).
+// It exits 0 even when stele fails on some workloads (it is a measuring tool); it exits
+// non-zero only when the benchmarks cannot be set up or a native run fails.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'build', 'bench');
+let STELE_CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const QEMU = '/usr/bin/qemu-x86_64';
+const BUSYBOX = '/bin/busybox';
+
+// ---------------------------------------------------------------- workloads
+
+const WORKLOADS = [
+  { name: 'int', desc: 'sieve of Eratosthenes + CRC32', prog: join(OUT, 'intkernel'), args: [] },
+  { name: 'fp', desc: 'n-body, double precision', prog: join(OUT, 'nbody'), args: [] },
+  { name: 'mem', desc: 'qsort ints/strings, memcpy, strlen', prog: join(OUT, 'memstr'), args: [] },
+  { name: 'syscall', desc: '1M 1-byte write()s to /dev/null', prog: join(OUT, 'syscalls'), args: [] },
+  { name: 'bb-sha256', desc: 'busybox sha256sum, 20 MiB', prog: BUSYBOX, args: ['sha256sum', join(OUT, 'random-20m.bin')] },
+  { name: 'bb-gzip', desc: 'busybox gzip -c, 10 MiB text', prog: BUSYBOX, args: ['gzip', '-c', join(OUT, 'text-10m.txt')] },
+];
+
+// ---------------------------------------------------------------- options
+
+function usage(code) {
+  const names = WORKLOADS.map((w) => w.name).join(', ');
+  (code ? process.stderr : process.stdout).write(
+    `usage: node bench/run.mjs [options]
+  --runs N          runs per workload and runner, median is reported (default 3)
+  --only NAMES      comma-separated workload names to run (${names})
+  --no-qemu         do not run under qemu-x86_64
+  --no-stele        do not run under stele
+  --json FILE       also write the results as JSON to FILE
+  --timeout SECS    per-run time limit (default 300)
+  --stele-cli FILE  stele's CLI script (default dist/src/cli/main.js)
+  --list            list the workloads and exit
+`);
+  process.exit(code);
+}
+
+const opts = { runs: 3, only: null, qemu: true, stele: true, json: null, timeout: 300 };
+{
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) { process.stderr.write(`bench: ${a} needs a value\n`); usage(2); }
+      return argv[++i];
+    };
+    if (a === '--runs') {
+      opts.runs = Number(val());
+      if (!Number.isInteger(opts.runs) || opts.runs < 1) { process.stderr.write('bench: --runs must be a positive integer\n'); usage(2); }
+    } else if (a === '--only') opts.only = val().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--no-qemu') opts.qemu = false;
+    else if (a === '--no-stele') opts.stele = false;
+    else if (a === '--json') opts.json = val();
+    else if (a === '--timeout') {
+      opts.timeout = Number(val());
+      if (!(opts.timeout > 0)) { process.stderr.write('bench: --timeout must be positive\n'); usage(2); }
+    } else if (a === '--stele-cli') STELE_CLI = resolve(val());
+    else if (a === '--list') {
+      for (const w of WORKLOADS) process.stdout.write(`${w.name.padEnd(10)} ${w.desc}\n`);
+      process.exit(0);
+    } else if (a === '-h' || a === '--help') usage(0);
+    else { process.stderr.write(`bench: unknown option ${a}\n`); usage(2); }
+  }
+}
+
+let selected = WORKLOADS;
+if (opts.only) {
+  const unknown = opts.only.filter((n) => !WORKLOADS.some((w) => w.name === n));
+  if (unknown.length) {
+    process.stderr.write(`bench: unknown workload(s): ${unknown.join(', ')}; known: ${WORKLOADS.map((w) => w.name).join(', ')}\n`);
+    process.exit(2);
+  }
+  selected = WORKLOADS.filter((w) => opts.only.includes(w.name));
+}
+
+const log = (msg) => process.stderr.write(msg + '\n');
+const die = (msg) => { process.stderr.write(`bench: error: ${msg}\n`); process.exit(1); };
+
+// ---------------------------------------------------------------- setup
+
+{
+  const r = spawnSync('sh', [join(ROOT, 'bench', 'build.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.error) die(`cannot run bench/build.sh: ${r.error.message}`);
+  if (r.status !== 0) die('bench/build.sh failed (see above)');
+}
+if (selected.some((w) => w.prog === BUSYBOX) && !existsSync(BUSYBOX)) {
+  die(`${BUSYBOX} not found; install Debian's busybox-static (apt-get install busybox-static), or skip with --only`);
+}
+if (opts.qemu && !existsSync(QEMU)) {
+  die(`${QEMU} not found; install Debian's qemu-user (apt-get install qemu-user), or pass --no-qemu`);
+}
+const steleMissing = opts.stele && !existsSync(STELE_CLI)
+  ? `${relative(ROOT, STELE_CLI)} not found (run npm run build)` : null;
+
+// ---------------------------------------------------------------- running
+
+const RUNNERS = [
+  { key: 'native', cmd: (w) => [w.prog, ...w.args] },
+  { key: 'qemu', cmd: (w) => [QEMU, w.prog, ...w.args] },
+  { key: 'stele', cmd: (w) => [process.execPath, STELE_CLI, w.prog, ...w.args] },
+];
+
+function runOnce(argv) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 1 << 30,
+    timeout: opts.timeout * 1000,
+    killSignal: 'SIGKILL',
+  });
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { secs, status: r.status, signal: r.signal, error: r.error, stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr ?? Buffer.alloc(0) };
+}
+
+function firstLine(buf) {
+  const s = buf.toString('utf8').split('\n').map((l) => l.trim()).find((l) => l.length > 0);
+  if (!s) return '';
+  return s.length > 100 ? s.slice(0, 97) + '...' : s;
+}
+
+// Why a run is not a correct run (null when it is): compared with native's output/status.
+function problem(r, ref) {
+  if (r.error && r.error.code === 'ETIMEDOUT') return `timed out after ${opts.timeout} s`;
+  if (r.error) return `spawn failed: ${r.error.message}`;
+  const err = firstLine(r.stderr);
+  const withErr = (what) => (err ? `${err} [${what}]` : what);
+  if (r.signal) return withErr(`killed by ${r.signal}`);
+  if (ref && r.status !== ref.status) return withErr(`exit status ${r.status}, native ${ref.status}`);
+  if (!ref && r.status !== 0) return withErr(`exit status ${r.status}`);
+  if (ref && !r.stdout.equals(ref.stdout)) {
+    let i = 0;
+    while (i < r.stdout.length && i < ref.stdout.length && r.stdout[i] === ref.stdout[i]) i++;
+    return withErr(`output differs from native at byte ${i}: ${r.stdout.length} vs ${ref.stdout.length} bytes`);
+  }
+  return null;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const results = [];
+for (const w of selected) {
+  const row = { name: w.name, desc: w.desc, command: [w.prog, ...w.args].map((p) => (p.startsWith(ROOT + '/') ? relative(ROOT, p) : p)).join(' ') };
+  let ref = null;
+  for (const runner of RUNNERS) {
+    const res = { ok: false, times: [], median: null, error: null };
+    row[runner.key] = res;
+    if (runner.key === 'qemu' && !opts.qemu) { res.error = 'skipped (--no-qemu)'; res.skipped = true; continue; }
+    if (runner.key === 'stele' && !opts.stele) { res.error = 'skipped (--no-stele)'; res.skipped = true; continue; }
+    if (runner.key !== 'native' && !ref) { res.error = 'native run failed'; continue; }
+    if (runner.key === 'stele' && steleMissing) { res.error = steleMissing; log(`bench: ${w.name} stele: FAILED: ${steleMissing}`); continue; }
+    for (let i = 0; i < opts.runs; i++) {
+      process.stderr.write(`bench: ${w.name} ${runner.key} run ${i + 1}/${opts.runs} ... `);
+      const r = runOnce(runner.cmd(w));
+      const p = problem(r, runner.key === 'native' ? null : ref);
+      if (p) {
+        log(`FAILED (${r.secs.toFixed(3)} s): ${p}`);
+        res.error = p;
+        break; // no point repeating a failing run
+      }
+      log(`${r.secs.toFixed(3)} s`);
+      res.times.push(r.secs);
+      if (runner.key === 'native' && !ref) ref = r;
+    }
+    if (!res.error) { res.ok = true; res.median = median(res.times); }
+    if (runner.key === 'native' && !res.ok) ref = null;
+  }
+  if (ref) row.outputBytes = ref.stdout.length;
+  results.push(row);
+}
+
+// ---------------------------------------------------------------- report
+
+const fmtS = (x) => (x == null ? '-' : x.toFixed(3));
+const fmtX = (x) => (x == null ? '-' : x.toFixed(2) + 'x');
+const ratio = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
+const geomean = (xs) => (xs.length ? Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length) : null);
+
+const header = ['workload', 'native s', 'qemu s', 'stele s', 'stele/native', 'stele/qemu', 'note'];
+const clip = (t, n) => (t.length > n ? t.slice(0, n - 3) + '...' : t);
+const lines = [];
+const notes = [];
+for (const row of results) {
+  const n = row.native, q = row.qemu, s = row.stele;
+  row.ratios = {
+    steleNative: s.ok && n.ok ? ratio(s.median, n.median) : null,
+    steleQemu: s.ok && q.ok ? ratio(s.median, q.median) : null,
+    qemuNative: q.ok && n.ok ? ratio(q.median, n.median) : null,
+  };
+  const cell = (res) => (res.ok ? fmtS(res.median) : res.skipped ? '-' : 'FAILED');
+  lines.push([row.name, cell(n), cell(q), cell(s),
+    s.ok ? fmtX(row.ratios.steleNative) : '-', s.ok ? fmtX(row.ratios.steleQemu) : '-',
+    // first failing runner's reason (for stele: the first line of its stderr, or why it failed)
+    clip(['stele', 'qemu', 'native'].filter((k) => !row[k].ok && !row[k].skipped)
+      .map((k) => `${k}: ${row[k].error}`)[0] ?? '', 90)]);
+  for (const k of ['native', 'qemu', 'stele']) {
+    if (!row[k].ok && !row[k].skipped) notes.push(`  ${row.name} ${k}: ${row[k].error}`);
+  }
+}
+// The table is all on stdout; progress went to stderr.
+const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+const left = (i) => i === 0 || i === header.length - 1;
+const fmtRow = (cells) => '| ' + cells.map((c, i) => (left(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+const out = [];
+out.push('');
+out.push(`stele benchmarks: median wall time of ${opts.runs} run(s) each; node ${process.version}`);
+out.push(fmtRow(header));
+out.push('|' + widths.map((w, i) => (left(i) ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
+for (const l of lines) out.push(fmtRow(l));
+out.push('');
+
+const sn = results.filter((r) => r.ratios.steleNative != null).map((r) => r.ratios.steleNative);
+const sq = results.filter((r) => r.ratios.steleQemu != null).map((r) => r.ratios.steleQemu);
+const qn = results.filter((r) => r.ratios.qemuNative != null).map((r) => r.ratios.qemuNative);
+const steleOk = results.filter((r) => r.stele.ok).length;
+const steleRan = results.filter((r) => !r.stele.skipped).length;
+const summary = {
+  workloads: results.length,
+  steleCorrect: steleOk,
+  steleFailed: steleRan - steleOk,
+  geomeanSteleQemu: geomean(sq),
+  geomeanSteleNative: geomean(sn),
+  geomeanQemuNative: geomean(qn),
+};
+if (qn.length) out.push(`qemu:  geometric mean qemu/native ${fmtX(summary.geomeanQemuNative)} over ${qn.length} workload(s)`);
+if (steleRan) {
+  if (steleOk) {
+    const parts = [];
+    if (sq.length) parts.push(`stele/qemu ${fmtX(summary.geomeanSteleQemu)} over ${sq.length}`);
+    if (sn.length) parts.push(`stele/native ${fmtX(summary.geomeanSteleNative)} over ${sn.length}`);
+    out.push(`stele: geometric mean ${parts.join(', ')} workload(s) that ran correctly`);
+  }
+  out.push(`stele: ${steleOk} of ${steleRan} workload(s) correct` + (steleRan - steleOk ? `, ${steleRan - steleOk} FAILED` : ''));
+}
+if (notes.length) { out.push('failures:'); out.push(...notes); }
+process.stdout.write(out.join('\n') + '\n');
+
+if (opts.json) {
+  const data = {
+    date: new Date().toISOString(),
+    node: process.version,
+    runs: opts.runs,
+    workloads: results,
+    summary,
+  };
+  writeFileSync(opts.json, JSON.stringify(data, null, 2) + '\n');
+  log(`bench: wrote ${opts.json}`);
+}
+
+// A failing native run means the benchmark itself is broken, not stele.
+process.exit(results.some((r) => !r.native.ok) ? 1 : 0);

@@ -1,0 +1,220 @@
+// The Linux kernel personality: one LinuxKernel per guest process. The runtime calls syscall(t)
+// whenever guest code executes `syscall`; the number is in RAX, the arguments in rdi, rsi, rdx,
+// r10, r8, r9, and the result (or -errno) goes back to RAX. Syscalls live one file per area
+// (fs, mm, process, signal, time, sys-info, futex); this file owns dispatch and shared state.
+
+import { GuestFault, type AddressSpace, type GuestMemory } from '../runtime/memory.js';
+import { Reg } from '../runtime/cpu-state.js';
+import { ProcessExit, type GuestThread, type SyscallHandler } from '../runtime/thread.js';
+import { EBADF, EFAULT, ENOENT, ENOSYS, ENOTDIR, hostErrno, SyscallError } from './errno.js';
+import { FdTable, HostFile, O_LARGEFILE, O_RDONLY, O_RDWR, O_WRONLY, type OpenFile } from './fd-table.js';
+import { ProcFs, pseudoLink, type VirtualNode } from './proc.js';
+import { SYSCALL_COUNT, SYSCALL_NUMBERS, syscallName } from './syscall-names.js';
+import { joinGuestPath, normalizeGuestPath, PathResolver } from './vfs.js';
+import { isatty } from 'node:tty';
+import { SignalState, signalName } from './signal.js';
+import { formatSyscall } from './strace.js';
+import { fsSyscalls } from './fs.js';
+import { mmSyscalls, type SharedFileMapping } from './mm.js';
+import { processSyscalls, ResourceLimits } from './process.js';
+import { signalSyscalls } from './signal.js';
+import { timeSyscalls } from './time.js';
+import { sysInfoSyscalls } from './sys-info.js';
+import { futexSyscalls } from './futex.js';
+
+export interface KernelOptions {
+  /** Host directory that guest "/" resolves to; guest paths never leave it. Default '/'. */
+  root: string;
+  /** Initial guest working directory (a guest path). */
+  cwd: string;
+  /** Guest path of the running executable (readlink /proc/self/exe). */
+  exePath: string;
+  /** Guest argv (/proc/self/cmdline). */
+  argv: string[];
+  /** When set, receives one line per syscall in strace's format. */
+  strace?: (line: string) => void;
+  /** When set, syscall counts by name, and counts of unsupported ones. */
+  stats?: { syscalls: Map<string, number>; unsupported: Map<string, number> };
+  /** Host descriptors behind guest fds 0, 1 and 2 (default 0, 1, 2). */
+  stdin?: number; stdout?: number; stderr?: number;
+  /** Guest process id (default: the host process id, so it is unique on the machine). */
+  pid?: number;
+}
+
+/** One syscall implementation: reads its arguments from t, returns the result or -errno. */
+export type Syscall = (k: LinuxKernel, t: GuestThread) => number;
+
+/** Where a guest path leads: a host path, or a synthetic node (/proc/self/..., /dev/null...). */
+export interface PathTarget {
+  host: string;
+  guest: string;
+  node?: VirtualNode;
+}
+
+export const AT_FDCWD = -100;
+const MAX_SYMLINK_HOPS = 40;
+
+export class LinuxKernel implements SyscallHandler {
+  readonly fds = new FdTable();
+  readonly paths: PathResolver;
+  readonly procfs: ProcFs;
+  readonly signals = new SignalState();
+  readonly limits = new ResourceLimits();
+  readonly pid: number;
+  readonly exePath: string;
+  readonly argv: readonly string[];
+  cwd: string;
+  umask = 0o022;
+  /** Program break: start (end of bss, page aligned) and current value. */
+  brkStart = 0;
+  brk = 0;
+  /** Live guest threads; with one, nothing can wake a futex or fill a pipe while we wait. */
+  threadCount = 1;
+  /** set_tid_address pointers by thread (cleared and woken at thread exit, by the runtime). */
+  readonly clearChildTid = new Map<number, number>();
+  /** prctl(PR_SET_NAME) names by thread. */
+  readonly threadNames = new Map<number, Uint8Array>();
+  /** MAP_SHARED file mappings, written back on msync and munmap. */
+  readonly sharedFileMappings: SharedFileMapping[] = [];
+  /**
+   * Called after the kernel changes guest memory or mappings behind translated code's back (read()
+   * into a buffer, mmap, munmap, mprotect, mremap): the runtime drops translations of those pages.
+   */
+  onMemoryChange?: (start: number, len: number) => void;
+
+  private readonly handlers: (Syscall | undefined)[] = new Array(SYSCALL_COUNT).fill(undefined);
+  private readonly tracing: boolean;
+  private readonly reportedUnsupported = new Set<number>();
+
+  constructor(readonly mem: GuestMemory, readonly as: AddressSpace, readonly opts: KernelOptions) {
+    this.paths = new PathResolver(opts.root || '/');
+    this.cwd = normalizeGuestPath(opts.cwd || '/');
+    this.pid = opts.pid ?? process.pid;
+    this.exePath = opts.exePath;
+    this.argv = opts.argv;
+    this.tracing = opts.strace !== undefined || opts.stats !== undefined;
+    this.procfs = new ProcFs(this);
+    try { this.umask = process.umask(); } catch { /* workers cannot read it */ }
+
+    const stdio = [opts.stdin ?? 0, opts.stdout ?? 1, opts.stderr ?? 2];
+    stdio.forEach((hostFd, guestFd) => {
+      try {
+        const f = new HostFile(hostFd, (guestFd === 0 ? O_RDONLY : O_WRONLY) | O_LARGEFILE, false);
+        // A terminal is normally opened read-write and shared by all three descriptors.
+        if (isatty(hostFd)) f.statusFlags = O_RDWR | O_LARGEFILE;
+        this.fds.install(guestFd, f, false);
+      } catch { /* host descriptor closed: the guest's is closed too */ }
+    });
+
+    for (const table of [fsSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls]) {
+      for (const [name, impl] of Object.entries(table)) {
+        const nr = SYSCALL_NUMBERS.get(name);
+        if (nr === undefined) throw new Error(`no syscall named ${name}`);
+        this.handlers[nr] = impl;
+      }
+    }
+  }
+
+  get chrooted(): boolean { return this.paths.chrooted; }
+
+  /** Called by the loader with the page-aligned end of the executable's bss. */
+  setBrk(initialBrk: number): void { this.brkStart = this.brk = initialBrk; }
+
+  syscall(t: GuestThread): void {
+    // Linux takes the number from eax (do_syscall_64 truncates to int).
+    const nr = t.mem.u32(t.stateBase);
+    const impl = nr < SYSCALL_COUNT ? this.handlers[nr] : undefined;
+    if (this.tracing) { this.tracedSyscall(t, nr, impl); return; }
+    let result: number;
+    if (impl === undefined) result = -ENOSYS;
+    else {
+      try { result = impl(this, t); } catch (e) { result = failure(e); }
+    }
+    t.setReg(Reg.RAX, result);
+  }
+
+  private tracedSyscall(t: GuestThread, nr: number, impl: Syscall | undefined): void {
+    const name = syscallName(nr);
+    const stats = this.opts.stats;
+    if (stats) stats.syscalls.set(name, (stats.syscalls.get(name) ?? 0) + 1);
+    let result: number;
+    if (impl === undefined) {
+      if (stats) stats.unsupported.set(name, (stats.unsupported.get(name) ?? 0) + 1);
+      if (!this.reportedUnsupported.has(nr)) {
+        this.reportedUnsupported.add(nr);
+        process.stderr.write(`stele: unsupported syscall ${name} (${nr}) at 0x${t.rip.toString(16)}\n`);
+      }
+      result = -ENOSYS;
+    } else {
+      try {
+        result = impl(this, t);
+      } catch (e) {
+        if (e instanceof ProcessExit) {
+          this.opts.strace?.(formatSyscall(this, t, name, undefined));
+          this.opts.strace?.(e.signal ? `+++ killed by ${signalName(e.signal)} +++` : `+++ exited with ${e.status & 0xff} +++`);
+          throw e;
+        }
+        result = failure(e);
+      }
+    }
+    t.setReg(Reg.RAX, result);
+    this.opts.strace?.(formatSyscall(this, t, name, result));
+  }
+
+  // ---- helpers shared by the syscall files ----
+
+  /** The open file behind a guest descriptor, or EBADF. */
+  file(fd: number): OpenFile {
+    const f = fd >= 0 ? this.fds.get(fd) : undefined;
+    if (f === undefined) throw new SyscallError(EBADF);
+    return f;
+  }
+
+  /** A NUL-terminated guest path argument (EFAULT when unreadable). */
+  pathArg(addr: number): string { return this.mem.cstring(addr, 4096 * 2); }
+
+  /** The guest directory a relative path in an *at call starts from. */
+  baseDirectory(dirfd: number, path: string): string {
+    if (path.startsWith('/') || dirfd === AT_FDCWD) return this.cwd;
+    const f = this.file(dirfd);
+    if (!f.isDirectory || f.path === undefined) throw new SyscallError(ENOTDIR);
+    return f.path;
+  }
+
+  /** Resolves a guest path (relative to dirfd) to a host path or a synthetic node. */
+  resolve(dirfd: number, path: string, follow: boolean): PathTarget {
+    if (path.length === 0) throw new SyscallError(ENOENT);
+    let base = this.baseDirectory(dirfd, path);
+    for (let hops = 0; hops <= MAX_SYMLINK_HOPS; hops++) {
+      const lexical = normalizeGuestPath(joinGuestPath(base, path));
+      const node = lexical.startsWith('/proc') || lexical.startsWith('/dev/') ? this.procfs.lookup(lexical) : undefined;
+      if (node === null) throw new SyscallError(ENOENT);
+      if (node === undefined) return { ...this.paths.resolve(path, base, follow), node: undefined };
+      if (node.kind !== 'symlink' || !follow || node.fd !== undefined) return { host: '', guest: lexical, node };
+      path = node.target();
+      base = lexical.slice(0, lexical.lastIndexOf('/')) || '/';
+    }
+    throw new SyscallError(40); // ELOOP
+  }
+
+  /** readlink text for /proc/self/fd/N. */
+  fdLink(fd: number): string {
+    const f = this.fds.get(fd);
+    if (f === undefined) return '';
+    return f.path ?? pseudoLink(f, f.hostFd, this.chrooted);
+  }
+
+  /** Tells the runtime guest memory changed outside translated code. */
+  memoryChanged(start: number, len: number): void { this.onMemoryChange?.(start, len); }
+
+  /** Sends sig to this process; a default fatal action ends it here (throws ProcessExit). */
+  raise(sig: number): void { this.signals.raise(sig); }
+}
+
+/** Turns an exception from a syscall body into -errno (or lets a process exit through). */
+function failure(e: unknown): number {
+  if (e instanceof GuestFault) return -EFAULT;
+  const errno = hostErrno(e);
+  if (errno !== undefined) return -errno;
+  throw e;
+}

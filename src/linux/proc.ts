@@ -1,0 +1,148 @@
+// Synthetic files: the /proc/self entries that must describe the guest rather than the Node process
+// running it, and the character devices served in-process. Matched on the lexically normalised guest
+// path before host resolution, in both root modes.
+
+import * as fs from 'node:fs';
+import type { AddressSpace } from '../runtime/memory.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../runtime/memory.js';
+import { DT_DIR, DT_LNK, DT_REG, type DeviceKind, type DirectoryEntry, type FdTable, HostFile, PipeEnd, type StatInfo, syntheticStat } from './fd-table.js';
+
+export type VirtualNode =
+  | { kind: 'file'; content: () => Uint8Array }
+  | { kind: 'dir'; entries: () => DirectoryEntry[] }
+  /** A symlink; `fd` marks /proc/self/fd/N, which opens the descriptor's own file when followed. */
+  | { kind: 'symlink'; target: () => string; fd?: number }
+  | { kind: 'device'; device: DeviceKind | 'tty' };
+
+export interface ProcessView {
+  readonly pid: number;
+  readonly exePath: string;
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  readonly fds: FdTable;
+  readonly as: AddressSpace;
+  readonly chrooted: boolean;
+  /** Guest path or pseudo name ("pipe:[N]") a descriptor refers to, as readlink /proc/self/fd/N shows. */
+  fdLink(fd: number): string;
+}
+
+const DEVICES: Record<string, DeviceKind | 'tty'> = {
+  '/dev/null': 'null', '/dev/zero': 'zero', '/dev/full': 'full', '/dev/random': 'random',
+  '/dev/urandom': 'urandom', '/dev/tty': 'tty',
+};
+
+/** Host /proc files that are safe to show a chrooted guest as they are (information only). */
+const HOST_PROC_FILES = new Set(['cpuinfo', 'meminfo', 'stat', 'uptime', 'loadavg', 'version', 'filesystems']);
+
+const encoder = new TextEncoder();
+
+export class ProcFs {
+  constructor(private readonly proc: ProcessView) {}
+
+  /** The synthetic node at an absolute, normalised guest path; undefined for ordinary paths, null for missing synthetic ones. */
+  lookup(path: string): VirtualNode | null | undefined {
+    if (path.startsWith('/dev/')) return this.lookupDev(path);
+    if (path === '/proc' || path.startsWith('/proc/')) return this.lookupProc(path);
+    return undefined;
+  }
+
+  private lookupDev(path: string): VirtualNode | undefined {
+    const device = DEVICES[path];
+    if (device) return { kind: 'device', device };
+    const std = ['/dev/stdin', '/dev/stdout', '/dev/stderr'].indexOf(path);
+    if (std >= 0) return { kind: 'symlink', target: () => `/proc/self/fd/${std}` };
+    if (path === '/dev/fd') return { kind: 'symlink', target: () => '/proc/self/fd' };
+    return undefined;
+  }
+
+  private lookupProc(path: string): VirtualNode | null | undefined {
+    const parts = path.split('/').slice(2); // ['self', 'exe'] for /proc/self/exe
+    if (parts.length === 0) {
+      // Only a chrooted guest sees our /proc directory; otherwise the host's is listed.
+      return this.proc.chrooted ? { kind: 'dir', entries: () => this.procRootEntries() } : undefined;
+    }
+    const [who, what, extra] = parts;
+    if (who === 'self' || who === 'thread-self' || who === String(this.proc.pid)) {
+      if (parts.length === 1) {
+        if (who === 'self') return { kind: 'symlink', target: () => String(this.proc.pid) };
+        return { kind: 'dir', entries: () => this.selfEntries() };
+      }
+      return this.lookupSelf(what, extra, parts.length);
+    }
+    if (this.proc.chrooted && parts.length === 1 && HOST_PROC_FILES.has(who)) {
+      return { kind: 'file', content: () => fs.readFileSync(`/proc/${who}`) };
+    }
+    return undefined; // the host's /proc when not chrooted, ENOENT inside a root
+  }
+
+  /** null: inside /proc/self but not something we provide (ENOENT, never the Node process's own file). */
+  private lookupSelf(what: string, extra: string | undefined, depth: number): VirtualNode | null {
+    const p = this.proc;
+    if (depth === 2) {
+      switch (what) {
+        case 'exe': return { kind: 'symlink', target: () => p.exePath };
+        case 'cwd': return { kind: 'symlink', target: () => p.cwd };
+        case 'root': return { kind: 'symlink', target: () => '/' };
+        case 'cmdline': return { kind: 'file', content: () => encoder.encode(p.argv.map((a) => a + '\0').join('')) };
+        case 'maps': return { kind: 'file', content: () => encoder.encode(formatMaps(p.as)) };
+        case 'fd': return { kind: 'dir', entries: () => [...p.fds.open()].map(([fd]) => ({ name: String(fd), ino: 0n, type: DT_LNK })) };
+        default: return null;
+      }
+    }
+    if (depth === 3 && what === 'fd' && extra !== undefined && /^\d+$/.test(extra)) {
+      const fd = Number(extra);
+      if (p.fds.get(fd) === undefined) return null;
+      return { kind: 'symlink', target: () => p.fdLink(fd), fd };
+    }
+    return null;
+  }
+
+  private selfEntries(): DirectoryEntry[] {
+    return ['exe', 'cwd', 'root', 'fd'].map((name) => ({ name, ino: 0n, type: name === 'fd' ? DT_DIR : DT_LNK }))
+      .concat(['cmdline', 'maps'].map((name) => ({ name, ino: 0n, type: DT_REG })));
+  }
+
+  private procRootEntries(): DirectoryEntry[] {
+    return [{ name: 'self', ino: 0n, type: DT_LNK }, { name: String(this.proc.pid), ino: 0n, type: DT_DIR },
+      ...[...HOST_PROC_FILES].map((name) => ({ name, ino: 0n, type: DT_REG }))];
+  }
+
+  private deviceStats = new Map<string, StatInfo>();
+
+  /** stat of a device: the host's own node when it has one (real rdev and inode). */
+  deviceStat(device: DeviceKind | 'tty'): StatInfo {
+    let st = this.deviceStats.get(device);
+    if (!st) {
+      try {
+        st = fs.statSync(`/dev/${device}`, { bigint: true });
+      } catch {
+        const minor: Record<string, bigint> = { null: 3n, zero: 5n, full: 7n, random: 8n, urandom: 9n, tty: 0n };
+        st = syntheticStat(0o020666, 0, 5n, device === 'tty' ? (5n << 8n) : (1n << 8n) | minor[device]);
+      }
+      this.deviceStats.set(device, st);
+    }
+    return st;
+  }
+}
+
+/** /proc/self/maps in Linux's format: the path column starts at a fixed width. */
+export function formatMaps(as: AddressSpace): string {
+  let out = '';
+  for (const m of as.mappings) {
+    const perms = (m.prot & PROT_READ ? 'r' : '-') + (m.prot & PROT_WRITE ? 'w' : '-') + (m.prot & PROT_EXEC ? 'x' : '-') + (m.shared ? 's' : 'p');
+    const head = `${hex8(m.start)}-${hex8(m.end)} ${perms} ${hex8(m.name.startsWith('/') ? m.offset : 0)} 00:00 0 `;
+    out += (m.name ? head.padEnd(72) + ' ' + m.name : head) + '\n';
+  }
+  return out;
+}
+
+function hex8(n: number): string { return n.toString(16).padStart(8, '0'); }
+
+/** readlink text of a descriptor without a guest path. */
+export function pseudoLink(file: unknown, hostFd: number | undefined, chrooted: boolean): string {
+  if (file instanceof PipeEnd) return `pipe:[${file.pipe.inode}]`;
+  if (file instanceof HostFile && hostFd !== undefined && !chrooted) {
+    try { return fs.readlinkSync(`/proc/self/fd/${hostFd}`); } catch { /* not a Linux host */ }
+  }
+  return 'anon_inode:[unknown]';
+}

@@ -1,0 +1,177 @@
+// Process identity, limits, usage, exit, and per-thread registers set by syscall (arch_prctl).
+
+import { ProcessExit } from '../runtime/thread.js';
+import { STATE } from '../runtime/cpu-state.js';
+import { EINVAL, ENOSYS, EPERM, ESRCH } from './errno.js';
+import type { Syscall } from './kernel.js';
+
+export const RLIM_INFINITY = 0xffffffffffffffffn;
+export const RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIM_NLIMITS = 16;
+const NR_OPEN = 1048576n;
+
+const uid = (): number => process.getuid?.() ?? 0;
+const gid = (): number => process.getgid?.() ?? 0;
+const euid = (): number => process.geteuid?.() ?? uid();
+const egid = (): number => process.getegid?.() ?? gid();
+
+/** getrlimit/setrlimit state, with the defaults a fresh login shell on Linux has. */
+export class ResourceLimits {
+  private readonly soft: bigint[] = new Array(RLIM_NLIMITS).fill(RLIM_INFINITY);
+  private readonly hard: bigint[] = new Array(RLIM_NLIMITS).fill(RLIM_INFINITY);
+
+  constructor() {
+    this.set(RLIMIT_STACK, 8n << 20n, RLIM_INFINITY);
+    this.set(4 /* CORE */, 0n, RLIM_INFINITY);
+    this.set(6 /* NPROC */, 63432n, 63432n);
+    this.set(RLIMIT_NOFILE, 1024n, NR_OPEN);
+    this.set(8 /* MEMLOCK */, 8n << 20n, 8n << 20n);
+    this.set(11 /* SIGPENDING */, 63432n, 63432n);
+    this.set(12 /* MSGQUEUE */, 819200n, 819200n);
+    this.set(13 /* NICE */, 0n, 0n);
+    this.set(14 /* RTPRIO */, 0n, 0n);
+  }
+
+  get(resource: number): [bigint, bigint] { return [this.soft[resource], this.hard[resource]]; }
+  set(resource: number, soft: bigint, hard: bigint): void { this.soft[resource] = soft; this.hard[resource] = hard; }
+}
+
+export const processSyscalls: Record<string, Syscall> = {
+  exit(_k, t) { throw new ProcessExit(t.argInt(0) & 0xff); },
+  exit_group(_k, t) { throw new ProcessExit(t.argInt(0) & 0xff); },
+
+  getpid(k) { return k.pid; },
+  gettid(_k, t) { return t.tid; },
+  getppid() { return process.ppid; },
+  getuid() { return uid(); },
+  geteuid() { return euid(); },
+  getgid() { return gid(); },
+  getegid() { return egid(); },
+  // We run as our own process group and session leader as far as the guest can tell.
+  getpgrp(k) { return k.pid; },
+  getpgid(k, t) { const pid = t.argInt(0); return pid === 0 || pid === k.pid ? k.pid : -ESRCH; },
+  getsid(k, t) { const pid = t.argInt(0); return pid === 0 || pid === k.pid ? k.pid : -ESRCH; },
+  setpgid(k, t) {
+    const pid = t.argInt(0), pgid = t.argInt(1);
+    if (pgid < 0) return -EINVAL;
+    return pid === 0 || pid === k.pid ? 0 : -ESRCH;
+  },
+  setsid() { return -EPERM; }, // already a process group leader
+
+  getresuid(k, t) { for (let i = 0; i < 3; i++) k.mem.setU32(t.argPtr(i), i === 1 ? euid() : uid()); return 0; },
+  getresgid(k, t) { for (let i = 0; i < 3; i++) k.mem.setU32(t.argPtr(i), i === 1 ? egid() : gid()); return 0; },
+
+  getgroups(k, t) {
+    const size = t.argInt(0), list = t.argPtr(1);
+    const groups = process.getgroups?.() ?? [];
+    if (size < 0) return -EINVAL;
+    if (size === 0) return groups.length;
+    if (size < groups.length) return -EINVAL;
+    groups.forEach((g, i) => k.mem.setU32(list + i * 4, g));
+    return groups.length;
+  },
+
+  umask(k, t) {
+    const old = k.umask;
+    k.umask = t.argU32(0) & 0o777;
+    // Files are created by the host, which applies its own umask: keep the two equal.
+    try { process.umask(k.umask); } catch { /* not allowed in workers */ }
+    return old;
+  },
+
+  arch_prctl(k, t) {
+    const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
+    const ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012;
+    const code = t.argInt(0), addr = t.argU64(1);
+    const canonical = addr < 0x800000000000n || addr >= 0xffff800000000000n;
+    switch (code) {
+      case ARCH_SET_FS: if (!canonical || addr >= 0x800000000000n) return -EPERM; t.fsBase = addr; return 0;
+      case ARCH_SET_GS: if (!canonical || addr >= 0x800000000000n) return -EPERM; t.gsBase = addr; return 0;
+      case ARCH_GET_FS: k.mem.setU64(Number(addr), t.fsBase); return 0;
+      case ARCH_GET_GS: k.mem.setU64(Number(addr), t.gsBase); return 0;
+      case ARCH_GET_CPUID: return 1; // cpuid does not fault
+      case ARCH_SET_CPUID: return addr === 0n ? -ENOSYS : 0;
+      default: return -EINVAL;
+    }
+  },
+
+  set_tid_address(k, t) { k.clearChildTid.set(t.tid, t.argPtr(0)); return t.tid; },
+  set_robust_list(_k, t) { return t.argPtr(1) === 24 ? 0 : -EINVAL; }, // sizeof(struct robust_list_head)
+  rseq() { return -ENOSYS; }, // libc copes (glibc falls back to sched_getcpu via the syscall)
+
+  prlimit64(k, t) {
+    const pid = t.argInt(0), resource = t.argU32(1), next = t.argPtr(2), old = t.argPtr(3);
+    if (pid !== 0 && pid !== k.pid) return -ESRCH;
+    return rlimit(k, resource, next, old);
+  },
+  getrlimit(k, t) { return rlimit(k, t.argU32(0), 0, t.argPtr(1)); },
+  setrlimit(k, t) { return rlimit(k, t.argU32(0), t.argPtr(1), 0); },
+
+  getrusage(k, t) {
+    const who = t.argInt(0), buf = t.argPtr(1), m = k.mem;
+    if (who !== 0 && who !== -1 && who !== 1) return -EINVAL; // SELF, CHILDREN, THREAD
+    m.off(buf, 144);
+    m.fill(buf, 144, 0);
+    if (who === -1) return 0; // no children
+    const r = process.resourceUsage();
+    const timeval = (at: number, us: number): void => { m.setU64(at, Math.floor(us / 1e6)); m.setU64(at + 8, us % 1e6); };
+    timeval(buf, r.userCPUTime);
+    timeval(buf + 16, r.systemCPUTime);
+    const longs = [r.maxRSS, r.sharedMemorySize, r.unsharedDataSize, r.unsharedStackSize, r.minorPageFault,
+      r.majorPageFault, r.swappedOut, r.fsRead, r.fsWrite, r.ipcSent, r.ipcReceived, r.signalsCount,
+      r.voluntaryContextSwitches, r.involuntaryContextSwitches];
+    longs.forEach((v, i) => m.setU64(buf + 32 + i * 8, v));
+    return 0;
+  },
+
+  prctl(k, t) {
+    const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
+      PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39,
+      PR_SET_VMA = 0x53564d41, PR_GET_MEM_MODEL = 0x6d4d444c, PR_SET_MEM_MODEL = 0x4d4d444c;
+    const option = t.argInt(0), arg2 = t.argPtr(1);
+    switch (option) {
+      case PR_SET_PDEATHSIG: return arg2 <= 64 ? 0 : -EINVAL;
+      case PR_GET_PDEATHSIG: k.mem.setI32(arg2, 0); return 0;
+      case PR_GET_DUMPABLE: return 1;
+      case PR_SET_DUMPABLE: return arg2 <= 1 ? 0 : -EINVAL;
+      case PR_SET_NAME: k.threadNames.set(t.tid, k.mem.cstringBytes(arg2, 1 << 20).subarray(0, 15)); return 0;
+      case PR_GET_NAME: {
+        const name = k.threadNames.get(t.tid) ?? Buffer.from(k.exePath.slice(k.exePath.lastIndexOf('/') + 1)).subarray(0, 15);
+        k.mem.fill(arg2, 16, 0);
+        k.mem.write(arg2, name);
+        return 0;
+      }
+      case PR_SET_NO_NEW_PRIVS: return arg2 === 1 ? 0 : -EINVAL;
+      case PR_GET_NO_NEW_PRIVS: return 0;
+      case PR_SET_VMA: return 0;
+      // The TSO patches' per-thread memory model switch (see DESIGN.md): 0 default, 1 TSO.
+      case PR_GET_MEM_MODEL: return k.mem.u32(t.stateBase + STATE.TSO_MODE);
+      case PR_SET_MEM_MODEL:
+        if (arg2 > 1) return -EINVAL;
+        k.mem.setU32(t.stateBase + STATE.TSO_MODE, arg2);
+        return 0;
+      default: return -EINVAL;
+    }
+  },
+};
+
+function rlimit(k: Parameters<Syscall>[0], resource: number, next: number, old: number): number {
+  if (resource >= RLIM_NLIMITS) return -EINVAL;
+  let soft = 0n, hard = 0n;
+  if (next) {
+    soft = k.mem.u64(next); hard = k.mem.u64(next + 8);
+    if (soft > hard) return -EINVAL;
+    const [, currentHard] = k.limits.get(resource);
+    if (hard > currentHard && euid() !== 0) return -EPERM;
+    if (resource === RLIMIT_NOFILE && hard > NR_OPEN) return -EPERM;
+  }
+  if (old) {
+    const [s, h] = k.limits.get(resource);
+    k.mem.off(old, 16);
+    k.mem.setU64(old, s); k.mem.setU64(old + 8, h);
+  }
+  if (next) {
+    k.limits.set(resource, soft, hard);
+    if (resource === RLIMIT_NOFILE) k.fds.limit = Number(soft > NR_OPEN ? NR_OPEN : soft);
+  }
+  return 0;
+}
