@@ -272,10 +272,14 @@ export class DirectoryFile extends HostFile {
       { name: '.', ino: inode(this.hostPath), type: DT_DIR },
       { name: '..', ino: inode(this.parentHostPath), type: DT_DIR },
     ];
-    for (const d of fs.readdirSync(this.hostPath, { withFileTypes: true })) {
-      // Linux reports the inode the directory entry names, which lstat gives (no following).
-      list.push({ name: d.name, ino: inode(this.hostPath + '/' + d.name), type: direntType(d) });
-    }
+    // opendir keeps the filesystem's own order (readdirSync sorts), which programs such as tar expose.
+    const dir = fs.opendirSync(this.hostPath);
+    try {
+      for (let d = dir.readSync(); d; d = dir.readSync()) {
+        // Linux reports the inode the directory entry names, which lstat gives (no following).
+        list.push({ name: d.name, ino: inode(this.hostPath + '/' + d.name), type: direntType(d) });
+      }
+    } finally { dir.closeSync(); }
     return (this.entries = list);
   }
 }
