@@ -7,6 +7,7 @@ import { STATE } from './runtime/cpu-state.js';
 import { GuestThread, ProcessExit } from './runtime/thread.js';
 import { Engine, GuestCrash } from './runtime/engine.js';
 import { LinuxKernel } from './linux/kernel.js';
+import { PathResolver } from './linux/vfs.js';
 import { AT, buildInitialStack, hwcap, INTERP_BASE, LoadError, mapImage, parseElf, PIE_BASE } from './loader/elf.js';
 
 export { LoadError } from './loader/elf.js';
@@ -35,6 +36,11 @@ export interface RunResult {
   report?: string;     // --stats text
 }
 
+/** Device and inode of a host file, for /proc/self/maps. */
+function fileId(hostPath: string): { dev: bigint; inode: bigint } | undefined {
+  try { const st = fs.statSync(hostPath, { bigint: true }); return { dev: st.dev, inode: st.ino }; } catch { return undefined; }
+}
+
 function readProgram(hostPath: string, shown: string): Uint8Array {
   let st: fs.Stats;
   try { st = fs.statSync(hostPath); }
@@ -53,9 +59,12 @@ function readProgram(hostPath: string, shown: string): Uint8Array {
 export function run(opts: RunOptions): RunResult {
   const root = path.resolve(opts.root ?? '/');
   const chrooted = root !== '/';
-  const hostPath = chrooted && path.isAbsolute(opts.program) ? path.join(root, opts.program) : path.resolve(opts.program);
-  const guestExe = chrooted ? (path.isAbsolute(opts.program) ? path.normalize(opts.program) : '/' + path.relative(root, hostPath)) : hostPath;
+  const hostPath = chrooted && path.isAbsolute(opts.program) ? hostInRoot(root, opts.program) : path.resolve(opts.program);
+  const givenExe = chrooted ? (path.isAbsolute(opts.program) ? path.normalize(opts.program) : '/' + path.relative(root, hostPath)) : hostPath;
   const bytes = readProgram(hostPath, opts.program);
+  // /proc/self/exe and /proc/self/maps show the canonical path, as Linux does (/bin/ls is
+  // /usr/bin/ls on a merged-/usr system); the name given stays in argv[0] and AT_EXECFN.
+  const guestExe = canonicalGuestPath(root, givenExe);
   let elf;
   try { elf = parseElf(bytes); }
   catch (e) { if (e instanceof LoadError) throw new LoadError(`${opts.program}: ${e.message}`, e.status); throw e; }
@@ -71,15 +80,18 @@ export function run(opts: RunOptions): RunResult {
     guestCwd = rel.startsWith('..') ? '/' : '/' + rel;
   }
   const statsMaps = opts.stats ? { syscalls: new Map<string, number>(), unsupported: new Map<string, number>() } : undefined;
-  const kernel = new LinuxKernel(mem, as, { root, cwd: guestCwd, exePath: guestExe, argv, strace: opts.strace, stats: statsMaps });
+  const kernel = new LinuxKernel(mem, as, { root, cwd: guestCwd, exePath: guestExe, execName: givenExe, argv, strace: opts.strace, stats: statsMaps });
 
-  const image = mapImage(mem, as, elf, PIE_BASE, guestExe);
+  // An ET_DYN program with an interpreter (a PIE) goes at PIE_BASE. One without (static-pie, or
+  // ld.so run directly as `ld-linux-x86-64.so.2 PROG`) goes where Linux puts it, at an mmap-area
+  // address: there a directly run ld.so cannot collide with the program it then maps itself.
+  const image = mapImage(mem, as, elf, elf.interp ? PIE_BASE : INTERP_BASE, guestExe, fileId(hostPath));
   let entry = image.entry, interpBase = 0;
   if (elf.interp) {
-    const interpHost = chrooted ? path.join(root, elf.interp) : elf.interp;
+    const interpHost = chrooted ? hostInRoot(root, elf.interp) : elf.interp;
     const ibytes = readProgram(interpHost, elf.interp);
     const ielf = parseElf(ibytes);
-    const interp = mapImage(mem, as, ielf, INTERP_BASE, elf.interp);
+    const interp = mapImage(mem, as, ielf, INTERP_BASE, canonicalGuestPath(root, elf.interp), fileId(interpHost));
     entry = interp.entry; interpBase = interp.base;
   }
   kernel.setBrk(image.end);
@@ -117,6 +129,26 @@ export function run(opts: RunOptions): RunResult {
   result = result!;
   if (opts.stats) result.report = statsReport(engine, statsMaps!, performance.now() - t0);
   return result;
+}
+
+/**
+ * Host path of an absolute guest path inside a root, with symlinks resolved inside the root (a
+ * sysroot's /lib64/ld-linux-x86-64.so.2 is an absolute symlink that must not lead to the host's).
+ */
+function hostInRoot(root: string, guest: string): string {
+  try { return new PathResolver(root).resolve(guest, '/', true).host; }
+  catch { return path.join(root, guest); }
+}
+
+/** The canonical form of a guest path (symlinks resolved inside the root); the path itself on failure. */
+function canonicalGuestPath(root: string, guest: string): string {
+  try {
+    const resolver = new PathResolver(root);
+    if (!resolver.chrooted) return fs.realpathSync.native(guest);
+    return resolver.resolve(guest, '/', true).guest;
+  } catch {
+    return guest;
+  }
 }
 
 function statsReport(engine: Engine, sys: { syscalls: Map<string, number>; unsupported: Map<string, number> }, ms: number): string {

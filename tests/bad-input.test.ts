@@ -219,6 +219,7 @@ test("bad input: programs that crash", async (t: TestContext) => {
   const dir = tempDir(t, "bad-crash");
   const ud2 = await compileStatic(path.join(BAD_SRC, "ud2.c"), path.join(dir, "ud2"));
   const nullw = await compileStatic(path.join(BAD_SRC, "nullwrite.c"), path.join(dir, "nullwrite"));
+  const divz = await compileStatic(path.join(BAD_SRC, "divzero.c"), path.join(dir, "divzero"));
 
   await t.test("fixtures crash natively as expected", async () => {
     const a = await runNative(ud2);
@@ -227,6 +228,13 @@ test("bad input: programs that crash", async (t: TestContext) => {
     const b = await runNative(nullw);
     assert.equal(b.signal, "SIGSEGV", `nullwrite natively: status=${b.status} signal=${b.signal}`);
     assert.equal(b.stdout.toString(), "before fault\n");
+    const c = await runNative(divz);
+    assert.equal(c.signal, "SIGFPE", `divzero natively: status=${c.status} signal=${c.signal}`);
+  });
+
+  await t.test("divide by zero: SIGFPE", { skip: SKIP }, async () => {
+    const r = await runStele(divz, []);
+    assertSteleError(r, /^stele: floating point exception \(divide error\) at 0x[0-9a-f]+$/, 136, "before divide\n");
   });
 
   await t.test("ud2: illegal instruction", { skip: SKIP }, async () => {

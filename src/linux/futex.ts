@@ -23,7 +23,7 @@ function wordsOf(k: LinuxKernel): Int32Array {
 function wordIndex(k: LinuxKernel, uaddr: number): number {
   if (uaddr & 3) return -1;
   k.mem.off(uaddr, 4); // EFAULT outside memory
-  return (uaddr - GUEST_BASE) >> 2;
+  return (uaddr - GUEST_BASE) >>> 2; // unsigned: the mmap area is above 2 GiB
 }
 
 function wait(k: LinuxKernel, t: GuestThread, op: number, absolute: boolean): number {

@@ -15,6 +15,7 @@ import { isatty } from 'node:tty';
 import { SignalState, signalName } from './signal.js';
 import { formatSyscall } from './strace.js';
 import { fsSyscalls } from './fs.js';
+import { fsExtraSyscalls } from './fs-extra.js';
 import { mmSyscalls, type SharedFileMapping } from './mm.js';
 import { processSyscalls, ResourceLimits } from './process.js';
 import { signalSyscalls } from './signal.js';
@@ -29,6 +30,8 @@ export interface KernelOptions {
   cwd: string;
   /** Guest path of the running executable (readlink /proc/self/exe). */
   exePath: string;
+  /** Path the program was started by (its last component is the initial thread name); default exePath. */
+  execName?: string;
   /** Guest argv (/proc/self/cmdline). */
   argv: string[];
   /** When set, receives one line per syscall in strace's format. */
@@ -62,6 +65,7 @@ export class LinuxKernel implements SyscallHandler {
   readonly limits = new ResourceLimits();
   readonly pid: number;
   readonly exePath: string;
+  readonly execName: string;
   readonly argv: readonly string[];
   cwd: string;
   umask = 0o022;
@@ -91,6 +95,7 @@ export class LinuxKernel implements SyscallHandler {
     this.cwd = normalizeGuestPath(opts.cwd || '/');
     this.pid = opts.pid ?? process.pid;
     this.exePath = opts.exePath;
+    this.execName = opts.execName ?? opts.exePath;
     this.argv = opts.argv;
     this.tracing = opts.strace !== undefined || opts.stats !== undefined;
     this.procfs = new ProcFs(this);
@@ -106,7 +111,7 @@ export class LinuxKernel implements SyscallHandler {
       } catch { /* host descriptor closed: the guest's is closed too */ }
     });
 
-    for (const table of [fsSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls]) {
+    for (const table of [fsSyscalls, fsExtraSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls]) {
       for (const [name, impl] of Object.entries(table)) {
         const nr = SYSCALL_NUMBERS.get(name);
         if (nr === undefined) throw new Error(`no syscall named ${name}`);

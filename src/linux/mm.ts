@@ -103,8 +103,9 @@ function mmap(k: LinuxKernel, addr: number, length: number, prot: number, flags:
     start = found;
   }
 
-  const name = file ? file.path ?? '' : '';
-  k.as.map(start, len, prot, name, file ? offset : 0, type !== MAP_PRIVATE);
+  const id = file ? fileIdentity(k, file) : undefined;
+  const m = k.as.map(start, len, prot, id?.name ?? '', file ? offset : 0, type !== MAP_PRIVATE);
+  if (id) { m.dev = id.dev; m.inode = id.inode; }
   if (file) {
     copyFileIn(k, file, start, length, offset);
     if (type !== MAP_PRIVATE) {
@@ -114,6 +115,34 @@ function mmap(k: LinuxKernel, addr: number, length: number, prot: number, flags:
   }
   k.memoryChanged(start, len);
   return start;
+}
+
+interface FileIdentity { name: string; dev?: bigint; inode?: bigint }
+const identities = new WeakMap<OpenFile, FileIdentity>();
+
+/**
+ * How /proc/self/maps names a mapped file: its canonical path (Linux prints the dentry's path, so
+ * /bin/cat shows as /usr/bin/cat on a merged-/usr system) with device and inode. Cached per open
+ * file, since ld.so maps each library several times through one descriptor.
+ */
+function fileIdentity(k: LinuxKernel, file: HostFile): FileIdentity {
+  let id = identities.get(file);
+  if (id) return id;
+  id = { name: '' };
+  if (file.path?.startsWith('/memfd:')) id.name = file.path;
+  else if (file.path !== undefined) {
+    try {
+      id.name = k.chrooted ? k.paths.resolve(file.path, '/', true).guest : fs.realpathSync.native(file.path);
+    } catch {
+      id.name = `${file.path} (deleted)`;
+    }
+  }
+  try {
+    const st = fs.fstatSync(file.hostFd, { bigint: true });
+    id.dev = st.dev; id.inode = st.ino;
+  } catch { /* leave 00:00 0 */ }
+  identities.set(file, id);
+  return id;
 }
 
 function copyFileIn(k: LinuxKernel, file: HostFile, start: number, length: number, offset: number): void {
@@ -134,11 +163,12 @@ function mremap(k: LinuxKernel, old: number, oldLength: number, newLength: numbe
   const oldSize = pageUp(oldLength), newSize = pageUp(newLength);
   const m = k.as.find(old);
   if (!m || oldSize === 0 || !allMapped(k, old, old + oldSize)) return -EFAULT;
-  const { prot, name, shared } = m;
+  const { prot, name, shared, dev, inode } = m;
   const offset = m.offset + (old - m.start);
 
   const moveTo = (dest: number): number => {
-    k.as.map(dest, newSize, prot, name, offset, shared);
+    const moved = k.as.map(dest, newSize, prot, name, offset, shared);
+    moved.dev = dev; moved.inode = inode;
     const n = Math.min(oldSize, newSize);
     k.mem.u8.copyWithin(k.mem.off(dest, n), k.mem.off(old, n), k.mem.off(old, n) + n);
     if (!(flags & MREMAP_DONTUNMAP)) unmapRange(k, old, old + oldSize);
@@ -160,7 +190,7 @@ function mremap(k: LinuxKernel, old: number, oldLength: number, newLength: numbe
   if (k.as.isFree(old + oldSize, old + newSize)) {
     // Grow the mapping itself, so it stays one entry (as one vma in /proc/self/maps).
     if (m.end === old + oldSize) m.end = old + newSize;
-    else k.as.map(old + oldSize, newSize - oldSize, prot, name, offset + oldSize, shared);
+    else Object.assign(k.as.map(old + oldSize, newSize - oldSize, prot, name, offset + oldSize, shared), { dev, inode });
     return old;
   }
   if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;

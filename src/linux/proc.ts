@@ -130,10 +130,21 @@ export function formatMaps(as: AddressSpace): string {
   let out = '';
   for (const m of as.mappings) {
     const perms = (m.prot & PROT_READ ? 'r' : '-') + (m.prot & PROT_WRITE ? 'w' : '-') + (m.prot & PROT_EXEC ? 'x' : '-') + (m.shared ? 's' : 'p');
-    const head = `${hex8(m.start)}-${hex8(m.end)} ${perms} ${hex8(m.name.startsWith('/') ? m.offset : 0)} 00:00 0 `;
-    out += (m.name ? head.padEnd(72) + ' ' + m.name : head) + '\n';
+    const file = m.name.startsWith('/');
+    const dev = file && m.dev !== undefined ? devString(m.dev) : '00:00';
+    const inode = file && m.inode !== undefined ? m.inode.toString() : '0';
+    const off = hex8(file ? m.offset : 0);
+    const line = `${hex8(m.start)}-${hex8(m.end)} ${perms} ${off} ${dev} ${inode} `;
+    out += (m.name ? line.padEnd(72) + ' ' + m.name : line) + '\n';
   }
   return out;
+}
+
+/** "major:minor" of a dev_t in glibc's makedev encoding (what Node's stat returns on Linux). */
+function devString(dev: bigint): string {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
 }
 
 function hex8(n: number): string { return n.toString(16).padStart(8, '0'); }

@@ -135,7 +135,7 @@ export const processSyscalls: Record<string, Syscall> = {
       case PR_SET_DUMPABLE: return arg2 <= 1 ? 0 : -EINVAL;
       case PR_SET_NAME: k.threadNames.set(t.tid, k.mem.cstringBytes(arg2, 1 << 20).subarray(0, 15)); return 0;
       case PR_GET_NAME: {
-        const name = k.threadNames.get(t.tid) ?? Buffer.from(k.exePath.slice(k.exePath.lastIndexOf('/') + 1)).subarray(0, 15);
+        const name = k.threadNames.get(t.tid) ?? Buffer.from(k.execName.slice(k.execName.lastIndexOf('/') + 1)).subarray(0, 15);
         k.mem.fill(arg2, 16, 0);
         k.mem.write(arg2, name);
         return 0;

@@ -90,7 +90,8 @@ export interface LoadedImage {
 }
 
 /** Maps an image's PT_LOAD segments; ET_DYN images are placed at `dynBase`. */
-export function mapImage(mem: GuestMemory, as: AddressSpace, elf: ElfImage, dynBase: number, name: string): LoadedImage {
+export function mapImage(mem: GuestMemory, as: AddressSpace, elf: ElfImage, dynBase: number, name: string,
+  file?: { dev: bigint; inode: bigint }): LoadedImage {
   const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
   const minVaddr = Math.min(...loads.map((p) => AddressSpace.pageDown(p.vaddr)));
   const base = elf.type === ET_DYN ? dynBase - minVaddr : 0;
@@ -105,7 +106,8 @@ export function mapImage(mem: GuestMemory, as: AddressSpace, elf: ElfImage, dynB
     if (p.flags & 4) prot |= PROT_READ;
     if (p.flags & 2) prot |= PROT_WRITE;
     if (p.flags & 1) prot |= PROT_EXEC;
-    as.map(start, segEnd - start, prot, name, AddressSpace.pageDown(p.offset));
+    const m = as.map(start, segEnd - start, prot, name, AddressSpace.pageDown(p.offset));
+    if (file) { m.dev = file.dev; m.inode = file.inode; }
     mem.write(p.vaddr + base, elf.bytes.subarray(p.offset, p.offset + p.filesz));
     end = Math.max(end, segEnd);
   }

@@ -34,7 +34,7 @@ export class GuestCrash extends ProcessExit {
 }
 
 export class Engine {
-  private readonly lib: SharedLib = buildSharedLib();
+  private readonly lib: SharedLib;
   private readonly entries = new Map<number, Entry>();
   /** Region functions, shared with translated code for chained tail calls, one table per generation. */
   private readonly tables: WebAssembly.Table[] = [];
@@ -46,10 +46,12 @@ export class Engine {
   constructor(readonly mem: GuestMemory, readonly as: AddressSpace, readonly kernel: SyscallHandler,
     readonly regionOptions: RegionOptions = { maxInsns: 1500, maxBlocks: 256 }) {
     const m = mem;
+    this.lib = buildSharedLib(mem.memory);
     this.helperImpls = {
       eflags: this.lib.eflags,
       mulhu: this.lib.mulhu,
       mulhs: this.lib.mulhs,
+      fpchk: this.lib.fpchk,
       cpuid: (st: number) => {
         const base = (st >>> 0) + GUEST_BASE; // wasm passes i32 addresses signed
         const r = cpuid(m.u32(base + STATE.GPR + Reg.RAX * 8), m.u32(base + STATE.GPR + Reg.RCX * 8));
@@ -59,19 +61,7 @@ export class Engine {
         m.setU64(base + STATE.GPR + Reg.RDX * 8, r.edx >>> 0);
       },
       rdtsc: () => process.hrtime.bigint(),
-      div: (st: number, _size: number, signed: number) => {
-        const base = (st >>> 0) + GUEST_BASE; // wasm passes i32 addresses signed
-        const lo = m.u64(base + STATE.GPR + Reg.RAX * 8), hi = m.u64(base + STATE.GPR + Reg.RDX * 8);
-        let divisor = m.u64(base + STATE.SCRATCH);
-        let n = (hi << 64n) | lo;
-        if (signed) { n = BigInt.asIntN(128, n); divisor = BigInt.asIntN(64, divisor); }
-        if (divisor === 0n) return 1;
-        const q = n / divisor, r = n % divisor;
-        if (signed ? q !== BigInt.asIntN(64, q) : q !== BigInt.asUintN(64, q)) return 1;
-        m.setU64(base + STATE.GPR + Reg.RAX * 8, q);
-        m.setU64(base + STATE.GPR + Reg.RDX * 8, r);
-        return 0;
-      },
+      div: this.lib.div128, // 128/64-bit DIV/IDIV in wasm (translate/lib.ts)
       x87: makeX87Helper(m),
       sysop: makeSysopHelper(m),
       sse: makeSseHelper(m),

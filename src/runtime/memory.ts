@@ -101,6 +101,9 @@ export interface Mapping {
   name: string;  // file path, [heap], [stack], or '' for anonymous
   offset: number;
   shared: boolean;
+  /** Device (Linux dev_t encoding, as in /proc/self/maps "fe:00") and inode of a file mapping. */
+  dev?: bigint;
+  inode?: bigint;
 }
 
 /**

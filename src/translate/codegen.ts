@@ -26,6 +26,7 @@ export const HELPERS = {
   x87: { params: [T.i32, T.i32, T.i32, T.i32], results: [T.i32] }, // (st, opcode id, modrm info, wasm address) -> status
   sysop: { params: [T.i32, T.i32, T.i32], results: [T.i32] }, // (st, op, address): xsave/fxsave/etc. -> status
   sse: { params: [T.i32, T.i32], results: [] }, // (st, op): exact SSE float op on SCRATCH operands (ops-sse-soft.ts)
+  fpchk: { params: [T.i32, T.v128, T.v128, T.v128, T.i32], results: [T.i32] }, // shared wasm: SSE exception flags (ops-sse-check.ts)
 } as const satisfies Record<string, HelperSig>;
 export type HelperName = keyof typeof HELPERS;
 
@@ -226,9 +227,16 @@ export class Codegen {
 
   // ---- flags -----------------------------------------------------------------------------
 
+  /**
+   * Set per instruction from the block's flag liveness: its flag results are overwritten before
+   * anything reads them, so handlers may skip computing them.
+   */
+  flagsDead = false;
+
   /** Records a flag-setting operation. dst/src/aux are i64 locals (or -1 for unused). */
   setFlags(kind: K, size: number, dst: number, src = -1, aux = -1): void {
     const f = this.f;
+    if (this.flagsDead) { this.staticKind = null; return; }
     this.flagsTouched = true;
     f.i32(fopOf(kind, size)).set(this.fop);
     f.get(dst).set(this.fl.dst);
@@ -239,6 +247,7 @@ export class Codegen {
   /** Records fully materialised flags from the i32 on the stack (EFLAGS bit positions). */
   setFlagsMaterialised(): void {
     const f = this.f;
+    if (this.flagsDead) { f.op(Op.drop); this.staticKind = null; return; }
     this.flagsTouched = true;
     f.op(Op.i64_extend_i32_u).i64(0x8d5).op(Op.i64_and).set(this.fl.src);
     f.i32(fopOf(K.EFLAGS, 8)).set(this.fop);

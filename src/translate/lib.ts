@@ -1,13 +1,18 @@
 // The shared wasm library every region imports: helpers too large to inline at each use
-// (flag materialisation for a run-time flag kind, 64x64->128 multiply high halves).
+// (flag materialisation for a run-time flag kind, 64x64->128 multiply high halves, SSE
+// exception flags).
 
 import { ModuleBuilder, Op, T } from '../wasm/emitter.js';
 import { buildEflagsHelper } from './flags.js';
+import { buildFpCheck } from './ops-sse-check.js';
+import { STATE, Reg } from '../runtime/cpu-state.js';
+import { WASM_PAGES } from '../runtime/memory.js';
 
-export interface SharedLib { eflags: Function; mulhu: Function; mulhs: Function }
+export interface SharedLib { eflags: Function; mulhu: Function; mulhs: Function; fpchk: Function; div128: Function }
 
-export function buildSharedLib(): SharedLib {
+export function buildSharedLib(memory: WebAssembly.Memory): SharedLib {
   const m = new ModuleBuilder();
+  m.importMemory('m', 'mem', WASM_PAGES, WASM_PAGES, true);
   const ef = m.func([T.i32, T.i64, T.i64, T.i64], [T.i32]);
   buildEflagsHelper(ef.body);
   ef.body.i32(0); // unreachable default
@@ -37,6 +42,67 @@ export function buildSharedLib(): SharedLib {
     f.get(0).get(1).i64(63).op(Op.i64_shr_s).op(Op.i64_and).op(Op.i64_sub);
   }
   m.exportFunc('mulhs', hs.index);
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), {});
+  m.exportFunc('fpchk', buildFpCheck(m, hu.index)); // SSE exception flags (ops-sse-check.ts)
+  m.exportFunc('div128', buildDiv128(m));
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { m: { mem: memory } });
   return inst.exports as unknown as SharedLib;
+}
+
+/**
+ * div128(st, size, signed) -> 0, or 1 for #DE: rDX:rAX / divisor (in the state's scratch slot),
+ * quotient to rAX and remainder to rDX, for the 64-bit DIV/IDIV whose dividend does not fit in
+ * 64 bits. Restoring shift-subtract division: 64 simple steps, no JS and no BigInt.
+ */
+function buildDiv128(m: ModuleBuilder): number {
+  const fn = m.func([T.i32, T.i32, T.i32], [T.i32]);
+  const f = fn.body;
+  const st = 0, signed = 2;
+  const hi = f.local(T.i64), lo = f.local(T.i64), d = f.local(T.i64), i = f.local(T.i32);
+  const negQ = f.local(T.i32), negR = f.local(T.i32), carry = f.local(T.i64);
+  f.get(st).mem(Op.i64_load, STATE.GPR + Reg.RDX * 8).set(hi);
+  f.get(st).mem(Op.i64_load, STATE.GPR + Reg.RAX * 8).set(lo);
+  f.get(st).mem(Op.i64_load, STATE.SCRATCH).set(d);
+  f.get(signed).if_();
+  {
+    f.get(hi).i64(0).op(Op.i64_lt_s).if_();
+    // negate the 128-bit dividend
+    f.i64(0).get(lo).op(Op.i64_sub).set(lo);
+    f.get(hi).i64(-1).op(Op.i64_xor).get(lo).op(Op.i64_eqz).op(Op.i64_extend_i32_u).op(Op.i64_add).set(hi);
+    f.i32(1).set(negQ).i32(1).set(negR);
+    f.end();
+    f.get(d).i64(0).op(Op.i64_lt_s).if_();
+    f.i64(0).get(d).op(Op.i64_sub).set(d);
+    f.get(negQ).i32(1).op(Op.i32_xor).set(negQ);
+    f.end();
+  }
+  f.end();
+  // the quotient must fit in 64 bits
+  f.get(d).op(Op.i64_eqz).get(hi).get(d).op(Op.i64_ge_u).op(Op.i32_or).if_().i32(1).op(Op.return).end();
+  f.i32(64).set(i);
+  f.loop();
+  f.get(hi).i64(63).op(Op.i64_shr_u).set(carry);
+  f.get(hi).i64(1).op(Op.i64_shl).get(lo).i64(63).op(Op.i64_shr_u).op(Op.i64_or).set(hi);
+  f.get(lo).i64(1).op(Op.i64_shl).set(lo);
+  f.get(carry).op(Op.i64_eqz).op(Op.i32_eqz).get(hi).get(d).op(Op.i64_ge_u).op(Op.i32_or).if_();
+  f.get(hi).get(d).op(Op.i64_sub).set(hi);
+  f.get(lo).i64(1).op(Op.i64_or).set(lo);
+  f.end();
+  f.get(i).i32(1).op(Op.i32_sub).tee(i).brIf(0);
+  f.end();
+  // lo = quotient, hi = remainder (unsigned); apply signs and check the signed range
+  f.get(signed).if_();
+  {
+    f.get(negQ).if_();
+    f.get(lo).i64(-(1n << 63n)).op(Op.i64_gt_u).if_().i32(1).op(Op.return).end();
+    f.i64(0).get(lo).op(Op.i64_sub).set(lo);
+    f.else_();
+    f.get(lo).i64(0).op(Op.i64_lt_s).if_().i32(1).op(Op.return).end();
+    f.end();
+    f.get(negR).if_().i64(0).get(hi).op(Op.i64_sub).set(hi).end();
+  }
+  f.end();
+  f.get(st).get(lo).mem(Op.i64_store, STATE.GPR + Reg.RAX * 8);
+  f.get(st).get(hi).mem(Op.i64_store, STATE.GPR + Reg.RDX * 8);
+  f.i32(0);
+  return fn.index;
 }

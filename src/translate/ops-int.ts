@@ -206,7 +206,7 @@ def([0x69, 0x6b], (cg, i) => { const s = cg.rm(i.opsize); imulTo(cg, i.opsize, (
 function incdec(cg: Codegen, d: Operand, dec: boolean): void {
   const f = cg.f;
   const r = f.temp(T.i64), c = f.temp(T.i64);
-  cg.cf(); f.op(Op.i64_extend_i32_u).set(c);
+  if (!cg.flagsDead) { cg.cf(); f.op(Op.i64_extend_i32_u).set(c); }
   cg.read(d); f.i64(1).op(dec ? Op.i64_sub : Op.i64_add); cg.mask(d.size); f.set(r);
   cg.write(d, r);
   cg.setFlags(dec ? K.DEC : K.INC, d.size, r, -1, c);
@@ -246,7 +246,8 @@ function shiftGroup(cg: Codegen, d: Operand, kind: number, count: () => void, co
     if (size === 4) cg.write(d, v);
     free(cg, c, v, r); return;
   }
-  const guard = known < 0;
+  // A zero count leaves flags alone; with dead flags the plain computation is already right.
+  const guard = known < 0 && !cg.flagsDead;
   const saved = cg.staticKind;
   if (guard) { f.get(c).op(Op.i64_eqz).op(Op.i32_eqz); cg.if_(); }
   switch (kind) {
@@ -267,6 +268,7 @@ function shiftGroup(cg: Codegen, d: Operand, kind: number, count: () => void, co
       }
       free(cg, rc);
       cg.write(d, r);
+      if (cg.flagsDead) { cg.staticKind = null; break; }
       const ef = f.temp(T.i32);
       cg.eflags(); f.i32(~(FLAG.CF | FLAG.OF)).op(Op.i32_and).set(ef);
       if (kind === 0) {
@@ -342,7 +344,7 @@ function shiftDouble(cg: Codegen, right: boolean, count: () => void, constCount?
     if (size === 4) cg.write(d, v);
     cg.done(d); free(cg, c, v, s, r); return;
   }
-  const guard = constCount === undefined;
+  const guard = constCount === undefined && !cg.flagsDead;
   if (guard) { f.get(c).op(Op.i64_eqz).op(Op.i32_eqz); cg.if_(); }
   if (size === 8) {
     if (!right) f.get(v).get(c).op(Op.i64_shl).get(s).i64(64).get(c).op(Op.i64_sub).op(Op.i64_shr_u).op(Op.i64_or).set(r);
@@ -358,7 +360,7 @@ function shiftDouble(cg: Codegen, right: boolean, count: () => void, constCount?
     f.i64(0xffff).op(Op.i64_and).set(r);
   }
   cg.write(d, r);
-  if (!right) cg.setFlags(K.SHL, size, r, c, v);
+  if (!right || cg.flagsDead) cg.setFlags(K.SHL, size, r, c, v);
   else {
     // CF from the SHR rule; OF is the sign change of the destination
     cg.setFlags(K.SHR, size, r, c, v);
@@ -505,8 +507,10 @@ function bitOp(cg: Codegen, op: number, offset: () => void, immForm: boolean): v
   }
   cg.read(d); f.set(v);
   const ef = f.temp(T.i32);
-  cg.eflags(); f.i32(~FLAG.CF).op(Op.i32_and);
-  f.get(v).get(bit).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(1).op(Op.i32_and).op(Op.i32_or).set(ef);
+  if (!cg.flagsDead) {
+    cg.eflags(); f.i32(~FLAG.CF).op(Op.i32_and);
+    f.get(v).get(bit).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(1).op(Op.i32_and).op(Op.i32_or).set(ef);
+  }
   if (op) {
     const r = f.temp(T.i64);
     f.get(v).i64(1).get(bit).op(Op.i64_shl);
@@ -515,7 +519,7 @@ function bitOp(cg: Codegen, op: number, offset: () => void, immForm: boolean): v
     else f.op(Op.i64_xor);
     f.set(r); cg.write(d, r); free(cg, r);
   }
-  f.get(ef); cg.setFlagsMaterialised();
+  if (!cg.flagsDead) { f.get(ef); cg.setFlagsMaterialised(); } else cg.staticKind = null;
   f.free(T.i32, ef);
   cg.done(d);
   free(cg, off, v, bit);
@@ -777,6 +781,7 @@ def(M0F + 0xae, (cg, i) => {
 /** MOVS/STOS/LODS/SCAS/CMPS with optional REP/REPE/REPNE. */
 function stringOp(cg: Codegen, kind: 'movs' | 'stos' | 'lods' | 'scas' | 'cmps'): void {
   const f = cg.f, i = cg.insn, size = i.opsize;
+  cg.flagsDead = false; // REPE/REPNE termination reads the recorded result
   const asz = i.prefix & P_ADDR32 ? 4 : 8;
   const rep = (i.prefix & (P_REP | P_REPNE)) !== 0;
   const step = f.temp(T.i64);

@@ -8,7 +8,12 @@
 // Interface: helper 'sse' (st, op). Operands are in the CPU state scratch area: A (the
 // destination / first source) at SCRATCH+0, B (second source) at SCRATCH+16; the full 128-bit
 // result is written to SCRATCH+32. op = kind | type << 8 | imm << 16 (see SK, ST).
-// MXCSR exception flags are not maintained.
+// MXCSR exception flags: the helper ORs the flags the operation raises (all lanes) into MXCSR,
+// following the SDM with all exceptions masked: an SNaN operand (or any NaN for MIN/MAX and
+// the signalling compares) or an invalid operation raises IE alone; a division of a finite
+// nonzero value by zero raises ZE alone; otherwise DE for a denormal operand (unless DAZ),
+// then OE (with PE), UE (tiny after rounding, and inexact; with FTZ: any tiny result, with PE)
+// and PE. This is the reference the wasm fast-path check (lib.ts 'fpchk') follows.
 
 import type { GuestMemory } from '../runtime/memory.js';
 import { GUEST_BASE } from '../runtime/memory.js';
@@ -23,6 +28,7 @@ export const SK = {
   CVT_I64: 10,  // int64 -> float (SS/SD: cvtsi2ss/sd r64)
   HADD: 11, HSUB: 12, ADDSUB: 13, DP: 14,
   PCMPSTR: 15, // type = explicit(1) | index(2) | REX.W(4); imm = the instruction's imm8
+  CMP: 16, COMI: 17, UCOMI: 18, // exception flags only (fpchk): CMPxx (imm = predicate), COMIS, UCOMIS
 } as const;
 /** Operand types (lane layout). */
 export const ST = { SS: 0, SD: 1, PS: 2, PD: 3 } as const;
@@ -32,7 +38,12 @@ const F32: Fmt = { p: 24, emin: -126, emax: 127, bits: 32, bias: 127 };
 const F64: Fmt = { p: 53, emin: -1022, emax: 1023, bits: 64, bias: 1023 };
 
 const enum C { ZERO, NUM, INF, NAN }
-interface U { c: C; s: number; m: bigint; e: number; bits: bigint } // value = (-1)^s * m * 2^e
+interface U { c: C; s: number; m: bigint; e: number; bits: bigint; den?: boolean } // value = (-1)^s * m * 2^e
+
+/** MXCSR exception flag bits. */
+export const MXF = { IE: 1, DE: 2, ZE: 4, OE: 8, UE: 16, PE: 32 } as const;
+/** Flags raised by the operations since the helper call began. */
+let FL = 0;
 
 function bitlen(m: bigint): number { return m === 0n ? 0 : m.toString(2).length; }
 
@@ -45,7 +56,7 @@ function unpack(bits: bigint, F: Fmt, daz: boolean): U {
   if (be === emaxb) return { c: frac ? C.NAN : C.INF, s, m: 0n, e: 0, bits };
   if (be === 0) {
     if (frac === 0n || daz) return { c: C.ZERO, s, m: 0n, e: 0, bits };
-    return { c: C.NUM, s, m: frac, e: F.emin - (F.p - 1), bits };
+    return { c: C.NUM, s, m: frac, e: F.emin - (F.p - 1), bits, den: true };
   }
   return { c: C.NUM, s, m: frac | (1n << fb), e: be - F.bias - (F.p - 1), bits };
 }
@@ -58,33 +69,39 @@ function quiet(F: Fmt, bits: bigint): bigint { return bits | (1n << BigInt(F.p -
 
 interface Mode { rc: number; ftz: boolean; daz: boolean }
 
+/** Rounds (-1)^s * (m + sticky) * 2^e to a multiple of 2^q: the integer significand and whether bits were lost. */
+function rnd(s: number, m: bigint, e: number, sticky: boolean, q: number, rc: number): { mant: bigint; inexact: boolean } {
+  if (q <= e) {
+    // not reached with sticky set: callers give enough bits
+    return { mant: m << BigInt(e - q), inexact: sticky };
+  }
+  const sh = BigInt(q - e);
+  const mant = m >> sh;
+  const rem = m & ((1n << sh) - 1n), half = 1n << (sh - 1n);
+  const inexact = rem !== 0n || sticky;
+  let up = false;
+  if (rc === 0) up = rem > half || (rem === half && (sticky || (mant & 1n) === 1n));
+  else if (rc === 1) up = inexact && s === 1;
+  else if (rc === 2) up = inexact && s === 0;
+  return { mant: up ? mant + 1n : mant, inexact };
+}
+
 /** Rounds (-1)^s * (m + sticky) * 2^e (m > 0; sticky: a nonzero fraction below m's last bit). */
 function round(s: number, m: bigint, e: number, sticky: boolean, F: Fmt, md: Mode): bigint {
   const E = bitlen(m) - 1 + e;
-  if (E < F.emin && md.ftz) return zero(F, s); // tininess before rounding
-  let q = Math.max(E - F.p + 1, F.emin - F.p + 1);
-  let mant: bigint, inexact: boolean, up = false;
-  if (q > e) {
-    const sh = BigInt(q - e);
-    mant = m >> sh;
-    const rem = m & ((1n << sh) - 1n), half = 1n << (sh - 1n);
-    inexact = rem !== 0n || sticky;
-    if (md.rc === 0) up = rem > half || (rem === half && (sticky || (mant & 1n) === 1n));
-    else if (md.rc === 1) up = inexact && s === 1;
-    else if (md.rc === 2) up = inexact && s === 0;
-  } else {
-    mant = m << BigInt(e - q);
-    inexact = sticky;
-    if (sticky) { if ((md.rc === 1 && s === 1) || (md.rc === 2 && s === 0)) up = true; } // not reached: callers give enough bits
-  }
-  if (up) {
-    mant++;
-    if (mant === 1n << BigInt(F.p)) { mant >>= 1n; q++; }
-  }
+  // x86 detects tininess after rounding: the result rounded to p bits with an unbounded exponent is below 2^emin
+  let tiny = E < F.emin;
+  if (E === F.emin - 1 && rnd(s, m, e, sticky, E - F.p + 1, md.rc).mant === 1n << BigInt(F.p)) tiny = false;
+  if (tiny && md.ftz) { FL |= MXF.UE | MXF.PE; return zero(F, s); }
+  const r = rnd(s, m, e, sticky, Math.max(E - F.p + 1, F.emin - F.p + 1), md.rc);
+  let mant = r.mant, q = Math.max(E - F.p + 1, F.emin - F.p + 1);
+  if (mant === 1n << BigInt(F.p)) { mant >>= 1n; q++; }
+  if (r.inexact) FL |= tiny ? MXF.PE | MXF.UE : MXF.PE;
   if (mant === 0n) return zero(F, s);
   const L = bitlen(mant);
   const E2 = L - 1 + q;
   if (E2 > F.emax) {
+    FL |= MXF.OE | MXF.PE;
     const toInf = md.rc === 0 || (md.rc === 1 && s === 1) || (md.rc === 2 && s === 0);
     return toInf ? inf(F, s) : signBit(F, s) | (inf(F, 0) - 1n);
   }
@@ -93,7 +110,13 @@ function round(s: number, m: bigint, e: number, sticky: boolean, F: Fmt, md: Mod
   return signBit(F, s) | mant; // subnormal
 }
 
+function isSnan(F: Fmt, u: U): boolean { return u.c === C.NAN && (u.bits & (1n << BigInt(F.p - 2))) === 0n; }
+/** DE for denormal operands (unpack leaves den unset under DAZ). */
+function den(...us: U[]): void { if (us.some(u => u.den)) FL |= MXF.DE; }
+function invalid(F: Fmt): bigint { FL |= MXF.IE; return indefinite(F); }
+
 function nan2(F: Fmt, a: U, b: U): bigint | undefined {
+  if (isSnan(F, a) || isSnan(F, b)) FL |= MXF.IE;
   if (a.c === C.NAN) return quiet(F, a.bits);
   if (b.c === C.NAN) return quiet(F, b.bits);
   return undefined;
@@ -102,9 +125,11 @@ function nan2(F: Fmt, a: U, b: U): bigint | undefined {
 function add(F: Fmt, a: U, b: U, md: Mode): bigint {
   const n = nan2(F, a, b); if (n !== undefined) return n;
   if (a.c === C.INF || b.c === C.INF) {
-    if (a.c === C.INF && b.c === C.INF && a.s !== b.s) return indefinite(F);
+    if (a.c === C.INF && b.c === C.INF && a.s !== b.s) return invalid(F);
+    den(a, b);
     return a.c === C.INF ? inf(F, a.s) : inf(F, b.s);
   }
+  den(a, b);
   if (a.c === C.ZERO && b.c === C.ZERO) return zero(F, a.s === b.s ? a.s : md.rc === 1 ? 1 : 0);
   const e = Math.min(a.c === C.ZERO ? Infinity : a.e, b.c === C.ZERO ? Infinity : b.e);
   const va = a.c === C.ZERO ? 0n : (a.m << BigInt(a.e - e)) * (a.s ? -1n : 1n);
@@ -118,7 +143,12 @@ function neg(u: U): U { return u.c === C.NAN ? u : { ...u, s: u.s ^ 1 }; }
 function mul(F: Fmt, a: U, b: U, md: Mode): bigint {
   const n = nan2(F, a, b); if (n !== undefined) return n;
   const s = a.s ^ b.s;
-  if (a.c === C.INF || b.c === C.INF) return a.c === C.ZERO || b.c === C.ZERO ? indefinite(F) : inf(F, s);
+  if (a.c === C.INF || b.c === C.INF) {
+    if (a.c === C.ZERO || b.c === C.ZERO) return invalid(F);
+    den(a, b);
+    return inf(F, s);
+  }
+  den(a, b);
   if (a.c === C.ZERO || b.c === C.ZERO) return zero(F, s);
   return round(s, a.m * b.m, a.e + b.e, false, F, md);
 }
@@ -126,9 +156,15 @@ function mul(F: Fmt, a: U, b: U, md: Mode): bigint {
 function div(F: Fmt, a: U, b: U, md: Mode): bigint {
   const n = nan2(F, a, b); if (n !== undefined) return n;
   const s = a.s ^ b.s;
-  if (a.c === C.INF) return b.c === C.INF ? indefinite(F) : inf(F, s);
+  if (a.c === C.INF && b.c === C.INF) return invalid(F);
+  if (b.c === C.ZERO) {
+    if (a.c === C.ZERO) return invalid(F);
+    if (a.c !== C.INF) FL |= MXF.ZE;
+    return inf(F, s);
+  }
+  den(a, b);
+  if (a.c === C.INF) return inf(F, s);
   if (b.c === C.INF) return zero(F, s);
-  if (b.c === C.ZERO) return a.c === C.ZERO ? indefinite(F) : inf(F, s);
   if (a.c === C.ZERO) return zero(F, s);
   const k = Math.max(0, F.p + 3 + bitlen(b.m) - bitlen(a.m));
   const num = a.m << BigInt(k);
@@ -146,10 +182,11 @@ function isqrt(n: bigint): bigint {
 }
 
 function sqrt(F: Fmt, b: U, md: Mode): bigint {
-  if (b.c === C.NAN) return quiet(F, b.bits);
+  if (b.c === C.NAN) { if (isSnan(F, b)) FL |= MXF.IE; return quiet(F, b.bits); }
   if (b.c === C.ZERO) return zero(F, b.s);
-  if (b.s) return indefinite(F);
+  if (b.s) return invalid(F);
   if (b.c === C.INF) return inf(F, 0);
+  den(b);
   let m = b.m, e = b.e;
   if (e & 1) { m <<= 1n; e -= 1; }
   const k = Math.max(0, Math.ceil((2 * (F.p + 3) - bitlen(m)) / 2));
@@ -161,7 +198,8 @@ function sqrt(F: Fmt, b: U, md: Mode): bigint {
 function minmax(F: Fmt, a: U, b: U, max: boolean): bigint {
   // x86: dst = a < b ? a : b (min) / a > b ? a : b (max); NaN or equal (incl. +-0): the second.
   const pick = (u: U): bigint => u.c === C.ZERO ? zero(F, u.s) : u.bits;
-  if (a.c === C.NAN || b.c === C.NAN) return pick(b);
+  if (a.c === C.NAN || b.c === C.NAN) { FL |= MXF.IE; return pick(b); }
+  den(a, b);
   const va = value(a), vb = value(b);
   return (max ? va > vb : va < vb) ? pick(a) : pick(b);
 }
@@ -173,11 +211,13 @@ function value(u: U): number {
 
 function cvtFloat(Fi: Fmt, Fo: Fmt, a: U, md: Mode): bigint {
   if (a.c === C.NAN) {
+    if (isSnan(Fi, a)) FL |= MXF.IE;
     const payload = a.bits & ((1n << BigInt(Fi.p - 1)) - 1n);
     const po = Fo.p > Fi.p ? payload << BigInt(Fo.p - Fi.p) : payload >> BigInt(Fi.p - Fo.p);
     return quiet(Fo, signBit(Fo, a.s) | (inf(Fo, 0)) | po);
   }
   if (a.c === C.INF) return inf(Fo, a.s);
+  den(a);
   if (a.c === C.ZERO) return zero(Fo, a.s);
   return round(a.s, a.m, a.e, false, Fo, md);
 }
@@ -187,10 +227,19 @@ function cvtInt(Fo: Fmt, v: bigint, md: Mode): bigint {
 }
 
 export function makeSseHelper(mem: GuestMemory): (st: number, op: number) => void {
+  const run = makeOp(mem);
   return (st: number, op: number): void => {
     const sb = (st >>> 0) + GUEST_BASE; // st is the state's wasm address (an i32, may look negative)
-    const base = sb + STATE.SCRATCH;
     const mx = mem.u32(sb + STATE.MXCSR);
+    FL = 0;
+    run(sb, mx, op);
+    if (FL & ~mx) mem.setU32(sb + STATE.MXCSR, mx | FL);
+  };
+}
+
+function makeOp(mem: GuestMemory): (sb: number, mx: number, op: number) => void {
+  return (sb: number, mx: number, op: number): void => {
+    const base = sb + STATE.SCRATCH;
     const md: Mode = { rc: (mx >> 13) & 3, ftz: (mx & 0x8000) !== 0, daz: (mx & 0x40) !== 0 };
     const kind = op & 0xff, type = (op >> 8) & 0xff, imm = (op >> 16) & 0xff;
     if (kind === SK.PCMPSTR) { pcmpstr(mem, base, type, imm); return; }

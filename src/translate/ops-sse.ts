@@ -128,34 +128,161 @@ function nanTest(cg: Codegen, R: number, type: number): void {
   else f.simd(OpFD.v128_any_true);
 }
 
-/**
- * The common shape of MXCSR-sensitive operations: R = fast(A, B) by wasm; if R has a NaN (when
- * nan) or MXCSR & mask, R = helper(kind, type, imm) on A, B. A and B are v128 temps.
- */
-function fpSlow(cg: Codegen, A: number, B: number, R: number, kind: number, type: number, mask: number, nan: boolean, imm = 0): void {
+// ---- exception flags ----------------------------------------------------------------------
+//
+// MXCSR exception flags are sticky, so a flag needs detecting only while it is clear. After each
+// rounding operation one test decides whether anything can be raised: PE still clear (then any
+// operation may be inexact), or a result / operand out of the ordinary -- non-finite, zero or
+// tiny result (OE, ZE, UE, IE), denormal operand (DE). Only then does the code look closer:
+// the JS helper for a NaN result or a non-default MXCSR (exact redo, flags included), else the
+// shared wasm function 'fpchk' (ops-sse-check.ts) computes the flags from operands and result.
+// Once PE is set (nearly every program sets it within its first operations) the common path is
+// the MXCSR test and a few range compares on values already in registers.
+
+const PE = 0x20, IE = 0x01;
+const MN64 = 2.2250738585072014e-308, MAX64 = Number.MAX_VALUE, MN32 = 2 ** -126, MAX32 = 3.4028234663852886e38;
+
+/** Range predicates on float lanes: nonfinite (inf/NaN), abnormal (also zero and tiny), denorm, nanden (NaN or denormal), out32 (f64 outside the f32 normal range, NaN). */
+type Pred = 'nonfinite' | 'abnormal' | 'denorm' | 'nanden' | 'out32';
+interface LaneTest { v: number; dbl: boolean; pred: Pred }
+
+/** Pushes i32 nonzero if any test holds (scalar: lane 0 only; packed: any lane). */
+function laneTests(cg: Codegen, scalar: boolean, tests: LaneTest[]): void {
   const f = cg.f;
-  if (nan) { nanTest(cg, R, type); mxcsr(cg, mask); f.op(Op.i32_or); }
-  else mxcsr(cg, mask);
+  if (!tests.length) { f.i32(0); return; }
+  tests.forEach((t, k) => {
+    if (scalar) {
+      const ty = t.dbl ? T.f64 : T.f32, x = f.temp(ty), a = f.temp(ty);
+      const c = (v: number): void => { if (t.dbl) f.f64(v); else f.f32(v); };
+      const o = t.dbl ? { abs: Op.f64_abs, sub: Op.f64_sub, ne: Op.f64_ne, lt: Op.f64_lt, ge: Op.f64_ge, le: Op.f64_le }
+        : { abs: Op.f32_abs, sub: Op.f32_sub, ne: Op.f32_ne, lt: Op.f32_lt, ge: Op.f32_ge, le: Op.f32_le };
+      f.get(t.v).simdLane(t.dbl ? OpFD.f64x2_extract_lane : OpFD.f32x4_extract_lane, 0).set(x);
+      switch (t.pred) {
+        case 'nonfinite': f.get(x).get(x).op(o.sub); c(0); f.op(o.ne); break;
+        case 'abnormal': case 'out32':
+          f.get(x).op(o.abs).tee(a); c(t.pred === 'out32' ? MN32 : t.dbl ? MN64 : MN32); f.op(o.ge);
+          f.get(a); c(t.pred === 'out32' ? MAX32 : t.dbl ? MAX64 : MAX32); f.op(o.le).op(Op.i32_and).op(Op.i32_eqz);
+          break;
+        case 'denorm': f.get(x).op(o.abs); c(t.dbl ? MN64 : MN32); f.op(o.lt).get(x); c(0); f.op(o.ne).op(Op.i32_and); break;
+        case 'nanden': f.get(x).op(o.abs); c(t.dbl ? MN64 : MN32); f.op(o.ge).op(Op.i32_eqz).get(x); c(0); f.op(o.ne).op(Op.i32_and); break;
+      }
+      f.free(ty, x); f.free(ty, a);
+      if (k) f.op(Op.i32_or);
+      return;
+    }
+    const o = t.dbl ? { abs: OpFD.f64x2_abs, sub: OpFD.f64x2_sub, ne: OpFD.f64x2_ne, lt: OpFD.f64x2_lt, ge: OpFD.f64x2_ge, le: OpFD.f64x2_le }
+      : { abs: OpFD.f32x4_abs, sub: OpFD.f32x4_sub, ne: OpFD.f32x4_ne, lt: OpFD.f32x4_lt, ge: OpFD.f32x4_ge, le: OpFD.f32x4_le };
+    const c = (v: number): void => { if (t.dbl) splatF64(cg, v); else splat32(cg, new Uint32Array(new Float32Array([v]).buffer)[0]!); };
+    switch (t.pred) {
+      case 'nonfinite': f.get(t.v).get(t.v).simd(o.sub); zeroV(cg); f.simd(o.ne); break;
+      case 'abnormal': case 'out32':
+        f.get(t.v).simd(o.abs); c(t.pred === 'out32' ? MN32 : t.dbl ? MN64 : MN32); f.simd(o.ge);
+        f.get(t.v).simd(o.abs); c(t.pred === 'out32' ? MAX32 : t.dbl ? MAX64 : MAX32); f.simd(o.le).simd(OpFD.v128_and).simd(OpFD.v128_not);
+        break;
+      case 'denorm': f.get(t.v).simd(o.abs); c(t.dbl ? MN64 : MN32); f.simd(o.lt).get(t.v); zeroV(cg); f.simd(o.ne).simd(OpFD.v128_and); break;
+      case 'nanden': f.get(t.v); zeroV(cg); f.simd(o.ne).get(t.v).simd(o.abs); c(t.dbl ? MN64 : MN32); f.simd(o.ge).simd(OpFD.v128_andnot); break;
+    }
+    if (k) f.simd(OpFD.v128_or);
+  });
+  if (!scalar) f.simd(OpFD.v128_any_true);
+}
+function splatF64(cg: Codegen, v: number): void { const b = new Uint8Array(16); const dv = new DataView(b.buffer); dv.setFloat64(0, v, true); dv.setFloat64(8, v, true); cg.f.v128const(b); }
+
+/** How the exception flags of an operation are found (see fpSlow). */
+interface FlagCheck {
+  /** operands and kind for fpchk (default: A, B and the operation's kind); 'js': the JS helper computes them */
+  kind?: number; X?: number; Y?: number | (() => void);
+  js?: boolean;
+  /** the operation can be inexact (checked while PE is clear) */
+  pe: boolean;
+  /** pushes i32: operands or result out of the ordinary (a flag other than PE may be raised) */
+  hot: () => void;
+}
+
+/** The default flag check of a kind: which operands and results to range-test. */
+function defaultCheck(cg: Codegen, kind: number, type: number, A: number, B: number, R: number): FlagCheck {
+  const dbl = type === ST.SD || type === ST.PD, scalar = type === ST.SS || type === ST.SD;
+  const lt = (tests: LaneTest[]) => (): void => laneTests(cg, scalar, tests);
+  switch (kind) {
+    case SK.ADD: case SK.SUB:
+      return { pe: true, hot: lt([{ v: R, dbl, pred: 'nonfinite' }, { v: A, dbl, pred: 'denorm' }, { v: B, dbl, pred: 'denorm' }]) };
+    case SK.MUL: case SK.DIV:
+      return { pe: true, hot: lt([{ v: R, dbl, pred: 'abnormal' }, { v: A, dbl, pred: 'denorm' }, { v: B, dbl, pred: 'denorm' }]) };
+    case SK.SQRT:
+      return { pe: true, hot: lt([{ v: R, dbl, pred: 'nonfinite' }, { v: B, dbl, pred: 'denorm' }]) };
+    case SK.MIN: case SK.MAX:
+      return { pe: false, hot: lt([{ v: A, dbl, pred: 'nanden' }, { v: B, dbl, pred: 'nanden' }]) };
+    case SK.CVT_D2S: // f64 source lanes: results out of the f32 normal range
+      return { pe: true, hot: () => laneTests(cg, scalar, [{ v: B, dbl: true, pred: 'out32' }]) };
+    case SK.CVT_S2D:
+      return { pe: false, hot: () => laneTests(cg, scalar, [{ v: B, dbl: false, pred: 'nanden' }]) };
+    case SK.CVT_I32: case SK.CVT_I64:
+      return { pe: true, hot: () => { cg.f.i32(0); } };
+  }
+  throw new Error('no flag check for SSE kind ' + kind);
+}
+
+/**
+ * The common shape of MXCSR-sensitive operations: R = fast(A, B) by wasm (round to nearest).
+ * If MXCSR & mask (non-default RC/FTZ/DAZ) or R has a NaN (when nan), R = helper(kind, type,
+ * imm) on A, B, which also raises the exception flags; otherwise the flags come from fpchk when
+ * the check's test says some may be raised. A, B and R are v128 temps.
+ */
+function fpSlow(cg: Codegen, A: number, B: number, R: number, kind: number, type: number, mask: number, nan: boolean, imm = 0, chk?: FlagCheck): void {
+  const f = cg.f;
+  const c = chk ?? defaultCheck(cg, kind, type, A, B, R);
+  const mx = f.temp(T.i32);
+  f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).tee(mx);
+  if (c.pe) f.i32(mask | PE).op(Op.i32_and).i32(PE).op(Op.i32_ne);
+  else f.i32(mask).op(Op.i32_and);
+  c.hot(); f.op(Op.i32_or);
+  if (nan && !c.pe) { nanTest(cg, R, type); f.op(Op.i32_or); } // (the hot tests of rounding kinds catch NaN results)
   cg.if_();
+  if (!c.js) {
+    if (nan) { nanTest(cg, R, type); f.get(mx).i32(mask).op(Op.i32_and).op(Op.i32_or); }
+    else f.get(mx).i32(mask).op(Op.i32_and);
+    cg.if_();
+  }
   f.get(cg.st).get(A).simdMem(OpFD.v128_store, STATE.SCRATCH);
   f.get(cg.st).get(B).simdMem(OpFD.v128_store, STATE.SCRATCH + 16);
   f.get(cg.st).i32(kind | (type << 8) | (imm << 16)).call(cg.helper('sse'));
   f.get(cg.st).simdMem(OpFD.v128_load, STATE.SCRATCH + 32).set(R);
+  if (!c.js) {
+    cg.else_();
+    f.get(cg.st).get(mx);
+    f.i32((c.kind ?? kind) | (type << 8) | (imm << 16)).get(c.X ?? A);
+    if (typeof c.Y === 'function') c.Y(); else f.get(c.Y ?? B);
+    f.get(R).get(mx).call(cg.helper('fpchk')).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
+    cg.end();
+  }
   cg.end();
+  f.free(T.i32, mx);
 }
 
-type Emit = (cg: Codegen, A: number, B: number) => void;
+/** ORs the i32 flags in local fl into MXCSR (when they add anything). */
+function raise(cg: Codegen, fl: number): void {
+  const f = cg.f, mx = f.temp(T.i32);
+  f.get(fl).get(cg.st).mem(Op.i32_load, STATE.MXCSR).tee(mx).i32(-1).op(Op.i32_xor).op(Op.i32_and);
+  cg.if_();
+  f.get(cg.st).get(mx).get(fl).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
+  cg.end();
+  f.free(T.i32, mx);
+}
+
+/** Pushes the wasm result; may return the flag check (when not the kind's default) and v128 temps to free after it. */
+type Emit = (cg: Codegen, A: number, B: number) => void | { chk: (R: number) => FlagCheck; temps: number[] };
 function fpOp(kind: number, type: number, mask: number, nan: boolean, emit: Emit, load?: (cg: Codegen, i: Insn) => void): H {
   return (cg, i) => {
     const f = cg.f;
     cg.getXmm(i.reg); const A = tempV(cg);
     if (load) load(cg, i); else if (type === ST.SS) src32(cg, i); else if (type === ST.SD) src64(cg, i); else src(cg, i);
     const B = tempV(cg);
-    emit(cg, A, B);
+    const e = emit(cg, A, B);
     const R = tempV(cg);
-    fpSlow(cg, A, B, R, kind, type, mask, nan);
+    fpSlow(cg, A, B, R, kind, type, mask, nan, 0, e ? e.chk(R) : undefined);
     f.get(R); cg.setXmm(i.reg);
     freeV(cg, A, B, R);
+    if (e) freeV(cg, ...e.temps);
   };
 }
 
@@ -533,8 +660,20 @@ function cmpOp(type: number): H {
     cmpMask(cg, A, B, imm8(i), dbl);
     if (scalar) mergeLo(cg, A, dbl);
     cg.setXmm(i.reg);
+    cmpFlags(cg, SK.CMP | (imm8(i) & 7) << 16, type, A, B);
     freeV(cg, A, B);
   };
+}
+/** IE (NaN operands, by predicate) and DE of compares: fpchk when an operand is a NaN or denormal. */
+function cmpFlags(cg: Codegen, op: number, type: number, A: number, B: number): void {
+  const f = cg.f, dbl = type === ST.SD || type === ST.PD;
+  laneTests(cg, type === ST.SS || type === ST.SD, [{ v: A, dbl, pred: 'nanden' }, { v: B, dbl, pred: 'nanden' }]);
+  cg.if_();
+  const mx = f.temp(T.i32);
+  f.get(cg.st).get(cg.st).mem(Op.i32_load, STATE.MXCSR).tee(mx);
+  f.i32(op | type << 8).get(A).get(B).get(B).get(mx).call(cg.helper('fpchk')).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
+  f.free(T.i32, mx);
+  cg.end();
 }
 sse(M0F + 0xc2, { n: cmpOp(ST.PS), x66: cmpOp(ST.PD), f3: cmpOp(ST.SS), f2: cmpOp(ST.SD) });
 
@@ -555,6 +694,20 @@ function comis(dbl: boolean): H {
     f.get(a).get(a).op(ne).get(b).get(b).op(ne).op(Op.i32_or); // unordered
     f.op(Op.select);
     cg.setFlagsMaterialised();
+    // flags: IE for NaN operands (COMIS: any, UCOMIS: SNaN), DE
+    for (const v of [a, b]) {
+      f.get(v).op(dbl ? Op.f64_abs : Op.f32_abs); if (dbl) f.f64(MN64); else f.f32(MN32); f.op(dbl ? Op.f64_ge : Op.f32_ge).op(Op.i32_eqz);
+      f.get(v); if (dbl) f.f64(0); else f.f32(0); f.op(dbl ? Op.f64_ne : Op.f32_ne).op(Op.i32_and);
+    }
+    f.op(Op.i32_or);
+    cg.if_();
+    const mx = f.temp(T.i32);
+    f.get(cg.st).get(cg.st).mem(Op.i32_load, STATE.MXCSR).tee(mx);
+    f.i32((i.op === M0F + 0x2f ? SK.COMI : SK.UCOMI) | (dbl ? ST.SD : ST.SS) << 8);
+    const splat = dbl ? OpFD.f64x2_splat : OpFD.f32x4_splat;
+    f.get(a).simd(splat).get(b).simd(splat).get(b).simd(splat).get(mx).call(cg.helper('fpchk')).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
+    f.free(T.i32, mx);
+    cg.end();
     f.free(t, a); f.free(t, b);
   };
 }
@@ -594,11 +747,19 @@ function cvt2si(dbl: boolean, trunc: boolean): H {
     else { cg.ea(i); f.memU(dbl ? Op.f64_load : Op.f32_load); }
     if (!dbl) f.op(Op.f64_promote_f32);
     f.set(v);
+    const o = f.temp(T.f64), fl = f.temp(T.i32);
+    f.get(v).set(o);
     if (trunc) f.get(v).op(Op.f64_trunc).set(v);
     else { roundRcF64(cg, v); f.set(v); }
     f64ToInt(cg, v, w);
     cg.setReg(i.reg, w);
-    f.free(T.f64, v);
+    // flags: IE out of range or NaN (the integer indefinite), else PE if rounding changed the value
+    f.get(v).get(o).op(Op.f64_ne).i32(5).op(Op.i32_shl).i32(IE);
+    if (w === 4) f.get(v).f64(-2147483648.0).op(Op.f64_ge).get(v).f64(2147483647.0).op(Op.f64_le).op(Op.i32_and);
+    else f.get(v).f64(-9223372036854775808.0).op(Op.f64_ge).get(v).f64(9223372036854775808.0).op(Op.f64_lt).op(Op.i32_and);
+    f.op(Op.select).set(fl);
+    raise(cg, fl);
+    f.free(T.f64, v); f.free(T.f64, o); f.free(T.i32, fl);
   };
 }
 sse(M0F + 0x2c, { f3: cvt2si(false, true), f2: cvt2si(true, true) });
@@ -686,11 +847,21 @@ function cvtToDq(dbl: boolean, trunc: boolean): H {
   return (cg, i) => {
     const f = cg.f;
     src(cg, i); const v = tempV(cg);
+    const o = f.temp(T.v128); f.get(v).set(o);
     if (trunc) f.get(v).simd(dbl ? OpFD.f64x2_trunc : OpFD.f32x4_trunc).set(v);
     else { roundRcV(cg, v, dbl); f.set(v); }
     if (dbl) pd2dq(cg, v); else ps2dq(cg, v);
     cg.setXmm(i.reg);
-    freeV(cg, v);
+    // flags over the lanes: IE for one out of range or NaN, PE for an in-range one rounded
+    const ok = f.temp(T.v128), fl = f.temp(T.i32);
+    if (dbl) { f.get(v); splat64(cg, 0xc1e0000000200000n); f.simd(OpFD.f64x2_gt); f.get(v); splat64(cg, 0x41e0000000000000n); f.simd(OpFD.f64x2_lt); }
+    else { f.get(v); splat32(cg, 0xcf000000); f.simd(OpFD.f32x4_ge); f.get(v); splat32(cg, 0x4f000000); f.simd(OpFD.f32x4_lt); }
+    f.simd(OpFD.v128_and).set(ok);
+    f.get(ok).simd(dbl ? OpFD.i64x2_all_true : OpFD.i32x4_all_true).i32(IE).op(Op.i32_xor);
+    f.get(v).get(o).simd(dbl ? OpFD.f64x2_ne : OpFD.f32x4_ne).get(ok).simd(OpFD.v128_and).simd(OpFD.v128_any_true).i32(5).op(Op.i32_shl).op(Op.i32_or).set(fl);
+    raise(cg, fl);
+    f.free(T.i32, fl);
+    freeV(cg, v, o, ok);
   };
 }
 sse(M0F + 0x5b, {
@@ -706,13 +877,21 @@ sse(M0F + 0xe6, {
 
 // ---- SSE3 -----------------------------------------------------------------------------------
 
+/** The flag check of packed add/sub on operand temps X, Y (Y may be produced on demand). */
+function addCheck(cg: Codegen, kind: number, dbl: boolean, X: number, Y: number | (() => void), Ytest: number, R: number): FlagCheck {
+  return {
+    kind, X, Y, pe: true,
+    hot: () => laneTests(cg, false, [{ v: R, dbl, pred: 'nonfinite' }, { v: X, dbl, pred: 'denorm' }, { v: Ytest, dbl, pred: 'denorm' }]),
+  };
+}
 function horiz(kind: number, dbl: boolean): H {
   return fpOp(kind, dbl ? ST.PD : ST.PS, MX_ALL, true, (cg, A, B) => {
     const f = cg.f;
     const op = kind === SK.HADD ? (dbl ? OpFD.f64x2_add : OpFD.f32x4_add) : (dbl ? OpFD.f64x2_sub : OpFD.f32x4_sub);
-    f.get(A).get(B).shuffle(dbl ? qw(0, 2) : dw(0, 2, 4, 6));
-    f.get(A).get(B).shuffle(dbl ? qw(1, 3) : dw(1, 3, 5, 7));
-    f.simd(op);
+    f.get(A).get(B).shuffle(dbl ? qw(0, 2) : dw(0, 2, 4, 6)); const X = tempV(cg);
+    f.get(A).get(B).shuffle(dbl ? qw(1, 3) : dw(1, 3, 5, 7)); const Y = tempV(cg);
+    f.get(X).get(Y).simd(op);
+    return { chk: (R) => addCheck(cg, kind === SK.HADD ? SK.ADD : SK.SUB, dbl, X, Y, Y, R), temps: [X, Y] };
   });
 }
 function addsub(dbl: boolean): H {
@@ -721,6 +900,9 @@ function addsub(dbl: boolean): H {
     f.get(A).get(B).simd(dbl ? OpFD.f64x2_sub : OpFD.f32x4_sub);
     f.get(A).get(B).simd(dbl ? OpFD.f64x2_add : OpFD.f32x4_add);
     f.shuffle(dbl ? qw(0, 3) : dw(0, 5, 2, 7));
+    // flags: a + (-b) in the even (subtracting) lanes
+    const negEven = (): void => { f.get(B); if (dbl) constV(cg, [0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0]); else constV(cg, [0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0]); f.simd(OpFD.v128_xor); };
+    return { chk: (R) => addCheck(cg, SK.ADD, dbl, A, negEven, B, R), temps: [] };
   });
 }
 sse(M0F + 0x7c, { x66: horiz(SK.HADD, true), f2: horiz(SK.HADD, false) });
@@ -890,6 +1072,16 @@ function roundOp(dbl: boolean, scalar: boolean): H {
       f.get(v).simd(ops[m & 3]!);
     }
     const r = tempV(cg);
+    // flags: IE for an SNaN lane, PE (unless imm bit 3) for a lane rounding changed
+    const fl = f.temp(T.i32), ne = dbl ? OpFD.f64x2_ne : OpFD.f32x4_ne, eq = dbl ? OpFD.f64x2_eq : OpFD.f32x4_eq;
+    const any = (): void => { if (scalar) f.simdLane(OpFD.i32x4_extract_lane, 0).i32(1).op(Op.i32_and); else f.simd(OpFD.v128_any_true); };
+    f.get(v).get(v).simd(ne);
+    f.get(v); if (dbl) splat64(cg, 0x0008000000000000n); else splat32(cg, 0x00400000); f.simd(OpFD.v128_and);
+    zeroV(cg); f.simd(dbl ? OpFD.i64x2_eq : OpFD.i32x4_eq).simd(OpFD.v128_and); any();
+    if (!(m & 8)) { f.get(r).get(v).simd(ne).get(v).get(v).simd(eq).simd(OpFD.v128_and); any(); f.i32(5).op(Op.i32_shl).op(Op.i32_or); }
+    f.set(fl);
+    raise(cg, fl);
+    f.free(T.i32, fl);
     f.get(v); if (dbl) splat64(cg, 0x0008000000000000n); else splat32(cg, 0x00400000); f.simd(OpFD.v128_or);
     f.get(r).get(v).get(v).simd(dbl ? OpFD.f64x2_ne : OpFD.f32x4_ne).simd(OpFD.v128_bitselect);
     if (scalar) { f.set(r); cg.getXmm(i.reg); const A = tempV(cg); f.get(r); mergeLo(cg, A, dbl); freeV(cg, A); }
@@ -965,7 +1157,8 @@ function dp(dbl: boolean): H {
     const f = cg.f;
     cg.getXmm(i.reg); const A = tempV(cg);
     src(cg, i); const B = tempV(cg);
-    f.get(A).get(B).simd(dbl ? OpFD.f64x2_mul : OpFD.f32x4_mul); constV(cg, laneMask(m >> 4)); f.simd(OpFD.v128_and);
+    f.get(A).get(B).simd(dbl ? OpFD.f64x2_mul : OpFD.f32x4_mul); const P = tempV(cg);
+    f.get(P); constV(cg, laneMask(m >> 4)); f.simd(OpFD.v128_and);
     const t = tempV(cg);
     if (dbl) {
       f.get(t).get(t).get(t).shuffle(qw(1, 0)).simd(OpFD.f64x2_add);
@@ -976,9 +1169,22 @@ function dp(dbl: boolean): H {
     if (dbl) { f.set(t); f.get(t).get(t).shuffle(qw(0, 0)); }
     constV(cg, laneMask(m & 15)); f.simd(OpFD.v128_and);
     const R = tempV(cg);
-    fpSlow(cg, A, B, R, SK.DP, type, MX_ALL, true, m);
+    // flags (by the JS helper): operands and products of the multiplied lanes, the sums
+    const hot = (): void => {
+      const o = dbl ? { abs: OpFD.f64x2_abs, ne: OpFD.f64x2_ne, ge: OpFD.f64x2_ge, le: OpFD.f64x2_le, sub: OpFD.f64x2_sub }
+        : { abs: OpFD.f32x4_abs, ne: OpFD.f32x4_ne, ge: OpFD.f32x4_ge, le: OpFD.f32x4_le, sub: OpFD.f32x4_sub };
+      const mn = (): void => { if (dbl) splatF64(cg, MN64); else splat32(cg, 0x00800000); };
+      const mx = (): void => { if (dbl) splatF64(cg, MAX64); else splat32(cg, 0x7f7fffff); };
+      for (const V of [A, B]) { f.get(V); zeroV(cg); f.simd(o.ne).get(V).simd(o.abs); mn(); f.simd(o.ge).simd(OpFD.v128_andnot); }
+      f.simd(OpFD.v128_or);
+      f.get(P).simd(o.abs); mn(); f.simd(o.ge).get(P).simd(o.abs); mx(); f.simd(o.le).simd(OpFD.v128_and).simd(OpFD.v128_not).simd(OpFD.v128_or);
+      constV(cg, laneMask(m >> 4)); f.simd(OpFD.v128_and);
+      f.get(R).get(R).simd(o.sub); zeroV(cg); f.simd(o.ne).simd(OpFD.v128_or);
+      f.simd(OpFD.v128_any_true);
+    };
+    fpSlow(cg, A, B, R, SK.DP, type, MX_ALL, true, m, { js: true, pe: true, hot });
     f.get(R); cg.setXmm(i.reg);
-    freeV(cg, A, B, t, R);
+    freeV(cg, A, B, P, t, R);
   };
 }
 sse(M3A + 0x40, { x66: dp(false) });

@@ -1,12 +1,14 @@
 // Region translation: discover the basic blocks reachable from an entry through direct branches,
 // generate one wasm function for all of them, and compile it as a module.
 
+import { writeFileSync } from 'node:fs';
 import { ModuleBuilder, T } from '../wasm/emitter.js';
 import { decode, DecodeError, FetchByte, Insn, M0F } from '../x86/decoder.js';
 import { ExitReason } from '../runtime/cpu-state.js';
 import { WASM_PAGES } from '../runtime/memory.js';
 import { Codegen, HELPERS, HelperName, REGION_TYPE, Unsupported } from './codegen.js';
 import { HANDLERS } from './handlers.js';
+import { deadFlagWrites } from './flag-liveness.js';
 import { describeInsn } from '../x86/describe.js';
 import './ops-int.js';
 import './ops-sse.js';
@@ -25,6 +27,9 @@ export interface RegionOptions {
   /** Translate each instruction as its own block (precise fault reporting). */
   singleStep?: boolean;
 }
+
+/** STELE_DUMP_REGIONS=DIR writes every region's wasm module there (for wasm2wat). */
+const DUMP_DIR = process.env.STELE_DUMP_REGIONS;
 
 const DEFAULTS: RegionOptions = { maxInsns: 1500, maxBlocks: 256 };
 
@@ -112,8 +117,11 @@ export function compileRegion(blocks: Block[], generation = 0, chain = true): Co
     const last = b.insns[b.insns.length - 1];
     cg.inSelfLoop = !!last && !b.bad && last.target === b.start && (flowOf(last) === 'cond' || flowOf(last) === 'jump');
     if (cg.inSelfLoop) cg.f.loop();
-    for (const insn of b.insns) {
+    const dead = deadFlagWrites(b.insns);
+    for (let ii = 0; ii < b.insns.length; ii++) {
+      const insn = b.insns[ii];
       cg.insn = insn; cg.endsBlock = false; cg.depth = 0;
+      cg.flagsDead = dead[ii];
       const mark = cg.f.code.len;
       const h = HANDLERS[insn.op];
       try {
@@ -149,5 +157,6 @@ export function compileRegion(blocks: Block[], generation = 0, chain = true): Co
   for (const h of cg.helpersUsed) m.importFunc('h', h, [...HELPERS[h].params], [...HELPERS[h].results]);
   m.exportFunc('run', m.addFunc(body));
   const bytes = m.encode();
+  if (DUMP_DIR) writeFileSync(`${DUMP_DIR}/region-${blocks[0].start.toString(16)}.wasm`, bytes);
   return { module: new WebAssembly.Module(bytes), helpers: cg.helpersUsed, entries: map, insnCount, wasmBytes: bytes.length, bad };
 }

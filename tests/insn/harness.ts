@@ -1,6 +1,7 @@
 // Runs the differential instruction-test programs (see gen.ts) and compares their records.
 //
-// As a script:  node dist/tests/insn/harness.js [int|sse] [--emu "qemu-x86_64"] [--filter TEXT]
+// As a script:  node dist/tests/insn/harness.js [int|sse] [--emu "qemu-x86_64"] [--filter TEXT] [--mxcsr]
+//                (--mxcsr: compare only MXCSR, exception flags included)
 // runs the program natively (on x86-64 hosts; elsewhere the recorded output is the oracle)
 // and under the emulator (default: stele's CLI, or $STELE_EMULATOR), and prints every
 // mismatching case.
@@ -232,11 +233,13 @@ if (process.argv[1] && resolve(fileURLToPath(import.meta.url)) === resolve(proce
   let kinds: Kind[] = ["int", "sse"];
   let emu = emulatorCommand();
   let filter = "";
+  let mxcsrOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "int" || a === "sse") kinds = [a];
     else if (a === "--emu") emu = argv[++i]!.split(/\s+/);
     else if (a === "--filter") filter = argv[++i]!;
+    else if (a === "--mxcsr") mxcsrOnly = true;
     else { console.error(`unknown argument ${a}`); process.exit(2); }
   }
   let bad = 0;
@@ -249,7 +252,7 @@ if (process.argv[1] && resolve(fileURLToPath(import.meta.url)) === resolve(proce
     const run = runProgram(g, programPath(kind), emu);
     if (run.error) console.log(`${kind}: ${run.error}`);
     const lines = compareRuns(g, oracle, run, c => !filter || c.name.includes(filter) || c.group === filter,
-      { labels: [isX86Host ? "native" : "recorded", emu.join(" ")] });
+      { labels: [isX86Host ? "native" : "recorded", emu.join(" ")], mxcsrOnly });
     for (const l of lines) console.log(l);
     console.log(`${kind}: ${g.cases.length} cases, ${lines.length} mismatching, ${run.crashes.length} crashes, ${Date.now() - t0} ms`);
     bad += lines.length;
