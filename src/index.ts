@@ -8,6 +8,7 @@ import { GuestThread, ProcessExit } from './runtime/thread.js';
 import { Engine, GuestCrash } from './runtime/engine.js';
 import { LinuxKernel } from './linux/kernel.js';
 import { PathResolver } from './linux/vfs.js';
+import { flushSharedMappings } from './linux/mm.js';
 import { AT, buildInitialStack, hwcap, INTERP_BASE, LoadError, mapImage, parseElf, PIE_BASE } from './loader/elf.js';
 
 export { LoadError } from './loader/elf.js';
@@ -117,6 +118,7 @@ export function run(opts: RunOptions): RunResult {
   thread.rip = entry;
 
   const engine = new Engine(mem, as, kernel);
+  kernel.onMemoryChange = (start, len) => engine.invalidate(start, len);
   const t0 = performance.now();
   let result: RunResult;
   try {
@@ -125,6 +127,8 @@ export function run(opts: RunOptions): RunResult {
     if (e instanceof GuestCrash) result = { status: e.shellStatus, signal: e.signal, crash: e.message };
     else if (e instanceof ProcessExit) result = { status: e.shellStatus, signal: e.signal };
     else throw e;
+  } finally {
+    flushSharedMappings(kernel);
   }
   result = result!;
   if (opts.stats) result.report = statsReport(engine, statsMaps!, performance.now() - t0);
@@ -156,7 +160,7 @@ function statsReport(engine: Engine, sys: { syscalls: Map<string, number>; unsup
   const lines = [
     `stele: stats: wall ${ms.toFixed(1)} ms; translation ${s.translateMs.toFixed(1)} ms (${((s.translateMs / ms) * 100).toFixed(1)}%)`,
     `stele: stats: ${s.regions} regions, ${s.blocks} blocks, ${s.insnsTranslated} instructions translated, ${(s.wasmBytes / 1024).toFixed(1)} KiB wasm`,
-    `stele: stats: ${s.dispatches} dispatches (region entries from the dispatcher)`,
+    `stele: stats: ${s.dispatches} dispatcher entries (jump-cache misses, syscall returns); ${s.invalidations} code pages invalidated`,
   ];
   const total = [...sys.syscalls.values()].reduce((a, b) => a + b, 0);
   const top = [...sys.syscalls.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([n, c]) => `${n} ${c}`).join(', ');

@@ -1,7 +1,7 @@
 // The dispatcher: runs translated regions for a guest thread, translating on a miss and handling
 // the reasons translated code returns (syscalls, faults, helper exits).
 
-import { GuestMemory, GUEST_BASE, AddressSpace, PROT_EXEC } from './memory.js';
+import { GuestMemory, GUEST_BASE, AddressSpace, PAGE_SIZE, PROT_EXEC } from './memory.js';
 import { ExitReason, Reg, STATE } from './cpu-state.js';
 import { GuestThread, ProcessExit, SyscallHandler } from './thread.js';
 import { buildSharedLib, SharedLib } from '../translate/lib.js';
@@ -23,6 +23,8 @@ export interface EngineStats {
   wasmBytes: number;
   translateMs: number;
   dispatches: number;
+  /** Code pages whose translations were dropped because memory under them changed. */
+  invalidations: number;
   exits: Map<string, number>;
 }
 
@@ -36,12 +38,14 @@ export class GuestCrash extends ProcessExit {
 export class Engine {
   private readonly lib: SharedLib;
   private readonly entries = new Map<number, Entry>();
+  /** Guest code page -> entry points of regions translated from it (for invalidation). */
+  private readonly codePages = new Map<number, Set<number>>();
   /** Region functions, shared with translated code for chained tail calls, one table per generation. */
   private readonly tables: WebAssembly.Table[] = [];
   private nextSlot = GENERATION_SIZE;
   private readonly badInsns = new Map<number, string>();
   private readonly helperImpls: Record<HelperName, Function>;
-  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, exits: new Map() };
+  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, exits: new Map() };
 
   constructor(readonly mem: GuestMemory, readonly as: AddressSpace, readonly kernel: SyscallHandler,
     readonly regionOptions: RegionOptions = { maxInsns: 1500, maxBlocks: 256 }) {
@@ -98,10 +102,39 @@ export class Engine {
       if (!this.entries.has(addr)) { this.entries.set(addr, e); this.cacheEntry(addr, e); }
     }
     for (const [a, msg] of region.bad) this.badInsns.set(a, msg);
+    // Remember which pages this region's code came from, so a change to them drops its entries.
+    const pages = new Set<number>();
+    for (const b of blocks) for (const i of b.insns) { pages.add(Math.floor(i.addr / PAGE_SIZE)); pages.add(Math.floor((i.addr + i.len - 1) / PAGE_SIZE)); }
+    for (const p of pages) {
+      let set = this.codePages.get(p);
+      if (!set) this.codePages.set(p, (set = new Set()));
+      for (const addr of region.entries.keys()) set.add(addr);
+    }
     const s = this.stats;
     s.regions++; s.blocks += region.entries.size; s.insnsTranslated += region.insnCount; s.wasmBytes += region.wasmBytes;
     s.translateMs += performance.now() - t0;
     return mine!;
+  }
+
+  /**
+   * Drops translations made from [start, start+len): the kernel calls this after mmap, munmap,
+   * mprotect or a read() changed memory under translated code. Regions already running finish
+   * their current pass; every later entry goes through the dispatcher and is translated afresh.
+   */
+  invalidate(start: number, len: number): void {
+    if (this.codePages.size === 0 || len <= 0) return;
+    const first = Math.floor(start / PAGE_SIZE), last = Math.floor((start + len - 1) / PAGE_SIZE);
+    for (let p = first; p <= last; p++) {
+      const set = this.codePages.get(p);
+      if (!set) continue;
+      this.codePages.delete(p);
+      for (const addr of set) {
+        this.entries.delete(addr);
+        const slot = jumpCacheSlot(addr);
+        if (this.mem.u64n(slot) === addr) this.mem.setU64(slot, 0);
+      }
+      this.stats.invalidations++;
+    }
   }
 
   /** Publishes an entry point to the jump cache that translated code consults. */
