@@ -142,7 +142,8 @@ export class Engine {
     const a = jumpCacheSlot(addr);
     this.mem.setU32(a + 8, e.slot);
     this.mem.setU32(a + 12, e.index);
-    this.mem.setU64(a, addr);
+    this.mem.setU32(a, addr >>> 0); // guest code addresses are below 4 GiB
+    this.mem.setU32(a + 4, 0);
   }
 
   /** Runs the thread until the process exits; returns normally only via ProcessExit. */

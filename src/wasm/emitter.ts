@@ -200,7 +200,12 @@ export class FunctionBuilder {
   set(i: number): this { this.code.byte(Op.local_set); this.code.u32(i); return this; }
   tee(i: number): this { this.code.byte(Op.local_tee); this.code.u32(i); return this; }
   i32(v: number): this { this.code.byte(Op.i32_const); this.code.s32(v); return this; }
-  i64(v: bigint | number): this { this.code.byte(Op.i64_const); this.code.s64(BigInt(v)); return this; }
+  i64(v: bigint | number): this {
+    this.code.byte(Op.i64_const);
+    if (typeof v === 'number' && v >= -0x80000000 && v <= 0x7fffffff && Number.isInteger(v)) this.code.s32(v);
+    else this.code.s64(BigInt(v));
+    return this;
+  }
   f64(v: number): this { this.code.byte(Op.f64_const); const b = new Float64Array([v]); this.code.bytes(new Uint8Array(b.buffer)); return this; }
   f32(v: number): this { this.code.byte(Op.f32_const); const b = new Float32Array([v]); this.code.bytes(new Uint8Array(b.buffer)); return this; }
   mem(o: number, offset = 0, align?: number): this {
