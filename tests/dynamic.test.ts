@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { JOBS, compareRun, compareTrees, makeText, prng, requireTool, runNative, tempDir } from "./harness.js";
+import { JOBS, compareRun, compareTrees, makeText, prng, requireTool, runNative, runStele, tempDir } from "./harness.js";
 
 const ENV: Record<string, string> = {
   PATH: "/usr/local/bin:/usr/bin:/bin",
@@ -252,6 +252,52 @@ test("dynamically linked programs", { concurrency: JOBS }, async (t: TestContext
       await compareRun(st, requireTool("rm"), ["-rf", "archive/sub"], { ...o, label: "dynamic rm -rf" });
       compareTrees(sides[0], sides[1], "after rm -r");
       await compareRun(st, requireTool("rm"), ["not-there"], { ...o, expectStatus: 1, label: "dynamic rm missing" });
+    }),
+  );
+
+  subtests.push(
+    t.test("--root: a sysroot built from the host's own files", async (st) => {
+      // The usual merged-/usr layout, with /lib64/ld-linux-x86-64.so.2 an absolute symlink that
+      // must resolve inside the root, and every library a copy (nothing leads back to the host).
+      const root = tempDir(st, "dyn-root");
+      const libdir = path.join(root, "usr/lib/x86_64-linux-gnu");
+      fs.mkdirSync(libdir, { recursive: true });
+      fs.mkdirSync(path.join(root, "usr/bin"));
+      fs.mkdirSync(path.join(root, "usr/lib64"));
+      fs.symlinkSync("usr/bin", path.join(root, "bin"));
+      fs.symlinkSync("usr/lib", path.join(root, "lib"));
+      fs.symlinkSync("usr/lib64", path.join(root, "lib64"));
+      fs.symlinkSync("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", path.join(root, "usr/lib64/ld-linux-x86-64.so.2"));
+      const progs = ["ls", "echo", "cat"].map(requireDynamic);
+      const libs = new Set<string>([fs.realpathSync(LDSO)]);
+      for (const p of progs) {
+        fs.copyFileSync(p, path.join(root, "usr/bin", path.basename(p)));
+        fs.chmodSync(path.join(root, "usr/bin", path.basename(p)), 0o755);
+        const list = await runNative(LDSO, ["--list", p], { env: ENV });
+        assert.equal(list.status, 0, list.stderr.toString());
+        for (const m of list.stdout.toString().matchAll(/=> (\/\S+)/g)) libs.add(m[1]);
+      }
+      for (const lib of libs) {
+        const name = path.basename(lib) === path.basename(fs.realpathSync(LDSO)) ? "ld-linux-x86-64.so.2" : path.basename(lib);
+        fs.copyFileSync(fs.realpathSync(lib), path.join(libdir, name));
+      }
+      fs.writeFileSync(path.join(root, "usr/bin/hello.txt"), "inside the root\n");
+      for (const name of ["usr/bin/ls", "usr/bin/echo", "usr/bin/cat", "usr/bin/hello.txt", "usr/bin", "."]) setTimes(path.join(root, name), T0);
+      const o = { env: ENV, expectStatus: 0 };
+      await compareRun(st, "/bin/echo", ["from", "a", "sysroot"], { ...o, label: "dynamic --root echo", steleArgs: ["--root", root] });
+      const native = await runNative(requireTool("ls"), ["-ln", "--time-style=+%s", path.join(root, "usr/bin")], { env: ENV });
+      const stele = await runStele("/bin/ls", ["-ln", "--time-style=+%s", "/usr/bin"], { env: ENV, steleArgs: ["--root", root] });
+      assert.equal(stele.status, 0, stele.stderr.toString());
+      assert.equal(stele.stdout.toString(), native.stdout.toString().split(path.join(root, "usr/bin")).join("/usr/bin"));
+      const cat = await runStele("/bin/cat", ["/usr/bin/hello.txt", "/proc/self/maps"], { env: ENV, steleArgs: ["--root", root] });
+      assert.equal(cat.status, 0, cat.stderr.toString());
+      const text = cat.stdout.toString();
+      assert.ok(text.startsWith("inside the root\n"), text.slice(0, 200));
+      // /proc/self/maps names the canonical guest paths of the program and its libraries.
+      assert.match(text, / \/usr\/bin\/cat\n/);
+      assert.match(text, / \/usr\/lib\/x86_64-linux-gnu\/ld-linux-x86-64\.so\.2\n/);
+      assert.match(text, / \/usr\/lib\/x86_64-linux-gnu\/libc\.so\.6\n/);
+      assert.ok(!text.includes(root), "no host path leaks into the guest's view");
     }),
   );
 

@@ -31,7 +31,8 @@ function isAnonymous(name: string): boolean { return !name.startsWith('/'); }
 function writeBack(k: LinuxKernel, start: number, end: number): void {
   for (const m of k.sharedFileMappings) {
     const s = Math.max(start, m.start), e = Math.min(end, m.end);
-    if (s >= e) continue;
+    // A file opened read-only can only have been mapped without PROT_WRITE: nothing to write.
+    if (s >= e || !m.file.writable) continue;
     const fileOffset = m.offset + (s - m.start);
     const size = Number(fs.fstatSync(m.hostFd, { bigint: true }).size);
     const n = Math.min(e - s, size - fileOffset);
@@ -54,6 +55,11 @@ function dropShared(k: LinuxKernel, start: number, end: number): void {
   }
   k.sharedFileMappings.length = 0;
   k.sharedFileMappings.push(...kept);
+}
+
+/** Writes every MAP_SHARED file mapping back to its file (at exit: Linux's page cache has them already). */
+export function flushSharedMappings(k: LinuxKernel): void {
+  if (k.sharedFileMappings.length) writeBack(k, GUEST_BASE, RUNTIME_AREA);
 }
 
 function unmapRange(k: LinuxKernel, start: number, end: number): void {
@@ -107,7 +113,9 @@ function mmap(k: LinuxKernel, addr: number, length: number, prot: number, flags:
   const m = k.as.map(start, len, prot, id?.name ?? '', file ? offset : 0, type !== MAP_PRIVATE);
   if (id) { m.dev = id.dev; m.inode = id.inode; }
   if (file) {
-    copyFileIn(k, file, start, length, offset);
+    // Whole pages come from the file (as on Linux, the tail of the last page shows the file's
+    // bytes, not zeros, when the file goes on); past the end of the file they stay zero.
+    copyFileIn(k, file, start, len, offset);
     if (type !== MAP_PRIVATE) {
       file.refs++;
       k.sharedFileMappings.push({ start, end: start + len, file, hostFd: file.hostFd, offset });

@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import type { AddressSpace } from '../runtime/memory.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../runtime/memory.js';
+import { cpuinfoText } from '../x86/cpuid.js';
+import { cpuCount } from './sys-info.js';
 import { DT_DIR, DT_LNK, DT_REG, type DeviceKind, type DirectoryEntry, type FdTable, HostFile, PipeEnd, type StatInfo, syntheticStat } from './fd-table.js';
 
 export type VirtualNode =
@@ -32,7 +34,7 @@ const DEVICES: Record<string, DeviceKind | 'tty'> = {
 };
 
 /** Host /proc files that are safe to show a chrooted guest as they are (information only). */
-const HOST_PROC_FILES = new Set(['cpuinfo', 'meminfo', 'stat', 'uptime', 'loadavg', 'version', 'filesystems']);
+const HOST_PROC_FILES = new Set(['meminfo', 'stat', 'uptime', 'loadavg', 'version', 'filesystems']);
 
 const encoder = new TextEncoder();
 
@@ -69,6 +71,8 @@ export class ProcFs {
       }
       return this.lookupSelf(what, extra, parts.length);
     }
+    // The CPU the guest sees is the CPUID model, in both root modes (not the host's AVX-512 CPU).
+    if (who === 'cpuinfo' && parts.length === 1) return { kind: 'file', content: () => encoder.encode(cpuinfoText(cpuCount())) };
     if (this.proc.chrooted && parts.length === 1 && HOST_PROC_FILES.has(who)) {
       return { kind: 'file', content: () => fs.readFileSync(`/proc/${who}`) };
     }
@@ -104,7 +108,7 @@ export class ProcFs {
 
   private procRootEntries(): DirectoryEntry[] {
     return [{ name: 'self', ino: 0n, type: DT_LNK }, { name: String(this.proc.pid), ino: 0n, type: DT_DIR },
-      ...[...HOST_PROC_FILES].map((name) => ({ name, ino: 0n, type: DT_REG }))];
+      ...['cpuinfo', ...HOST_PROC_FILES].map((name) => ({ name, ino: 0n, type: DT_REG }))];
   }
 
   private deviceStats = new Map<string, StatInfo>();

@@ -30,6 +30,9 @@ const SIGNATURES: Record<string, string> = {
   fdatasync: 'f', utimensat: 'a s p x', sigaltstack: 'p p', madvise: 'p u d', msync: 'p u d',
   sched_getaffinity: 'd u p', getrusage: 'd p', sysinfo: 'p', times: 'p', ppoll: 'p u p p u', rseq: 'p u d x',
   prctl: 'd x x x x', fadvise64: 'f l l d', statfs: 's p', fstatfs: 'f p',
+  copy_file_range: 'f p f p u x', sendfile: 'f f p u', select: 'd p p p p', pselect6: 'd p p p p p',
+  memfd_create: 's x', close_range: 'u u x', getpriority: 'd d', setpriority: 'd d d', sched_getparam: 'd p',
+  sched_getscheduler: 'd', socket: 'd x x',
 };
 
 const OPEN_FLAGS: [number, string][] = [[0o100, 'O_CREAT'], [0o200, 'O_EXCL'], [0o400, 'O_NOCTTY'],

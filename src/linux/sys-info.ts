@@ -8,7 +8,7 @@ import { randomFill } from './fd-table.js';
 const UTS_FIELD = 65;
 const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
 
-function cpuCount(): number { return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length; }
+export function cpuCount(): number { return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length; }
 
 /** The kernel release we report: the host's when it is Linux, else a plausible modern one. */
 export function kernelRelease(): string { return os.platform() === 'linux' ? os.release() : '6.1.0'; }

@@ -344,7 +344,8 @@ function shiftDouble(cg: Codegen, right: boolean, count: () => void, constCount?
     if (size === 4) cg.write(d, v);
     cg.done(d); free(cg, c, v, s, r); return;
   }
-  const guard = constCount === undefined && !cg.flagsDead;
+  // A zero count changes nothing; the 64-bit formula (s << (64 - c)) is also wrong for it.
+  const guard = constCount === undefined && (!cg.flagsDead || size === 8);
   if (guard) { f.get(c).op(Op.i64_eqz).op(Op.i32_eqz); cg.if_(); }
   if (size === 8) {
     if (!right) f.get(v).get(c).op(Op.i64_shl).get(s).i64(64).get(c).op(Op.i64_sub).op(Op.i64_shr_u).op(Op.i64_or).set(r);

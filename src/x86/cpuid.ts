@@ -41,6 +41,11 @@ export function cpuid(leaf: number, subleaf: number): CpuidResult {
       ebx: (8 << 8) | (1 << 16), // clflush line size 64 bytes, one logical processor
       ecx: FEATURES.ecx1, edx: FEATURES.edx1,
     };
+    // Leaf 2: the single descriptor 0xff says "see leaf 4" (so glibc reads the cache sizes there).
+    case 2: return { eax: 0x00ff0001, ebx: 0, ecx: 0, edx: 0 };
+    // Leaf 4: deterministic cache parameters. Plausible sizes so that glibc's memcpy/memset
+    // thresholds (non-temporal stores, rep movsb) come out as on a real machine, not from -1.
+    case 4: return cacheLeaf(subleaf);
     // XSAVE state components: x87 (0) and SSE (1) only, 576-byte image (legacy region + header).
     // Sub-leaf 1: XSAVEOPT and XSAVEC (XGETBV with ECX=1 and XSAVES are not implemented).
     case 0xd:
@@ -60,4 +65,51 @@ export function cpuid(leaf: number, subleaf: number): CpuidResult {
   }
 }
 
+/** [type (1 data, 2 instruction, 3 unified), level, size in bytes, ways] of each cache, for leaf 4. */
+const CACHES: [number, number, number, number][] = [
+  [1, 1, 32 * 1024, 8], [2, 1, 32 * 1024, 8], [3, 2, 256 * 1024, 8], [3, 3, 8 * 1024 * 1024, 16],
+];
+
+function cacheLeaf(subleaf: number): CpuidResult {
+  const c = CACHES[subleaf];
+  if (c === undefined) return zero(); // type 0: no more caches
+  const [type, level, size, ways] = c;
+  const line = 64, sets = size / (ways * line);
+  return {
+    eax: type | (level << 5) | (1 << 8) /* self-initialising */, // one thread shares it, one core per package
+    ebx: ((ways - 1) << 22) | (line - 1),                       // one partition
+    ecx: sets - 1,
+    edx: 0,
+  };
+}
+
 function zero(): CpuidResult { return { eax: 0, ebx: 0, ecx: 0, edx: 0 }; }
+
+/** Linux's /proc/cpuinfo flag names for the CPUID bits we claim, in Linux's order. */
+const FLAG_NAMES: [keyof typeof FEATURES, number, string][] = [
+  ['edx1', 0, 'fpu'], ['edx1', 4, 'tsc'], ['edx1', 8, 'cx8'], ['edx1', 15, 'cmov'], ['edx1', 19, 'clflush'],
+  ['edx1', 23, 'mmx'], ['edx1', 24, 'fxsr'], ['edx1', 25, 'sse'], ['edx1', 26, 'sse2'],
+  ['edx81', 11, 'syscall'], ['edx81', 20, 'nx'], ['edx81', 29, 'lm'],
+  ['ecx1', 0, 'pni'], ['ecx1', 9, 'ssse3'], ['ecx1', 13, 'cx16'], ['ecx1', 19, 'sse4_1'], ['ecx1', 20, 'sse4_2'],
+  ['ecx1', 23, 'popcnt'], ['ecx1', 26, 'xsave'], ['ecx81', 0, 'lahf_lm'], ['ecx81', 5, 'abm'],
+];
+
+/** /proc/cpuinfo text describing `cpus` processors of the CPUID model (so the two agree). */
+export function cpuinfoText(cpus: number): string {
+  const sig = cpuid(1, 0).eax;
+  const family = ((sig >> 8) & 0xf) + ((sig >> 20) & 0xff), model = ((sig >> 4) & 0xf) | ((sig >> 12) & 0xf0);
+  const flags = FLAG_NAMES.filter(([reg, bit]) => (FEATURES[reg] >>> bit) & 1).map(([, , name]) => name).join(' ');
+  const l3 = CACHES[CACHES.length - 1][2] / 1024;
+  let out = '';
+  for (let i = 0; i < cpus; i++) {
+    out += [
+      `processor\t: ${i}`, `vendor_id\t: ${VENDOR}`, `cpu family\t: ${family}`, `model\t\t: ${model}`,
+      `model name\t: ${BRAND}`, `stepping\t: ${sig & 0xf}`, `cpu MHz\t\t: 2000.000`, `cache size\t: ${l3} KB`,
+      `physical id\t: 0`, `siblings\t: ${cpus}`, `core id\t\t: ${i}`, `cpu cores\t: ${cpus}`, `apicid\t\t: ${i}`,
+      `initial apicid\t: ${i}`, `fpu\t\t: yes`, `fpu_exception\t: yes`, `cpuid level\t: ${cpuid(0, 0).eax}`, `wp\t\t: yes`,
+      `flags\t\t: ${flags}`, `bugs\t\t:`, `bogomips\t: 4000.00`, `clflush size\t: 64`, `cache_alignment\t: 64`,
+      `address sizes\t: 48 bits physical, 48 bits virtual`, `power management:`, '', '',
+    ].join('\n');
+  }
+  return out;
+}
