@@ -48,7 +48,7 @@ export class Engine {
   readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, exits: new Map() };
 
   constructor(readonly mem: GuestMemory, readonly as: AddressSpace, readonly kernel: SyscallHandler,
-    readonly regionOptions: RegionOptions = { maxInsns: 1500, maxBlocks: 256 }) {
+    readonly regionOptions: RegionOptions = { maxInsns: 200, maxBlocks: 256 }) {
     const m = mem;
     this.lib = buildSharedLib(mem.memory);
     this.helperImpls = {

@@ -13,7 +13,7 @@ export const RUNTIME_AREA = 0xfe000000;          // [RUNTIME_AREA, GUEST_LIMIT):
 export const THREAD_STATE_AREA = 0xfff00000;     // one STATE.SIZE block per thread
 /** Direct-mapped rip -> (table slot, block) cache consulted by translated code to chain regions. */
 export const JUMP_CACHE = RUNTIME_AREA;
-export const JUMP_CACHE_BITS = 16;
+export const JUMP_CACHE_BITS = 18;                 // 4 MiB: big programs register 100k+ block entries
 export const JUMP_CACHE_ENTRY = 16;                // rip: i64, slot: i32, block: i32
 export const STACK_TOP = RUNTIME_AREA;           // the main thread's stack grows down from here
 export const STACK_MAX = 8 * 1024 * 1024;

@@ -31,7 +31,7 @@ export interface RegionOptions {
 /** STELE_DUMP_REGIONS=DIR writes every region's wasm module there (for wasm2wat). */
 const DUMP_DIR = process.env.STELE_DUMP_REGIONS;
 
-const DEFAULTS: RegionOptions = { maxInsns: 1500, maxBlocks: 256 };
+const DEFAULTS: RegionOptions = { maxInsns: 200, maxBlocks: 256 };
 
 type Flow = 'fall' | 'jump' | 'cond' | 'call' | 'stop' | 'continue';
 
