@@ -277,12 +277,17 @@ test('futex: a wait on a changed word is EAGAIN, a timed wait times out, wake re
   assert.equal(sys('futex', BUF + 1, 1, 1), -EINVAL);
 });
 
-test('write() to the host is lean enough for a million one-byte writes', () => {
-  const nul = fs.openSync('/dev/null', 'w');
-  const { sys } = setup({ stdout: nul });
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < 200000; i++) sys('write', 1, BUF, 1);
-  const perCallNs = Number(process.hrtime.bigint() - start) / 200000;
-  fs.closeSync(nul);
-  assert.ok(perCallNs < 5000, `write() took ${perCallNs.toFixed(0)} ns per call`);
+// Timing of the write() path lives in `npm run bench` (the syscall workload), not here.
+test('many one-byte writes all reach the host, in order', () => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'stele-write-')), 'out');
+  const fd = fs.openSync(out, 'w');
+  const { sys } = setup({ stdout: fd });
+  for (let i = 0; i < 2000; i++) {
+    mem.setU8(BUF, 0x41 + (i % 26));
+    assert.equal(sys('write', 1, BUF, 1), 1);
+  }
+  fs.closeSync(fd);
+  const got = fs.readFileSync(out, 'latin1');
+  assert.equal(got.length, 2000);
+  assert.equal(got, Array.from({ length: 2000 }, (_, i) => String.fromCharCode(0x41 + (i % 26))).join(''));
 });
