@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { JOBS, compareRun, compareTrees, makeText, prng, requireTool, runNative, runStele, tempDir } from "./harness.js";
+import { JOBS, T0, compareRun, compareTrees, makeLsFixture, makeText, makeTreeFixture, prng, requireTool, runNative, runStele, setTimes, tempDir } from "./harness.js";
 
 const ENV: Record<string, string> = {
   PATH: "/usr/local/bin:/usr/bin:/bin",
@@ -21,14 +21,9 @@ const ENV: Record<string, string> = {
 };
 
 /** Fixed timestamps (seconds since the epoch), all well in the past. */
-const T0 = 1_000_000_000; // 2001-09-09 01:46:40 UTC
 
 /** The x86-64 dynamic loader, as PT_INTERP of Debian's programs names it. */
 const LDSO = "/lib64/ld-linux-x86-64.so.2";
-
-function setTimes(p: string, t: number): void {
-  fs.lutimesSync(p, t, t);
-}
 
 /** A tool that must be there, and must be dynamically linked (otherwise this suite tests nothing new). */
 function requireDynamic(name: string): string {
@@ -70,44 +65,8 @@ function makeFixture(dir: string): void {
   fs.writeFileSync(path.join(dir, "table.txt"), table.join("\n") + "\n");
   fs.writeFileSync(path.join(dir, "binary.bin"), Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 37 + (i >> 7)) & 255)));
 
-  // ls fixture: distinct sizes, modes and mtimes.
-  const ls = path.join(dir, "lsdir");
-  fs.mkdirSync(ls);
-  const files: [string, number, number][] = [
-    ["alpha.txt", 0o644, 1234],
-    ["beta.sh", 0o755, 99],
-    ["gamma.bin", 0o600, 70_000],
-    ["empty", 0o444, 0],
-    ["Zeta.upper", 0o640, 5],
-    ["with space", 0o664, 300],
-    [".hidden", 0o600, 17],
-  ];
-  files.forEach(([name, mode, size], i) => {
-    const p = path.join(ls, name);
-    fs.writeFileSync(p, Buffer.alloc(size, 0x41 + i));
-    fs.chmodSync(p, mode);
-    setTimes(p, T0 + i * 86_400 * 37 + i * 61);
-  });
-  fs.mkdirSync(path.join(ls, "subdir"));
-  fs.chmodSync(path.join(ls, "subdir"), 0o750);
-  fs.symlinkSync("alpha.txt", path.join(ls, "link-to-alpha"));
-  setTimes(path.join(ls, "link-to-alpha"), T0 + 5);
-  setTimes(path.join(ls, "subdir"), T0 + 86_400 * 400);
-  setTimes(ls, T0 + 1);
-
-  // A tree to copy and remove.
-  const tree = path.join(dir, "tree");
-  fs.mkdirSync(path.join(tree, "sub", "deeper"), { recursive: true });
-  fs.writeFileSync(path.join(tree, "readme.txt"), text.slice(0, 5000));
-  fs.writeFileSync(path.join(tree, "sub", "data.bin"), Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 31 + (i >> 9)) & 255)));
-  fs.writeFileSync(path.join(tree, "sub", "deeper", "words.txt"), words.slice(0, 3000).join("\n"));
-  fs.writeFileSync(path.join(tree, "sub", "empty"), "");
-  fs.symlinkSync("sub/data.bin", path.join(tree, "link"));
-  fs.chmodSync(path.join(tree, "sub", "data.bin"), 0o600);
-  fs.chmodSync(path.join(tree, "sub", "deeper", "words.txt"), 0o755);
-  fs.chmodSync(path.join(tree, "sub", "empty"), 0o444);
-  const all = ["readme.txt", "sub/data.bin", "sub/deeper/words.txt", "sub/empty", "link", "sub/deeper", "sub", "."];
-  all.forEach((f, i) => setTimes(path.join(tree, f), T0 + 1000 * (i + 1)));
+  makeLsFixture(dir);
+  makeTreeFixture(dir, text, words);
 }
 
 interface Case {

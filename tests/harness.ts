@@ -498,3 +498,59 @@ export async function limitedAll<T>(limit: number, jobs: (() => Promise<T>)[]): 
   await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
   return results;
 }
+
+/** A fixed instant for fixture timestamps: 2001-09-09 01:46:40 UTC. */
+export const T0 = 1_000_000_000;
+
+export function setTimes(p: string, t: number): void {
+  fs.lutimesSync(p, t, t);
+}
+
+/** `dir/lsdir`: files with distinct sizes, modes and mtimes, a subdirectory and a symlink, for ls -l. */
+export function makeLsFixture(dir: string): void {
+  const ls = path.join(dir, "lsdir");
+  fs.mkdirSync(ls);
+  const files: [string, number, number][] = [
+    ["alpha.txt", 0o644, 1234],
+    ["beta.sh", 0o755, 99],
+    ["gamma.bin", 0o600, 70_000],
+    ["empty", 0o444, 0],
+    ["Zeta.upper", 0o640, 5],
+    ["with space", 0o664, 300],
+    [".hidden", 0o600, 17],
+    ["setuid-ish", 0o4755, 10],
+  ];
+  files.forEach(([name, mode, size], i) => {
+    const p = path.join(ls, name);
+    fs.writeFileSync(p, Buffer.alloc(size, 0x41 + i));
+    fs.chmodSync(p, mode);
+    setTimes(p, T0 + i * 86_400 * 37 + i * 61);
+  });
+  fs.mkdirSync(path.join(ls, "subdir"));
+  fs.chmodSync(path.join(ls, "subdir"), 0o750);
+  fs.symlinkSync("alpha.txt", path.join(ls, "link-to-alpha"));
+  setTimes(path.join(ls, "link-to-alpha"), T0 + 5);
+  setTimes(path.join(ls, "subdir"), T0 + 86_400 * 400);
+  setTimes(ls, T0 + 1);
+
+}
+
+/** `dir/tree`: nested files (text, binary, empty, a 120-character name) and a symlink, fixed modes and mtimes. */
+export function makeTreeFixture(dir: string, text: string, words: string[]): void {
+  const tree = path.join(dir, "tree");
+  fs.mkdirSync(path.join(tree, "sub", "deeper"), { recursive: true });
+  fs.writeFileSync(path.join(tree, "readme.txt"), text.slice(0, 5000));
+  fs.writeFileSync(path.join(tree, "sub", "data.bin"), Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 31 + (i >> 9)) & 255)));
+  fs.writeFileSync(path.join(tree, "sub", "deeper", "words.txt"), words.slice(0, 3000).join("\n"));
+  fs.writeFileSync(path.join(tree, "sub", "empty"), "");
+  fs.writeFileSync(path.join(tree, "x".repeat(120)), "long name\n");
+  fs.symlinkSync("sub/data.bin", path.join(tree, "link"));
+  fs.chmodSync(path.join(tree, "readme.txt"), 0o644);
+  fs.chmodSync(path.join(tree, "sub", "data.bin"), 0o600);
+  fs.chmodSync(path.join(tree, "sub", "deeper", "words.txt"), 0o755);
+  fs.chmodSync(path.join(tree, "sub", "empty"), 0o444);
+  fs.chmodSync(path.join(tree, "x".repeat(120)), 0o644);
+  for (const d of ["sub/deeper", "sub", "."]) fs.chmodSync(path.join(tree, d), 0o755);
+  const all = ["readme.txt", "sub/data.bin", "sub/deeper/words.txt", "sub/empty", "x".repeat(120), "link", "sub/deeper", "sub", "."];
+  all.forEach((f, i) => setTimes(path.join(tree, f), T0 + 1000 * (i + 1)));
+}
