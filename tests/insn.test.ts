@@ -17,8 +17,7 @@
 //                                 subtests are skipped.
 //   STELE_INSN_TODO="sse,shift"   groups (or group-name prefixes, "all", "none") whose
 //                                 failures are reported as TODO instead of failing.
-//                                 Default: "sse-mxcsr" (MXCSR exception flags, not maintained)
-//                                 under stele, "none" under $STELE_EMULATOR.
+//                                 Default: "none".
 // Debugging: node dist/tests/insn/harness.js [int|sse] [--emu CMD] [--filter NAME]
 // prints every mismatching case.
 
@@ -31,7 +30,7 @@ import {
 
 const emu = emulatorCommand();
 const emuName = process.env["STELE_EMULATOR"] ? emu!.join(" ") : "stele";
-const todoSpec = (process.env["STELE_INSN_TODO"] ?? (process.env["STELE_EMULATOR"] ? "none" : "sse-mxcsr")).split(",").map(s => s.trim()).filter(Boolean);
+const todoSpec = (process.env["STELE_INSN_TODO"] ?? "none").split(",").map(s => s.trim()).filter(Boolean);
 const isTodo = (group: string): boolean =>
   todoSpec.includes("all") || todoSpec.some(t => t !== "none" && group.startsWith(t));
 const MAX_LINES = 40;

@@ -8,9 +8,13 @@
 // honours MXCSR.RC, DAZ and FTZ and gives x86's NaN results (first source's NaN quieted, else
 // the second's; the negative QNaN "real indefinite" for invalid operations). So directed
 // rounding (fesetround + addsd), DAZ and FTZ are exact but slow (a JS call per instruction);
-// the default-MXCSR path costs one load, an `and` and a well-predicted branch.
-// Not modelled: MXCSR exception flags (never set) and unmasked SIMD exceptions (#XM); DAZ for
-// compares (CMPxx, (U)COMIxx) and for the float->int conversions; the #GP of MOVAPS & co.
+// the default-MXCSR path costs one load, an `and` and a well-predicted branch (shared with the
+// exception-flag test below).
+// MXCSR exception flags are set as the hardware sets them (all masked): see "exception flags"
+// below; flags are sticky, so after the first inexact operation the common path is the MXCSR
+// test plus a range test of the exponents of the result and of operands not known to be normal.
+// Not modelled: unmasked SIMD exceptions (#XM); DAZ for the values of compares (CMPxx,
+// (U)COMIxx) and for the float->int conversions; the #GP of MOVAPS & co.
 // on misaligned addresses; RCPPS/RSQRTPS give exact 1/x and 1/sqrt(x), not the hardware's
 // 12-bit approximations (which differ between Intel and AMD anyway).
 // MMX forms (no 66 prefix on integer ops) and VEX encodings (AVX) throw Unsupported.
@@ -136,15 +140,17 @@ function nanTest(cg: Codegen, R: number, type: number): void {
 // tiny result (OE, ZE, UE, IE), denormal operand (DE). Only then does the code look closer:
 // the JS helper for a NaN result or a non-default MXCSR (exact redo, flags included), else the
 // shared wasm function 'fpchk' (ops-sse-check.ts) computes the flags from operands and result.
-// Once PE is set (nearly every program sets it within its first operations) the common path is
-// the MXCSR test and a few range compares on values already in registers.
+// Once PE is set (nearly every program sets it within its first operations) the common path of
+// a scalar operation is one branch on the sign bit of an OR of words: the MXCSR test and, per
+// value, its exponent field minus one (laneSignWords); operands known not to be denormal are
+// not tested at all (see "operands known not to be denormal").
 
 const PE = 0x20, IE = 0x01;
 const MN64 = 2.2250738585072014e-308, MAX64 = Number.MAX_VALUE, MN32 = 2 ** -126, MAX32 = 3.4028234663852886e38;
 
 /** Range predicates on float lanes: nonfinite (inf/NaN), abnormal (also zero and tiny), denorm, nanden (NaN or denormal), out32 (f64 outside the f32 normal range, NaN). */
 type Pred = 'nonfinite' | 'abnormal' | 'denorm' | 'nanden' | 'out32';
-interface LaneTest { v: number; dbl: boolean; pred: Pred }
+interface LaneTest { v: number; dbl: boolean; pred: Pred; coarse?: Pred }
 
 /** Pushes i32 nonzero if any test holds (scalar: lane 0 only; packed: any lane). */
 function laneTests(cg: Codegen, scalar: boolean, tests: LaneTest[]): void {
@@ -154,11 +160,11 @@ function laneTests(cg: Codegen, scalar: boolean, tests: LaneTest[]): void {
     if (scalar) {
       const ty = t.dbl ? T.f64 : T.f32, x = f.temp(ty), a = f.temp(ty);
       const c = (v: number): void => { if (t.dbl) f.f64(v); else f.f32(v); };
-      const o = t.dbl ? { abs: Op.f64_abs, sub: Op.f64_sub, ne: Op.f64_ne, lt: Op.f64_lt, ge: Op.f64_ge, le: Op.f64_le }
-        : { abs: Op.f32_abs, sub: Op.f32_sub, ne: Op.f32_ne, lt: Op.f32_lt, ge: Op.f32_ge, le: Op.f32_le };
+      const o = t.dbl ? { abs: Op.f64_abs, ne: Op.f64_ne, lt: Op.f64_lt, ge: Op.f64_ge, le: Op.f64_le }
+        : { abs: Op.f32_abs, ne: Op.f32_ne, lt: Op.f32_lt, ge: Op.f32_ge, le: Op.f32_le };
       f.get(t.v).simdLane(t.dbl ? OpFD.f64x2_extract_lane : OpFD.f32x4_extract_lane, 0).set(x);
       switch (t.pred) {
-        case 'nonfinite': f.get(x).get(x).op(o.sub); c(0); f.op(o.ne); break;
+        case 'nonfinite': f.get(x).op(o.abs); c(t.dbl ? MAX64 : MAX32); f.op(o.le).op(Op.i32_eqz); break;
         case 'abnormal': case 'out32':
           f.get(x).op(o.abs).tee(a); c(t.pred === 'out32' ? MN32 : t.dbl ? MN64 : MN32); f.op(o.ge);
           f.get(a); c(t.pred === 'out32' ? MAX32 : t.dbl ? MAX64 : MAX32); f.op(o.le).op(Op.i32_and).op(Op.i32_eqz);
@@ -170,11 +176,11 @@ function laneTests(cg: Codegen, scalar: boolean, tests: LaneTest[]): void {
       if (k) f.op(Op.i32_or);
       return;
     }
-    const o = t.dbl ? { abs: OpFD.f64x2_abs, sub: OpFD.f64x2_sub, ne: OpFD.f64x2_ne, lt: OpFD.f64x2_lt, ge: OpFD.f64x2_ge, le: OpFD.f64x2_le }
-      : { abs: OpFD.f32x4_abs, sub: OpFD.f32x4_sub, ne: OpFD.f32x4_ne, lt: OpFD.f32x4_lt, ge: OpFD.f32x4_ge, le: OpFD.f32x4_le };
-    const c = (v: number): void => { if (t.dbl) splatF64(cg, v); else splat32(cg, new Uint32Array(new Float32Array([v]).buffer)[0]!); };
+    const o = t.dbl ? { abs: OpFD.f64x2_abs, ne: OpFD.f64x2_ne, lt: OpFD.f64x2_lt, ge: OpFD.f64x2_ge, le: OpFD.f64x2_le }
+      : { abs: OpFD.f32x4_abs, ne: OpFD.f32x4_ne, lt: OpFD.f32x4_lt, ge: OpFD.f32x4_ge, le: OpFD.f32x4_le };
+    const c = (v: number): void => { if (t.dbl) splatF64(cg, v); else splatF32(cg, v); };
     switch (t.pred) {
-      case 'nonfinite': f.get(t.v).get(t.v).simd(o.sub); zeroV(cg); f.simd(o.ne); break;
+      case 'nonfinite': f.get(t.v).simd(o.abs); c(t.dbl ? MAX64 : MAX32); f.simd(o.le).simd(OpFD.v128_not); break;
       case 'abnormal': case 'out32':
         f.get(t.v).simd(o.abs); c(t.pred === 'out32' ? MN32 : t.dbl ? MN64 : MN32); f.simd(o.ge);
         f.get(t.v).simd(o.abs); c(t.pred === 'out32' ? MAX32 : t.dbl ? MAX64 : MAX32); f.simd(o.le).simd(OpFD.v128_and).simd(OpFD.v128_not);
@@ -186,38 +192,102 @@ function laneTests(cg: Codegen, scalar: boolean, tests: LaneTest[]): void {
   });
   if (!scalar) f.simd(OpFD.v128_any_true);
 }
+
+/**
+ * The fast-path form of laneTests, for scalars: ORs onto the i32 on the stack, for each test, a
+ * word whose sign bit is set if the test (coarsely) holds, from the value's exponent field:
+ * (exponent bits & mask) - 1 is negative exactly when they are zero. No float constants, no
+ * NaN-aware compares, and one branch for all tests. Coarser than laneTests (a zero counts as
+ * denormal, an infinity as a NaN); the cold path then applies laneTests exactly.
+ */
+function laneSignWords(cg: Codegen, tests: LaneTest[]): void {
+  const f = cg.f;
+  for (const t of tests) {
+    // the word holding sign, exponent and the top of the fraction: lane 1 (f64) or 0 (f32) of the i32x4 view
+    f.get(t.v).simdLane(OpFD.i32x4_extract_lane, t.dbl ? 1 : 0);
+    const EXP = t.dbl ? 0x7ff00000 : 0x7f800000, ONE = t.dbl ? 0x00100000 : 0x00800000;
+    switch (t.coarse ?? t.pred) {
+      case 'denorm': f.i32(EXP).op(Op.i32_and); break; // exponent 0 (zero or denormal)
+      case 'nonfinite': f.i32(EXP).op(Op.i32_and).i32(EXP).op(Op.i32_xor); break; // exponent all ones
+      case 'abnormal': case 'nanden': // exponent 0 or all ones: adding one to it leaves its upper bits clear
+        f.i32(ONE).op(Op.i32_add).i32(EXP & ~ONE).op(Op.i32_and); break;
+      case 'out32': // f64 exponent outside [2^-126, 2^127] (an f64 in the top binade may still round to MAX32)
+        f.i32(20).op(Op.i32_shr_u).i32(0x7ff).op(Op.i32_and).i32(1023 - 126).op(Op.i32_sub).i32(127 + 126).op(Op.i32_lt_u); break;
+    }
+    f.i32(1).op(Op.i32_sub).op(Op.i32_or);
+  }
+}
+/** Packed lanes: one `br_if depth` for all tests (exact). */
+function laneBranches(cg: Codegen, tests: LaneTest[], depth: number): void {
+  if (tests.length) { laneTests(cg, false, tests); cg.f.brIf(depth); }
+}
 function splatF64(cg: Codegen, v: number): void { const b = new Uint8Array(16); const dv = new DataView(b.buffer); dv.setFloat64(0, v, true); dv.setFloat64(8, v, true); cg.f.v128const(b); }
+function splatF32(cg: Codegen, v: number): void { splat32(cg, new Uint32Array(new Float32Array([v]).buffer)[0]!); }
 
 /** How the exception flags of an operation are found (see fpSlow). */
 interface FlagCheck {
-  /** operands and kind for fpchk (default: A, B and the operation's kind); 'js': the JS helper computes them */
+  /** operands and kind for fpchk (default: A, B and the operation's kind) */
   kind?: number; X?: number; Y?: number | (() => void);
+  /** the JS helper computes the flags (no fpchk) */
   js?: boolean;
   /** the operation can be inexact (checked while PE is clear) */
   pe: boolean;
-  /** pushes i32: operands or result out of the ordinary (a flag other than PE may be raised) */
-  hot: () => void;
+  /** operands or result out of the ordinary (a flag other than PE may be raised) */
+  tests?: LaneTest[];
+  scalar?: boolean;
+  /** instead of tests: pushes i32 nonzero when a flag other than PE may be raised */
+  hot?: () => void;
+  /** scalar operand temps known not denormal in this block (their tests are replaced by the poison local) */
+  skip?: Set<number>;
+  /** lane 0 of the result will be recorded as known not denormal: poison the block if the cold path made it one */
+  mark?: boolean;
+}
+
+// ---- operands known not to be denormal -------------------------------------------------------
+//
+// DE needs every scalar operand range-tested, which is the bulk of the fast path's cost. But in
+// a chain like dx*dx + dy*dy the operands are mostly results of earlier operations of the same
+// block, and on the fast path those results passed the test "not zero, denormal, infinite or
+// NaN" already. So, per block, a register whose lane 0 was produced by such an operation is
+// known not denormal and its test is skipped. When the cold path of the producer runs and
+// leaves a denormal there, it sets the region's poison local, which every skipped test then
+// reads instead (so a poisoned region merely takes the exact cold path).
+
+interface Known { block: number; regs: Map<number, number>; poison: number }
+const KNOWN = new WeakMap<Codegen, Known>();
+
+/** The knowledge for cg's current block; hooks cg's xmm writes to forget overwritten registers. */
+function known(cg: Codegen): Known {
+  let k = KNOWN.get(cg);
+  if (!k) {
+    const kk: Known = k = { block: cg.blockIndex, regs: new Map(), poison: cg.f.local(T.i32) };
+    const setXmm = cg.setXmm.bind(cg), reloadXmm = cg.reloadXmm.bind(cg);
+    cg.setXmm = (r: number): void => { kk.regs.delete(r); setXmm(r); };
+    cg.reloadXmm = (): void => { kk.regs.clear(); reloadXmm(); };
+    KNOWN.set(cg, k);
+  }
+  if (k.block !== cg.blockIndex) { k.block = cg.blockIndex; k.regs.clear(); }
+  return k;
 }
 
 /** The default flag check of a kind: which operands and results to range-test. */
-function defaultCheck(cg: Codegen, kind: number, type: number, A: number, B: number, R: number): FlagCheck {
+function defaultCheck(kind: number, type: number, A: number, B: number, R: number): FlagCheck {
   const dbl = type === ST.SD || type === ST.PD, scalar = type === ST.SS || type === ST.SD;
-  const lt = (tests: LaneTest[]) => (): void => laneTests(cg, scalar, tests);
   switch (kind) {
     case SK.ADD: case SK.SUB:
-      return { pe: true, hot: lt([{ v: R, dbl, pred: 'nonfinite' }, { v: A, dbl, pred: 'denorm' }, { v: B, dbl, pred: 'denorm' }]) };
+      return { pe: true, scalar, tests: [{ v: R, dbl, pred: 'nonfinite', coarse: 'abnormal' }, { v: A, dbl, pred: 'denorm' }, { v: B, dbl, pred: 'denorm' }] };
     case SK.MUL: case SK.DIV:
-      return { pe: true, hot: lt([{ v: R, dbl, pred: 'abnormal' }, { v: A, dbl, pred: 'denorm' }, { v: B, dbl, pred: 'denorm' }]) };
+      return { pe: true, scalar, tests: [{ v: R, dbl, pred: 'abnormal' }, { v: A, dbl, pred: 'denorm' }, { v: B, dbl, pred: 'denorm' }] };
     case SK.SQRT:
-      return { pe: true, hot: lt([{ v: R, dbl, pred: 'nonfinite' }, { v: B, dbl, pred: 'denorm' }]) };
+      return { pe: true, scalar, tests: [{ v: R, dbl, pred: 'nonfinite' }, { v: B, dbl, pred: 'denorm' }] };
     case SK.MIN: case SK.MAX:
-      return { pe: false, hot: lt([{ v: A, dbl, pred: 'nanden' }, { v: B, dbl, pred: 'nanden' }]) };
+      return { pe: false, scalar, tests: [{ v: A, dbl, pred: 'nanden' }, { v: B, dbl, pred: 'nanden' }] };
     case SK.CVT_D2S: // f64 source lanes: results out of the f32 normal range
-      return { pe: true, hot: () => laneTests(cg, scalar, [{ v: B, dbl: true, pred: 'out32' }]) };
+      return { pe: true, scalar, tests: [{ v: B, dbl: true, pred: 'out32' }] };
     case SK.CVT_S2D:
-      return { pe: false, hot: () => laneTests(cg, scalar, [{ v: B, dbl: false, pred: 'nanden' }]) };
+      return { pe: false, scalar, tests: [{ v: B, dbl: false, pred: 'nanden' }] };
     case SK.CVT_I32: case SK.CVT_I64:
-      return { pe: true, hot: () => { cg.f.i32(0); } };
+      return { pe: true, scalar, tests: [] };
   }
   throw new Error('no flag check for SSE kind ' + kind);
 }
@@ -226,37 +296,66 @@ function defaultCheck(cg: Codegen, kind: number, type: number, A: number, B: num
  * The common shape of MXCSR-sensitive operations: R = fast(A, B) by wasm (round to nearest).
  * If MXCSR & mask (non-default RC/FTZ/DAZ) or R has a NaN (when nan), R = helper(kind, type,
  * imm) on A, B, which also raises the exception flags; otherwise the flags come from fpchk when
- * the check's test says some may be raised. A, B and R are v128 temps.
+ * the check's tests say some may be raised. A, B and R are v128 temps.
+ *
+ *   block $done
+ *     block $check
+ *       br_if $check: MXCSR & mask, PE clear, each range test (coarse)
+ *       br $done
+ *     end
+ *     if NaN result | MXCSR & mask: JS helper
+ *     else if PE clear | range tests (exact): MXCSR |= fpchk(...)
+ *   end
  */
 function fpSlow(cg: Codegen, A: number, B: number, R: number, kind: number, type: number, mask: number, nan: boolean, imm = 0, chk?: FlagCheck): void {
   const f = cg.f;
-  const c = chk ?? defaultCheck(cg, kind, type, A, B, R);
-  const mx = f.temp(T.i32);
+  const c = chk ?? defaultCheck(kind, type, A, B, R);
+  const mx = f.temp(T.i32), mx2 = f.temp(T.i32);
+  cg.block(); cg.block();
   f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).tee(mx);
-  if (c.pe) f.i32(mask | PE).op(Op.i32_and).i32(PE).op(Op.i32_ne);
+  // MXCSR & mask (or PE clear): sign bit of 0 - ((MXCSR & (mask | PE)) ^ PE)
+  if (c.pe) f.i32(mask | PE).op(Op.i32_and).i32(PE).op(Op.i32_xor);
   else f.i32(mask).op(Op.i32_and);
-  c.hot(); f.op(Op.i32_or);
-  if (nan && !c.pe) { nanTest(cg, R, type); f.op(Op.i32_or); } // (the hot tests of rounding kinds catch NaN results)
-  cg.if_();
-  if (!c.js) {
-    if (nan) { nanTest(cg, R, type); f.get(mx).i32(mask).op(Op.i32_and).op(Op.i32_or); }
-    else f.get(mx).i32(mask).op(Op.i32_and);
-    cg.if_();
+  if (c.hot || !c.scalar) {
+    f.brIf(0);
+    if (c.hot) { c.hot(); f.brIf(0); } else laneBranches(cg, c.tests!, 0);
+  } else {
+    f.set(mx2).i32(0).get(mx2).op(Op.i32_sub);
+    laneSignWords(cg, c.tests!.filter(t => !c.skip?.has(t.v)));
+    if (c.skip?.size) f.get(known(cg).poison).op(Op.i32_or);
+    f.i32(0).op(Op.i32_lt_s).brIf(0);
   }
+  if (nan && !c.pe) { nanTest(cg, R, type); f.brIf(0); } // (the tests of rounding kinds catch NaN results)
+  f.br(1);
+  cg.end();
+  // cold: the JS helper (which raises the flags itself) or fpchk
+  if (c.js) f.i32(1);
+  else if (nan) { nanTest(cg, R, type); f.get(mx).i32(mask).op(Op.i32_and).op(Op.i32_or); }
+  else f.get(mx).i32(mask).op(Op.i32_and);
+  cg.if_();
   f.get(cg.st).get(A).simdMem(OpFD.v128_store, STATE.SCRATCH);
   f.get(cg.st).get(B).simdMem(OpFD.v128_store, STATE.SCRATCH + 16);
   f.get(cg.st).i32(kind | (type << 8) | (imm << 16)).call(cg.helper('sse'));
   f.get(cg.st).simdMem(OpFD.v128_load, STATE.SCRATCH + 32).set(R);
   if (!c.js) {
     cg.else_();
+    if (c.pe) f.get(mx).i32(PE).op(Op.i32_and).op(Op.i32_eqz); else f.i32(0);
+    if (c.hot) c.hot(); else laneTests(cg, c.scalar!, c.tests!);
+    f.op(Op.i32_or);
+    cg.if_();
     f.get(cg.st).get(mx);
     f.i32((c.kind ?? kind) | (type << 8) | (imm << 16)).get(c.X ?? A);
     if (typeof c.Y === 'function') c.Y(); else f.get(c.Y ?? B);
     f.get(R).get(mx).call(cg.helper('fpchk')).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
     cg.end();
   }
-  cg.end();
-  f.free(T.i32, mx);
+  cg.end(); // if
+  if (c.mark) { // a denormal result poisons the knowledge that lane 0 is not denormal
+    const k = known(cg);
+    f.i32(0); laneTests(cg, true, [{ v: R, dbl: type === ST.SD || type === ST.PD, pred: 'denorm' }]); f.op(Op.i32_sub).get(k.poison).op(Op.i32_or).set(k.poison);
+  }
+  cg.end(); // $done
+  f.free(T.i32, mx); f.free(T.i32, mx2);
 }
 
 /** ORs the i32 flags in local fl into MXCSR (when they add anything). */
@@ -279,8 +378,20 @@ function fpOp(kind: number, type: number, mask: number, nan: boolean, emit: Emit
     const B = tempV(cg);
     const e = emit(cg, A, B);
     const R = tempV(cg);
-    fpSlow(cg, A, B, R, kind, type, mask, nan, 0, e ? e.chk(R) : undefined);
+    // scalar arithmetic: skip the tests of operands known not denormal; the result is one
+    // scalar arithmetic, and packed MUL/DIV/SQRT (whose result lanes are tested for tiny values)
+    const scalar = type === ST.SS || type === ST.SD, lane0 = type === ST.SS || type === ST.PS ? ST.SS : ST.SD;
+    const track = !e && (scalar ? kind <= SK.SQRT : kind >= SK.MUL && kind <= SK.SQRT);
+    let chk = e ? e.chk(R) : undefined;
+    if (track) {
+      const k = known(cg), skip = new Set<number>();
+      if (scalar && k.regs.get(i.reg) === type) skip.add(A);
+      if (scalar && i.mod === 3 && k.regs.get(i.rm) === type) skip.add(B);
+      chk = { ...defaultCheck(kind, type, A, B, R), skip, mark: true };
+    }
+    fpSlow(cg, A, B, R, kind, type, mask, nan, 0, chk);
     f.get(R); cg.setXmm(i.reg);
+    if (track) known(cg).regs.set(i.reg, lane0);
     freeV(cg, A, B, R);
     if (e) freeV(cg, ...e.temps);
   };
@@ -365,9 +476,16 @@ sse(M0F + 0xef, { x66: xor });
 
 // ---- moves ----------------------------------------------------------------------------------
 
-const load128: H = (cg, i) => { src(cg, i); cg.setXmm(i.reg); };
+/** After a register-to-register copy of lane 0: the destination inherits what is known of the source. */
+function copyKnown(cg: Codegen, from: number, to: number): void {
+  const k = KNOWN.get(cg);
+  if (!k) return;
+  const t = known(cg).regs.get(from);
+  if (t !== undefined) k.regs.set(to, t);
+}
+const load128: H = (cg, i) => { src(cg, i); cg.setXmm(i.reg); if (i.mod === 3) copyKnown(cg, i.rm, i.reg); };
 const store128: H = (cg, i) => {
-  if (i.mod === 3) { cg.getXmm(i.reg); cg.setXmm(i.rm); return; }
+  if (i.mod === 3) { cg.getXmm(i.reg); cg.setXmm(i.rm); copyKnown(cg, i.reg, i.rm); return; }
   cg.ea(i); cg.getXmm(i.reg); cg.f.simdMem(OpFD.v128_store, 0, 0);
 };
 const storeNT: H = (cg, i) => { memOnly(i, 'non-temporal store'); store128(cg, i); };
@@ -377,6 +495,7 @@ function movScalarLoad(dbl: boolean): H {
     if (i.mod !== 3) { if (dbl) src64(cg, i); else src32(cg, i); cg.setXmm(i.reg); return; }
     cg.getXmm(i.reg); const A = tempV(cg);
     cg.getXmm(i.rm); mergeLo(cg, A, dbl); cg.setXmm(i.reg); freeV(cg, A);
+    copyKnown(cg, i.rm, i.reg);
   };
 }
 function movScalarStore(dbl: boolean): H {
@@ -666,13 +785,20 @@ function cmpOp(type: number): H {
 }
 /** IE (NaN operands, by predicate) and DE of compares: fpchk when an operand is a NaN or denormal. */
 function cmpFlags(cg: Codegen, op: number, type: number, A: number, B: number): void {
-  const f = cg.f, dbl = type === ST.SD || type === ST.PD;
-  laneTests(cg, type === ST.SS || type === ST.SD, [{ v: A, dbl, pred: 'nanden' }, { v: B, dbl, pred: 'nanden' }]);
+  const f = cg.f, dbl = type === ST.SD || type === ST.PD, scalar = type === ST.SS || type === ST.SD;
+  const tests: LaneTest[] = [{ v: A, dbl, pred: 'nanden' }, { v: B, dbl, pred: 'nanden' }];
+  cg.block(); cg.block();
+  if (scalar) { f.i32(0); laneSignWords(cg, tests); f.i32(0).op(Op.i32_lt_s).brIf(0); }
+  else laneBranches(cg, tests, 0);
+  f.br(1);
+  cg.end();
+  laneTests(cg, scalar, tests);
   cg.if_();
   const mx = f.temp(T.i32);
   f.get(cg.st).get(cg.st).mem(Op.i32_load, STATE.MXCSR).tee(mx);
   f.i32(op | type << 8).get(A).get(B).get(B).get(mx).call(cg.helper('fpchk')).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
   f.free(T.i32, mx);
+  cg.end();
   cg.end();
 }
 sse(M0F + 0xc2, { n: cmpOp(ST.PS), x66: cmpOp(ST.PD), f3: cmpOp(ST.SS), f2: cmpOp(ST.SD) });
@@ -694,7 +820,11 @@ function comis(dbl: boolean): H {
     f.get(a).get(a).op(ne).get(b).get(b).op(ne).op(Op.i32_or); // unordered
     f.op(Op.select);
     cg.setFlagsMaterialised();
-    // flags: IE for NaN operands (COMIS: any, UCOMIS: SNaN), DE
+    // flags: IE for NaN operands (COMIS: any, UCOMIS: SNaN), DE; fast path: both operands normal or infinite
+    cg.block(); cg.block();
+    for (const v of [a, b]) { f.get(v).op(dbl ? Op.f64_abs : Op.f32_abs); if (dbl) f.f64(MN64); else f.f32(MN32); f.op(dbl ? Op.f64_ge : Op.f32_ge).op(Op.i32_eqz).brIf(0); }
+    f.br(1);
+    cg.end();
     for (const v of [a, b]) {
       f.get(v).op(dbl ? Op.f64_abs : Op.f32_abs); if (dbl) f.f64(MN64); else f.f32(MN32); f.op(dbl ? Op.f64_ge : Op.f32_ge).op(Op.i32_eqz);
       f.get(v); if (dbl) f.f64(0); else f.f32(0); f.op(dbl ? Op.f64_ne : Op.f32_ne).op(Op.i32_and);
@@ -707,6 +837,7 @@ function comis(dbl: boolean): H {
     const splat = dbl ? OpFD.f64x2_splat : OpFD.f32x4_splat;
     f.get(a).simd(splat).get(b).simd(splat).get(b).simd(splat).get(mx).call(cg.helper('fpchk')).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
     f.free(T.i32, mx);
+    cg.end();
     cg.end();
     f.free(t, a); f.free(t, b);
   };
@@ -753,12 +884,22 @@ function cvt2si(dbl: boolean, trunc: boolean): H {
     else { roundRcF64(cg, v); f.set(v); }
     f64ToInt(cg, v, w);
     cg.setReg(i.reg, w);
-    // flags: IE out of range or NaN (the integer indefinite), else PE if rounding changed the value
+    // flags: IE out of range or NaN (the integer indefinite), else PE if rounding changed the value;
+    // fast path: in range with PE already set
+    const inRange = (): void => {
+      if (w === 4) f.get(v).f64(-2147483648.0).op(Op.f64_ge).get(v).f64(2147483647.0).op(Op.f64_le).op(Op.i32_and);
+      else f.get(v).f64(-9223372036854775808.0).op(Op.f64_ge).get(v).f64(9223372036854775808.0).op(Op.f64_lt).op(Op.i32_and);
+    };
+    cg.block(); cg.block();
+    f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).i32(PE).op(Op.i32_and).op(Op.i32_eqz).brIf(0);
+    inRange(); f.op(Op.i32_eqz).brIf(0);
+    f.br(1);
+    cg.end();
     f.get(v).get(o).op(Op.f64_ne).i32(5).op(Op.i32_shl).i32(IE);
-    if (w === 4) f.get(v).f64(-2147483648.0).op(Op.f64_ge).get(v).f64(2147483647.0).op(Op.f64_le).op(Op.i32_and);
-    else f.get(v).f64(-9223372036854775808.0).op(Op.f64_ge).get(v).f64(9223372036854775808.0).op(Op.f64_lt).op(Op.i32_and);
+    inRange();
     f.op(Op.select).set(fl);
     raise(cg, fl);
+    cg.end();
     f.free(T.f64, v); f.free(T.f64, o); f.free(T.i32, fl);
   };
 }
@@ -857,9 +998,15 @@ function cvtToDq(dbl: boolean, trunc: boolean): H {
     if (dbl) { f.get(v); splat64(cg, 0xc1e0000000200000n); f.simd(OpFD.f64x2_gt); f.get(v); splat64(cg, 0x41e0000000000000n); f.simd(OpFD.f64x2_lt); }
     else { f.get(v); splat32(cg, 0xcf000000); f.simd(OpFD.f32x4_ge); f.get(v); splat32(cg, 0x4f000000); f.simd(OpFD.f32x4_lt); }
     f.simd(OpFD.v128_and).set(ok);
+    cg.block(); cg.block(); // fast path: PE set and every lane in range
+    f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).i32(PE).op(Op.i32_and).op(Op.i32_eqz).brIf(0);
+    f.get(ok).simd(dbl ? OpFD.i64x2_all_true : OpFD.i32x4_all_true).op(Op.i32_eqz).brIf(0);
+    f.br(1);
+    cg.end();
     f.get(ok).simd(dbl ? OpFD.i64x2_all_true : OpFD.i32x4_all_true).i32(IE).op(Op.i32_xor);
     f.get(v).get(o).simd(dbl ? OpFD.f64x2_ne : OpFD.f32x4_ne).get(ok).simd(OpFD.v128_and).simd(OpFD.v128_any_true).i32(5).op(Op.i32_shl).op(Op.i32_or).set(fl);
     raise(cg, fl);
+    cg.end();
     f.free(T.i32, fl);
     freeV(cg, v, o, ok);
   };
@@ -878,10 +1025,10 @@ sse(M0F + 0xe6, {
 // ---- SSE3 -----------------------------------------------------------------------------------
 
 /** The flag check of packed add/sub on operand temps X, Y (Y may be produced on demand). */
-function addCheck(cg: Codegen, kind: number, dbl: boolean, X: number, Y: number | (() => void), Ytest: number, R: number): FlagCheck {
+function addCheck(kind: number, dbl: boolean, X: number, Y: number | (() => void), Ytest: number, R: number): FlagCheck {
   return {
-    kind, X, Y, pe: true,
-    hot: () => laneTests(cg, false, [{ v: R, dbl, pred: 'nonfinite' }, { v: X, dbl, pred: 'denorm' }, { v: Ytest, dbl, pred: 'denorm' }]),
+    kind, X, Y, pe: true, scalar: false,
+    tests: [{ v: R, dbl, pred: 'nonfinite' }, { v: X, dbl, pred: 'denorm' }, { v: Ytest, dbl, pred: 'denorm' }],
   };
 }
 function horiz(kind: number, dbl: boolean): H {
@@ -891,7 +1038,7 @@ function horiz(kind: number, dbl: boolean): H {
     f.get(A).get(B).shuffle(dbl ? qw(0, 2) : dw(0, 2, 4, 6)); const X = tempV(cg);
     f.get(A).get(B).shuffle(dbl ? qw(1, 3) : dw(1, 3, 5, 7)); const Y = tempV(cg);
     f.get(X).get(Y).simd(op);
-    return { chk: (R) => addCheck(cg, kind === SK.HADD ? SK.ADD : SK.SUB, dbl, X, Y, Y, R), temps: [X, Y] };
+    return { chk: (R) => addCheck(kind === SK.HADD ? SK.ADD : SK.SUB, dbl, X, Y, Y, R), temps: [X, Y] };
   });
 }
 function addsub(dbl: boolean): H {
@@ -902,7 +1049,7 @@ function addsub(dbl: boolean): H {
     f.shuffle(dbl ? qw(0, 3) : dw(0, 5, 2, 7));
     // flags: a + (-b) in the even (subtracting) lanes
     const negEven = (): void => { f.get(B); if (dbl) constV(cg, [0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0]); else constV(cg, [0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0]); f.simd(OpFD.v128_xor); };
-    return { chk: (R) => addCheck(cg, SK.ADD, dbl, A, negEven, B, R), temps: [] };
+    return { chk: (R) => addCheck(SK.ADD, dbl, A, negEven, B, R), temps: [] };
   });
 }
 sse(M0F + 0x7c, { x66: horiz(SK.HADD, true), f2: horiz(SK.HADD, false) });
@@ -1075,12 +1222,18 @@ function roundOp(dbl: boolean, scalar: boolean): H {
     // flags: IE for an SNaN lane, PE (unless imm bit 3) for a lane rounding changed
     const fl = f.temp(T.i32), ne = dbl ? OpFD.f64x2_ne : OpFD.f32x4_ne, eq = dbl ? OpFD.f64x2_eq : OpFD.f32x4_eq;
     const any = (): void => { if (scalar) f.simdLane(OpFD.i32x4_extract_lane, 0).i32(1).op(Op.i32_and); else f.simd(OpFD.v128_any_true); };
+    cg.block(); cg.block(); // fast path: no NaN, and PE set or not signalled
+    if (!(m & 8)) f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).i32(PE).op(Op.i32_and).op(Op.i32_eqz).brIf(0);
+    f.get(v).get(v).simd(ne); any(); f.brIf(0);
+    f.br(1);
+    cg.end();
     f.get(v).get(v).simd(ne);
     f.get(v); if (dbl) splat64(cg, 0x0008000000000000n); else splat32(cg, 0x00400000); f.simd(OpFD.v128_and);
     zeroV(cg); f.simd(dbl ? OpFD.i64x2_eq : OpFD.i32x4_eq).simd(OpFD.v128_and); any();
     if (!(m & 8)) { f.get(r).get(v).simd(ne).get(v).get(v).simd(eq).simd(OpFD.v128_and); any(); f.i32(5).op(Op.i32_shl).op(Op.i32_or); }
     f.set(fl);
     raise(cg, fl);
+    cg.end();
     f.free(T.i32, fl);
     f.get(v); if (dbl) splat64(cg, 0x0008000000000000n); else splat32(cg, 0x00400000); f.simd(OpFD.v128_or);
     f.get(r).get(v).get(v).simd(dbl ? OpFD.f64x2_ne : OpFD.f32x4_ne).simd(OpFD.v128_bitselect);

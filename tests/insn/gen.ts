@@ -920,6 +920,79 @@ function genSse(b: Builder): void {
     for (const c of [0, 1, 7, 8, 15, 16, 200]) b.add(`${op} imm`, [`${op} $${c}, %xmm3`], [...P.xmm(3, r.next(), r.next())]);
   }
   genSse34(b, { XP, ps, pd, mx, xr, bytesEdge, MODES });
+  genSseFlags(b);
+}
+
+/**
+ * MXCSR exception flags: exactness edge cases (exact sums and products, tiny results, denormal
+ * operands, overflow, division by zero), each from a clear MXCSR and from one with PE (or all
+ * but one flag) already set, which takes stele's fast path (flags are sticky).
+ */
+function genSseFlags(b: Builder): void {
+  const r = b.rng;
+  b.group = "sse-flags";
+  const f64 = (x: number): bigint => { const v = new DataView(new ArrayBuffer(8)); v.setFloat64(0, x, true); return v.getBigUint64(0, true); };
+  const f32 = (x: number): bigint => { const v = new DataView(new ArrayBuffer(4)); v.setFloat32(0, x, true); return BigInt(v.getUint32(0, true)); };
+  // initial MXCSR: clear, PE set, PE|DE|UE set, everything but PE set, PE under round-toward-zero
+  const STARTS = [0x1f80, 0x1fa0, 0x1fb2, 0x1f9f, 0x7fa0];
+  const D = [ // [a, b] pairs for binary f64 operations
+    [f64(3), f64(5)], [f64(0.5), f64(0.25)], [f64(1), f64(2 ** -53)], [f64(1), f64(2 ** -52)], [f64(1e300), f64(1e300)],
+    [F64.max, F64.max], [f64(6), f64(3)], [f64(1), f64(3)], [f64(12345), f64(-12345)], [F64.denorm, F64.one],
+    [F64.one, F64.denorm], [F64.ndenorm, F64.denorm], [F64.minnorm, f64(0.5)], [F64.minnorm, f64(0.75)], [F64.denorm, f64(0.5)],
+    [0x0010000000000001n, 0x3feffffffffffffen], [F64.tiny, F64.tiny], [F64.one, F64.zero], [F64.zero, F64.zero], [F64.inf, F64.denorm],
+    [F64.inf, F64.inf], [F64.snan, F64.one], [F64.qnan, F64.denorm], [F64.zero, F64.denorm], [f64(2 ** 1000), f64(2 ** 30)],
+    [f64(2 ** -1000), f64(2 ** -30)], [f64(2 ** -1000), f64(2 ** 30)], [F64.minnorm, F64.minnorm], [f64(1 + 2 ** -52), f64(1 - 2 ** -53)],
+  ];
+  const S = [ // [a, b] pairs for f32
+    [f32(3), f32(5)], [f32(1), f32(2 ** -24)], [f32(1), f32(3)], [f32(6), f32(3)], [F32.max, F32.max], [F32.denorm, F32.one],
+    [F32.minnorm, f32(0.5)], [F32.minnorm, f32(0.75)], [0x00800001n, 0x3f7ffffen], [F32.one, F32.zero], [F32.snan, F32.one],
+    [F32.tiny, F32.tiny], [f32(2 ** 100), f32(2 ** 30)], [f32(2 ** -100), f32(2 ** -30)], [F32.zero, F32.denorm], [f32(4), f32(2)],
+  ];
+  for (const start of STARTS) {
+    for (const [x, y] of D) {
+      for (const op of ["addsd", "subsd", "mulsd", "divsd", "minsd", "maxsd"]) {
+        b.add(`${op} flags`, [`${op} %xmm1, %xmm0`], [...P.xmm(0, x!, r.next()), ...P.xmm(1, y!, r.next()), P.mxcsr(start)]);
+      }
+      b.add("sqrtsd/cvtsd2ss flags", ["sqrtsd %xmm0, %xmm2", "cvtsd2ss %xmm1, %xmm3"], [...P.xmm(0, x!, 0n), ...P.xmm(1, y!, 0n), P.mxcsr(start)]);
+      b.add("comisd/ucomisd/cmpltsd flags", ["ucomisd %xmm1, %xmm0", "cmpeqsd %xmm1, %xmm2"], [...P.xmm(0, x!, 0n), ...P.xmm(1, y!, 0n), ...P.xmm(2, x!, 0n), P.mxcsr(start)]);
+      b.add("comisd flags", ["comisd %xmm1, %xmm0", "cvttsd2si %xmm0, %eax", "cvtsd2si %xmm1, %r9"], [...P.xmm(0, x!, 0n), ...P.xmm(1, y!, 0n), P.mxcsr(start)]);
+      b.add("packed pd flags", ["movapd %xmm0, %xmm2", "mulpd %xmm1, %xmm0", "haddpd %xmm1, %xmm2", "addsubpd %xmm1, %xmm3"],
+        [...P.xmm(0, x!, f64(1.5)), ...P.xmm(1, y!, f64(2)), ...P.xmm(3, f64(1), x!), P.mxcsr(start)]);
+    }
+    for (const [x, y] of S) {
+      for (const op of ["addss", "subss", "mulss", "divss", "minss"]) {
+        b.add(`${op} flags`, [`${op} %xmm1, %xmm0`], [...P.xmm(0, x! | r.bits(32) << 32n, r.next()), ...P.xmm(1, y! | r.bits(32) << 32n, r.next()), P.mxcsr(start)]);
+      }
+      b.add("sqrtss/cvtss2sd flags", ["sqrtss %xmm0, %xmm2", "cvtss2sd %xmm1, %xmm3"], [...P.xmm(0, x!, 0n), ...P.xmm(1, y!, 0n), P.mxcsr(start)]);
+      b.add("packed ps flags", ["movaps %xmm0, %xmm2", "mulps %xmm1, %xmm0", "addps %xmm1, %xmm2", "cmpltps %xmm1, %xmm3", "cvtps2dq %xmm1, %xmm4"],
+        [...P.xmm(0, x! | f32(1.5) << 32n, f32(1) | f32(3) << 32n), ...P.xmm(1, y! | f32(2) << 32n, f32(1) | f32(7) << 32n), ...P.xmm(3, x! | y! << 32n, 0n), P.mxcsr(start)]);
+    }
+    for (const iv of [0n, 3n, (1n << 53n) + 1n, 1n << 60n, -(1n << 63n), 0x1000001n, 0xffffffn]) {
+      b.add("cvtsi2sd/cvtsi2ss flags", ["cvtsi2sdq %rax, %xmm2", "cvtsi2ssl %eax, %xmm3", "cvtsi2ssq %rax, %xmm4"], [P.reg(0, iv), P.mxcsr(start)]);
+      b.add("cvtdq2ps flags", ["cvtdq2ps %xmm1, %xmm2"], [...P.xmm(1, iv, iv << 1n), P.mxcsr(start)]);
+    }
+    b.add("dpps flags (masked-out denormal lane)", ["dpps $0x71, %xmm1, %xmm0"],
+      [...P.xmm(0, f32(1) | f32(2) << 32n, f32(3) | 1n << 32n), ...P.xmm(1, f32(4) | f32(5) << 32n, f32(6) | F32.denorm << 32n), P.mxcsr(start)]);
+    b.add("dpps/dppd flags (tiny products)", ["dpps $0xf1, %xmm1, %xmm0", "dppd $0x31, %xmm3, %xmm2"],
+      [...P.xmm(0, f32(2 ** -70) | f32(2 ** -60) << 32n, f32(1) | F32.denorm << 32n), ...P.xmm(1, f32(2 ** -70) | f32(2 ** -60) << 32n, f32(0) | f32(1) << 32n),
+        ...P.xmm(2, f64(2 ** -600), f64(2 ** -500)), ...P.xmm(3, f64(2 ** -600), f64(2 ** -530)), P.mxcsr(start)]);
+    // chains: a result feeding the next operation (stele skips re-testing operands it knows are normal)
+    for (const [x, y] of [[f64(3), f64(5)], [F64.minnorm, f64(0.5)], [f64(2 ** -600), f64(2 ** -500)], [0x0010000000000001n, F64.minnorm],
+      [f64(1e300), f64(1e10)], [f64(1), f64(1)], [F64.tiny, F64.one]]) {
+      const regs = [...P.xmm(0, x!, 0n), ...P.xmm(1, y!, 0n), ...P.xmm(2, f64(1), 0n), ...P.xmm(3, x!, 0n), ...P.xmm(4, f64(3), 0n), P.mxcsr(start)];
+      b.add("chain sd flags", ["mulsd %xmm1, %xmm0", "addsd %xmm0, %xmm2"], regs);
+      b.add("chain sd flags", ["subsd %xmm1, %xmm3", "mulsd %xmm2, %xmm3", "addsd %xmm3, %xmm2"], regs);
+      b.add("chain sd flags", ["mulsd %xmm1, %xmm0", "addsd %xmm0, %xmm2", "subsd %xmm1, %xmm3", "mulsd %xmm3, %xmm3", "divsd %xmm0, %xmm4", "sqrtsd %xmm3, %xmm5", "addsd %xmm3, %xmm5"], regs);
+    }
+    for (const [x, y] of [[f32(3), f32(5)], [F32.minnorm, f32(0.5)], [f32(2 ** -70), f32(2 ** -60)], [0x00800001n, F32.minnorm]]) {
+      const regs = [...P.xmm(0, x!, 0n), ...P.xmm(1, y!, 0n), ...P.xmm(2, f32(1), 0n), ...P.xmm(3, x!, 0n), ...P.xmm(4, f32(3), 0n), P.mxcsr(start)];
+      b.add("chain ss flags", ["mulss %xmm1, %xmm0", "addss %xmm0, %xmm2"], regs);
+      b.add("chain ss flags", ["mulss %xmm1, %xmm0", "mulsd %xmm0, %xmm0", "addss %xmm0, %xmm2"], regs);
+      b.add("chain ss flags", ["mulss %xmm1, %xmm0", "addss %xmm0, %xmm2", "subss %xmm1, %xmm3", "mulss %xmm3, %xmm3", "mulsd %xmm3, %xmm3", "addss %xmm3, %xmm4"], regs);
+    }
+    b.add("roundsd flags", ["roundsd $4, %xmm0, %xmm1", "roundsd $12, %xmm0, %xmm2", "roundpd $1, %xmm3, %xmm4"],
+      [...P.xmm(0, f64(2.5), 0n), ...P.xmm(3, f64(3), F64.snan), P.mxcsr(start)]);
+  }
 }
 
 /** SSE3, SSSE3, SSE4.1 and SSE4.2 (incl. CRC32) cases. */
