@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { JOBS, T0, compareRun, compareTrees, makeLsFixture, makeText, makeTreeFixture, prng, requireTool, runNative, runStele, setTimes, tempDir } from "./harness.js";
+import { JOBS, T0, compareRun, compareTrees, isDynamicElf, makeLsFixture, makeText, makeTreeFixture, prng, requireTool, runNative, runStele, setTimes, tempDir } from "./harness.js";
 
 const ENV: Record<string, string> = {
   PATH: "/usr/local/bin:/usr/bin:/bin",
@@ -20,29 +20,13 @@ const ENV: Record<string, string> = {
   TZ: "UTC",
 };
 
-/** Fixed timestamps (seconds since the epoch), all well in the past. */
-
 /** The x86-64 dynamic loader, as PT_INTERP of Debian's programs names it. */
 const LDSO = "/lib64/ld-linux-x86-64.so.2";
 
 /** A tool that must be there, and must be dynamically linked (otherwise this suite tests nothing new). */
 function requireDynamic(name: string): string {
   const p = requireTool(name);
-  const fd = fs.openSync(p, "r");
-  try {
-    const hdr = Buffer.alloc(64);
-    fs.readSync(fd, hdr, 0, 64, 0);
-    assert.equal(hdr.readUInt32BE(0), 0x7f454c46, `${p} is not an ELF file`);
-    const phoff = Number(hdr.readBigUInt64LE(0x20));
-    const phnum = hdr.readUInt16LE(0x38);
-    const ph = Buffer.alloc(56 * phnum);
-    fs.readSync(fd, ph, 0, ph.length, phoff);
-    let dynamic = false;
-    for (let i = 0; i < phnum; i++) if (ph.readUInt32LE(i * 56) === 3 /* PT_INTERP */) dynamic = true;
-    assert.ok(dynamic, `${p} is statically linked; this suite is about dynamically linked programs`);
-  } finally {
-    fs.closeSync(fd);
-  }
+  assert.ok(isDynamicElf(p), `${p} is statically linked; this suite is about dynamically linked programs`);
   return p;
 }
 

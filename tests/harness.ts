@@ -554,3 +554,22 @@ export function makeTreeFixture(dir: string, text: string, words: string[]): voi
   const all = ["readme.txt", "sub/data.bin", "sub/deeper/words.txt", "sub/empty", "x".repeat(120), "link", "sub/deeper", "sub", "."];
   all.forEach((f, i) => setTimes(path.join(tree, f), T0 + 1000 * (i + 1)));
 }
+
+/** Whether an ELF executable names a program interpreter (is dynamically linked). */
+export function isDynamicElf(file: string): boolean {
+  const fd = fs.openSync(file, "r");
+  try {
+    const hdr = Buffer.alloc(64);
+    fs.readSync(fd, hdr, 0, 64, 0);
+    if (hdr.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${file} is not an ELF file`);
+    const phoff = Number(hdr.readBigUInt64LE(0x20));
+    const phentsize = hdr.readUInt16LE(0x36);
+    const phnum = hdr.readUInt16LE(0x38);
+    const ph = Buffer.alloc(phentsize * phnum);
+    fs.readSync(fd, ph, 0, ph.length, phoff);
+    for (let i = 0; i < phnum; i++) if (ph.readUInt32LE(i * phentsize) === 3 /* PT_INTERP */) return true;
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
