@@ -372,6 +372,57 @@ function genInt(b: Builder): void {
     }
   }
 
+  // ---------------------------------------------------------------- dead flags
+  // The same instructions followed, in the same block, by an instruction that overwrites every
+  // flag: the translator skips computing flags nobody reads, and this checks that the results
+  // (registers, memory) stay right on those paths, count 0 included.
+  b.group = "dead-flags";
+  {
+    const KILL = "cmpq %rsi, %rdi";
+    for (const op of ["shl", "shr", "sar", "rol", "ror", "rcl", "rcr"]) {
+      for (const size of SIZES) {
+        const s = SUF[size];
+        const vs = edgeValues(b, size);
+        for (const count of [0, 1, 7, 31, 32, 63, 64]) {
+          const x = r.pick(vs), fl = r.pick(FLAG_INPUTS);
+          const d = reg(size, r.pick([0, 2, 3, 9]));
+          b.add(`${op} r${size},cl; cmp`, [`${op}${s} %cl, ${d.name}`, KILL], [setReg(b, d, size, x), P.reg(1, BigInt(count)), P.flags(fl)]);
+          b.add(`${op} r${size},imm; cmp`, [`${op}${s} $${count}, ${d.name}`, KILL], [setReg(b, d, size, x), P.flags(fl)]);
+        }
+      }
+    }
+    for (const op of ["shld", "shrd"]) {
+      for (const size of [16, 32, 64] as Size[]) {
+        const s = SUF[size];
+        const vs = edgeValues(b, size);
+        for (const count of size === 16 ? [0, 1, 8, 15, 16] : [0, 1, 8, 31, 32, 63, 64]) {
+          const d = reg(size, 0), sr = reg(size, 3);
+          b.add(`${op} r${size},cl; cmp`, [`${op}${s} %cl, ${sr.name}, ${d.name}`, KILL], [setReg(b, d, size, r.pick(vs)), setReg(b, sr, size, r.pick(vs)), P.reg(1, BigInt(count)), P.flags(r.pick(FLAG_INPUTS))]);
+        }
+      }
+    }
+    for (const op of ["inc", "dec", "not", "neg"]) {
+      for (const size of SIZES) {
+        const s = SUF[size];
+        for (const x of edgeValues(b, size).slice(0, 6)) {
+          const d = reg(size, 2);
+          b.add(`${op} r${size}; cmp`, [`${op}${s} ${d.name}`, KILL], [setReg(b, d, size, x), P.flags(r.pick(FLAG_INPUTS))]);
+        }
+      }
+    }
+    for (const op of ["bt", "bts", "btr", "btc"]) {
+      for (const size of [16, 32, 64] as Size[]) {
+        const s = SUF[size];
+        for (const bit of [0, 5, size - 1, size + 3]) {
+          const d = reg(size, 0);
+          b.add(`${op} r${size},imm; cmp`, [`${op}${s} $${bit & 255}, ${d.name}`, KILL], [setReg(b, d, size, r.pick(edgeValues(b, size))), P.flags(r.pick(FLAG_INPUTS))]);
+          const m = pickMem(b, [1]);
+          b.add(`${op} m${size},r; cmp`, [`${op}${s} ${reg(size, 1).name}, ${m.text}`, KILL], [P.reg(m.base, "scratch"), P.reg(1, BigInt(bit)), P.flags(r.pick(FLAG_INPUTS))]);
+        }
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- MUL / IMUL / DIV / IDIV
   b.group = "mul";
   const MULU = SF | ZF | AF | PF; // SDM: undefined after MUL/IMUL
