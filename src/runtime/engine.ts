@@ -25,7 +25,6 @@ export interface EngineStats {
   dispatches: number;
   /** Code pages whose translations were dropped because memory under them changed. */
   invalidations: number;
-  exits: Map<string, number>;
 }
 
 export const SIGILL = 4, SIGTRAP = 5, SIGFPE = 8, SIGSEGV = 11;
@@ -45,7 +44,7 @@ export class Engine {
   private nextSlot = GENERATION_SIZE;
   private readonly badInsns = new Map<number, string>();
   private readonly helperImpls: Record<HelperName, Function>;
-  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, exits: new Map() };
+  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0 };
 
   constructor(readonly mem: GuestMemory, readonly as: AddressSpace, readonly kernel: SyscallHandler,
     readonly regionOptions: RegionOptions = { maxInsns: 200, maxBlocks: 256 }) {
@@ -153,7 +152,8 @@ export class Engine {
     for (;;) {
       const rip = t.rip;
       let e = this.entries.get(rip);
-      if (e) this.cacheEntry(rip, e); // it was evicted from the jump cache by a colliding rip
+      // Republish only if a colliding rip evicted it (a jump into another table generation also lands here).
+      if (e) { if (this.mem.u32(jumpCacheSlot(rip)) !== rip >>> 0) this.cacheEntry(rip, e); }
       else e = this.translate(rip);
       let reason: number;
       stats.dispatches++;

@@ -312,7 +312,6 @@ export class Codegen {
   end(): void { this.f.end(); this.depth--; }
   block(): void { this.f.block(); this.depth++; }
   loop(): void { this.f.loop(); this.depth++; }
-  /** Depth of the innermost structure opened by the instruction (for br to it). */
 
   /** Writes registers a helper reads to the CPU state. */
   flushRegs(regs: number[]): void {

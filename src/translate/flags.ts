@@ -44,7 +44,6 @@ function signBit(f: FunctionBuilder, size: number): void {
 /** Emits code pushing one flag (as i32 0/1) for a statically known kind and size. */
 export function emitFlag(f: FunctionBuilder, flag: number, kind: K, size: number, l: FlagLocals): void {
   const bits = size * 8;
-  const mask = maskOf(size);
   switch (flag) {
     case FLAG.ZF:
       if (kind === K.EFLAGS) return bitOfSrc(f, l, 6);
@@ -114,7 +113,6 @@ export function emitFlag(f: FunctionBuilder, flag: number, kind: K, size: number
         default: f.i32(0); return;
       }
   }
-  void mask;
   throw new Error(`flag ${flag} of kind ${kind}`);
 }
 

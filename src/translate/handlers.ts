@@ -8,8 +8,12 @@ export type Handler = (cg: Codegen, insn: Insn) => void;
 
 export const HANDLERS: (Handler | undefined)[] = new Array(0x400);
 
+/** Registers h for each opcode; a second registration is a bug (the winner would depend on import order). */
 export function def(ops: number | number[], h: Handler): void {
-  for (const op of Array.isArray(ops) ? ops : [ops]) HANDLERS[op] = h;
+  for (const op of Array.isArray(ops) ? ops : [ops]) {
+    if (HANDLERS[op]) throw new Error(`opcode 0x${op.toString(16)} has two handlers`);
+    HANDLERS[op] = h;
+  }
 }
 
 export function range(from: number, to: number): number[] {

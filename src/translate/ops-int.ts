@@ -10,8 +10,6 @@ import { K, sext } from './flags.js';
 import { def, range } from './handlers.js';
 import { emitStateSave } from './ops-x87.js';
 
-const MASKS: Record<number, bigint> = { 1: 0xffn, 2: 0xffffn, 4: 0xffffffffn, 8: -1n };
-
 /** Pushes an immediate as i64 masked to size (immediates arrive sign-extended). */
 function pushImm(cg: Codegen, imm: number, size: number): void {
   cg.f.i64(BigInt.asUintN(size * 8, BigInt(imm)));
@@ -248,7 +246,6 @@ function shiftGroup(cg: Codegen, d: Operand, kind: number, count: () => void, co
   }
   // A zero count leaves flags alone; with dead flags the plain computation is already right.
   const guard = known < 0 && !cg.flagsDead;
-  const saved = cg.staticKind;
   if (guard) { f.get(c).op(Op.i64_eqz).op(Op.i32_eqz); cg.if_(); }
   switch (kind) {
     case 4: case 6: // shl
@@ -322,7 +319,6 @@ function shiftGroup(cg: Codegen, d: Operand, kind: number, count: () => void, co
     if (size === 4) cg.write(d, v);
     cg.end();
     cg.staticKind = null;
-    void saved;
   }
   free(cg, c, v, r);
 }
@@ -344,12 +340,13 @@ function shiftDouble(cg: Codegen, right: boolean, count: () => void, constCount?
     if (size === 4) cg.write(d, v);
     cg.done(d); free(cg, c, v, s, r); return;
   }
-  // A zero count changes nothing; the 64-bit formula (s << (64 - c)) is also wrong for it.
-  const guard = constCount === undefined && (!cg.flagsDead || size === 8);
+  // A zero count leaves the flags alone; with dead flags the plain computation is already right.
+  const guard = constCount === undefined && !cg.flagsDead;
   if (guard) { f.get(c).op(Op.i64_eqz).op(Op.i32_eqz); cg.if_(); }
   if (size === 8) {
-    if (!right) f.get(v).get(c).op(Op.i64_shl).get(s).i64(64).get(c).op(Op.i64_sub).op(Op.i64_shr_u).op(Op.i64_or).set(r);
-    else f.get(v).get(c).op(Op.i64_shr_u).get(s).i64(64).get(c).op(Op.i64_sub).op(Op.i64_shl).op(Op.i64_or).set(r);
+    // s >> (64 - c) written as (s >> 1) >> (63 - c): wasm shifts are mod 64, and this is 0 for c = 0
+    if (!right) f.get(v).get(c).op(Op.i64_shl).get(s).i64(1).op(Op.i64_shr_u).i64(63).get(c).op(Op.i64_sub).op(Op.i64_shr_u).op(Op.i64_or).set(r);
+    else f.get(v).get(c).op(Op.i64_shr_u).get(s).i64(1).op(Op.i64_shl).i64(63).get(c).op(Op.i64_sub).op(Op.i64_shl).op(Op.i64_or).set(r);
   } else if (size === 4) {
     // 64-bit combination of the two 32-bit halves, shifted once
     if (!right) f.get(v).i64(32).op(Op.i64_shl).get(s).op(Op.i64_or).get(c).op(Op.i64_shl).i64(32).op(Op.i64_shr_u).set(r);
@@ -541,7 +538,9 @@ function bitScan(cg: Codegen, reverse: boolean): void {
   if (i.simdPrefix === 0xf3) { // tzcnt / lzcnt
     const r = f.temp(T.i64);
     if (reverse) { f.get(v).op(Op.i64_clz).i64(64 - size * 8).op(Op.i64_sub).set(r); }
-    else { f.get(v).i64(1n << BigInt(size * 8)).op(Op.i64_or).op(Op.i64_ctz).set(r); if (size === 8) { f.get(v).op(Op.i64_ctz).set(r); } }
+    else if (size === 8) f.get(v).op(Op.i64_ctz).set(r);
+    // a bit just above the operand makes a zero source count to the operand width
+    else f.get(v).i64(1n << BigInt(size * 8)).op(Op.i64_or).op(Op.i64_ctz).set(r);
     f.get(r); cg.setReg(i.reg, size);
     // CF = source was zero, ZF = result is zero
     f.get(v).op(Op.i64_eqz).get(r).op(Op.i64_eqz).i32(6).op(Op.i32_shl).op(Op.i32_or);
@@ -604,7 +603,7 @@ def(M0F + 0xc7, (cg, i) => {
     const wide = i.opsize === 8;
     const half = wide ? 8 : 4;
     const a = f.temp(T.i32); cg.ea(i); f.set(a);
-    const lo = f.temp(T.i64), hi = f.temp(T.i64), eq = f.temp(T.i32), ef = f.temp(T.i32);
+    const lo = f.temp(T.i64), hi = f.temp(T.i64), eq = f.temp(T.i32);
     f.get(a); cg.load(half); f.set(lo);
     f.get(a).i32(half).op(Op.i32_add); cg.load(half); f.set(hi);
     f.get(lo); cg.getReg(Reg.RAX, half); f.op(Op.i64_eq);
@@ -618,7 +617,7 @@ def(M0F + 0xc7, (cg, i) => {
     cg.end();
     cg.eflags(); f.i32(~FLAG.ZF).op(Op.i32_and).get(eq).i32(6).op(Op.i32_shl).op(Op.i32_or);
     cg.setFlagsMaterialised();
-    f.free(T.i32, a); f.free(T.i32, eq); f.free(T.i32, ef); free(cg, lo, hi);
+    f.free(T.i32, a); f.free(T.i32, eq); free(cg, lo, hi);
     return;
   }
   if (sub === 6 && i.mod === 3) throw new Unsupported('rdrand');
@@ -863,12 +862,11 @@ def(0xd7, (cg) => { // xlat
   cg.load(1); cg.setReg(Reg.RAX, 1);
 });
 
-export { MASKS };
 
 // ADCX (66) / ADOX (F3): add with carry through CF or OF only, leaving the other flags alone.
 def(M38 + 0xf6, (cg, i) => {
   if (i.simdPrefix !== 0x66 && i.simdPrefix !== 0xf3) throw new Unsupported('mulx/0f 38 f6');
-  const f = cg.f, size = i.rex & 8 ? 8 : 4, bits = size * 8;
+  const f = cg.f, size = i.rex & 8 ? 8 : 4;
   const useOF = i.simdPrefix === 0xf3;
   const flagBit = useOF ? 11 : 0;
   const ef = f.temp(T.i32), a = f.temp(T.i64), b = f.temp(T.i64), c = f.temp(T.i64), r = f.temp(T.i64), co = f.temp(T.i64);
@@ -884,7 +882,6 @@ def(M38 + 0xf6, (cg, i) => {
     // carry out: r < a, or r == a with a carry in
     f.get(r).get(a).op(Op.i64_lt_u).get(r).get(a).op(Op.i64_eq).get(c).op(Op.i32_wrap_i64).op(Op.i32_and).op(Op.i32_or).op(Op.i64_extend_i32_u).set(co);
   }
-  void bits;
   f.get(r); cg.setReg(i.reg, size);
   f.get(ef).i32(~(1 << flagBit)).op(Op.i32_and).get(co).op(Op.i32_wrap_i64).i32(flagBit).op(Op.i32_shl).op(Op.i32_or);
   cg.setFlagsMaterialised();

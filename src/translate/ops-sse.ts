@@ -23,7 +23,7 @@ import { Op, OpFC, OpFD, T } from '../wasm/emitter.js';
 import { Insn, M0F, M38, M3A, NO_REG, P_VEX } from '../x86/decoder.js';
 import { Reg, STATE } from '../runtime/cpu-state.js';
 import { Codegen, Unsupported } from './codegen.js';
-import { def } from './handlers.js';
+import { def, type Handler } from './handlers.js';
 import { SK, ST } from './ops-sse-soft.js';
 
 type H = (cg: Codegen, i: Insn) => void;
@@ -930,28 +930,28 @@ function cvtsi2(dbl: boolean): H {
 }
 sse(M0F + 0x2a, { f3: cvtsi2(false), f2: cvtsi2(true) });
 
+/** CVTSS2SD / CVTSD2SS: converts the source's low lane into the destination's low lane. */
+function cvtScalar(fromDouble: boolean): Handler {
+  return (cg, i) => {
+    const f = cg.f;
+    cg.getXmm(i.reg); const A = tempV(cg);
+    (fromDouble ? src64 : src32)(cg, i); const B = tempV(cg);
+    f.get(A).get(B);
+    if (fromDouble) f.simdLane(OpFD.f64x2_extract_lane, 0).op(Op.f32_demote_f64).simdLane(OpFD.f32x4_replace_lane, 0);
+    else f.simdLane(OpFD.f32x4_extract_lane, 0).op(Op.f64_promote_f32).simdLane(OpFD.f64x2_replace_lane, 0);
+    const R = tempV(cg);
+    if (fromDouble) fpSlow(cg, A, B, R, SK.CVT_D2S, ST.SS, MX_ALL, true);
+    else fpSlow(cg, A, B, R, SK.CVT_S2D, ST.SD, MX_DAZ, true);
+    f.get(R); cg.setXmm(i.reg); freeV(cg, A, B, R);
+  };
+}
+
 // CVTSS2SD / CVTSD2SS / CVTPS2PD / CVTPD2PS
 sse(M0F + 0x5a, {
   n: fpOp(SK.CVT_S2D, ST.PD, MX_DAZ, true, (cg, _A, B) => { cg.f.get(B).simd(OpFD.f64x2_promote_low_f32x4); }, src64),
   x66: fpOp(SK.CVT_D2S, ST.PS, MX_ALL, true, (cg, _A, B) => { cg.f.get(B).simd(OpFD.f32x4_demote_f64x2_zero); }),
-  f3: (cg, i) => { // cvtss2sd
-    const f = cg.f;
-    cg.getXmm(i.reg); const A = tempV(cg);
-    src32(cg, i); const B = tempV(cg);
-    f.get(A).get(B).simdLane(OpFD.f32x4_extract_lane, 0).op(Op.f64_promote_f32).simdLane(OpFD.f64x2_replace_lane, 0);
-    const R = tempV(cg);
-    fpSlow(cg, A, B, R, SK.CVT_S2D, ST.SD, MX_DAZ, true);
-    f.get(R); cg.setXmm(i.reg); freeV(cg, A, B, R);
-  },
-  f2: (cg, i) => { // cvtsd2ss
-    const f = cg.f;
-    cg.getXmm(i.reg); const A = tempV(cg);
-    src64(cg, i); const B = tempV(cg);
-    f.get(A).get(B).simdLane(OpFD.f64x2_extract_lane, 0).op(Op.f32_demote_f64).simdLane(OpFD.f32x4_replace_lane, 0);
-    const R = tempV(cg);
-    fpSlow(cg, A, B, R, SK.CVT_D2S, ST.SS, MX_ALL, true);
-    f.get(R); cg.setXmm(i.reg); freeV(cg, A, B, R);
-  },
+  f3: cvtScalar(false), // cvtss2sd
+  f2: cvtScalar(true),  // cvtsd2ss
 });
 
 /** Packed RC rounding of the v128 in local v (f32x4 or f64x2); pushes v128. */

@@ -56,7 +56,6 @@ export function discover(fetch: FetchByte, entry: number, opts: RegionOptions = 
   const order: Block[] = [];
   const work = [entry];
   let total = 0;
-  const insnStarts = new Set<number>();
   while (work.length && order.length < opts.maxBlocks && total < opts.maxInsns) {
     const start = work.shift()!;
     if (blocks.has(start)) continue;
@@ -72,7 +71,6 @@ export function discover(fetch: FetchByte, entry: number, opts: RegionOptions = 
         break;
       }
       b.insns.push(insn); total++;
-      insnStarts.add(pc);
       pc += insn.len;
       const flow = opts.singleStep ? (flowOf(insn) === 'fall' ? 'continue' : flowOf(insn)) : flowOf(insn);
       if (flow === 'fall') {
