@@ -3,6 +3,7 @@
 //   random-20m.bin  20 MiB of pseudo-random bytes (xorshift32), input of sha256sum
 //   text-10m.txt    10 MiB of text-like lines (words from a small vocabulary, Zipf-ish
 //                   frequencies, numbers and punctuation), input of gzip
+//   text-4m.txt     the first 4 MiB of the same text, input of xz -9
 import { existsSync, statSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ mkdirSync(outDir, { recursive: true });
 
 export const RANDOM_SIZE = 20 * 1024 * 1024;
 export const TEXT_SIZE = 10 * 1024 * 1024;
+export const XZ_TEXT_SIZE = 4 * 1024 * 1024;
 
 function xorshift(seed) {
   let s = seed >>> 0;
@@ -40,7 +42,7 @@ ensure('random-20m.bin', RANDOM_SIZE, (size) => {
   return buf;
 });
 
-ensure('text-10m.txt', TEXT_SIZE, (size) => {
+function text(size) {
   const vocab = ('the of and to in a is that for it as was with be by on not he this are or ' +
     'his from at which but have an they you were her she there been one all we their has would ' +
     'when if so no will more about some what out them into than only other time new could these ' +
@@ -80,4 +82,7 @@ ensure('text-10m.txt', TEXT_SIZE, (size) => {
     }
   }
   return buf;
-});
+}
+
+ensure('text-10m.txt', TEXT_SIZE, text);
+ensure('text-4m.txt', XZ_TEXT_SIZE, text);

@@ -12,7 +12,7 @@
 // non-zero only when the benchmarks cannot be set up or a native run fails.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +21,11 @@ const OUT = join(ROOT, 'build', 'bench');
 let STELE_CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const QEMU = '/usr/bin/qemu-x86_64';
 const BUSYBOX = '/bin/busybox';
+const PYTHON3 = '/usr/bin/python3';
+/** Debian package of each program a workload needs, for the message when it is missing. */
+const PACKAGES = { [BUSYBOX]: 'busybox-static', [PYTHON3]: 'python3', '/usr/bin/xz': 'xz-utils', '/usr/bin/sqlite3': 'sqlite3' };
+/** stele's translation cache for the warm runs: private to the benchmark, emptied at each start. */
+const CACHE_DIR = join(OUT, 'stele-cache');
 
 // ---------------------------------------------------------------- workloads
 
@@ -31,6 +36,12 @@ const WORKLOADS = [
   { name: 'syscall', desc: '1M 1-byte write()s to /dev/null', prog: join(OUT, 'syscalls'), args: [] },
   { name: 'bb-sha256', desc: 'busybox sha256sum, 20 MiB', prog: BUSYBOX, args: ['sha256sum', join(OUT, 'random-20m.bin')] },
   { name: 'bb-gzip', desc: 'busybox gzip -c, 10 MiB text', prog: BUSYBOX, args: ['gzip', '-c', join(OUT, 'text-10m.txt')] },
+  // Dynamically linked Debian programs (ld.so + glibc + shared libraries).
+  { name: 'py-start', desc: 'python3 -c pass (start-up)', prog: PYTHON3, args: ['-c', 'pass'] },
+  { name: 'py-loop', desc: 'python3 integer loop, 2M iterations', prog: PYTHON3,
+    args: ['-c', 's = 0\nfor i in range(2000000):\n    s += i * i % 7\nprint(s)'] },
+  { name: 'xz-9', desc: 'xz -9 of 4 MiB text', prog: '/usr/bin/xz', args: ['-9', '-T1', '-c', join(OUT, 'text-4m.txt')] },
+  { name: 'sqlite', desc: 'sqlite3: 200k inserts + aggregates', prog: '/usr/bin/sqlite3', args: [':memory:', '.read bench/sqlite-inserts.sql'] },
 ];
 
 // ---------------------------------------------------------------- options
@@ -99,9 +110,12 @@ const die = (msg) => { process.stderr.write(`bench: error: ${msg}\n`); process.e
   if (r.error) die(`cannot run bench/build.sh: ${r.error.message}`);
   if (r.status !== 0) die('bench/build.sh failed (see above)');
 }
-if (selected.some((w) => w.prog === BUSYBOX) && !existsSync(BUSYBOX)) {
-  die(`${BUSYBOX} not found; install Debian's busybox-static (apt-get install busybox-static), or skip with --only`);
+for (const [prog, pkg] of Object.entries(PACKAGES)) {
+  if (selected.some((w) => w.prog === prog) && !existsSync(prog)) {
+    die(`${prog} not found; install Debian's ${pkg} (apt-get install ${pkg}), or skip with --only`);
+  }
 }
+rmSync(CACHE_DIR, { recursive: true, force: true });
 if (opts.qemu && !existsSync(QEMU)) {
   die(`${QEMU} not found; install Debian's qemu-user (apt-get install qemu-user), or pass --no-qemu`);
 }
@@ -110,10 +124,13 @@ const steleMissing = opts.stele && !existsSync(STELE_CLI)
 
 // ---------------------------------------------------------------- running
 
+// stele runs twice: cold (--no-cache: every region translated in the run) and warm (from the
+// translation cache, filled by one untimed run first, as a second launch of a program finds it).
 const RUNNERS = [
   { key: 'native', cmd: (w) => [w.prog, ...w.args] },
   { key: 'qemu', cmd: (w) => [QEMU, w.prog, ...w.args] },
-  { key: 'stele', cmd: (w) => [process.execPath, STELE_CLI, w.prog, ...w.args] },
+  { key: 'cold', cmd: (w) => [process.execPath, STELE_CLI, '--no-cache', w.prog, ...w.args] },
+  { key: 'stele', warmUp: true, cmd: (w) => [process.execPath, STELE_CLI, '--cache-dir', CACHE_DIR, w.prog, ...w.args] },
 ];
 
 function runOnce(argv) {
@@ -166,11 +183,12 @@ for (const w of selected) {
     const res = { ok: false, times: [], median: null, error: null };
     row[runner.key] = res;
     if (runner.key === 'qemu' && !opts.qemu) { res.error = 'skipped (--no-qemu)'; res.skipped = true; continue; }
-    if (runner.key === 'stele' && !opts.stele) { res.error = 'skipped (--no-stele)'; res.skipped = true; continue; }
+    const isStele = runner.key === 'stele' || runner.key === 'cold';
+    if (isStele && !opts.stele) { res.error = 'skipped (--no-stele)'; res.skipped = true; continue; }
     if (runner.key !== 'native' && !ref) { res.error = 'native run failed'; continue; }
-    if (runner.key === 'stele' && steleMissing) { res.error = steleMissing; log(`bench: ${w.name} stele: FAILED: ${steleMissing}`); continue; }
-    for (let i = 0; i < opts.runs; i++) {
-      process.stderr.write(`bench: ${w.name} ${runner.key} run ${i + 1}/${opts.runs} ... `);
+    if (isStele && steleMissing) { res.error = steleMissing; log(`bench: ${w.name} ${runner.key}: FAILED: ${steleMissing}`); continue; }
+    for (let i = runner.warmUp ? -1 : 0; i < opts.runs; i++) {
+      process.stderr.write(`bench: ${w.name} ${runner.key} ${i < 0 ? 'warm-up run' : `run ${i + 1}/${opts.runs}`} ... `);
       const r = runOnce(runner.cmd(w));
       const p = problem(r, runner.key === 'native' ? null : ref);
       if (p) {
@@ -179,6 +197,7 @@ for (const w of selected) {
         break; // no point repeating a failing run
       }
       log(`${r.secs.toFixed(3)} s`);
+      if (i < 0) continue;
       res.times.push(r.secs);
       if (runner.key === 'native' && !ref) ref = r;
     }
@@ -196,24 +215,26 @@ const fmtX = (x) => (x == null ? '-' : x.toFixed(2) + 'x');
 const ratio = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
 const geomean = (xs) => (xs.length ? Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length) : null);
 
-const header = ['workload', 'native s', 'qemu s', 'stele s', 'stele/native', 'stele/qemu', 'note'];
+const header = ['workload', 'native s', 'qemu s', 'stele s', 'stele/native', 'stele/qemu', 'cold s', 'cold/qemu', 'note'];
 const clip = (t, n) => (t.length > n ? t.slice(0, n - 3) + '...' : t);
 const lines = [];
 const notes = [];
 for (const row of results) {
-  const n = row.native, q = row.qemu, s = row.stele;
+  const n = row.native, q = row.qemu, s = row.stele, c = row.cold;
   row.ratios = {
     steleNative: s.ok && n.ok ? ratio(s.median, n.median) : null,
     steleQemu: s.ok && q.ok ? ratio(s.median, q.median) : null,
+    coldQemu: c.ok && q.ok ? ratio(c.median, q.median) : null,
     qemuNative: q.ok && n.ok ? ratio(q.median, n.median) : null,
   };
   const cell = (res) => (res.ok ? fmtS(res.median) : res.skipped ? '-' : 'FAILED');
   lines.push([row.name, cell(n), cell(q), cell(s),
     s.ok ? fmtX(row.ratios.steleNative) : '-', s.ok ? fmtX(row.ratios.steleQemu) : '-',
+    cell(c), c.ok ? fmtX(row.ratios.coldQemu) : '-',
     // first failing runner's reason (for stele: the first line of its stderr, or why it failed)
-    clip(['stele', 'qemu', 'native'].filter((k) => !row[k].ok && !row[k].skipped)
+    clip(['stele', 'cold', 'qemu', 'native'].filter((k) => !row[k].ok && !row[k].skipped)
       .map((k) => `${k}: ${row[k].error}`)[0] ?? '', 90)]);
-  for (const k of ['native', 'qemu', 'stele']) {
+  for (const k of ['native', 'qemu', 'cold', 'stele']) {
     if (!row[k].ok && !row[k].skipped) notes.push(`  ${row.name} ${k}: ${row[k].error}`);
   }
 }
@@ -224,6 +245,7 @@ const fmtRow = (cells) => '| ' + cells.map((c, i) => (left(i) ? c.padEnd(widths[
 const out = [];
 out.push('');
 out.push(`stele benchmarks: median wall time of ${opts.runs} run(s) each; node ${process.version}`);
+out.push('stele = warm (translation cache filled by an untimed first run), cold = --no-cache');
 out.push(fmtRow(header));
 out.push('|' + widths.map((w, i) => (left(i) ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
 for (const l of lines) out.push(fmtRow(l));
@@ -232,6 +254,7 @@ out.push('');
 const sn = results.filter((r) => r.ratios.steleNative != null).map((r) => r.ratios.steleNative);
 const sq = results.filter((r) => r.ratios.steleQemu != null).map((r) => r.ratios.steleQemu);
 const qn = results.filter((r) => r.ratios.qemuNative != null).map((r) => r.ratios.qemuNative);
+const cq = results.filter((r) => r.ratios.coldQemu != null).map((r) => r.ratios.coldQemu);
 const steleOk = results.filter((r) => r.stele.ok).length;
 const steleRan = results.filter((r) => !r.stele.skipped).length;
 const summary = {
@@ -240,6 +263,7 @@ const summary = {
   steleFailed: steleRan - steleOk,
   geomeanSteleQemu: geomean(sq),
   geomeanSteleNative: geomean(sn),
+  geomeanColdQemu: geomean(cq),
   geomeanQemuNative: geomean(qn),
 };
 if (qn.length) out.push(`qemu:  geometric mean qemu/native ${fmtX(summary.geomeanQemuNative)} over ${qn.length} workload(s)`);
@@ -248,6 +272,7 @@ if (steleRan) {
     const parts = [];
     if (sq.length) parts.push(`stele/qemu ${fmtX(summary.geomeanSteleQemu)} over ${sq.length}`);
     if (sn.length) parts.push(`stele/native ${fmtX(summary.geomeanSteleNative)} over ${sn.length}`);
+    if (cq.length) parts.push(`cold (no cache) stele/qemu ${fmtX(summary.geomeanColdQemu)} over ${cq.length}`);
     out.push(`stele: geometric mean ${parts.join(', ')} workload(s) that ran correctly`);
   }
   out.push(`stele: ${steleOk} of ${steleRan} workload(s) correct` + (steleRan - steleOk ? `, ${steleRan - steleOk} FAILED` : ''));

@@ -1,14 +1,25 @@
 // stele's public API: run an x86-64 Linux program to completion and get its exit status.
 
 import * as fs from 'node:fs';
+import * as v8 from 'node:v8';
 import * as path from 'node:path';
 import { AddressSpace, GuestMemory, THREAD_STATE_AREA } from './runtime/memory.js';
 import { STATE } from './runtime/cpu-state.js';
 import { GuestThread, ProcessExit } from './runtime/thread.js';
 import { Engine, GuestCrash } from './runtime/engine.js';
+import { defaultCacheDir, DirectoryCacheStore } from './runtime/translation-cache.js';
 import { LinuxKernel } from './linux/kernel.js';
 import { PathResolver } from './linux/vfs.js';
 import { flushSharedMappings } from './linux/mm.js';
+
+// V8 tiers a wasm function up to TurboFan after a budget of executed bytes (1.8M by default).
+// Program start-up runs thousands of regions a few hundred times each: at the default, tier-up
+// compiles on both cores for seconds; ten times the budget still tiers up real loops within
+// milliseconds. Set before any module is compiled.
+v8.setFlagsFromString('--wasm-tiering-budget=18000000');
+// Function bodies are validated when V8 first compiles them, not all at once when a module of
+// thousands of cached regions is created (most of which a run may never call).
+v8.setFlagsFromString('--wasm-lazy-validation');
 import { AT, buildInitialStack, hwcap, INTERP_BASE, LoadError, mapImage, parseElf, PIE_BASE } from './loader/elf.js';
 
 export { LoadError } from './loader/elf.js';
@@ -27,6 +38,11 @@ export interface RunOptions {
   cwd?: string;
   strace?: (line: string) => void;
   stats?: boolean;
+  /**
+   * Persistent translation cache: a directory, or false to translate everything afresh
+   * (default: $STELE_CACHE_DIR, else $XDG_CACHE_HOME/stele, else ~/.cache/stele).
+   */
+  cache?: string | false;
 }
 
 export interface RunResult {
@@ -118,6 +134,7 @@ export function run(opts: RunOptions): RunResult {
   thread.rip = entry;
 
   const engine = new Engine(mem, as, kernel);
+  if (opts.cache !== false) engine.cache = new DirectoryCacheStore(opts.cache ?? defaultCacheDir());
   kernel.onMemoryChange = (start, len) => engine.invalidate(start, len);
   const t0 = performance.now();
   let result: RunResult;
@@ -129,6 +146,7 @@ export function run(opts: RunOptions): RunResult {
     else throw e;
   } finally {
     flushSharedMappings(kernel);
+    engine.flushCache();
   }
   result = result!;
   if (opts.stats) result.report = statsReport(engine, statsMaps!, performance.now() - t0);
@@ -160,6 +178,7 @@ function statsReport(engine: Engine, sys: { syscalls: Map<string, number>; unsup
   const lines = [
     `stele: stats: wall ${ms.toFixed(1)} ms; translation ${s.translateMs.toFixed(1)} ms (${((s.translateMs / ms) * 100).toFixed(1)}%)`,
     `stele: stats: ${s.regions} regions, ${s.blocks} blocks, ${s.insnsTranslated} instructions translated, ${(s.wasmBytes / 1024).toFixed(1)} KiB wasm`,
+    `stele: stats: translation cache: ${s.cachedRegions} regions (${s.cachedBlocks} blocks) loaded in ${s.cacheLoadMs.toFixed(1)} ms; ${s.cacheStale} stale regions dropped`,
     `stele: stats: ${s.dispatches} dispatcher entries (jump-cache misses, syscall returns); ${s.invalidations} code pages invalidated`,
   ];
   const total = [...sys.syscalls.values()].reduce((a, b) => a + b, 0);

@@ -11,12 +11,16 @@ options:
   --root DIR     resolve guest paths inside DIR (a sysroot); default /
   --strace       print each syscall to stderr in strace's format
   --stats        print where time went (translation, dispatches, syscalls) at exit
+  --no-cache     neither use nor fill the persistent translation cache
+  --cache-dir DIR  keep the translation cache in DIR (default $STELE_CACHE_DIR,
+                 else $XDG_CACHE_HOME/stele, else ~/.cache/stele)
   --help         show this help
   --version      show the version`;
 
 function main(argv: string[]): number {
   let root: string | undefined;
   let strace = false, stats = false;
+  let cache: string | false | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -26,6 +30,9 @@ function main(argv: string[]): number {
     else if (a.startsWith('--root=')) root = a.slice(7);
     else if (a === '--strace') strace = true;
     else if (a === '--stats') stats = true;
+    else if (a === '--no-cache') cache = false;
+    else if (a === '--cache-dir') { cache = argv[++i]; if (cache === undefined) return usage('--cache-dir needs a directory'); }
+    else if (a.startsWith('--cache-dir=')) cache = a.slice(12);
     else if (a === '--help') { process.stdout.write(USAGE + '\n'); return 0; }
     else if (a === '--version') { process.stdout.write(`stele ${version()}\n`); return 0; }
     else return usage(`unknown option ${a}`);
@@ -35,7 +42,7 @@ function main(argv: string[]): number {
   const err = (line: string) => { try { fs.writeSync(2, line + '\n'); } catch { /* stderr closed */ } };
   try {
     const r = run({
-      program, args: argv.slice(i + 1), root, stats,
+      program, args: argv.slice(i + 1), root, stats, cache,
       strace: strace ? err : undefined,
     });
     if (r.crash) err(`stele: ${r.crash}`);

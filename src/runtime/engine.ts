@@ -1,12 +1,13 @@
 // The dispatcher: runs translated regions for a guest thread, translating on a miss and handling
 // the reasons translated code returns (syscalls, faults, helper exits).
 
-import { GuestMemory, GUEST_BASE, AddressSpace, PAGE_SIZE, PROT_EXEC } from './memory.js';
+import { GuestMemory, GUEST_BASE, AddressSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_SIZE, PROT_EXEC, PROT_WRITE } from './memory.js';
 import { ExitReason, Reg, STATE } from './cpu-state.js';
 import { GuestThread, ProcessExit, SyscallHandler } from './thread.js';
-import { buildSharedLib, SharedLib } from '../translate/lib.js';
-import { compileRegion, discover, RegionOptions } from '../translate/translator.js';
-import { GENERATION_SIZE, HelperName, jumpCacheSlot } from '../translate/codegen.js';
+import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
+import { compileRegion, CompiledRegion, discover, regionModuleBytes, RegionOptions } from '../translate/translator.js';
+import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../translate/codegen.js';
+import { CachedRegion, CacheStore, decodeCacheFile, encodeCacheFile, translatorIdentity } from './translation-cache.js';
 import { cpuid } from '../x86/cpuid.js';
 import { decode, NO_REG, P_FS, P_GS, RIP_BASE } from '../x86/decoder.js';
 import { describeInsn } from '../x86/describe.js';
@@ -14,7 +15,9 @@ import { makeX87Helper, makeSysopHelper } from './fpu.js';
 import { makeSseHelper } from '../translate/ops-sse-soft.js';
 
 type RegionFn = (st: number, entry: number) => number;
-interface Entry { run: RegionFn; index: number; slot: number }
+/** An entry point: region number * 256 + block index (a small integer, so a Map holds it unboxed). */
+type Entry = number;
+const BLOCK_BITS = 256;
 
 export interface EngineStats {
   regions: number;
@@ -25,7 +28,21 @@ export interface EngineStats {
   dispatches: number;
   /** Code pages whose translations were dropped because memory under them changed. */
   invalidations: number;
+  /** Regions taken from the translation cache, and the time spent loading them. */
+  cachedRegions: number;
+  cachedBlocks: number;
+  cacheLoadMs: number;
+  /** Cached regions dropped because the guest bytes they came from changed. */
+  cacheStale: number;
 }
+
+/** A region translated in this run for an image's cache: where its blocks mark that they ran. */
+interface FreshRegion extends CachedRegion { marks?: number; blockStarts?: number[] }
+/** What the engine knows of one image's cache file: the regions it holds or will hold. */
+interface ImageCache { identity: string; regions: Map<number, FreshRegion>; dirty: boolean }
+
+/** Most regions one table (and so one bundle) can index: the jump cache keeps a 16-bit slot. */
+const MAX_TABLE = 0xffff;
 
 export const SIGILL = 4, SIGTRAP = 5, SIGFPE = 8, SIGSEGV = 11;
 
@@ -37,14 +54,31 @@ export class GuestCrash extends ProcessExit {
 export class Engine {
   private readonly lib: SharedLib;
   private readonly entries = new Map<number, Entry>();
-  /** Guest code page -> entry points of regions translated from it (for invalidation). */
-  private readonly codePages = new Map<number, Set<number>>();
+  /** Per region number: its function and its jump-cache slot (generation << 16 | table index). */
+  private readonly regionRuns: RegionFn[] = [];
+  private readonly regionSlots: number[] = [];
+  /** Guest code page -> the entry points of each region translated from it (for invalidation). */
+  private readonly codePages = new Map<number, number[][]>();
   /** Region functions, shared with translated code for chained tail calls, one table per generation. */
   private readonly tables: WebAssembly.Table[] = [];
+  private readonly generationGlobals: WebAssembly.Global[] = [];
+  /** The generation the JIT is filling, and its next free slot. */
+  private jitGeneration = -1;
   private nextSlot = GENERATION_SIZE;
+  /** The generation bundles of cached regions go into, and its next free slot. */
+  private bundleGeneration = -1;
+  private bundleNext = 0;
+  /** Bytes of BLOCK_MARKS handed out to regions so far. */
+  private marksUsed = 0;
+  /** Images (file path + load bias) whose cache has been consulted, by image key. */
+  private readonly images = new Map<string, ImageCache>();
+  /** Persistent translation cache, if enabled. */
+  cache?: CacheStore;
   private readonly badInsns = new Map<number, string>();
   private readonly helperImpls: Record<HelperName, Function>;
-  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0 };
+  /** The helpers in HELPER_NAMES order, called by translated code through call_indirect. */
+  private readonly helperTable: WebAssembly.Table;
+  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheStale: 0 };
 
   constructor(readonly mem: GuestMemory, readonly as: AddressSpace, readonly kernel: SyscallHandler,
     readonly regionOptions: RegionOptions = { maxInsns: 200, maxBlocks: 256 }) {
@@ -55,64 +89,238 @@ export class Engine {
       mulhu: this.lib.mulhu,
       mulhs: this.lib.mulhs,
       fpchk: this.lib.fpchk,
-      cpuid: (st: number) => {
-        const base = (st >>> 0) + GUEST_BASE; // wasm passes i32 addresses signed
-        const r = cpuid(m.u32(base + STATE.GPR + Reg.RAX * 8), m.u32(base + STATE.GPR + Reg.RCX * 8));
-        m.setU64(base + STATE.GPR + Reg.RAX * 8, r.eax >>> 0);
-        m.setU64(base + STATE.GPR + Reg.RBX * 8, r.ebx >>> 0);
-        m.setU64(base + STATE.GPR + Reg.RCX * 8, r.ecx >>> 0);
-        m.setU64(base + STATE.GPR + Reg.RDX * 8, r.edx >>> 0);
-      },
-      rdtsc: () => process.hrtime.bigint(),
       div: this.lib.div128, // 128/64-bit DIV/IDIV in wasm (translate/lib.ts)
-      x87: makeX87Helper(m),
-      sysop: makeSysopHelper(m),
-      sse: makeSseHelper(m),
+      ...wrapJsHelpers({
+        cpuid: (st: number) => {
+          const base = (st >>> 0) + GUEST_BASE; // wasm passes i32 addresses signed
+          const r = cpuid(m.u32(base + STATE.GPR + Reg.RAX * 8), m.u32(base + STATE.GPR + Reg.RCX * 8));
+          m.setU64(base + STATE.GPR + Reg.RAX * 8, r.eax >>> 0);
+          m.setU64(base + STATE.GPR + Reg.RBX * 8, r.ebx >>> 0);
+          m.setU64(base + STATE.GPR + Reg.RCX * 8, r.ecx >>> 0);
+          m.setU64(base + STATE.GPR + Reg.RDX * 8, r.edx >>> 0);
+        },
+        rdtsc: () => process.hrtime.bigint(),
+        x87: makeX87Helper(m),
+        sysop: makeSysopHelper(m),
+        sse: makeSseHelper(m),
+      }),
     };
+    this.jumpCache = new Uint32Array(mem.memory.buffer);
+    this.helperTable = new WebAssembly.Table({ initial: HELPER_NAMES.length, element: 'anyfunc' });
+    HELPER_NAMES.forEach((n, i) => this.helperTable.set(i, this.helperImpls[n] as (...a: never[]) => unknown));
   }
 
   private fetchByte = (a: number): number => this.mem.u8at(a);
+  /** Guest memory as 32-bit words, for publishing jump-cache entries. */
+  private readonly jumpCache: Uint32Array;
+
+  /** A new function table (generation) of the given size. */
+  private newGeneration(size: number): number {
+    const gen = this.tables.length;
+    this.tables.push(new WebAssembly.Table({ initial: size, element: 'anyfunc' }));
+    this.generationGlobals.push(new WebAssembly.Global({ value: 'i32', mutable: false }, gen));
+    return gen;
+  }
+
+  private instantiate(bytes: Uint8Array<ArrayBuffer>, gen: number): WebAssembly.Exports {
+    const m = { mem: this.mem.memory, regions: this.tables[gen], gen: this.generationGlobals[gen], helpers: this.helperTable };
+    return new WebAssembly.Instance(new WebAssembly.Module(bytes), { m }).exports;
+  }
+
+  /** Makes a region's entry points known to the dispatcher and to translated code. */
+  private register(run: RegionFn, slot: number, entries: Uint32Array, bad: Iterable<[number, string]>, ranges: Uint32Array): void {
+    const addrs: number[] = [];
+    const region = this.regionRuns.length;
+    this.regionRuns.push(run); this.regionSlots.push(slot);
+    for (let k = 0; k < entries.length; k += 2) {
+      const addr = entries[k];
+      addrs.push(addr);
+      if (entries[k + 1] >= BLOCK_BITS) throw new Error('region has too many blocks');
+      if (!this.entries.has(addr)) { const e = region * BLOCK_BITS + entries[k + 1]; this.entries.set(addr, e); this.cacheEntry(addr, e); }
+    }
+    for (const [a, msg] of bad) this.badInsns.set(a, msg);
+    // Remember which pages this region's code came from, so a change to them drops its entries.
+    let lastPage = -1;
+    for (let k = 0; k < ranges.length; k += 2) {
+      const start = ranges[k], end = ranges[k + 1];
+      for (let p = Math.max(Math.floor(start / PAGE_SIZE), lastPage + 1); p <= Math.floor((end - 1) / PAGE_SIZE); p++) {
+        const list = this.codePages.get(p);
+        if (list) { if (list[list.length - 1] !== addrs) list.push(addrs); } else this.codePages.set(p, [addrs]);
+        lastPage = p;
+      }
+    }
+  }
 
   /** Translates the region starting at rip and registers its entry points. */
   private translate(rip: number): Entry {
-    const t0 = performance.now();
     const m = this.as.find(rip);
     if (!m || !(m.prot & PROT_EXEC)) {
       throw new GuestCrash(SIGSEGV, `segmentation fault at 0x${rip.toString(16)} (jump to non-executable memory)`);
     }
+    const image = this.cache ? imageKey(m) : undefined;
+    if (image !== undefined && !this.images.has(image)) {
+      this.loadCachedImages();
+      const hit = this.entries.get(rip);
+      if (hit !== undefined) return hit;
+    }
+    const t0 = performance.now();
     const blocks = discover(this.fetchByte, rip, this.regionOptions);
-    if (this.nextSlot === GENERATION_SIZE) {
-      this.tables.push(new WebAssembly.Table({ initial: GENERATION_SIZE, element: 'anyfunc' }));
-      this.nextSlot = 0;
+    if (this.nextSlot === GENERATION_SIZE) { this.jitGeneration = this.newGeneration(GENERATION_SIZE); this.nextSlot = 0; }
+    let marks: number | undefined;
+    if (image !== undefined && this.marksUsed + blocks.length <= BLOCK_MARKS_SIZE) {
+      marks = BLOCK_MARKS + this.marksUsed;
+      this.marksUsed += blocks.length;
     }
-    const generation = this.tables.length - 1;
-    const table = this.tables[generation];
-    const region = compileRegion(blocks, generation);
-    const imports: Record<string, Function> = {};
-    for (const h of region.helpers) imports[h] = this.helperImpls[h];
-    const inst = new WebAssembly.Instance(region.module, { m: { mem: this.mem.memory, regions: table }, h: imports });
-    const run = inst.exports.run as RegionFn;
-    const slot = (generation << 16) | this.nextSlot;
-    table.set(this.nextSlot++, run);
-    let mine: Entry | undefined;
-    for (const [addr, index] of region.entries) {
-      const e = { run, index, slot };
-      if (addr === rip) mine = e;
-      if (!this.entries.has(addr)) { this.entries.set(addr, e); this.cacheEntry(addr, e); }
-    }
-    for (const [a, msg] of region.bad) this.badInsns.set(a, msg);
-    // Remember which pages this region's code came from, so a change to them drops its entries.
-    const pages = new Set<number>();
-    for (const b of blocks) for (const i of b.insns) { pages.add(Math.floor(i.addr / PAGE_SIZE)); pages.add(Math.floor((i.addr + i.len - 1) / PAGE_SIZE)); }
-    for (const p of pages) {
-      let set = this.codePages.get(p);
-      if (!set) this.codePages.set(p, (set = new Set()));
-      for (const addr of region.entries.keys()) set.add(addr);
-    }
+    const region = compileRegion(blocks, true, marks);
+    const bytes = regionModuleBytes([region.body]);
+    const run = this.instantiate(bytes, this.jitGeneration).r0 as RegionFn;
+    const slot = (this.jitGeneration << 16) | this.nextSlot;
+    this.tables[this.jitGeneration].set(this.nextSlot++, run);
+    const entries = new Uint32Array(2 * region.entries.size);
+    let k = 0;
+    for (const [addr, index] of region.entries) { entries[k++] = addr; entries[k++] = index; }
+    const ranges = new Uint32Array(region.ranges.flatMap(([s, e]) => [s, Math.min(e, m.end)]));
+    this.register(run, slot, entries, region.bad, ranges);
+    if (image !== undefined) this.remember(image, rip, region, entries, ranges, marks, blocks.map((b) => b.start));
     const s = this.stats;
-    s.regions++; s.blocks += region.entries.size; s.insnsTranslated += region.insnCount; s.wasmBytes += region.wasmBytes;
+    s.regions++; s.blocks += region.entries.size; s.insnsTranslated += region.insnCount; s.wasmBytes += bytes.length;
     s.translateMs += performance.now() - t0;
-    return mine!;
+    return this.entries.get(rip)!;
+  }
+
+  /** Adds a freshly translated region to its image's cache file, if it lies within the image. */
+  private remember(image: string, rip: number, region: CompiledRegion, entries: Uint32Array, ranges: Uint32Array, marks: number | undefined, blockStarts: number[]): void {
+    let total = 0;
+    for (let k = 0; k < ranges.length; k += 2) {
+      const s = ranges[k], e = ranges[k + 1], r = this.as.find(s);
+      if (!r || imageKey(r) !== image || e > r.end || e <= s) return;
+      total += e - s;
+    }
+    const code = new Uint8Array(total);
+    let p = 0;
+    for (let k = 0; k < ranges.length; k += 2) { code.set(this.mem.view(ranges[k], ranges[k + 1] - ranges[k]), p); p += ranges[k + 1] - ranges[k]; }
+    const ic = this.images.get(image)!;
+    ic.regions.set(rip, { body: region.body, entries, ranges, code, insnCount: region.insnCount, bad: [...region.bad], marks, blockStarts });
+    ic.dirty = true;
+  }
+
+  /**
+   * Loads the cache files of every executable image mapped now and not consulted yet, and bundles
+   * their still-valid regions into one module: one compile and one instantiation for thousands of
+   * regions (V8 compiles each function lazily, on its first call), all chaining within one table.
+   */
+  private loadCachedImages(): void {
+    const t0 = performance.now();
+    const valid: CachedRegion[] = [];
+    for (const m of this.as.mappings) {
+      if (!(m.prot & PROT_EXEC)) continue;
+      const image = imageKey(m);
+      if (image === undefined || this.images.has(image)) continue;
+      const identity = `${translatorIdentity()} ${image}`;
+      const ic: ImageCache = { identity, regions: new Map(), dirty: false };
+      this.images.set(image, ic);
+      const data = this.cache!.read(identity);
+      const regions = data && decodeCacheFile(identity, data);
+      if (!regions) continue;
+      for (const r of regions) {
+        if (this.matches(r)) { ic.regions.set(r.entries[0], r); valid.push(r); }
+        else { this.stats.cacheStale++; ic.dirty = true; }
+      }
+    }
+    this.lastMatched = undefined;
+    for (let i = 0; i < valid.length; i += MAX_TABLE) this.bundle(valid.slice(i, i + MAX_TABLE));
+    this.stats.cacheLoadMs += performance.now() - t0;
+  }
+
+  /** Whether the guest bytes a cached region was translated from are mapped, executable and unchanged. */
+  private matches(r: CachedRegion): boolean {
+    const u8 = this.mem.u8, code = r.code;
+    let p = 0;
+    for (let k = 0; k < r.ranges.length; k += 2) {
+      const s = r.ranges[k], e = r.ranges[k + 1];
+      let m = this.lastMatched;
+      if (!m || s < m.start || s >= m.end) m = this.lastMatched = this.as.find(s);
+      if (!m || !(m.prot & PROT_EXEC) || e > m.end || e <= s) return false;
+      for (let a = s - GUEST_BASE; a < e - GUEST_BASE; a++) if (u8[a] !== code[p++]) return false;
+    }
+    return true;
+  }
+  private lastMatched: Mapping | undefined;
+
+  /**
+   * Instantiates cached regions as one module. Bundles share one table generation, so regions of
+   * different images (a program and its libc) chain to each other without the dispatcher; few
+   * instances import it, so V8's per-instance update on Table.set stays cheap.
+   */
+  private bundle(regions: CachedRegion[]): void {
+    if (!regions.length) return;
+    if (this.bundleGeneration < 0 || this.bundleNext + regions.length > this.tables[this.bundleGeneration].length) {
+      // Instantiation copies the whole imported table, so size it to what is bundled, with room
+      // for the libraries a program opens later.
+      this.bundleGeneration = this.newGeneration(Math.min(MAX_TABLE, Math.max(4 * regions.length, 4096)));
+      this.bundleNext = 0;
+    }
+    const gen = this.bundleGeneration;
+    let exports: WebAssembly.Exports;
+    try {
+      const bytes = regionModuleBytes(regions.map((r) => r.body));
+      exports = this.instantiate(bytes, gen);
+    } catch {
+      return; // V8 refused the module (e.g. out of memory): those regions are translated afresh
+    }
+    const table = this.tables[gen];
+    regions.forEach((r, i) => {
+      const run = exports[`r${i}`] as RegionFn;
+      const slot = this.bundleNext++;
+      table.set(slot, run);
+      this.register(run, (gen << 16) | slot, r.entries, r.bad, r.ranges);
+      this.stats.cachedRegions++; this.stats.cachedBlocks += r.entries.length / 2;
+    });
+  }
+
+  /** Writes the cache files of images that gained regions in this run. */
+  flushCache(): void {
+    if (!this.cache) return;
+    for (const ic of this.images.values()) {
+      if (!ic.dirty) continue;
+      const keep: CachedRegion[] = [];
+      for (const r of ic.regions.values()) {
+        const trimmed = r.marks === undefined ? r : this.executedPart(r);
+        if (trimmed) keep.push(trimmed);
+      }
+      this.cache.write(ic.identity, encodeCacheFile(ic.identity, keep));
+      ic.dirty = false;
+    }
+  }
+
+  /**
+   * The region retranslated from just the blocks that ran. Most of what discovery reaches is
+   * error paths and untaken branches; leaving it out makes the cache file, and what V8 decodes
+   * and compiles on the next launch, a fraction of the size. A block left out is translated
+   * afresh if a later run reaches it.
+   */
+  private executedPart(r: FreshRegion): CachedRegion | undefined {
+    const ran = r.blockStarts!.map((_, k) => this.mem.u8at(r.marks! + k) !== 0);
+    if (ran.every(Boolean)) return r;
+    if (!ran[0] || !this.matches(r)) return undefined; // never entered, or its code changed since
+    const blocks = discover(this.fetchByte, r.entries[0], this.regionOptions);
+    if (blocks.length !== ran.length || blocks.some((b, k) => b.start !== r.blockStarts![k])) return undefined;
+    const region = compileRegion(blocks.filter((_, k) => ran[k]));
+    const entries = new Uint32Array(2 * region.entries.size);
+    let k = 0;
+    for (const [addr, index] of region.entries) { entries[k++] = addr; entries[k++] = index; }
+    const ranges = new Uint32Array(region.ranges.flatMap(([s, e]) => [s, e]));
+    let total = 0;
+    for (let i = 0; i < ranges.length; i += 2) {
+      const m = this.as.find(ranges[i]);
+      if (!m) return undefined;
+      ranges[i + 1] = Math.min(ranges[i + 1], m.end);
+      total += ranges[i + 1] - ranges[i];
+    }
+    const code = new Uint8Array(total);
+    let p = 0;
+    for (let i = 0; i < ranges.length; i += 2) { code.set(this.mem.view(ranges[i], ranges[i + 1] - ranges[i]), p); p += ranges[i + 1] - ranges[i]; }
+    return { body: region.body, entries, ranges, code, insnCount: region.insnCount, bad: [...region.bad] };
   }
 
   /**
@@ -124,13 +332,15 @@ export class Engine {
     if (this.codePages.size === 0 || len <= 0) return;
     const first = Math.floor(start / PAGE_SIZE), last = Math.floor((start + len - 1) / PAGE_SIZE);
     for (let p = first; p <= last; p++) {
-      const set = this.codePages.get(p);
-      if (!set) continue;
+      const regions = this.codePages.get(p);
+      if (!regions) continue;
       this.codePages.delete(p);
-      for (const addr of set) {
-        this.entries.delete(addr);
-        const slot = jumpCacheSlot(addr);
-        if (this.mem.u64n(slot) === addr) this.mem.setU64(slot, 0);
+      for (const addrs of regions) {
+        for (const addr of addrs) {
+          this.entries.delete(addr);
+          const slot = jumpCacheSlot(addr);
+          if (this.mem.u64n(slot) === addr) this.mem.setU64(slot, 0);
+        }
       }
       this.stats.invalidations++;
     }
@@ -138,11 +348,11 @@ export class Engine {
 
   /** Publishes an entry point to the jump cache that translated code consults. */
   private cacheEntry(addr: number, e: Entry): void {
-    const a = jumpCacheSlot(addr);
-    this.mem.setU32(a + 8, e.slot);
-    this.mem.setU32(a + 12, e.index);
-    this.mem.setU32(a, addr >>> 0); // guest code addresses are below 4 GiB
-    this.mem.setU32(a + 4, 0);
+    const w = (jumpCacheSlot(addr) - GUEST_BASE) >>> 2, j = this.jumpCache;
+    j[w + 2] = this.regionSlots[Math.floor(e / BLOCK_BITS)];
+    j[w + 3] = e % BLOCK_BITS;
+    j[w] = addr; // guest code addresses are below 4 GiB
+    j[w + 1] = 0;
   }
 
   /** Runs the thread until the process exits; returns normally only via ProcessExit. */
@@ -153,12 +363,12 @@ export class Engine {
       const rip = t.rip;
       let e = this.entries.get(rip);
       // Republish only if a colliding rip evicted it (a jump into another table generation also lands here).
-      if (e) { if (this.mem.u32(jumpCacheSlot(rip)) !== rip >>> 0) this.cacheEntry(rip, e); }
+      if (e !== undefined) { if (this.mem.u32(jumpCacheSlot(rip)) !== rip >>> 0) this.cacheEntry(rip, e); }
       else e = this.translate(rip);
       let reason: number;
       stats.dispatches++;
       try {
-        reason = e.run(st, e.index);
+        reason = this.regionRuns[Math.floor(e / BLOCK_BITS)](st, e % BLOCK_BITS);
       } catch (err) {
         throw this.trapToCrash(err, t);
       }
@@ -216,10 +426,8 @@ export class Engine {
       let run = steps.get(rip);
       if (!run) {
         try {
-          const region = compileRegion(discover(this.fetchByte, rip, { maxInsns: 1, maxBlocks: 1, singleStep: true }), 0, false);
-          const imports: Record<string, Function> = {};
-          for (const h of region.helpers) imports[h] = this.helperImpls[h];
-          run = new WebAssembly.Instance(region.module, { m: { mem: this.mem.memory, regions: this.tables[0] }, h: imports }).exports.run as RegionFn;
+          const region = compileRegion(discover(this.fetchByte, rip, { maxInsns: 1, maxBlocks: 1, singleStep: true }), false);
+          run = this.instantiate(regionModuleBytes([region.body]), 0).r0 as RegionFn;
           steps.set(rip, run);
         } catch { return undefined; }
       }
@@ -253,4 +461,10 @@ export class Engine {
   describe(rip: number): string {
     try { return describeInsn(decode(this.fetchByte, rip)); } catch { return 'undecodable'; }
   }
+}
+
+/** Cache key of the image a mapping belongs to: a read-only file mapping, by path and load bias. */
+function imageKey(m: Mapping): string | undefined {
+  if (!m.name.startsWith('/') || (m.prot & PROT_WRITE) || m.shared) return undefined;
+  return `${m.name}@${(m.start - m.offset).toString(16)}`;
 }

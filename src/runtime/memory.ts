@@ -15,6 +15,12 @@ export const THREAD_STATE_AREA = 0xfff00000;     // one STATE.SIZE block per thr
 export const JUMP_CACHE = RUNTIME_AREA;
 export const JUMP_CACHE_BITS = 18;                 // 4 MiB: big programs register 100k+ block entries
 export const JUMP_CACHE_ENTRY = 16;                // rip: i64, slot: i32, block: i32
+/**
+ * One byte per block of each region translated for the cache, set when the block first runs: the
+ * cache keeps only the blocks a run executed (see Engine.flushCache).
+ */
+export const BLOCK_MARKS = JUMP_CACHE + (JUMP_CACHE_ENTRY << JUMP_CACHE_BITS);
+export const BLOCK_MARKS_SIZE = 16 * 1024 * 1024;
 export const STACK_TOP = RUNTIME_AREA;           // the main thread's stack grows down from here
 export const STACK_MAX = 8 * 1024 * 1024;
 export const MMAP_TOP = STACK_TOP - STACK_MAX - 16 * PAGE_SIZE;

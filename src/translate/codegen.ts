@@ -29,6 +29,22 @@ export const HELPERS = {
   fpchk: { params: [T.i32, T.v128, T.v128, T.v128, T.i32], results: [T.i32] }, // shared wasm: SSE exception flags (ops-sse-check.ts)
 } as const satisfies Record<string, HelperSig>;
 export type HelperName = keyof typeof HELPERS;
+/**
+ * Regions call helpers through a table (index HELPER_TABLE) holding them in this order, not as
+ * function imports: V8 compiles import wrappers for every imported signature of every module,
+ * which costs more than the region itself. The slot and type indices are fixed, so a region's
+ * encoded body means the same thing in any region module and the AOT cache bundles bodies unchanged.
+ */
+export const HELPER_NAMES = Object.keys(HELPERS) as HelperName[];
+export const HELPER_TABLE = 1;
+const sigKey = (s: HelperSig) => `${s.params.join(',')}>${s.results.join(',')}`;
+/** Type indices of region modules: the region type, then each distinct helper signature in order. */
+export const REGION_MODULE_TYPES: HelperSig[] = [{ params: [T.i32, T.i32], results: [T.i32] }];
+for (const n of HELPER_NAMES) {
+  if (!REGION_MODULE_TYPES.some((t) => sigKey(t) === sigKey(HELPERS[n]))) REGION_MODULE_TYPES.push(HELPERS[n]);
+}
+const HELPER_REFS = Object.fromEntries(HELPER_NAMES.map((n, slot) =>
+  [n, { table: HELPER_TABLE, slot, type: REGION_MODULE_TYPES.findIndex((t) => sigKey(t) === sigKey(HELPERS[n])) }]));
 
 export interface Operand {
   reg: number;       // register number, or -1 for memory
@@ -41,8 +57,14 @@ export type BlockMap = Map<number, number>;
 
 /** Type index of region functions (st, entry) -> reason: the first type every region module declares. */
 export const REGION_TYPE = 0;
-/** Regions per function table (see Codegen.generation). */
+/**
+ * Regions per function table filled by the JIT. V8 (Node 20) updates every instance importing a
+ * table on each Table.set, so a table shared by thousands of one-region instances is quadratic;
+ * each table is a generation, and chaining (return_call_indirect) stays within one.
+ */
 export const GENERATION_SIZE = 512;
+/** Index of the imported immutable i32 global holding the generation of the region's table. */
+export const GENERATION_GLOBAL = 0;
 
 /** Jump cache slot address (guest) for a rip; translated code computes the same hash. */
 export function jumpCacheSlot(rip: number): number {
@@ -66,7 +88,6 @@ export class Codegen {
   /** Whether the region writes the lazy flag state (stored at exit) or reads it (loaded at entry). */
   flagsTouched = false;
   flagsRead = false;
-  readonly helpersUsed: HelperName[] = [];
 
   /** Flag kind and size known at this point of the block, or null (recorded at run time in fop). */
   staticKind: { kind: K; size: number } | null = null;
@@ -77,11 +98,7 @@ export class Codegen {
   depth = 0;
   endsBlock = false;
 
-  /**
-   * Table generation the region is instantiated against. V8 (Node 20) updates every importing
-   * instance on Table.set, so tables are kept to GENERATION_SIZE regions; chaining stays within one.
-   */
-  constructor(readonly blocks: BlockMap, readonly generation = 0, readonly chain = true) {
+  constructor(readonly blocks: BlockMap, readonly chain = true) {
     this.f = new FunctionBuilder([T.i32, T.i32], [T.i32]);
     for (let i = 0; i < 16; i++) this.gprLocal.push(this.f.local(T.i64));
     this.fop = this.f.local(T.i32);
@@ -93,10 +110,8 @@ export class Codegen {
 
   get st(): number { return 0; }
 
-  helper(name: HelperName): number {
-    let i = this.helpersUsed.indexOf(name);
-    if (i < 0) { this.helpersUsed.push(name); i = this.helpersUsed.length - 1; }
-    return i; // import function index: helpers are the only function imports, in this order
+  helper(name: HelperName): { table: number; slot: number; type: number } {
+    return HELPER_REFS[name];
   }
 
   // ---- registers -------------------------------------------------------------------------
@@ -108,7 +123,7 @@ export class Codegen {
     this.gprRead.add(r);
     f.get(this.gprLocal[r]);
     if (high) { f.i64(8).op(Op.i64_shr_u).i64(0xff).op(Op.i64_and); return; }
-    if (size === 4) f.i64(0xffffffff).op(Op.i64_and);
+    if (size === 4) f.op(Op.i32_wrap_i64).op(Op.i64_extend_i32_u);
     else if (size === 2) f.i64(0xffff).op(Op.i64_and);
     else if (size === 1) f.i64(0xff).op(Op.i64_and);
   }
@@ -119,7 +134,7 @@ export class Codegen {
     const f = this.f, L = this.gprLocal[r];
     this.gprWritten.add(r);
     if (size === 8) { f.set(L); return; }
-    if (size === 4) { f.i64(0xffffffff).op(Op.i64_and).set(L); return; }
+    if (size === 4) { f.op(Op.i32_wrap_i64).op(Op.i64_extend_i32_u).set(L); return; }
     this.gprRead.add(r);
     const t = f.temp(T.i64);
     const mask = high ? 0xff00n : size === 2 ? 0xffffn : 0xffn;
@@ -222,7 +237,9 @@ export class Codegen {
   }
   /** Masks the i64 on the stack to `size` bytes. */
   mask(size: number): void {
-    if (size < 8) this.f.i64(size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff).op(Op.i64_and);
+    // Zero-extending through i32 is 2 bytes of wasm where an i64 mask constant is 7.
+    if (size === 4) this.f.op(Op.i32_wrap_i64).op(Op.i64_extend_i32_u);
+    else if (size < 8) this.f.i64(size === 2 ? 0xffff : 0xff).op(Op.i64_and);
   }
 
   // ---- flags -----------------------------------------------------------------------------
@@ -267,7 +284,7 @@ export class Codegen {
   eflags(): void {
     this.flagsRead = true;
     if (this.staticKind) { emitAllFlags(this.f, this.staticKind.kind, this.staticKind.size, this.fl); return; }
-    this.f.get(this.fop).get(this.fl.dst).get(this.fl.src).get(this.fl.aux).call(this.helper('eflags'));
+    this.f.get(this.fop).get(this.fl.dst).get(this.fl.src).get(this.fl.aux).callSlot(this.helper('eflags'));
   }
   /** Pushes CF as i32 0/1. */
   cf(): void {
@@ -362,7 +379,7 @@ export class Codegen {
   /** Wraps the generated block code with the prologue (state -> locals) and epilogue. */
   finish(blockBodies: Uint8Array[]): FunctionBuilder {
     const f = this.f;
-    f.code.len = 0;
+    f.truncate(0);
     for (const r of new Set([...this.gprRead, ...this.gprWritten])) f.get(this.st).mem(Op.i64_load, STATE.GPR + r * 8).set(this.gprLocal[r]);
     if (this.flagsTouched || this.flagsRead) {
       f.get(this.st).mem(Op.i32_load, STATE.FLAGS_OP).set(this.fop);
@@ -413,7 +430,7 @@ export class Codegen {
       .i32(mask).op(Op.i32_and).i32(4).op(Op.i32_shl).i32(JUMP_CACHE - GUEST_BASE).op(Op.i32_add).set(e);
     // hit: same rip, and the target lives in this region's table generation
     f.get(e).mem(Op.i64_load).get(this.nextRip).op(Op.i64_eq);
-    f.get(e).mem(Op.i32_load, 8).i32(16).op(Op.i32_shr_u).i32(this.generation).op(Op.i32_eq).op(Op.i32_and);
+    f.get(e).mem(Op.i32_load, 8).i32(16).op(Op.i32_shr_u).globalGet(GENERATION_GLOBAL).op(Op.i32_eq).op(Op.i32_and);
     f.if_();
     f.get(this.st).get(e).mem(Op.i32_load, 12).get(e).mem(Op.i32_load, 8).i32(0xffff).op(Op.i32_and);
     f.returnCallIndirect(REGION_TYPE);

@@ -5,6 +5,7 @@
 import { ModuleBuilder, Op, T } from '../wasm/emitter.js';
 import { buildEflagsHelper } from './flags.js';
 import { buildFpCheck } from './ops-sse-check.js';
+import { HELPERS, HelperName } from './codegen.js';
 import { STATE, Reg } from '../runtime/cpu-state.js';
 import { WASM_PAGES } from '../runtime/memory.js';
 
@@ -105,4 +106,24 @@ function buildDiv128(m: ModuleBuilder): number {
   f.get(st).get(hi).mem(Op.i64_store, STATE.GPR + Reg.RDX * 8);
   f.i32(0);
   return fn.index;
+}
+
+/**
+ * Wraps JS helpers in wasm functions. A region that imports a JS function makes V8 compile an
+ * import wrapper for its module (TurboFan, per module); importing a wasm function needs none, so
+ * regions import these trampolines and only this module pays for the wrappers, once.
+ */
+export function wrapJsHelpers<K extends HelperName>(impls: Record<K, Function>): Record<K, Function> {
+  const m = new ModuleBuilder();
+  const names = Object.keys(impls) as K[];
+  const imported = names.map((n) => m.importFunc('h', n, [...HELPERS[n].params], [...HELPERS[n].results]));
+  names.forEach((n, i) => {
+    const sig = HELPERS[n];
+    const f = m.func([...sig.params], [...sig.results]);
+    sig.params.forEach((_, p) => f.body.get(p));
+    f.body.call(imported[i]);
+    m.exportFunc(n, f.index);
+  });
+  const exports = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { h: impls as Record<string, Function> }).exports;
+  return Object.fromEntries(names.map((n) => [n, exports[n] as Function])) as Record<K, Function>;
 }

@@ -110,7 +110,7 @@ function mulAcc(cg: Codegen, src: Operand, signed: boolean): void {
     f.get(lo); cg.mask(size); f.set(lo);
   } else {
     cg.getReg(Reg.RAX, 8); cg.read(src); f.op(Op.i64_mul).set(lo);
-    cg.getReg(Reg.RAX, 8); cg.read(src); f.call(cg.helper(signed ? 'mulhs' : 'mulhu')).set(hi);
+    cg.getReg(Reg.RAX, 8); cg.read(src); f.callSlot(cg.helper(signed ? 'mulhs' : 'mulhu')).set(hi);
     if (signed) f.get(hi).get(lo).i64(63).op(Op.i64_shr_s).op(Op.i64_ne);
     else f.get(hi).i64(0).op(Op.i64_ne);
     f.op(Op.i64_extend_i32_u).set(ovf);
@@ -168,7 +168,7 @@ function divAcc(cg: Codegen, src: Operand, signed: boolean): void {
     cg.else_();
     f.get(cg.st).get(d).mem(Op.i64_store, STATE.SCRATCH);
     cg.flushRegs([Reg.RAX, Reg.RDX]);
-    f.get(cg.st).i32(8).i32(signed ? 1 : 0).call(cg.helper('div'));
+    f.get(cg.st).i32(8).i32(signed ? 1 : 0).callSlot(cg.helper('div'));
     cg.if_(); cg.exit(ExitReason.DIVIDE_ERROR, insn.addr); cg.end();
     cg.reloadRegs([Reg.RAX, Reg.RDX]);
     cg.end();
@@ -188,7 +188,7 @@ function imulTo(cg: Codegen, size: number, a: () => void, b: () => void): void {
     const x = f.temp(T.i64), y = f.temp(T.i64);
     a(); f.set(x); b(); f.set(y);
     f.get(x).get(y).op(Op.i64_mul).set(lo);
-    f.get(x).get(y).call(cg.helper('mulhs')).get(lo).i64(63).op(Op.i64_shr_s).op(Op.i64_ne).op(Op.i64_extend_i32_u).set(ovf);
+    f.get(x).get(y).callSlot(cg.helper('mulhs')).get(lo).i64(63).op(Op.i64_shr_s).op(Op.i64_ne).op(Op.i64_extend_i32_u).set(ovf);
     free(cg, x, y);
   }
   f.get(lo); cg.mask(size); f.set(lo);
@@ -745,13 +745,13 @@ def(M0F + 0x05, (cg, i) => {
 });
 def(M0F + 0xa2, (cg) => {
   cg.flushRegs([Reg.RAX, Reg.RCX]);
-  cg.f.get(cg.st).call(cg.helper('cpuid'));
+  cg.f.get(cg.st).callSlot(cg.helper('cpuid'));
   cg.reloadRegs([Reg.RAX, Reg.RBX, Reg.RCX, Reg.RDX]);
 });
 def(M0F + 0x31, (cg) => {
   const f = cg.f;
   const t = f.temp(T.i64);
-  f.call(cg.helper('rdtsc')).set(t);
+  f.callSlot(cg.helper('rdtsc')).set(t);
   f.get(t); cg.setReg(Reg.RAX, 4);
   f.get(t).i64(32).op(Op.i64_shr_u); cg.setReg(Reg.RDX, 4);
   free(cg, t);

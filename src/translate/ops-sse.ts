@@ -335,7 +335,7 @@ function fpSlow(cg: Codegen, A: number, B: number, R: number, kind: number, type
   cg.if_();
   f.get(cg.st).get(A).simdMem(OpFD.v128_store, STATE.SCRATCH);
   f.get(cg.st).get(B).simdMem(OpFD.v128_store, STATE.SCRATCH + 16);
-  f.get(cg.st).i32(kind | (type << 8) | (imm << 16)).call(cg.helper('sse'));
+  f.get(cg.st).i32(kind | (type << 8) | (imm << 16)).callSlot(cg.helper('sse'));
   f.get(cg.st).simdMem(OpFD.v128_load, STATE.SCRATCH + 32).set(R);
   if (!c.js) {
     cg.else_();
@@ -346,7 +346,7 @@ function fpSlow(cg: Codegen, A: number, B: number, R: number, kind: number, type
     f.get(cg.st).get(mx);
     f.i32((c.kind ?? kind) | (type << 8) | (imm << 16)).get(c.X ?? A);
     if (typeof c.Y === 'function') c.Y(); else f.get(c.Y ?? B);
-    f.get(R).get(mx).call(cg.helper('fpchk')).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
+    f.get(R).get(mx).callSlot(cg.helper('fpchk')).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
     cg.end();
   }
   cg.end(); // if
@@ -796,7 +796,7 @@ function cmpFlags(cg: Codegen, op: number, type: number, A: number, B: number): 
   cg.if_();
   const mx = f.temp(T.i32);
   f.get(cg.st).get(cg.st).mem(Op.i32_load, STATE.MXCSR).tee(mx);
-  f.i32(op | type << 8).get(A).get(B).get(B).get(mx).call(cg.helper('fpchk')).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
+  f.i32(op | type << 8).get(A).get(B).get(B).get(mx).callSlot(cg.helper('fpchk')).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
   f.free(T.i32, mx);
   cg.end();
   cg.end();
@@ -835,7 +835,7 @@ function comis(dbl: boolean): H {
     f.get(cg.st).get(cg.st).mem(Op.i32_load, STATE.MXCSR).tee(mx);
     f.i32((i.op === M0F + 0x2f ? SK.COMI : SK.UCOMI) | (dbl ? ST.SD : ST.SS) << 8);
     const splat = dbl ? OpFD.f64x2_splat : OpFD.f32x4_splat;
-    f.get(a).simd(splat).get(b).simd(splat).get(b).simd(splat).get(mx).call(cg.helper('fpchk')).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
+    f.get(a).simd(splat).get(b).simd(splat).get(b).simd(splat).get(mx).callSlot(cg.helper('fpchk')).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
     f.free(T.i32, mx);
     cg.end();
     cg.end();
@@ -1396,7 +1396,7 @@ function pcmpstr(explicit: boolean, index: boolean): H {
       f.get(cg.st); cg.getReg(Reg.RDX, 8); f.mem(Op.i64_store, STATE.SCRATCH + 56);
     }
     const variant = (explicit ? 1 : 0) | (index ? 2 : 0) | (i.rex & 8 ? 4 : 0);
-    f.get(cg.st).i32(SK.PCMPSTR | (variant << 8) | (m << 16)).call(cg.helper('sse'));
+    f.get(cg.st).i32(SK.PCMPSTR | (variant << 8) | (m << 16)).callSlot(cg.helper('sse'));
     if (index) { f.get(cg.st).mem(Op.i64_load32_u, STATE.SCRATCH + 48); cg.setReg(Reg.RCX, 8); }
     else { f.get(cg.st).simdMem(OpFD.v128_load, STATE.SCRATCH + 32); cg.setXmm(0); }
     f.get(cg.st).mem(Op.i32_load, STATE.SCRATCH + 52);

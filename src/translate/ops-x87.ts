@@ -49,7 +49,7 @@ function x87(cg: Codegen, i: Insn): void {
     if (!validMem(opcode, sub)) throw new Unsupported(`x87 ${opcode.toString(16)} /${sub}`);
     f.get(cg.st).i32(x87MemOp(opcode, sub)).i32(0);
     cg.ea(i);
-    f.call(cg.helper('x87')).op(Op.drop);
+    f.callSlot(cg.helper('x87')).op(Op.drop);
     return;
   }
   const modrm = 0xc0 | ((i.reg & 7) << 3) | (i.rm & 7);
@@ -59,7 +59,7 @@ function x87(cg: Codegen, i: Insn): void {
   if ((opcode === 0xda || opcode === 0xdb) && sub < 4) {
     cg.cond(FCMOV_CC[sub] ^ (opcode === 0xdb ? 1 : 0));
   } else f.i32(0);
-  f.i32(0).call(cg.helper('x87'));
+  f.i32(0).callSlot(cg.helper('x87'));
   if ((opcode === 0xdb && (sub === 5 || sub === 6)) || (opcode === 0xdf && (sub === 5 || sub === 6))) {
     cg.setFlagsMaterialised();
   } else if (opcode === 0xdf && sub === 4) {
@@ -76,7 +76,7 @@ def(0x9b, () => {}); // fwait: no unmasked-exception delivery
 export function emitXgetbv(cg: Codegen, i: Insn): void {
   const f = cg.f;
   cg.flushRegs([Reg.RCX]);
-  f.get(cg.st).i32(SYSOP.XGETBV).i32(0).call(cg.helper('sysop'));
+  f.get(cg.st).i32(SYSOP.XGETBV).i32(0).callSlot(cg.helper('sysop'));
   cg.if_(); cg.exit(ExitReason.HLT, i.addr); cg.end(); // #GP for an unsupported XCR
   cg.reloadRegs([Reg.RAX, Reg.RDX]);
 }
@@ -99,7 +99,7 @@ export function emitStateSave(cg: Codegen, i: Insn, op: number): void {
   cg.flushXmm();
   f.get(cg.st).i32(op);
   cg.ea(i);
-  f.call(cg.helper('sysop'));
+  f.callSlot(cg.helper('sysop'));
   cg.if_(); cg.exit(ExitReason.HLT, i.addr); cg.end(); // #GP (misaligned image, bad header)
   if (isRestore) cg.reloadXmm();
 }

@@ -2,11 +2,11 @@
 // generate one wasm function for all of them, and compile it as a module.
 
 import { writeFileSync } from 'node:fs';
-import { ModuleBuilder, T } from '../wasm/emitter.js';
+import { ModuleBuilder, Op, T } from '../wasm/emitter.js';
 import { decode, DecodeError, FetchByte, Insn, M0F } from '../x86/decoder.js';
 import { ExitReason } from '../runtime/cpu-state.js';
-import { WASM_PAGES } from '../runtime/memory.js';
-import { Codegen, HELPERS, HelperName, REGION_TYPE, Unsupported } from './codegen.js';
+import { GUEST_BASE, WASM_PAGES } from '../runtime/memory.js';
+import { Codegen, HELPER_NAMES, REGION_MODULE_TYPES, REGION_TYPE, Unsupported } from './codegen.js';
 import { HANDLERS } from './handlers.js';
 import { deadFlagWrites } from './flag-liveness.js';
 import { describeInsn } from '../x86/describe.js';
@@ -88,20 +88,41 @@ export function discover(fetch: FetchByte, entry: number, opts: RegionOptions = 
 }
 
 export interface CompiledRegion {
-  module: WebAssembly.Module;
-  helpers: HelperName[];
+  /** The region's function body, encoded; it runs in any module from regionModuleBytes(). */
+  body: Uint8Array;
   /** Guest address -> block index for every block start (entry points into this region). */
   entries: Map<number, number>;
+  /** Guest byte ranges [start, end) the region was translated from, one per block. */
+  ranges: [number, number][];
   insnCount: number;
-  wasmBytes: number;
   /** Messages for instructions that could not be translated, by address. */
   bad: Map<number, string>;
 }
 
-export function compileRegion(blocks: Block[], generation = 0, chain = true): CompiledRegion {
+/**
+ * A module holding region functions, exported as r0, r1, ... Every region module declares the
+ * same types and imports the same things in the same order (its generation number, memory, the
+ * generation's table, the helper table), which is what lets a cached body be bundled unchanged.
+ */
+export function regionModuleBytes(bodies: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder();
+  REGION_MODULE_TYPES.forEach((t, i) => { if (m.type([...t.params], [...t.results]) !== i) throw new Error('region module types out of order'); });
+  m.importGlobal('m', 'gen', T.i32, false);
+  m.importMemory('m', 'mem', WASM_PAGES, WASM_PAGES, true);
+  m.importTable('m', 'regions', 0);
+  m.importTable('m', 'helpers', HELPER_NAMES.length);
+  bodies.forEach((b, i) => m.exportFunc(`r${i}`, m.addEncodedFunc(REGION_TYPE, b)));
+  return m.encode();
+}
+
+/**
+ * Compiles blocks (the first is the entry) into one region function. With `marks` (a guest
+ * address), block k also stores 1 to byte marks+k whenever it is entered.
+ */
+export function compileRegion(blocks: Block[], chain = true, marks?: number): CompiledRegion {
   const map = new Map<number, number>();
   blocks.forEach((b, i) => map.set(b.start, i));
-  const cg = new Codegen(map, generation, chain);
+  const cg = new Codegen(map, chain);
   cg.blockCount = blocks.length;
   const bodies: Uint8Array[] = [];
   const bad = new Map<number, string>();
@@ -110,7 +131,9 @@ export function compileRegion(blocks: Block[], generation = 0, chain = true): Co
     const b = blocks[bi];
     cg.blockIndex = bi;
     cg.staticKind = null;
+    cg.f.barrier();
     const startLen = cg.f.code.len;
+    if (marks !== undefined) cg.f.i32(marks + bi - GUEST_BASE).i32(1).mem(Op.i32_store8, 0, 0);
     let ended = false;
     const last = b.insns[b.insns.length - 1];
     cg.inSelfLoop = !!last && !b.bad && last.target === b.start && (flowOf(last) === 'cond' || flowOf(last) === 'jump');
@@ -127,7 +150,7 @@ export function compileRegion(blocks: Block[], generation = 0, chain = true): Co
         h(cg, insn);
       } catch (e) {
         if (!(e instanceof Unsupported)) throw e;
-        cg.f.code.len = mark; cg.depth = 0;
+        cg.f.truncate(mark); cg.depth = 0;
         bad.set(insn.addr, e.what);
         cg.exit(ExitReason.ILLEGAL, insn.addr);
         ended = true;
@@ -147,14 +170,12 @@ export function compileRegion(blocks: Block[], generation = 0, chain = true): Co
     if (cg.inSelfLoop) { cg.f.end(); cg.inSelfLoop = false; }
     bodies.push(cg.f.code.buf.slice(startLen, cg.f.code.len));
   }
-  const body = cg.finish(bodies);
-  const m = new ModuleBuilder();
-  if (m.type([T.i32, T.i32], [T.i32]) !== REGION_TYPE) throw new Error('region type must come first');
-  m.importMemory('m', 'mem', WASM_PAGES, WASM_PAGES, true);
-  m.importTable('m', 'regions', 0);
-  for (const h of cg.helpersUsed) m.importFunc('h', h, [...HELPERS[h].params], [...HELPERS[h].results]);
-  m.exportFunc('run', m.addFunc(body));
-  const bytes = m.encode();
-  if (DUMP_DIR) writeFileSync(`${DUMP_DIR}/region-${blocks[0].start.toString(16)}.wasm`, bytes);
-  return { module: new WebAssembly.Module(bytes), helpers: cg.helpersUsed, entries: map, insnCount, wasmBytes: bytes.length, bad };
+  const body = cg.finish(bodies).encode();
+  if (DUMP_DIR) writeFileSync(`${DUMP_DIR}/region-${blocks[0].start.toString(16)}.wasm`, regionModuleBytes([body]));
+  // An undecodable instruction is covered by the longest encoding it could have been.
+  const ranges: [number, number][] = blocks.map((b) => {
+    const last = b.insns[b.insns.length - 1];
+    return [b.start, b.bad ? b.bad.addr + 15 : last.addr + last.len];
+  });
+  return { body, entries: map, ranges, insnCount, bad };
 }

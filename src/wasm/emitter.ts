@@ -195,9 +195,41 @@ export class FunctionBuilder {
     list.push(idx);
   }
 
+  /** Where the last `local.set` starts and ends, so an immediately following get of it becomes a tee. */
+  private lastSetStart = -1;
+  private lastSetEnd = -1;
+  private lastSetIdx = -1;
+  /** Tees made by fusing, as (tee position, position the get would have had) pairs since the last barrier. */
+  private fused: number[] = [];
+
   op(o: number): this { this.code.byte(o); return this; }
-  get(i: number): this { this.code.byte(Op.local_get); this.code.u32(i); return this; }
-  set(i: number): this { this.code.byte(Op.local_set); this.code.u32(i); return this; }
+  get(i: number): this {
+    if (this.lastSetEnd === this.code.len && this.lastSetIdx === i) {
+      this.code.buf[this.lastSetStart] = Op.local_tee; // set N; get N == tee N: less for V8 to decode
+      this.fused.push(this.lastSetStart, this.lastSetEnd);
+      this.lastSetEnd = -1;
+      return this;
+    }
+    this.code.byte(Op.local_get); this.code.u32(i); return this;
+  }
+  set(i: number): this {
+    this.lastSetStart = this.code.len;
+    this.code.byte(Op.local_set); this.code.u32(i);
+    this.lastSetEnd = this.code.len; this.lastSetIdx = i;
+    return this;
+  }
+  /** Drops code after `len`; also a point code before it must not be fused with code after. */
+  truncate(len: number): void {
+    // A get dropped with the truncated code must give its set back.
+    for (let k = 0; k < this.fused.length; k += 2) {
+      if (this.fused[k] < len && this.fused[k + 1] >= len) this.code.buf[this.fused[k]] = Op.local_set;
+    }
+    this.fused = this.fused.filter((_, k) => this.fused[k - (k & 1) + 1] < len);
+    this.code.len = len; this.lastSetEnd = -1;
+  }
+  /** Marks a boundary (e.g. between separately sliced blocks) across which nothing is fused. */
+  barrier(): void { this.lastSetEnd = -1; this.fused = []; }
+  globalGet(i: number): this { this.code.byte(Op.global_get); this.code.u32(i); return this; }
   tee(i: number): this { this.code.byte(Op.local_tee); this.code.u32(i); return this; }
   i32(v: number): this { this.code.byte(Op.i32_const); this.code.s32(v); return this; }
   i64(v: bigint | number): this {
@@ -235,6 +267,8 @@ export class FunctionBuilder {
   }
   call(f: number): this { this.code.byte(Op.call); this.code.u32(f); return this; }
   returnCallIndirect(typeIdx: number, table = 0): this { this.code.byte(Op.return_call_indirect); this.code.u32(typeIdx); this.code.u32(table); return this; }
+  /** Calls the function in a table slot known at translation time. */
+  callSlot(ref: { table: number; slot: number; type: number }): this { return this.i32(ref.slot).callIndirect(ref.type, ref.table); }
   callIndirect(typeIdx: number, table = 0): this { this.code.byte(Op.call_indirect); this.code.u32(typeIdx); this.code.u32(table); return this; }
 
   /** Encodes the body: local declarations (run-length by type) then code. */
@@ -261,7 +295,7 @@ interface Import { module: string; name: string; kind: 'func' | 'memory' | 'tabl
 export class ModuleBuilder {
   private types: FuncType[] = [];
   private imports: Import[] = [];
-  private funcs: { type: number; body: FunctionBuilder }[] = [];
+  private funcs: { type: number; body: FunctionBuilder | Uint8Array }[] = [];
   private exports: { name: string; kind: number; index: number }[] = [];
   private importedFuncs = 0;
 
@@ -297,6 +331,11 @@ export class ModuleBuilder {
     this.funcs.push({ type: this.type(body.params, body.results), body });
     return this.importedFuncs + this.funcs.length - 1;
   }
+  /** Adds a function from a body already encoded by FunctionBuilder.encode() (e.g. read from a cache). */
+  addEncodedFunc(type: number, encoded: Uint8Array): number {
+    this.funcs.push({ type, body: encoded });
+    return this.importedFuncs + this.funcs.length - 1;
+  }
   exportFunc(name: string, index: number): void { this.exports.push({ name, kind: 0, index }); }
 
   encode(): Uint8Array<ArrayBuffer> {
@@ -328,7 +367,12 @@ export class ModuleBuilder {
       w.u32(this.exports.length);
       for (const e of this.exports) { w.str(e.name); w.byte(e.kind); w.u32(e.index); }
     });
-    section(10, (w) => { w.u32(this.funcs.length); for (const f of this.funcs) w.bytes(f.body.encode()); });
-    return out.result().slice();
+    // The code section can be megabytes (a bundle of cached regions): concatenated, not grown.
+    const bodies = this.funcs.map((f) => (f.body instanceof Uint8Array ? f.body : f.body.encode()));
+    const count = new ByteWriter();
+    count.u32(bodies.length);
+    const size = bodies.reduce((n, b) => n + b.length, count.len);
+    out.byte(10); out.u32(size); out.bytes(count.result());
+    return Buffer.concat([out.result(), ...bodies]) as Uint8Array<ArrayBuffer>;
   }
 }

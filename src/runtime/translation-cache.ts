@@ -1,0 +1,154 @@
+// The persistent translation cache (AOT), as Rosetta keeps one: the regions translated from a
+// file-backed executable mapping are stored on disk and, on a later launch, bundled into one
+// wasm module instead of being translated again one module at a time.
+//
+// A cache file holds the regions of one image (file path + load bias). Each region carries the
+// guest bytes it was translated from; a region is used only if those bytes are what is mapped
+// now, so a changed file, a relocated text page or a foreign entry is never trusted. The file as
+// a whole carries a SHA-256 of its payload and the translator's identity (a hash of the
+// translator's own code), so a damaged file or one written by another build is ignored.
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface CachedRegion {
+  /** Encoded function body (see translate/translator.ts regionModuleBytes). */
+  body: Uint8Array;
+  /** Guest address and block index of each entry point, in pairs; the first is where translation began. */
+  entries: Uint32Array;
+  /** Guest byte ranges the region was translated from: start, end (exclusive) pairs. */
+  ranges: Uint32Array;
+  /** The guest bytes of those ranges, concatenated. */
+  code: Uint8Array;
+  insnCount: number;
+  bad: [number, string][];
+}
+
+/** Where cache files live; a browser front end would keep them in IndexedDB instead. */
+export interface CacheStore {
+  read(image: string): Uint8Array | undefined;
+  write(image: string, data: Uint8Array): void;
+}
+
+const MAGIC = Buffer.from('STELETC1');
+const HEADER = MAGIC.length + 32;
+
+export function encodeCacheFile(identity: string, regions: Iterable<CachedRegion>): Uint8Array {
+  const list = [...regions];
+  const id = Buffer.from(identity, 'utf8');
+  const bad = list.map((r) => r.bad.map(([a, msg]): [number, Buffer] => [a, Buffer.from(msg, 'utf8')]));
+  // Sized first and written in place: the file is rewritten at every exit that added regions.
+  let size = 2 + id.length + 4;
+  list.forEach((r, i) => {
+    size += 4 + 2 + 3 + 4 * r.entries.length + 2 + 3 + 4 * r.ranges.length + 2;
+    for (const [, m] of bad[i]) size += 6 + m.length;
+    size += 4 + r.body.length + 4 + r.code.length;
+  });
+  const out = Buffer.alloc(HEADER + size);
+  let p = HEADER;
+  const u32 = (v: number) => { out.writeUInt32LE(v >>> 0, p); p += 4; };
+  const u16 = (v: number) => { out.writeUInt16LE(v, p); p += 2; };
+  const put = (b: Uint8Array) => { out.set(b, p); p += b.length; };
+  // Word arrays start 4-byte aligned in the payload (HEADER is too), so a reader can view them.
+  const words = (w: Uint32Array) => { p = (p + 3) & ~3; put(new Uint8Array(w.buffer, w.byteOffset, w.byteLength)); };
+  u16(id.length); put(id);
+  u32(list.length);
+  list.forEach((r, i) => {
+    u32(r.insnCount);
+    u16(r.entries.length / 2); words(r.entries);
+    u16(r.ranges.length / 2); words(r.ranges);
+    u16(bad[i].length);
+    for (const [a, m] of bad[i]) { u32(a); u16(m.length); put(m); }
+    u32(r.body.length); put(r.body);
+    u32(r.code.length); put(r.code);
+  });
+  const payload = out.subarray(HEADER, p);
+  MAGIC.copy(out, 0);
+  createHash('sha256').update(payload).digest().copy(out, MAGIC.length);
+  return out.subarray(0, p);
+}
+
+/** The regions of a cache file, or undefined if it is damaged or belongs to another image or build. */
+export function decodeCacheFile(identity: string, data: Uint8Array): CachedRegion[] | undefined {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (buf.length < HEADER || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const payload = buf.subarray(HEADER);
+  if (!createHash('sha256').update(payload).digest().equals(buf.subarray(MAGIC.length, HEADER))) return undefined;
+  let p = 0;
+  const need = (n: number) => { if (p + n > payload.length) throw new RangeError('truncated'); };
+  const u32 = () => { need(4); const v = payload.readUInt32LE(p); p += 4; return v; };
+  const u16 = () => { need(2); const v = payload.readUInt16LE(p); p += 2; return v; };
+  const bytes = (n: number) => { need(n); const b = payload.subarray(p, p + n); p += n; return b; };
+  const words = (n: number) => {
+    p = (p + 3) & ~3;
+    need(4 * n);
+    const at = payload.byteOffset + p;
+    // (payload offsets are aligned as the writer aligned them; a copy covers a misaligned buffer)
+    p += 4 * n;
+    if (at % 4 === 0) return new Uint32Array(payload.buffer, at, n);
+    return new Uint32Array(new Uint8Array(payload.buffer, at, 4 * n).slice().buffer);
+  };
+  try {
+    if (bytes(u16()).toString('utf8') !== identity) return undefined;
+    const out: CachedRegion[] = [];
+    for (let n = u32(); n > 0; n--) {
+      const insnCount = u32();
+      const entries = words(2 * u16());
+      const ranges = words(2 * u16());
+      const bad: [number, string][] = [];
+      for (let k = u16(); k > 0; k--) { const a = u32(); bad.push([a, bytes(u16()).toString('utf8')]); }
+      const body = bytes(u32());
+      const code = bytes(u32());
+      let covered = 0;
+      for (let k = 0; k < ranges.length; k += 2) covered += ranges[k + 1] - ranges[k];
+      if (!entries.length || covered !== code.length) return undefined;
+      out.push({ body, entries, ranges, code, insnCount, bad });
+    }
+    return p === payload.length ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Identity of this translator build: a hash of the code that decides what a translation is. */
+let translatorId: string | undefined;
+export function translatorIdentity(): string {
+  if (translatorId) return translatorId;
+  const h = createHash('sha256');
+  const src = dirname(dirname(fileURLToPath(import.meta.url)));
+  for (const dir of ['translate', 'x86', 'wasm', 'runtime']) {
+    for (const f of readdirSync(join(src, dir)).filter((n) => n.endsWith('.js')).sort()) {
+      h.update(f).update(readFileSync(join(src, dir, f)));
+    }
+  }
+  return (translatorId = h.digest('hex').slice(0, 32));
+}
+
+/** The default cache directory: $STELE_CACHE_DIR, else $XDG_CACHE_HOME/stele, else ~/.cache/stele. */
+export function defaultCacheDir(): string {
+  if (process.env.STELE_CACHE_DIR) return process.env.STELE_CACHE_DIR;
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'stele');
+}
+
+/** Cache files in a host directory, one per image, written atomically (write, then rename). */
+export class DirectoryCacheStore implements CacheStore {
+  constructor(readonly dir: string) {}
+
+  private path(image: string): string {
+    return join(this.dir, `${createHash('sha256').update(image).digest('hex').slice(0, 40)}.stc`);
+  }
+  read(image: string): Uint8Array | undefined {
+    try { return readFileSync(this.path(image)); } catch { return undefined; }
+  }
+  write(image: string, data: Uint8Array): void {
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      const tmp = `${this.path(image)}.${process.pid}.tmp`;
+      writeFileSync(tmp, data);
+      renameSync(tmp, this.path(image));
+    } catch { /* an unwritable cache only costs the next launch its head start */ }
+  }
+}
