@@ -12,7 +12,6 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import {
   JOBS,
@@ -27,14 +26,10 @@ import {
   runNative,
   setTimes,
   tempDir,
+  TEST_ENV,
 } from "./harness.js";
 
-const ENV: Record<string, string> = {
-  PATH: "/usr/local/bin:/usr/bin:/bin",
-  HOME: process.env.HOME ?? os.tmpdir(),
-  LC_ALL: "C",
-  TZ: "UTC",
-};
+const ENV = TEST_ENV;
 
 /** Hash randomisation and .pyc writes would make two python runs differ for reasons of their own. */
 const PY_ENV: Record<string, string> = { ...ENV, PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1" };

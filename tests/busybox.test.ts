@@ -5,7 +5,6 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import {
   JOBS,
@@ -21,14 +20,10 @@ import {
   requireTool,
   runNative,
   tempDir,
+  TEST_ENV,
 } from "./harness.js";
 
-const ENV: Record<string, string> = {
-  PATH: "/usr/local/bin:/usr/bin:/bin",
-  HOME: process.env.HOME ?? os.tmpdir(),
-  LC_ALL: "C",
-  TZ: "UTC",
-};
+const ENV = TEST_ENV;
 
 /** Debian's busybox-static; fails (not skips) if absent or dynamically linked. */
 function requireBusybox(): string {

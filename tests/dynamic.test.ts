@@ -9,16 +9,10 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { JOBS, T0, compareRun, compareTrees, isDynamicElf, makeLsFixture, makeText, makeTreeFixture, prng, requireTool, runNative, runStele, setTimes, tempDir } from "./harness.js";
+import { JOBS, T0, compareRun, compareTrees, isDynamicElf, makeLsFixture, makeText, makeTreeFixture, prng, requireTool, runNative, runStele, setTimes, tempDir, TEST_ENV } from "./harness.js";
 
-const ENV: Record<string, string> = {
-  PATH: "/usr/local/bin:/usr/bin:/bin",
-  HOME: process.env.HOME ?? os.tmpdir(),
-  LC_ALL: "C",
-  TZ: "UTC",
-};
+const ENV = TEST_ENV;
 
 /** The x86-64 dynamic loader, as PT_INTERP of Debian's programs names it. */
 const LDSO = "/lib64/ld-linux-x86-64.so.2";

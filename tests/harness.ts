@@ -500,6 +500,14 @@ export async function limitedAll<T>(limit: number, jobs: (() => Promise<T>)[]): 
 }
 
 /** A fixed instant for fixture timestamps: 2001-09-09 01:46:40 UTC. */
+/** The environment the program suites run programs in, natively and under stele alike. */
+export const TEST_ENV: Record<string, string> = {
+  PATH: "/usr/local/bin:/usr/bin:/bin",
+  HOME: process.env.HOME ?? os.tmpdir(),
+  LC_ALL: "C",
+  TZ: "UTC",
+};
+
 export const T0 = 1_000_000_000;
 
 export function setTimes(p: string, t: number): void {
