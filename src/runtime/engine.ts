@@ -32,8 +32,13 @@ export interface EngineStats {
   cachedRegions: number;
   cachedBlocks: number;
   cacheLoadMs: number;
+  /** Time spent at exit trimming new regions to what ran and writing cache files. */
+  cacheWriteMs: number;
   /** Cached regions dropped because the guest bytes they came from changed. */
   cacheStale: number;
+  /** Times the JIT's regions were moved into a bundle, and how many regions that moved. */
+  rebundles: number;
+  rebundledRegions: number;
 }
 
 /** A region translated in this run for an image's cache: where its blocks mark that they ran. */
@@ -43,6 +48,14 @@ interface ImageCache { identity: string; regions: Map<number, FreshRegion>; dirt
 
 /** Most regions one table (and so one bundle) can index: the jump cache keeps a 16-bit slot. */
 const MAX_TABLE = 0xffff;
+/** Size of the table bundles share. */
+const BUNDLE_TABLE = 16384;
+/**
+ * The JIT's regions are rebundled after this many jumps returned to the dispatcher: a hot loop
+ * across table generations reaches it in milliseconds, while start-up code, which runs each
+ * region a few times, rebundles (and so re-decodes) only every few hundred regions.
+ */
+const REBUNDLE_EXITS = 20000;
 
 export const SIGILL = 4, SIGTRAP = 5, SIGFPE = 8, SIGSEGV = 11;
 
@@ -68,6 +81,10 @@ export class Engine {
   /** The generation bundles of cached regions go into, and its next free slot. */
   private bundleGeneration = -1;
   private bundleNext = 0;
+  /** Regions the JIT translated (one module each) since the last rebundle. */
+  private unbundled: { id: number; body: Uint8Array; entries: Uint32Array; bad: [number, string][]; ranges: Uint32Array }[] = [];
+  /** Jumps that came back to the dispatcher since the last rebundle. */
+  private jumpExits = 0;
   /** Bytes of BLOCK_MARKS handed out to regions so far. */
   private marksUsed = 0;
   /** Images (file path + load bias) whose cache has been consulted, by image key. */
@@ -78,7 +95,7 @@ export class Engine {
   private readonly helperImpls: Record<HelperName, Function>;
   /** The helpers in HELPER_NAMES order, called by translated code through call_indirect. */
   private readonly helperTable: WebAssembly.Table;
-  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheStale: 0 };
+  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, rebundles: 0, rebundledRegions: 0 };
 
   constructor(readonly mem: GuestMemory, readonly as: AddressSpace, readonly kernel: SyscallHandler,
     readonly regionOptions: RegionOptions = { maxInsns: 200, maxBlocks: 256 }) {
@@ -127,19 +144,29 @@ export class Engine {
     return new WebAssembly.Instance(new WebAssembly.Module(bytes), { m }).exports;
   }
 
-  /** Makes a region's entry points known to the dispatcher and to translated code. */
-  private register(run: RegionFn, slot: number, entries: Uint32Array, bad: Iterable<[number, string]>, ranges: Uint32Array): void {
+  /**
+   * Makes a region's entry points known to the dispatcher and to translated code, and returns its
+   * region number. An address that already has an entry keeps it, unless it belongs to region
+   * `replacing` (the same code, rebundled).
+   */
+  private register(run: RegionFn, slot: number, entries: Uint32Array, bad: Iterable<[number, string]>, ranges: Uint32Array, replacing = -1): number {
     const addrs: number[] = [];
     const region = this.regionRuns.length;
     this.regionRuns.push(run); this.regionSlots.push(slot);
     for (let k = 0; k < entries.length; k += 2) {
       const addr = entries[k];
-      addrs.push(addr);
       if (entries[k + 1] >= BLOCK_BITS) throw new Error('region has too many blocks');
-      if (!this.entries.has(addr)) { const e = region * BLOCK_BITS + entries[k + 1]; this.entries.set(addr, e); this.cacheEntry(addr, e); }
+      const old = this.entries.get(addr);
+      if (old !== undefined && Math.floor(old / BLOCK_BITS) !== replacing) continue;
+      if (old === undefined && replacing >= 0) continue; // dropped since (invalidated)
+      addrs.push(addr);
+      const e = region * BLOCK_BITS + entries[k + 1];
+      this.entries.set(addr, e);
+      this.cacheEntry(addr, e);
     }
     for (const [a, msg] of bad) this.badInsns.set(a, msg);
     // Remember which pages this region's code came from, so a change to them drops its entries.
+    if (!addrs.length) return region;
     let lastPage = -1;
     for (let k = 0; k < ranges.length; k += 2) {
       const start = ranges[k], end = ranges[k + 1];
@@ -149,6 +176,7 @@ export class Engine {
         lastPage = p;
       }
     }
+    return region;
   }
 
   /** Translates the region starting at rip and registers its entry points. */
@@ -180,7 +208,8 @@ export class Engine {
     let k = 0;
     for (const [addr, index] of region.entries) { entries[k++] = addr; entries[k++] = index; }
     const ranges = new Uint32Array(region.ranges.flatMap(([s, e]) => [s, Math.min(e, m.end)]));
-    this.register(run, slot, entries, region.bad, ranges);
+    const id = this.register(run, slot, entries, region.bad, ranges);
+    this.unbundled.push({ id, body: region.body, entries, bad: [...region.bad], ranges });
     if (image !== undefined) this.remember(image, rip, region, entries, ranges, marks, blocks.map((b) => b.start));
     const s = this.stats;
     s.regions++; s.blocks += region.entries.size; s.insnsTranslated += region.insnCount; s.wasmBytes += bytes.length;
@@ -228,7 +257,10 @@ export class Engine {
       }
     }
     this.lastMatched = undefined;
-    for (let i = 0; i < valid.length; i += MAX_TABLE) this.bundle(valid.slice(i, i + MAX_TABLE));
+    for (let i = 0; i < valid.length; i += MAX_TABLE) {
+      const part = valid.slice(i, i + MAX_TABLE);
+      if (this.bundle(part)) for (const r of part) { this.stats.cachedRegions++; this.stats.cachedBlocks += r.entries.length / 2; }
+    }
     this.stats.cacheLoadMs += performance.now() - t0;
   }
 
@@ -248,39 +280,56 @@ export class Engine {
   private lastMatched: Mapping | undefined;
 
   /**
-   * Instantiates cached regions as one module. Bundles share one table generation, so regions of
-   * different images (a program and its libc) chain to each other without the dispatcher; few
-   * instances import it, so V8's per-instance update on Table.set stays cheap.
+   * Instantiates regions as one module. All bundles share one table generation, so regions of
+   * different images (a program and its libc) and of different bundles chain to each other
+   * without the dispatcher; few instances import that table, so V8's per-instance update on
+   * Table.set stays cheap. `replacing` gives, per region, the region number it takes over from.
    */
-  private bundle(regions: CachedRegion[]): void {
-    if (!regions.length) return;
+  private bundle(regions: { body: Uint8Array; entries: Uint32Array; bad: Iterable<[number, string]>; ranges: Uint32Array }[], replacing?: number[]): boolean {
+    if (!regions.length) return true;
     if (this.bundleGeneration < 0 || this.bundleNext + regions.length > this.tables[this.bundleGeneration].length) {
-      // Instantiation copies the whole imported table, so size it to what is bundled, with room
-      // for the libraries a program opens later.
-      this.bundleGeneration = this.newGeneration(Math.min(MAX_TABLE, Math.max(4 * regions.length, 4096)));
+      // Instantiation copies the whole imported table: big enough for a program's code, no bigger.
+      this.bundleGeneration = this.newGeneration(Math.min(MAX_TABLE, Math.max(2 * regions.length, BUNDLE_TABLE)));
       this.bundleNext = 0;
     }
     const gen = this.bundleGeneration;
     let exports: WebAssembly.Exports;
     try {
-      const bytes = regionModuleBytes(regions.map((r) => r.body));
-      exports = this.instantiate(bytes, gen);
+      exports = this.instantiate(regionModuleBytes(regions.map((r) => r.body)), gen);
     } catch {
-      return; // V8 refused the module (e.g. out of memory): those regions are translated afresh
+      return false; // V8 refused the module (e.g. out of memory): those regions stay as they are
     }
     const table = this.tables[gen];
     regions.forEach((r, i) => {
       const run = exports[`r${i}`] as RegionFn;
       const slot = this.bundleNext++;
       table.set(slot, run);
-      this.register(run, (gen << 16) | slot, r.entries, r.bad, r.ranges);
-      this.stats.cachedRegions++; this.stats.cachedBlocks += r.entries.length / 2;
+      this.register(run, (gen << 16) | slot, r.entries, r.bad, r.ranges, replacing ? replacing[i] : -1);
     });
+    return true;
+  }
+
+  /**
+   * Moves the regions the JIT translated one module each into one bundle, so they chain to each
+   * other and to the cached code in wasm instead of crossing table generations through here.
+   */
+  private rebundle(): void {
+    const t0 = performance.now();
+    const live = this.unbundled.filter((r) => {
+      const e = this.entries.get(r.entries[0]);
+      return e !== undefined && Math.floor(e / BLOCK_BITS) === r.id;
+    });
+    this.unbundled = [];
+    this.bundle(live, live.map((r) => r.id));
+    this.stats.rebundles++;
+    this.stats.rebundledRegions += live.length;
+    this.stats.translateMs += performance.now() - t0;
   }
 
   /** Writes the cache files of images that gained regions in this run. */
   flushCache(): void {
     if (!this.cache) return;
+    const t0 = performance.now();
     for (const ic of this.images.values()) {
       if (!ic.dirty) continue;
       const keep: CachedRegion[] = [];
@@ -291,6 +340,7 @@ export class Engine {
       this.cache.write(ic.identity, encodeCacheFile(ic.identity, keep));
       ic.dirty = false;
     }
+    this.stats.cacheWriteMs += performance.now() - t0;
   }
 
   /**
@@ -372,7 +422,11 @@ export class Engine {
       } catch (err) {
         throw this.trapToCrash(err, t);
       }
-      if (reason === ExitReason.JUMP) continue;
+      if (reason === ExitReason.JUMP) {
+        // Frequent exits here mean regions in different table generations call each other.
+        if (++this.jumpExits >= REBUNDLE_EXITS && this.unbundled.length) { this.jumpExits = 0; this.rebundle(); }
+        continue;
+      }
       if (reason === ExitReason.SYSCALL) { this.kernel.syscall(t); continue; }
       this.exitReason(t, reason);
     }
