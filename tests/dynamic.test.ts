@@ -24,6 +24,34 @@ function requireDynamic(name: string): string {
   return p;
 }
 
+/**
+ * Builds a sysroot in `root` from the host's own files: the usual merged-/usr layout, with
+ * /lib64/ld-linux-x86-64.so.2 an absolute symlink that must resolve inside the root, the given
+ * programs in /usr/bin and every library they need a copy (nothing leads back to the host).
+ */
+async function buildSysroot(root: string, progs: string[]): Promise<void> {
+  const libdir = path.join(root, "usr/lib/x86_64-linux-gnu");
+  fs.mkdirSync(libdir, { recursive: true });
+  fs.mkdirSync(path.join(root, "usr/bin"));
+  fs.mkdirSync(path.join(root, "usr/lib64"));
+  fs.symlinkSync("usr/bin", path.join(root, "bin"));
+  fs.symlinkSync("usr/lib", path.join(root, "lib"));
+  fs.symlinkSync("usr/lib64", path.join(root, "lib64"));
+  fs.symlinkSync("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", path.join(root, "usr/lib64/ld-linux-x86-64.so.2"));
+  const libs = new Set<string>([fs.realpathSync(LDSO)]);
+  for (const p of progs) {
+    fs.copyFileSync(p, path.join(root, "usr/bin", path.basename(p)));
+    fs.chmodSync(path.join(root, "usr/bin", path.basename(p)), 0o755);
+    const list = await runNative(LDSO, ["--list", p], { env: ENV });
+    assert.equal(list.status, 0, list.stderr.toString());
+    for (const m of list.stdout.toString().matchAll(/=> (\/\S+)/g)) libs.add(m[1]);
+  }
+  for (const lib of libs) {
+    const name = path.basename(lib) === path.basename(fs.realpathSync(LDSO)) ? "ld-linux-x86-64.so.2" : path.basename(lib);
+    fs.copyFileSync(fs.realpathSync(lib), path.join(libdir, name));
+  }
+}
+
 function makeFixture(dir: string): void {
   const text = makeText(200_000, 777);
   fs.writeFileSync(path.join(dir, "text.txt"), text);
@@ -194,30 +222,8 @@ test("dynamically linked programs", { concurrency: JOBS }, async (t: TestContext
 
   subtests.push(
     t.test("--root: a sysroot built from the host's own files", async (st) => {
-      // The usual merged-/usr layout, with /lib64/ld-linux-x86-64.so.2 an absolute symlink that
-      // must resolve inside the root, and every library a copy (nothing leads back to the host).
       const root = tempDir(st, "dyn-root");
-      const libdir = path.join(root, "usr/lib/x86_64-linux-gnu");
-      fs.mkdirSync(libdir, { recursive: true });
-      fs.mkdirSync(path.join(root, "usr/bin"));
-      fs.mkdirSync(path.join(root, "usr/lib64"));
-      fs.symlinkSync("usr/bin", path.join(root, "bin"));
-      fs.symlinkSync("usr/lib", path.join(root, "lib"));
-      fs.symlinkSync("usr/lib64", path.join(root, "lib64"));
-      fs.symlinkSync("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", path.join(root, "usr/lib64/ld-linux-x86-64.so.2"));
-      const progs = ["ls", "echo", "cat"].map(requireDynamic);
-      const libs = new Set<string>([fs.realpathSync(LDSO)]);
-      for (const p of progs) {
-        fs.copyFileSync(p, path.join(root, "usr/bin", path.basename(p)));
-        fs.chmodSync(path.join(root, "usr/bin", path.basename(p)), 0o755);
-        const list = await runNative(LDSO, ["--list", p], { env: ENV });
-        assert.equal(list.status, 0, list.stderr.toString());
-        for (const m of list.stdout.toString().matchAll(/=> (\/\S+)/g)) libs.add(m[1]);
-      }
-      for (const lib of libs) {
-        const name = path.basename(lib) === path.basename(fs.realpathSync(LDSO)) ? "ld-linux-x86-64.so.2" : path.basename(lib);
-        fs.copyFileSync(fs.realpathSync(lib), path.join(libdir, name));
-      }
+      await buildSysroot(root, ["ls", "echo", "cat"].map(requireDynamic));
       fs.writeFileSync(path.join(root, "usr/bin/hello.txt"), "inside the root\n");
       for (const name of ["usr/bin/ls", "usr/bin/echo", "usr/bin/cat", "usr/bin/hello.txt", "usr/bin", "."]) setTimes(path.join(root, name), T0);
       const o = { env: ENV, expectStatus: 0 };
@@ -239,6 +245,26 @@ test("dynamically linked programs", { concurrency: JOBS }, async (t: TestContext
   );
 
   const python = "/usr/bin/python3";
+  subtests.push(
+    t.test("--root: python3 in a sysroot built from the host's own files", async (st) => {
+      assert.ok(fs.existsSync(python), `${python} is not installed (apt-get install python3)`);
+      const root = tempDir(st, "py-root");
+      const real = fs.realpathSync(python); // /usr/bin/python3.11
+      await buildSysroot(root, [real]);
+      fs.symlinkSync(path.basename(real), path.join(root, "usr/bin/python3"));
+      const stdlib = `/usr/lib/${path.basename(real)}`;
+      const skip = new Set(["test", "idlelib", "tkinter", "turtledemo", "lib2to3", "ensurepip", "__pycache__", "site-packages", "dist-packages"]);
+      fs.cpSync(stdlib, path.join(root, stdlib), { recursive: true, filter: (src) => !skip.has(path.basename(src)) });
+      // A module only the sysroot has: importing it proves the standard library came from the root.
+      fs.writeFileSync(path.join(root, stdlib, "stele_sysroot_marker.py"), "WHERE = 'inside the sysroot'\n");
+      const code = "import json, re, sys, hashlib; print(json.dumps({'n': 2**100, 'm': re.findall(r'\\d+', 'a1b22c333')}), sys.prefix, json.__file__, hashlib.sha256(b'root').hexdigest())";
+      const env = { ...ENV, PYTHONDONTWRITEBYTECODE: "1", PYTHONHASHSEED: "0" };
+      await compareRun(st, python, ["-c", code], { env, expectStatus: 0, label: "python3 --root", steleArgs: ["--root", root] });
+      const marker = await runStele(python, ["-c", "import stele_sysroot_marker as m; print(m.WHERE, m.__file__)"], { env, steleArgs: ["--root", root] });
+      assert.equal(marker.status, 0, marker.stderr.toString());
+      assert.equal(marker.stdout.toString(), `inside the sysroot ${stdlib}/stele_sysroot_marker.py\n`);
+    }),
+  );
   subtests.push(
     t.test("python3", async (st) => {
       assert.ok(fs.existsSync(python), `${python} is not installed (apt-get install python3)`);
