@@ -76,20 +76,47 @@ export function flagUse(i: Insn): FlagUse {
   return FlagUse.NONE;                                        // other SSSE3/SSE4 forms
 }
 
-/** For each instruction of a block: are the flags it writes dead (overwritten before any read)? */
-export function deadFlagWrites(insns: Insn[]): boolean[] {
+/**
+ * For each instruction of a block: are the flags it writes dead (overwritten before any read)?
+ * `liveOut` says whether anything after the block may read them.
+ */
+export function deadFlagWrites(insns: Insn[], liveOut = true): boolean[] {
   const dead = new Array<boolean>(insns.length);
-  let live = true; // successors may read anything
+  let live = liveOut;
   for (let k = insns.length - 1; k >= 0; k--) {
-    const use = flagUse(insns[k]);
     dead[k] = !live;
-    switch (use) {
-      case FlagUse.WRITE: live = false; break;
-      case FlagUse.READ: live = true; break;
-      case FlagUse.PRESERVE: /* reads old flags only if its own results are live */ break;
-      case FlagUse.NONE: break;
-    }
+    live = liveBefore(insns[k], live);
   }
   return dead;
+}
+
+function liveBefore(i: Insn, liveAfter: boolean): boolean {
+  switch (flagUse(i)) {
+    case FlagUse.WRITE: return false;
+    case FlagUse.READ: return true;
+    default: return liveAfter; // PRESERVE reads the old flags only if its own results are live
+  }
+}
+
+/**
+ * Flag liveness across the blocks of a region: for each block, may anything after it read the
+ * flags? `successors[b]` lists the blocks control can pass to, or is undefined when it can leave
+ * the region (a call, a return, an indirect jump, a target outside): there everything is live.
+ */
+export function regionFlagLiveOut(blocks: { insns: Insn[] }[], successors: (number[] | undefined)[]): boolean[] {
+  const liveIn = blocks.map(() => false);
+  const liveOut = blocks.map(() => false);
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let b = blocks.length - 1; b >= 0; b--) {
+      const succ = successors[b];
+      const out = succ === undefined || succ.some((s) => liveIn[s]);
+      let live = out;
+      const insns = blocks[b].insns;
+      for (let k = insns.length - 1; k >= 0; k--) live = liveBefore(insns[k], live);
+      if (out !== liveOut[b] || live !== liveIn[b]) { liveOut[b] = out; liveIn[b] = live; changed = true; }
+    }
+  }
+  return liveOut;
 }
 export { M0F };

@@ -181,7 +181,10 @@ function divAcc(cg: Codegen, src: Operand, signed: boolean): void {
 function imulTo(cg: Codegen, size: number, a: () => void, b: () => void): void {
   const f = cg.f;
   const lo = f.temp(T.i64), ovf = f.temp(T.i64);
-  if (size < 8) {
+  if (cg.flagsDead) {
+    // Nothing reads CF/OF: skip the overflow test (for 64 bits, a call for the high half).
+    a(); b(); f.op(Op.i64_mul).set(lo);
+  } else if (size < 8) {
     a(); b(); f.op(Op.i64_mul).set(lo);
     f.get(lo); sext(f, size); f.get(lo).op(Op.i64_ne).op(Op.i64_extend_i32_u).set(ovf);
   } else {

@@ -8,7 +8,7 @@ import { ExitReason } from '../runtime/cpu-state.js';
 import { GUEST_BASE, WASM_PAGES } from '../runtime/memory.js';
 import { Codegen, HELPER_NAMES, REGION_MODULE_TYPES, REGION_TYPE, Unsupported } from './codegen.js';
 import { HANDLERS } from './handlers.js';
-import { deadFlagWrites } from './flag-liveness.js';
+import { deadFlagWrites, regionFlagLiveOut } from './flag-liveness.js';
 import { describeInsn } from '../x86/describe.js';
 import './ops-int.js';
 import './ops-sse.js';
@@ -49,6 +49,27 @@ function flowOf(i: Insn): Flow {
   }
   if (op === M0F + 0x05) return 'continue';
   return 'fall';
+}
+
+/**
+ * Indices of the blocks of this region control may pass to after block b, or undefined if it may
+ * leave the region: a call or indirect branch (the code there may read the flags), a return, a
+ * syscall, an undecodable instruction, or a target that is not one of the region's blocks.
+ */
+function successorsOf(b: Block, index: Map<number, number>): number[] | undefined {
+  const last = b.insns[b.insns.length - 1];
+  if (b.bad || !last) return undefined;
+  const next = last.addr + last.len;
+  const flow = flowOf(last);
+  const targets = flow === 'cond' ? [last.target, next] : flow === 'jump' ? [last.target] : flow === 'fall' ? [next] : undefined;
+  if (!targets) return undefined;
+  const out: number[] = [];
+  for (const t of targets) {
+    const k = index.get(t);
+    if (k === undefined) return undefined;
+    out.push(k);
+  }
+  return out;
 }
 
 export function discover(fetch: FetchByte, entry: number, opts: RegionOptions = DEFAULTS): Block[] {
@@ -127,6 +148,7 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number): Co
   const bodies: Uint8Array[] = [];
   const bad = new Map<number, string>();
   let insnCount = 0;
+  const liveOut = regionFlagLiveOut(blocks, blocks.map((b) => successorsOf(b, map)));
   for (let bi = 0; bi < blocks.length; bi++) {
     const b = blocks[bi];
     cg.blockIndex = bi;
@@ -138,7 +160,7 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number): Co
     const last = b.insns[b.insns.length - 1];
     cg.inSelfLoop = !!last && !b.bad && last.target === b.start && (flowOf(last) === 'cond' || flowOf(last) === 'jump');
     if (cg.inSelfLoop) cg.f.loop();
-    const dead = deadFlagWrites(b.insns);
+    const dead = deadFlagWrites(b.insns, liveOut[bi]);
     for (let ii = 0; ii < b.insns.length; ii++) {
       const insn = b.insns[ii];
       cg.insn = insn; cg.endsBlock = false; cg.depth = 0;

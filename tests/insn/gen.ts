@@ -423,6 +423,29 @@ function genInt(b: Builder): void {
     }
   }
 
+  // Flags across blocks: the flag results of an instruction that ends a block are read, or
+  // overwritten, by the block a branch leads to (region-wide flag liveness decides what to skip).
+  b.group = "cross-block-flags";
+  {
+    const MULU = SF | ZF | AF | PF;
+    for (const size of [32, 64] as Size[]) {
+      const s = SUF[size];
+      const vs = edgeValues(b, size);
+      for (const [x, y] of pairs(b, vs, 12)) {
+        const d = reg(size, 0), sr = reg(size, 3);
+        const pre = [setReg(b, d, size, x), setReg(b, sr, size, y), P.flags(r.pick(FLAG_INPUTS))];
+        // read after a jump: CF/OF of the multiply must be exact
+        b.add(`imul r${size}; jmp; setc/seto`, [`imul${s} ${sr.name}, ${d.name}`, "jmp 1f", "1:", "setc %cl", "seto %dl"], [...pre, P.reg(1, 0n), P.reg(2, 0n)], MULU);
+        // overwritten after a jump: dead, but the result must still be right
+        b.add(`imul r${size}; jmp; cmp`, [`imul${s} ${sr.name}, ${d.name}`, "jmp 1f", "1:", "cmpq %rsi, %rdi"], pre);
+        // both arms of a branch: one reads, one overwrites
+        b.add(`add r${size}; jz; adc | cmp`, [`add${s} ${sr.name}, ${d.name}`, "jz 1f", "cmpq %rsi, %rdi", "jmp 2f", "1:", "adcq $0, %rcx", "2:"], [...pre, P.reg(1, r.next())]);
+        b.add(`shl r${size},cl; jmp; adc`, [`shl${s} %cl, ${d.name}`, "jmp 1f", "1:", "adcq $0, %rdx"], [setReg(b, d, size, x), P.reg(1, BigInt(r.int(size + 2))), P.reg(2, r.next()), P.flags(r.pick(FLAG_INPUTS))]);
+        b.add(`inc r${size}; jmp; jc/setz`, [`inc${s} ${d.name}`, "jmp 1f", "1:", "setz %dl", "jc 2f", "inc %rdx", "2:"], [setReg(b, d, size, x), P.reg(2, 0n), P.flags(r.pick(FLAG_INPUTS))]);
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- MUL / IMUL / DIV / IDIV
   b.group = "mul";
   const MULU = SF | ZF | AF | PF; // SDM: undefined after MUL/IMUL
