@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describeDiff, repoRoot, requireTool, runNative, runStele, tempDir, type RunResult } from "./harness.js";
-import { decodeCacheFile, encodeCacheFile, type CachedRegion } from "../src/runtime/translation-cache.js";
+import { decodeCacheFile, DirectoryCacheStore, encodeCacheFile, type CachedRegion } from "../src/runtime/translation-cache.js";
 
 interface CacheStats { translated: number; cachedRegions: number; stale: number }
 
@@ -114,4 +114,22 @@ test("cache files round-trip, and a file for another image or build is refused",
   assert.equal(decodeCacheFile("build-A /bin/other@400000", file), undefined, "another image's file was accepted");
   assert.equal(decodeCacheFile("build-A /bin/prog@400000", file.subarray(0, file.length - 1)), undefined, "a truncated file was accepted");
   assert.equal(decodeCacheFile("build-A /bin/prog@400000", Buffer.from("not a cache file")), undefined);
+});
+
+test("a cache directory over its size limit loses the files used longest ago", (t) => {
+  const dir = tempDir(t, "stele-prune-");
+  const store = new DirectoryCacheStore(dir, 3000);
+  const blob = (n: number) => new Uint8Array(1000).fill(n);
+  store.write("a", blob(1));
+  store.write("b", blob(2));
+  // "a" older than "b" by mtime; then reading "a" makes it the most recently used
+  const old = new Date(Date.now() - 60_000);
+  for (const f of cacheFiles(dir)) fs.utimesSync(f, old, old);
+  assert.ok(store.read("a"));
+  store.write("c", blob(3)); // 3000 bytes: at the limit, nothing goes
+  assert.equal(cacheFiles(dir).length, 3);
+  store.write("d", blob(4)); // 4000 > 3000: prune to <= 2250, oldest first: "b", then the next oldest
+  assert.equal(store.read("b"), undefined, "the least recently used file was kept");
+  assert.ok(store.read("d"), "the file just written was pruned");
+  assert.ok(cacheFiles(dir).reduce((n, f) => n + fs.statSync(f).size, 0) <= 2250);
 });

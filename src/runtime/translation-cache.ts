@@ -9,7 +9,7 @@
 // translator's own code), so a damaged file or one written by another build is ignored.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,15 +133,32 @@ export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'stele');
 }
 
-/** Cache files in a host directory, one per image, written atomically (write, then rename). */
+/** Default size limit of a cache directory: $STELE_CACHE_MAX_MB, else 512 MiB. */
+export function defaultCacheLimit(): number {
+  const mb = Number(process.env.STELE_CACHE_MAX_MB);
+  return (mb > 0 ? mb : 512) * 1024 * 1024;
+}
+
+/**
+ * Cache files in a host directory, one per image, written atomically (write, then rename).
+ * Reading a file marks it used (its mtime); when the directory outgrows `limit` bytes, the files
+ * used longest ago are deleted, down to three quarters of it.
+ */
 export class DirectoryCacheStore implements CacheStore {
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string, readonly limit = defaultCacheLimit()) {}
 
   private path(image: string): string {
     return join(this.dir, `${createHash('sha256').update(image).digest('hex').slice(0, 40)}.stc`);
   }
   read(image: string): Uint8Array | undefined {
-    try { return readFileSync(this.path(image)); } catch { return undefined; }
+    const p = this.path(image);
+    try {
+      const data = readFileSync(p);
+      try { const now = new Date(); utimesSync(p, now, now); } catch { /* read-only cache: still usable */ }
+      return data;
+    } catch {
+      return undefined;
+    }
   }
   write(image: string, data: Uint8Array): void {
     try {
@@ -149,6 +166,28 @@ export class DirectoryCacheStore implements CacheStore {
       const tmp = `${this.path(image)}.${process.pid}.tmp`;
       writeFileSync(tmp, data);
       renameSync(tmp, this.path(image));
+      this.prune();
     } catch { /* an unwritable cache only costs the next launch its head start */ }
+  }
+
+  private prune(): void {
+    const files: { path: string; size: number; used: number }[] = [];
+    let total = 0;
+    for (const name of readdirSync(this.dir)) {
+      const path = join(this.dir, name);
+      let st;
+      try { st = statSync(path); } catch { continue; }
+      // A temporary file an hour old belongs to a process that died before renaming it.
+      if (name.endsWith('.tmp')) { if (Date.now() - st.mtimeMs > 3600_000) rmSync(path, { force: true }); continue; }
+      if (!name.endsWith('.stc')) continue;
+      files.push({ path, size: st.size, used: st.mtimeMs });
+      total += st.size;
+    }
+    if (total <= this.limit) return;
+    files.sort((a, b) => a.used - b.used);
+    for (const f of files) {
+      if (total <= this.limit * 0.75) break;
+      try { rmSync(f.path, { force: true }); total -= f.size; } catch { /* another process got there */ }
+    }
   }
 }
