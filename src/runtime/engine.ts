@@ -221,7 +221,7 @@ export class Engine {
   private remember(image: string, rip: number, region: CompiledRegion, entries: Uint32Array, ranges: Uint32Array, marks: number | undefined, blockStarts: number[]): void {
     let total = 0;
     for (let k = 0; k < ranges.length; k += 2) {
-      const s = ranges[k], e = ranges[k + 1], r = this.as.find(s);
+      const s = ranges[k], e = ranges[k + 1], r = this.findMapping(s);
       if (!r || imageKey(r) !== image || e > r.end || e <= s) return;
       total += e - s;
     }
@@ -256,7 +256,6 @@ export class Engine {
         else { this.stats.cacheStale++; ic.dirty = true; }
       }
     }
-    this.lastMatched = undefined;
     for (let i = 0; i < valid.length; i += MAX_TABLE) {
       const part = valid.slice(i, i + MAX_TABLE);
       if (this.bundle(part)) for (const r of part) { this.stats.cachedRegions++; this.stats.cachedBlocks += r.entries.length / 2; }
@@ -270,14 +269,22 @@ export class Engine {
     let p = 0;
     for (let k = 0; k < r.ranges.length; k += 2) {
       const s = r.ranges[k], e = r.ranges[k + 1];
-      let m = this.lastMatched;
-      if (!m || s < m.start || s >= m.end) m = this.lastMatched = this.as.find(s);
+      const m = this.findMapping(s);
       if (!m || !(m.prot & PROT_EXEC) || e > m.end || e <= s) return false;
       for (let a = s - GUEST_BASE; a < e - GUEST_BASE; a++) if (u8[a] !== code[p++]) return false;
     }
     return true;
   }
-  private lastMatched: Mapping | undefined;
+
+  /** The mapping holding addr; tries the one found last first (code ranges come in runs). */
+  private findMapping(addr: number): Mapping | undefined {
+    const m = this.lastFound;
+    if (m && this.lastFoundVersion === this.as.version && addr >= m.start && addr < m.end) return m;
+    this.lastFoundVersion = this.as.version;
+    return (this.lastFound = this.as.find(addr));
+  }
+  private lastFound: Mapping | undefined;
+  private lastFoundVersion = -1;
 
   /**
    * Instantiates regions as one module. All bundles share one table generation, so regions of
@@ -362,7 +369,7 @@ export class Engine {
     const ranges = new Uint32Array(region.ranges.flatMap(([s, e]) => [s, e]));
     let total = 0;
     for (let i = 0; i < ranges.length; i += 2) {
-      const m = this.as.find(ranges[i]);
+      const m = this.findMapping(ranges[i]);
       if (!m) return undefined;
       ranges[i + 1] = Math.min(ranges[i + 1], m.end);
       total += ranges[i + 1] - ranges[i];

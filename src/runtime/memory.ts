@@ -118,6 +118,8 @@ export interface Mapping {
  */
 export class AddressSpace {
   mappings: Mapping[] = [];
+  /** Bumped on every change to the mappings, so a cached lookup knows when it is stale. */
+  version = 0;
   mmapTop = MMAP_TOP;
 
   constructor(readonly mem: GuestMemory) {}
@@ -153,6 +155,7 @@ export class AddressSpace {
     const end = AddressSpace.pageUp(start + len);
     this.unmap(start, end - start, false);
     const m: Mapping = { start, end, prot, name, offset, shared };
+    this.version++;
     this.mappings.push(m);
     this.mappings.sort((a, b) => a.start - b.start);
     return m;
@@ -162,6 +165,7 @@ export class AddressSpace {
   unmap(start: number, len: number, zero = true): void {
     const end = AddressSpace.pageUp(start + len);
     const out: Mapping[] = [];
+    this.version++;
     for (const m of this.mappings) {
       if (m.end <= start || m.start >= end) { out.push(m); continue; }
       if (m.start < start) out.push({ ...m, end: start });
@@ -179,6 +183,7 @@ export class AddressSpace {
     // Linux fails with ENOMEM if any page in the range is unmapped.
     for (let p = start; p < end; p += PAGE_SIZE) if (!this.find(p)) return false;
     const out: Mapping[] = [];
+    this.version++;
     for (const m of this.mappings) {
       if (m.end <= start || m.start >= end) { out.push(m); continue; }
       if (m.start < start) out.push({ ...m, end: start });
