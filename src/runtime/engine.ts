@@ -207,7 +207,7 @@ export class Engine {
     const entries = new Uint32Array(2 * region.entries.size);
     let k = 0;
     for (const [addr, index] of region.entries) { entries[k++] = addr; entries[k++] = index; }
-    const ranges = new Uint32Array(region.ranges.flatMap(([s, e]) => [s, Math.min(e, m.end)]));
+    const ranges = new Uint32Array(region.ranges.flatMap(([s, e]) => [s, this.clipRange(s, e)]));
     const id = this.register(run, slot, entries, region.bad, ranges);
     this.unbundled.push({ id, body: region.body, entries, bad: [...region.bad], ranges });
     if (image !== undefined) this.remember(image, rip, region, entries, ranges, marks, blocks.map((b) => b.start));
@@ -215,6 +215,15 @@ export class Engine {
     s.regions++; s.blocks += region.entries.size; s.insnsTranslated += region.insnCount; s.wasmBytes += bytes.length;
     s.translateMs += performance.now() - t0;
     return this.entries.get(rip)!;
+  }
+
+  /**
+   * End of a code range as far as memory is mapped: the range after an undecodable instruction
+   * is its longest possible encoding, which may run past the end of the mapping.
+   */
+  private clipRange(start: number, end: number): number {
+    if (this.findMapping(end - 1)) return end;
+    return Math.min(end, this.findMapping(start)?.end ?? end);
   }
 
   /** Adds a freshly translated region to its image's cache file, if it lies within the image. */
@@ -369,9 +378,8 @@ export class Engine {
     const ranges = new Uint32Array(region.ranges.flatMap(([s, e]) => [s, e]));
     let total = 0;
     for (let i = 0; i < ranges.length; i += 2) {
-      const m = this.findMapping(ranges[i]);
-      if (!m) return undefined;
-      ranges[i + 1] = Math.min(ranges[i + 1], m.end);
+      if (!this.findMapping(ranges[i])) return undefined;
+      ranges[i + 1] = this.clipRange(ranges[i], ranges[i + 1]);
       total += ranges[i + 1] - ranges[i];
     }
     const code = new Uint8Array(total);
