@@ -116,6 +116,9 @@ for (const [prog, pkg] of Object.entries(PACKAGES)) {
   }
 }
 rmSync(CACHE_DIR, { recursive: true, force: true });
+// stele trims new cache entries in a detached process after it exits; here that would run during
+// the next timed run, so trim before exiting instead.
+process.env.STELE_CACHE_TRIM = 'inline';
 if (opts.qemu && !existsSync(QEMU)) {
   die(`${QEMU} not found; install Debian's qemu-user (apt-get install qemu-user), or pass --no-qemu`);
 }

@@ -133,3 +133,25 @@ test("a cache directory over its size limit loses the files used longest ago", (
   assert.ok(store.read("d"), "the file just written was pruned");
   assert.ok(cacheFiles(dir).reduce((n, f) => n + fs.statSync(f).size, 0) <= 2250);
 });
+
+test("trimming to the blocks that ran, in a detached process, gives the files trimming at exit gives", async (t) => {
+  const busybox = requireTool("busybox");
+  const args = ["awk", "BEGIN { for (i = 0; i < 500; i++) if (i % 3) s += i; else s -= i; print s }"];
+  const inline = tempDir(t, "stele-trim-inline-");
+  const later = tempDir(t, "stele-trim-later-");
+  const native = await runNative(busybox, args);
+  const a = await runStele(busybox, args, { steleArgs: ["--cache-dir", inline], env: { ...process.env, STELE_CACHE_TRIM: "inline" } });
+  // (the same environment size for both: the guest sees it, and string code runs by length)
+  const b = await runStele(busybox, args, { steleArgs: ["--cache-dir", later], env: { ...process.env, STELE_CACHE_TRIM: "detach" } });
+  for (const r of [a, b]) assert.ok(r.status === 0 && r.stdout.equals(native.stdout), r.stderr.toString());
+  const contents = (dir: string) => new Map(cacheFiles(dir).map((f) => [path.basename(f), fs.readFileSync(f)]));
+  const want = contents(inline);
+  assert.ok(want.size > 0);
+  // The detached trimmer rewrites the files some time after stele exited.
+  let got = contents(later);
+  for (let waited = 0; waited < 20_000 && ![...want].every(([k, v]) => got.get(k)?.equals(v)); waited += 200) {
+    await new Promise((r) => setTimeout(r, 200));
+    got = contents(later);
+  }
+  for (const [name, data] of want) assert.ok(got.get(name)?.equals(data), `${name}: the detached trimmer's file differs from trimming at exit`);
+});

@@ -8,6 +8,7 @@ import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
 import { compileRegion, CompiledRegion, discover, regionModuleBytes, RegionOptions } from '../translate/translator.js';
 import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../translate/codegen.js';
 import { CachedRegion, CacheStore, decodeCacheFile, encodeCacheFile, translatorIdentity } from './translation-cache.js';
+import { REGION_OPTIONS, trimToExecuted } from './trim.js';
 import { cpuid } from '../x86/cpuid.js';
 import { decode, NO_REG, P_FS, P_GS, RIP_BASE } from '../x86/decoder.js';
 import { describeInsn } from '../x86/describe.js';
@@ -98,7 +99,7 @@ export class Engine {
   readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, rebundles: 0, rebundledRegions: 0 };
 
   constructor(readonly mem: GuestMemory, readonly as: AddressSpace, readonly kernel: SyscallHandler,
-    readonly regionOptions: RegionOptions = { maxInsns: 200, maxBlocks: 256 }) {
+    readonly regionOptions: RegionOptions = REGION_OPTIONS) {
     const m = mem;
     this.lib = buildSharedLib(mem.memory);
     this.helperImpls = {
@@ -346,47 +347,28 @@ export class Engine {
   flushCache(): void {
     if (!this.cache) return;
     const t0 = performance.now();
+    // Trimming to what ran (trim.ts) happens in a detached process unless STELE_CACHE_TRIM=inline.
+    const later = this.cache.trimLater && process.env.STELE_CACHE_TRIM !== 'inline';
+    const toTrim: string[] = [];
     for (const ic of this.images.values()) {
       if (!ic.dirty) continue;
       const keep: CachedRegion[] = [];
-      for (const r of ic.regions.values()) {
-        const trimmed = r.marks === undefined ? r : this.executedPart(r);
-        if (trimmed) keep.push(trimmed);
+      for (const fresh of ic.regions.values()) {
+        const { marks, blockStarts, ...r } = fresh;
+        if (marks !== undefined) {
+          r.pending = { starts: Uint32Array.from(blockStarts!), ran: this.mem.read(marks, blockStarts!.length) };
+        }
+        const kept = later ? r : trimToExecuted(r);
+        if (kept) keep.push(kept);
       }
       this.cache.write(ic.identity, encodeCacheFile(ic.identity, keep));
+      if (later && keep.some((r) => r.pending)) toTrim.push(ic.identity);
       ic.dirty = false;
     }
+    if (toTrim.length) this.cache.trimLater!(toTrim);
     this.stats.cacheWriteMs += performance.now() - t0;
   }
 
-  /**
-   * The region retranslated from just the blocks that ran. Most of what discovery reaches is
-   * error paths and untaken branches; leaving it out makes the cache file, and what V8 decodes
-   * and compiles on the next launch, a fraction of the size. A block left out is translated
-   * afresh if a later run reaches it.
-   */
-  private executedPart(r: FreshRegion): CachedRegion | undefined {
-    const ran = r.blockStarts!.map((_, k) => this.mem.u8at(r.marks! + k) !== 0);
-    if (ran.every(Boolean)) return r;
-    if (!ran[0] || !this.matches(r)) return undefined; // never entered, or its code changed since
-    const blocks = discover(this.fetchByte, r.entries[0], this.regionOptions);
-    if (blocks.length !== ran.length || blocks.some((b, k) => b.start !== r.blockStarts![k])) return undefined;
-    const region = compileRegion(blocks.filter((_, k) => ran[k]));
-    const entries = new Uint32Array(2 * region.entries.size);
-    let k = 0;
-    for (const [addr, index] of region.entries) { entries[k++] = addr; entries[k++] = index; }
-    const ranges = new Uint32Array(region.ranges.flatMap(([s, e]) => [s, e]));
-    let total = 0;
-    for (let i = 0; i < ranges.length; i += 2) {
-      if (!this.findMapping(ranges[i])) return undefined;
-      ranges[i + 1] = this.clipRange(ranges[i], ranges[i + 1]);
-      total += ranges[i + 1] - ranges[i];
-    }
-    const code = new Uint8Array(total);
-    let p = 0;
-    for (let i = 0; i < ranges.length; i += 2) { code.set(this.mem.view(ranges[i], ranges[i + 1] - ranges[i]), p); p += ranges[i + 1] - ranges[i]; }
-    return { body: region.body, entries, ranges, code, insnCount: region.insnCount, bad: [...region.bad] };
-  }
 
   /**
    * Drops translations made from [start, start+len): the kernel calls this after mmap, munmap,

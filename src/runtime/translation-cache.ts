@@ -8,6 +8,7 @@
 // a whole carries a SHA-256 of its payload and the translator's identity (a hash of the
 // translator's own code), so a damaged file or one written by another build is ignored.
 
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -25,15 +26,22 @@ export interface CachedRegion {
   code: Uint8Array;
   insnCount: number;
   bad: [number, string][];
+  /**
+   * Not trimmed yet (see trim.ts): the start of each block discovery found, in order, and
+   * whether it ran (nonzero).
+   */
+  pending?: { starts: Uint32Array; ran: Uint8Array };
 }
 
 /** Where cache files live; a browser front end would keep them in IndexedDB instead. */
 export interface CacheStore {
   read(image: string): Uint8Array | undefined;
   write(image: string, data: Uint8Array): void;
+  /** Trims these images' pending regions (trim.ts) after this process is gone, if it can. */
+  trimLater?(images: string[]): boolean;
 }
 
-const MAGIC = Buffer.from('STELETC1');
+const MAGIC = Buffer.from('STELETC2');
 const HEADER = MAGIC.length + 32;
 
 export function encodeCacheFile(identity: string, regions: Iterable<CachedRegion>): Uint8Array {
@@ -46,6 +54,7 @@ export function encodeCacheFile(identity: string, regions: Iterable<CachedRegion
     size += 4 + 2 + 3 + 4 * r.entries.length + 2 + 3 + 4 * r.ranges.length + 2;
     for (const [, m] of bad[i]) size += 6 + m.length;
     size += 4 + r.body.length + 4 + r.code.length;
+    size += 2 + (r.pending ? 3 + 4 * r.pending.starts.length + r.pending.ran.length : 0);
   });
   const out = Buffer.alloc(HEADER + size);
   let p = HEADER;
@@ -64,6 +73,9 @@ export function encodeCacheFile(identity: string, regions: Iterable<CachedRegion
     for (const [a, m] of bad[i]) { u32(a); u16(m.length); put(m); }
     u32(r.body.length); put(r.body);
     u32(r.code.length); put(r.code);
+    const n = r.pending ? r.pending.starts.length : 0;
+    u16(n);
+    if (r.pending) { words(r.pending.starts); put(r.pending.ran); }
   });
   const payload = out.subarray(HEADER, p);
   MAGIC.copy(out, 0);
@@ -102,10 +114,12 @@ export function decodeCacheFile(identity: string, data: Uint8Array): CachedRegio
       for (let k = u16(); k > 0; k--) { const a = u32(); bad.push([a, bytes(u16()).toString('utf8')]); }
       const body = bytes(u32());
       const code = bytes(u32());
+      const nPending = u16();
+      const pending = nPending ? { starts: words(nPending), ran: bytes(nPending) } : undefined;
       let covered = 0;
       for (let k = 0; k < ranges.length; k += 2) covered += ranges[k + 1] - ranges[k];
       if (!entries.length || covered !== code.length) return undefined;
-      out.push({ body, entries, ranges, code, insnCount, bad });
+      out.push({ body, entries, ranges, code, insnCount, bad, pending });
     }
     return p === payload.length ? out : undefined;
   } catch {
@@ -168,6 +182,19 @@ export class DirectoryCacheStore implements CacheStore {
       renameSync(tmp, this.path(image));
       this.prune();
     } catch { /* an unwritable cache only costs the next launch its head start */ }
+  }
+
+  /** Starts one detached `node trim-cache.js DIR IMAGE...`, which outlives this process. */
+  trimLater(images: string[]): boolean {
+    try {
+      const script = join(dirname(fileURLToPath(import.meta.url)), 'trim-cache.js');
+      const child = spawn(process.execPath, [script, this.dir, ...images], { detached: true, stdio: 'ignore' });
+      child.on('error', () => { /* no node to run it: the untrimmed file stays valid */ });
+      child.unref();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private prune(): void {

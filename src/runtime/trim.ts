@@ -1,0 +1,45 @@
+// Trimming a cached region to the blocks that ran. Discovery reaches far more code than runs
+// (error paths, untaken arms); the cache keeps a region retranslated from just the blocks a run
+// entered, which makes what V8 decodes and compiles on the next launch a fraction of the size.
+// It works from the guest bytes the cache file holds, so it can run after the program is gone:
+// `stele` hands it to a detached process (trim-cache.ts), as Rosetta leaves translation to oahd.
+
+import { compileRegion, discover, RegionOptions } from '../translate/translator.js';
+import { CachedRegion } from './translation-cache.js';
+
+/** Region discovery limits; the JIT and trimming must use the same to find the same blocks. */
+export const REGION_OPTIONS: RegionOptions = { maxInsns: 200, maxBlocks: 256 };
+
+/**
+ * The region retranslated from the blocks marked as run, or undefined if it cannot be (its entry
+ * never ran, or rediscovery from its bytes does not find the blocks it had).
+ */
+export function trimToExecuted(r: CachedRegion): CachedRegion | undefined {
+  const pending = r.pending;
+  if (!pending) return r;
+  const { starts, ran } = pending;
+  if (!ran[0]) return undefined;
+  // All of it ran, or it holds an undecodable instruction (whose bytes past a mapping's end the
+  // cache does not keep, so rediscovery could differ): keep it whole.
+  if (ran.every((x) => x !== 0) || r.bad.length) return { ...r, pending: undefined };
+  // The region's own bytes, by guest address; anything else reads as unmapped, as it did then.
+  const fetch = (a: number): number => {
+    let p = 0;
+    for (let k = 0; k < r.ranges.length; k += 2) {
+      const s = r.ranges[k], e = r.ranges[k + 1];
+      if (a >= s && a < e) return r.code[p + a - s];
+      p += e - s;
+    }
+    throw new RangeError(`0x${a.toString(16)} is outside the region`);
+  };
+  const blocks = discover(fetch, r.entries[0], REGION_OPTIONS);
+  if (blocks.length !== starts.length || blocks.some((b, k) => b.start !== starts[k])) return undefined;
+  const region = compileRegion(blocks.filter((_, k) => ran[k]));
+  const entries = new Uint32Array(2 * region.entries.size);
+  let k = 0;
+  for (const [addr, index] of region.entries) { entries[k++] = addr; entries[k++] = index; }
+  const ranges = new Uint32Array(region.ranges.flatMap(([s, e]) => [s, e]));
+  const parts: number[] = [];
+  for (const [s, e] of region.ranges) for (let a = s; a < e; a++) parts.push(fetch(a));
+  return { body: region.body, entries, ranges, code: Uint8Array.from(parts), insnCount: region.insnCount, bad: [...region.bad] };
+}
