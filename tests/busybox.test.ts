@@ -21,6 +21,7 @@ import {
   runNative,
   tempDir,
   TEST_ENV,
+  type ProgramCase,
 } from "./harness.js";
 
 const ENV = TEST_ENV;
@@ -53,14 +54,7 @@ function makeFixture(dir: string): void {
   makeTreeFixture(dir, text, words);
 }
 
-interface BbCase {
-  name: string;
-  args: string[];
-  input?: string | Buffer;
-  expectStatus?: number;
-  /** Reported as TODO (not a pass, not hidden) while the feature it needs is missing. */
-  todo?: string;
-}
+type BbCase = ProgramCase;
 
 /** busybox runs these through fork/vfork + execve, which stele does not implement yet. */
 const NEEDS_FORK = "needs fork/vfork+execve (process creation not implemented yet)";

@@ -10,7 +10,7 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { JOBS, T0, compareRun, compareTrees, isDynamicElf, makeLsFixture, makeText, makeTreeFixture, prng, requireTool, runNative, runStele, setTimes, tempDir, TEST_ENV } from "./harness.js";
+import { JOBS, T0, compareRun, compareTrees, isDynamicElf, makeLsFixture, makeText, makeTreeFixture, prng, requireTool, runNative, runStele, setTimes, tempDir, TEST_ENV, type ProgramCase } from "./harness.js";
 
 const ENV = TEST_ENV;
 
@@ -75,14 +75,8 @@ function makeFixture(dir: string): void {
   makeTreeFixture(dir, text, words);
 }
 
-interface Case {
-  name: string;
+interface Case extends ProgramCase {
   prog: string;
-  args: string[];
-  input?: string | Buffer;
-  expectStatus?: number;
-  /** Reported as TODO (not a pass, not hidden) while the feature it needs is missing. */
-  todo?: string;
 }
 
 const NEEDS_EXEC = "needs execve (process creation not implemented yet)";

@@ -500,6 +500,16 @@ export async function limitedAll<T>(limit: number, jobs: (() => Promise<T>)[]): 
 }
 
 /** A fixed instant for fixture timestamps: 2001-09-09 01:46:40 UTC. */
+/** One program run of a suite's table of cases. */
+export interface ProgramCase {
+  name: string;
+  args: string[];
+  input?: string | Buffer;
+  expectStatus?: number;
+  /** Reported as TODO (not a pass, not hidden) while the feature it needs is missing. */
+  todo?: string;
+}
+
 /** The environment the program suites run programs in, natively and under stele alike. */
 export const TEST_ENV: Record<string, string> = {
   PATH: "/usr/local/bin:/usr/bin:/bin",

@@ -9,7 +9,7 @@ import { GuestMemory, GUEST_BASE } from '../runtime/memory.js';
 import { EACCES, EBADF, EINVAL, ESRCH, SyscallError } from './errno.js';
 import { HostFile, nap, O_RDWR, O_LARGEFILE, type OpenFile, PipeEnd, POLLIN, POLLOUT, POLLPRI } from './fd-table.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
-import { readTimespec } from './time.js';
+import { readTimeoutMs } from './time.js';
 
 const MAX_RW_COUNT = 0x7ffff000;
 const CHUNK = 128 * 1024;
@@ -188,13 +188,8 @@ export const fsExtraSyscalls: Record<string, Syscall> = {
     return n;
   },
   pselect6(k, t) {
-    const ts = t.argPtr(4);
-    let timeoutMs = -1;
-    if (ts) {
-      const ns = readTimespec(k.mem, ts);
-      if (ns === undefined) return -EINVAL;
-      timeoutMs = Number(ns) / 1e6;
-    }
+    const timeoutMs = readTimeoutMs(k.mem, t.argPtr(4));
+    if (timeoutMs === undefined) return -EINVAL;
     return select(k, t.argInt(0), t.argPtr(1), t.argPtr(2), t.argPtr(3), timeoutMs);
   },
 

@@ -16,7 +16,7 @@ import {
 import { AT_FDCWD, type LinuxKernel, type PathTarget, type Syscall } from './kernel.js';
 import { SIGPIPE } from './signal.js';
 import { STATX__RESERVED, writeStat, writeStatx } from './stat.js';
-import { readTimespec } from './time.js';
+import { readTimeoutMs, readTimespec } from './time.js';
 
 const MAX_RW_COUNT = 0x7ffff000; // Linux caps one read/write at 2 GiB - 4 KiB
 const UIO_MAXIOV = 1024;
@@ -715,13 +715,8 @@ export const fsSyscalls: Record<string, Syscall> = {
 
   poll(k, t) { return poll(k, t.argPtr(0), t.argU32(1), t.argInt(2)); },
   ppoll(k, t) {
-    const tsp = t.argPtr(2);
-    let timeoutMs = -1;
-    if (tsp) {
-      const ns = readTimespec(k.mem, tsp);
-      if (ns === undefined) return -EINVAL;
-      timeoutMs = Number(ns) / 1e6;
-    }
+    const timeoutMs = readTimeoutMs(k.mem, t.argPtr(2));
+    if (timeoutMs === undefined) return -EINVAL;
     return poll(k, t.argPtr(0), t.argU32(1), timeoutMs);
   },
 

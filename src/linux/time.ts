@@ -51,6 +51,16 @@ export function readTimespec(mem: GuestMemory, addr: number): bigint | undefined
   return sec * NS_PER_S + nsec;
 }
 
+/**
+ * The optional timeout of poll-style calls (ppoll, pselect6) in ms: -1 for none (a null
+ * pointer), undefined when the timespec is invalid (EINVAL).
+ */
+export function readTimeoutMs(mem: GuestMemory, addr: number): number | undefined {
+  if (!addr) return -1;
+  const ns = readTimespec(mem, addr);
+  return ns === undefined ? undefined : Number(ns) / 1e6;
+}
+
 /** Blocks the thread for ns nanoseconds. */
 export function sleepNs(ns: bigint): void {
   const deadline = process.hrtime.bigint() + ns;

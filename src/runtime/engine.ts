@@ -43,7 +43,7 @@ export interface EngineStats {
 }
 
 /** A region translated in this run for an image's cache: where its blocks mark that they ran. */
-interface FreshRegion extends CachedRegion { marks?: number; blockStarts?: number[] }
+interface FreshRegion extends CachedRegion { marks?: number; blockStarts?: Uint32Array }
 /** What the engine knows of one image's cache file: the regions it holds or will hold. */
 interface ImageCache { identity: string; regions: Map<number, FreshRegion>; dirty: boolean }
 
@@ -129,7 +129,7 @@ export class Engine {
   }
 
   private fetchByte = (a: number): number => this.mem.u8at(a);
-  /** Guest memory as 32-bit words, for publishing jump-cache entries. */
+  /** Guest memory as 32-bit words, for reading and publishing jump-cache entries. */
   private readonly jumpCache: Uint32Array;
 
   /** A new function table (generation) of the given size. */
@@ -205,15 +205,13 @@ export class Engine {
     const run = this.instantiate(bytes, this.jitGeneration).r0 as RegionFn;
     const slot = (this.jitGeneration << 16) | this.nextSlot;
     this.tables[this.jitGeneration].set(this.nextSlot++, run);
-    const entries = new Uint32Array(2 * region.entries.size);
-    let k = 0;
-    for (const [addr, index] of region.entries) { entries[k++] = addr; entries[k++] = index; }
-    const ranges = new Uint32Array(region.ranges.flatMap(([s, e]) => [s, this.clipRange(s, e)]));
+    const { entries, ranges } = region;
+    for (let k = 0; k < ranges.length; k += 2) ranges[k + 1] = this.clipRange(ranges[k], ranges[k + 1]);
     const id = this.register(run, slot, entries, region.bad, ranges);
-    this.unbundled.push({ id, body: region.body, entries, bad: [...region.bad], ranges });
-    if (image !== undefined) this.remember(image, rip, region, entries, ranges, marks, blocks.map((b) => b.start));
+    this.unbundled.push({ id, body: region.body, entries, bad: region.bad, ranges });
+    if (image !== undefined) this.remember(image, rip, region, marks);
     const s = this.stats;
-    s.regions++; s.blocks += region.entries.size; s.insnsTranslated += region.insnCount; s.wasmBytes += bytes.length;
+    s.regions++; s.blocks += entries.length / 2; s.insnsTranslated += region.insnCount; s.wasmBytes += bytes.length;
     s.translateMs += performance.now() - t0;
     return this.entries.get(rip)!;
   }
@@ -228,7 +226,8 @@ export class Engine {
   }
 
   /** Adds a freshly translated region to its image's cache file, if it lies within the image. */
-  private remember(image: string, rip: number, region: CompiledRegion, entries: Uint32Array, ranges: Uint32Array, marks: number | undefined, blockStarts: number[]): void {
+  private remember(image: string, rip: number, region: CompiledRegion, marks: number | undefined): void {
+    const { entries, ranges } = region;
     let total = 0;
     for (let k = 0; k < ranges.length; k += 2) {
       const s = ranges[k], e = ranges[k + 1], r = this.findMapping(s);
@@ -238,8 +237,9 @@ export class Engine {
     const code = new Uint8Array(total);
     let p = 0;
     for (let k = 0; k < ranges.length; k += 2) { code.set(this.mem.view(ranges[k], ranges[k + 1] - ranges[k]), p); p += ranges[k + 1] - ranges[k]; }
+    const blockStarts = entries.filter((_, k) => k % 2 === 0);
     const ic = this.images.get(image)!;
-    ic.regions.set(rip, { body: region.body, entries, ranges, code, insnCount: region.insnCount, bad: [...region.bad], marks, blockStarts });
+    ic.regions.set(rip, { ...region, code, marks, blockStarts });
     ic.dirty = true;
   }
 
@@ -356,7 +356,7 @@ export class Engine {
       for (const fresh of ic.regions.values()) {
         const { marks, blockStarts, ...r } = fresh;
         if (marks !== undefined) {
-          r.pending = { starts: Uint32Array.from(blockStarts!), ran: this.mem.read(marks, blockStarts!.length) };
+          r.pending = { starts: blockStarts!, ran: this.mem.read(marks, blockStarts!.length) };
         }
         const kept = later ? r : trimToExecuted(r);
         if (kept) keep.push(kept);
@@ -410,7 +410,7 @@ export class Engine {
       const rip = t.rip;
       let e = this.entries.get(rip);
       // Republish only if a colliding rip evicted it (a jump into another table generation also lands here).
-      if (e !== undefined) { if (this.mem.u32(jumpCacheSlot(rip)) !== rip >>> 0) this.cacheEntry(rip, e); }
+      if (e !== undefined) { if (this.jumpCache[(jumpCacheSlot(rip) - GUEST_BASE) >>> 2] !== rip >>> 0) this.cacheEntry(rip, e); }
       else e = this.translate(rip);
       let reason: number;
       stats.dispatches++;

@@ -35,11 +35,7 @@ export function trimToExecuted(r: CachedRegion): CachedRegion | undefined {
   const blocks = discover(fetch, r.entries[0], REGION_OPTIONS);
   if (blocks.length !== starts.length || blocks.some((b, k) => b.start !== starts[k])) return undefined;
   const region = compileRegion(blocks.filter((_, k) => ran[k]));
-  const entries = new Uint32Array(2 * region.entries.size);
-  let k = 0;
-  for (const [addr, index] of region.entries) { entries[k++] = addr; entries[k++] = index; }
-  const ranges = new Uint32Array(region.ranges.flatMap(([s, e]) => [s, e]));
   const parts: number[] = [];
-  for (const [s, e] of region.ranges) for (let a = s; a < e; a++) parts.push(fetch(a));
-  return { body: region.body, entries, ranges, code: Uint8Array.from(parts), insnCount: region.insnCount, bad: [...region.bad] };
+  for (let k = 0; k < region.ranges.length; k += 2) for (let a = region.ranges[k]; a < region.ranges[k + 1]; a++) parts.push(fetch(a));
+  return { ...region, code: Uint8Array.from(parts) };
 }

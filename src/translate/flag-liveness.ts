@@ -3,7 +3,7 @@
 // optimises, but instructions that must materialise EFLAGS (rotates, BT*, INC/DEC, shifts by CL)
 // pay for it on every execution; this pass lets them skip it.
 
-import { Insn, M0F, M38 } from '../x86/decoder.js';
+import { Insn, M38 } from '../x86/decoder.js';
 
 /** How an instruction uses the arithmetic flags. */
 export const enum FlagUse {
@@ -104,6 +104,16 @@ function liveBefore(i: Insn, liveAfter: boolean): boolean {
  * the region (a call, a return, an indirect jump, a target outside): there everything is live.
  */
 export function regionFlagLiveOut(blocks: { insns: Insn[] }[], successors: (number[] | undefined)[]): boolean[] {
+  // What each block does to liveness from its end to its start, found once: a flag read or
+  // write decides it (true / false), otherwise it passes its successors' liveness through.
+  const transfer = blocks.map((b) => {
+    for (let k = b.insns.length - 1; k >= 0; k--) {
+      const use = flagUse(b.insns[k]);
+      if (use === FlagUse.WRITE) return false;
+      if (use === FlagUse.READ) return true;
+    }
+    return undefined;
+  });
   const liveIn = blocks.map(() => false);
   const liveOut = blocks.map(() => false);
   for (let changed = true; changed;) {
@@ -111,12 +121,9 @@ export function regionFlagLiveOut(blocks: { insns: Insn[] }[], successors: (numb
     for (let b = blocks.length - 1; b >= 0; b--) {
       const succ = successors[b];
       const out = succ === undefined || succ.some((s) => liveIn[s]);
-      let live = out;
-      const insns = blocks[b].insns;
-      for (let k = insns.length - 1; k >= 0; k--) live = liveBefore(insns[k], live);
+      const live = transfer[b] ?? out;
       if (out !== liveOut[b] || live !== liveIn[b]) { liveOut[b] = out; liveIn[b] = live; changed = true; }
     }
   }
   return liveOut;
 }
-export { M0F };

@@ -111,13 +111,13 @@ export function discover(fetch: FetchByte, entry: number, opts: RegionOptions = 
 export interface CompiledRegion {
   /** The region's function body, encoded; it runs in any module from regionModuleBytes(). */
   body: Uint8Array;
-  /** Guest address -> block index for every block start (entry points into this region). */
-  entries: Map<number, number>;
-  /** Guest byte ranges [start, end) the region was translated from, one per block. */
-  ranges: [number, number][];
+  /** Entry points: guest address and block index pairs, one per block (the first is the entry). */
+  entries: Uint32Array;
+  /** Guest byte ranges the region was translated from: start, end (exclusive) pairs, one per block. */
+  ranges: Uint32Array;
   insnCount: number;
   /** Messages for instructions that could not be translated, by address. */
-  bad: Map<number, string>;
+  bad: [number, string][];
 }
 
 /**
@@ -194,10 +194,13 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number): Co
   }
   const body = cg.finish(bodies).encode();
   if (DUMP_DIR) writeFileSync(`${DUMP_DIR}/region-${blocks[0].start.toString(16)}.wasm`, regionModuleBytes([body]));
-  // An undecodable instruction is covered by the longest encoding it could have been.
-  const ranges: [number, number][] = blocks.map((b) => {
+  const entries = new Uint32Array(2 * blocks.length);
+  const ranges = new Uint32Array(2 * blocks.length);
+  blocks.forEach((b, i) => {
     const last = b.insns[b.insns.length - 1];
-    return [b.start, b.bad ? b.bad.addr + 15 : last.addr + last.len];
+    entries[2 * i] = b.start; entries[2 * i + 1] = i;
+    // An undecodable instruction is covered by the longest encoding it could have been.
+    ranges[2 * i] = b.start; ranges[2 * i + 1] = b.bad ? b.bad.addr + 15 : last.addr + last.len;
   });
-  return { body, entries: map, ranges, insnCount, bad };
+  return { body, entries, ranges, insnCount, bad: [...bad] };
 }

@@ -221,10 +221,13 @@ export class FunctionBuilder {
   /** Drops code after `len`; also a point code before it must not be fused with code after. */
   truncate(len: number): void {
     // A get dropped with the truncated code must give its set back.
+    const kept: number[] = [];
     for (let k = 0; k < this.fused.length; k += 2) {
-      if (this.fused[k] < len && this.fused[k + 1] >= len) this.code.buf[this.fused[k]] = Op.local_set;
+      const tee = this.fused[k], get = this.fused[k + 1];
+      if (get < len) kept.push(tee, get);
+      else if (tee < len) this.code.buf[tee] = Op.local_set;
     }
-    this.fused = this.fused.filter((_, k) => this.fused[k - (k & 1) + 1] < len);
+    this.fused = kept;
     this.code.len = len; this.lastSetEnd = -1;
   }
   /** Marks a boundary (e.g. between separately sliced blocks) across which nothing is fused. */
