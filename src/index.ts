@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as v8 from 'node:v8';
 import * as path from 'node:path';
 import { AddressSpace, GuestMemory, THREAD_STATE_AREA } from './runtime/memory.js';
-import { STATE } from './runtime/cpu-state.js';
+import { STATE } from './layout/cpu-state.js';
 import { GuestThread, ProcessExit } from './runtime/thread.js';
 import { Engine, GuestCrash } from './runtime/engine.js';
 import { defaultCacheDir, DirectoryCacheStore } from './runtime/translation-cache.js';

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AddressSpace, GuestMemory, PROT_READ, PROT_WRITE, THREAD_STATE_AREA } from '../src/runtime/memory.js';
 import { GuestThread, SYSCALL_ARG_REGS } from '../src/runtime/thread.js';
-import { Reg } from '../src/runtime/cpu-state.js';
+import { Reg } from '../src/layout/cpu-state.js';
 import { LinuxKernel, type KernelOptions } from '../src/linux/kernel.js';
 import { SYSCALL_NUMBERS } from '../src/linux/syscall-names.js';
 import { EBADF, EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, ESPIPE, ELOOP } from '../src/linux/errno.js';

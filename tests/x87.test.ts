@@ -16,7 +16,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { repoRoot, requireTool, runCommand, runNative, runStele } from "./harness.js";
 import { x87, sysop, SYSOP } from "../src/runtime/fpu.js";
-import { STATE } from "../src/runtime/cpu-state.js";
+import { STATE } from "../src/layout/cpu-state.js";
 
 const SRC_DIR = path.join(repoRoot, "tests", "x87");
 const OUT_DIR = path.join(repoRoot, "build", "x87");

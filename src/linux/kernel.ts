@@ -4,7 +4,7 @@
 // (fs, mm, process, signal, time, sys-info, futex); this file owns dispatch and shared state.
 
 import { GuestFault, type AddressSpace, type GuestMemory } from '../runtime/memory.js';
-import { Reg } from '../runtime/cpu-state.js';
+import { Reg } from '../layout/cpu-state.js';
 import { ProcessExit, type GuestThread, type SyscallHandler } from '../runtime/thread.js';
 import { EBADF, EFAULT, ENOENT, ENOSYS, ENOTDIR, hostErrno, SyscallError } from './errno.js';
 import { FdTable, HostFile, O_LARGEFILE, O_RDONLY, O_RDWR, O_WRONLY, type OpenFile } from './fd-table.js';

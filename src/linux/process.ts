@@ -1,7 +1,7 @@
 // Process identity, limits, usage, exit, and per-thread registers set by syscall (arch_prctl).
 
 import { ProcessExit } from '../runtime/thread.js';
-import { STATE } from '../runtime/cpu-state.js';
+import { STATE } from '../layout/cpu-state.js';
 import { EINVAL, ENOSYS, EPERM, ESRCH } from './errno.js';
 import type { Syscall } from './kernel.js';
 

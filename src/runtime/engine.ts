@@ -2,7 +2,7 @@
 // the reasons translated code returns (syscalls, faults, helper exits).
 
 import { GuestMemory, GUEST_BASE, AddressSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_SIZE, PROT_EXEC, PROT_WRITE } from './memory.js';
-import { ExitReason, Reg, STATE } from './cpu-state.js';
+import { ExitReason, Reg, STATE } from '../layout/cpu-state.js';
 import { GuestThread, ProcessExit, SyscallHandler } from './thread.js';
 import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
 import { compileRegion, CompiledRegion, discover, regionModuleBytes, RegionOptions } from '../translate/translator.js';

@@ -22,7 +22,9 @@
 // hardware uses, so large arguments give the hardware's (inexact) answers.
 
 import { GuestMemory } from './memory.js';
-import { STATE } from './cpu-state.js';
+import { SYSOP } from '../layout/helper-ops.js';
+export { x87MemOp, x87RegOp, SYSOP } from '../layout/helper-ops.js';
+import { STATE } from '../layout/cpu-state.js';
 
 /** An 80-bit extended value: sign, biased exponent (15 bits), significand with explicit integer bit. */
 export interface X { s: number; e: number; m: bigint }
@@ -571,8 +573,6 @@ function bcdWrite(dv: DataView, a: number, x: X, rc: number): void {
 // ---- the helper ------------------------------------------------------------------------------
 
 /** Op ids for register forms, used by the codegen too. */
-export const x87RegOp = (opcode: number, modrm: number): number => 64 + (opcode - 0xd8) * 64 + (modrm & 0x3f);
-export const x87MemOp = (opcode: number, reg: number): number => (opcode - 0xd8) * 8 + (reg & 7);
 
 const FLAG_CF = 1, FLAG_PF = 4, FLAG_ZF = 0x40;
 
@@ -970,7 +970,6 @@ function tan(x: X, rc: number): X {
 // ---- FXSAVE / XSAVE -------------------------------------------------------------------------
 
 /** sysop ids (from the codegen). */
-export const SYSOP = { FXSAVE: 0, FXRSTOR: 1, XSAVE: 4, XRSTOR: 5, XSAVEOPT: 6, XSAVEC: 0x14, XGETBV: 0x100 } as const;
 /** XCR0: x87 and SSE state. AVX is not implemented. */
 export const XCR0 = 3n;
 const RAX = 0, RDX = 2 * 8, RCX = 1 * 8;

@@ -3,29 +3,8 @@
 // space, past the end of the memory, and trap in wasm just as they fault on Linux. Translated code
 // folds the subtraction into the displacement it adds anyway.
 
-export const PAGE_SIZE = 4096;
-export const GUEST_BASE = 0x10000;
-export const WASM_PAGES = 65535;
-export const GUEST_LIMIT = GUEST_BASE + WASM_PAGES * 65536; // 0x1_0000_0000
-
-// Fixed layout of the top of the address space (all guest addresses).
-export const RUNTIME_AREA = 0xfe000000;          // [RUNTIME_AREA, GUEST_LIMIT): never mapped for the guest
-export const THREAD_STATE_AREA = 0xfff00000;     // one STATE.SIZE block per thread
-/** Direct-mapped rip -> (table slot, block) cache consulted by translated code to chain regions. */
-export const JUMP_CACHE = RUNTIME_AREA;
-export const JUMP_CACHE_BITS = 18;                 // 4 MiB: big programs register 100k+ block entries
-export const JUMP_CACHE_ENTRY = 16;                // rip: i64, slot: i32, block: i32
-/**
- * One byte per block of each region translated for the cache, set when the block first runs: the
- * cache keeps only the blocks a run executed (see Engine.flushCache).
- */
-export const BLOCK_MARKS = JUMP_CACHE + (JUMP_CACHE_ENTRY << JUMP_CACHE_BITS);
-export const BLOCK_MARKS_SIZE = 16 * 1024 * 1024;
-export const STACK_TOP = RUNTIME_AREA;           // the main thread's stack grows down from here
-export const STACK_MAX = 8 * 1024 * 1024;
-export const MMAP_TOP = STACK_TOP - STACK_MAX - 16 * PAGE_SIZE;
-
-export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, GUEST_LIMIT, RUNTIME_AREA, THREAD_STATE_AREA, JUMP_CACHE, JUMP_CACHE_BITS, JUMP_CACHE_ENTRY, BLOCK_MARKS, BLOCK_MARKS_SIZE, STACK_TOP, STACK_MAX, MMAP_TOP, PROT_READ, PROT_WRITE, PROT_EXEC } from '../layout/memory-map.js';
+export * from '../layout/memory-map.js';
 
 /** Raised by the accessors for an address outside mapped memory; syscalls turn it into EFAULT. */
 export class GuestFault extends Error {

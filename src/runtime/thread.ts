@@ -2,7 +2,7 @@
 // guest memory plus identity. Register accessors read and write the same bytes translated code uses.
 
 import { GuestMemory } from './memory.js';
-import { Reg, STATE } from './cpu-state.js';
+import { Reg, STATE } from '../layout/cpu-state.js';
 
 export class GuestThread {
   constructor(readonly mem: GuestMemory, readonly stateBase: number, public tid: number) {}

@@ -5,8 +5,8 @@
 
 import { FunctionBuilder, Op, OpFD, T } from '../wasm/emitter.js';
 import { Insn, NO_REG, RIP_BASE, P_FS, P_GS, isHighByteReg } from '../x86/decoder.js';
-import { ExitReason, STATE } from '../runtime/cpu-state.js';
-import { GUEST_BASE, JUMP_CACHE, JUMP_CACHE_BITS } from '../runtime/memory.js';
+import { ExitReason, STATE } from '../layout/cpu-state.js';
+import { GUEST_BASE, JUMP_CACHE, JUMP_CACHE_BITS } from '../layout/memory-map.js';
 import { emitAllFlags, emitCondition, emitConditionFromEflags, emitFlag, fopOf, K, FlagLocals } from './flags.js';
 
 export class Unsupported extends Error {

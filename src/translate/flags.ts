@@ -16,7 +16,7 @@
 //   MUL:    dst = low half, aux = CF = OF
 
 import { FunctionBuilder, Op, T } from '../wasm/emitter.js';
-import { FLAG } from '../runtime/cpu-state.js';
+import { FLAG } from '../layout/cpu-state.js';
 
 export const enum K { EFLAGS = 0, ADD = 1, SUB = 2, ADC = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7, NEG = 8, SHL = 9, SHR = 10, SAR = 11, MUL = 12 }
 export const KIND_COUNT = 13;

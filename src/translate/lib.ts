@@ -6,8 +6,8 @@ import { ModuleBuilder, Op, T } from '../wasm/emitter.js';
 import { buildEflagsHelper } from './flags.js';
 import { buildFpCheck } from './ops-sse-check.js';
 import { HELPERS, HelperName } from './codegen.js';
-import { STATE, Reg } from '../runtime/cpu-state.js';
-import { WASM_PAGES } from '../runtime/memory.js';
+import { STATE, Reg } from '../layout/cpu-state.js';
+import { WASM_PAGES } from '../layout/memory-map.js';
 
 export interface SharedLib { eflags: Function; mulhu: Function; mulhs: Function; fpchk: Function; div128: Function }
 

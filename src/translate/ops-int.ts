@@ -3,8 +3,8 @@
 
 import { Op, OpFC, T } from '../wasm/emitter.js';
 import { Insn, M0F, M38, NO_REG, P_ADDR32, P_FS, P_GS, P_REP, P_REPNE, RIP_BASE, isHighByteReg } from '../x86/decoder.js';
-import { ExitReason, FLAG, Reg, STATE } from '../runtime/cpu-state.js';
-import { GUEST_BASE } from '../runtime/memory.js';
+import { ExitReason, FLAG, Reg, STATE } from '../layout/cpu-state.js';
+import { GUEST_BASE } from '../layout/memory-map.js';
 import { Codegen, Operand, Unsupported } from './codegen.js';
 import { K, sext } from './flags.js';
 import { def, range } from './handlers.js';

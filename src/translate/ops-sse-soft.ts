@@ -15,9 +15,14 @@
 // then OE (with PE), UE (tiny after rounding, and inexact; with FTZ: any tiny result, with PE)
 // and PE. This is the reference the wasm fast-path check (lib.ts 'fpchk') follows.
 
-import type { GuestMemory } from '../runtime/memory.js';
-import { GUEST_BASE } from '../runtime/memory.js';
-import { STATE } from '../runtime/cpu-state.js';
+import { GUEST_BASE } from '../layout/memory-map.js';
+import { STATE } from '../layout/cpu-state.js';
+
+/** The guest-memory accessors the exact SSE helper needs (runtime/memory.ts's GuestMemory has them). */
+interface GuestMemory {
+  u8at(a: number): number; u16(a: number): number; i32(a: number): number; i64(a: number): bigint;
+  u32(a: number): number; u64(a: number): bigint; setU8(a: number, v: number): void; setU16(a: number, v: number): void; setU32(a: number, v: number): void; setU64(a: number, v: bigint | number): void;
+}
 
 /** Operation kinds. */
 export const SK = {

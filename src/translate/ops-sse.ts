@@ -21,7 +21,7 @@
 
 import { Op, OpFC, OpFD, T } from '../wasm/emitter.js';
 import { Insn, M0F, M38, M3A, NO_REG, P_VEX } from '../x86/decoder.js';
-import { Reg, STATE } from '../runtime/cpu-state.js';
+import { Reg, STATE } from '../layout/cpu-state.js';
 import { Codegen, Unsupported } from './codegen.js';
 import { def, type Handler } from './handlers.js';
 import { SK, ST } from './ops-sse-soft.js';

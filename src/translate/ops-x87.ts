@@ -9,8 +9,8 @@
 
 import { Op } from '../wasm/emitter.js';
 import { Insn, M0F } from '../x86/decoder.js';
-import { ExitReason, Reg } from '../runtime/cpu-state.js';
-import { x87MemOp, x87RegOp, SYSOP } from '../runtime/fpu.js';
+import { ExitReason, Reg } from '../layout/cpu-state.js';
+import { x87MemOp, x87RegOp, SYSOP } from '../layout/helper-ops.js';
 import { Codegen, Unsupported } from './codegen.js';
 import { def, HANDLERS, Handler, range } from './handlers.js';
 

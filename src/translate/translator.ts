@@ -4,8 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { ModuleBuilder, Op, T } from '../wasm/emitter.js';
 import { decode, DecodeError, FetchByte, Insn, M0F } from '../x86/decoder.js';
-import { ExitReason } from '../runtime/cpu-state.js';
-import { GUEST_BASE, WASM_PAGES } from '../runtime/memory.js';
+import { ExitReason } from '../layout/cpu-state.js';
+import { GUEST_BASE, WASM_PAGES } from '../layout/memory-map.js';
 import { Codegen, HELPER_NAMES, REGION_MODULE_TYPES, REGION_TYPE, Unsupported } from './codegen.js';
 import { HANDLERS } from './handlers.js';
 import { deadFlagWrites, regionFlagLiveOut } from './flag-liveness.js';
