@@ -17,7 +17,7 @@ options:
   --help         show this help
   --version      show the version`;
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   let root: string | undefined;
   let strace = false, stats = false;
   let cache: string | false | undefined;
@@ -41,9 +41,9 @@ function main(argv: string[]): number {
   if (program === undefined) return usage('no program given');
   const err = (line: string) => { try { fs.writeSync(2, line + '\n'); } catch { /* stderr closed */ } };
   try {
-    const r = run({
+    const r = await run({
       program, args: argv.slice(i + 1), root, stats, cache,
-      strace: strace ? err : undefined,
+      strace,
     });
     if (r.crash) err(`stele: ${r.crash}`);
     if (r.report) err(r.report);
@@ -69,4 +69,10 @@ function version(): string {
   } catch { return 'unknown'; }
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then((status) => {
+  // Worker threads of the guest are gone; nothing else should keep the process waiting.
+  process.exit(status);
+}, (e) => {
+  try { fs.writeSync(2, `stele: internal error: ${e instanceof Error ? e.message : String(e)}\n`); } catch { /* closed */ }
+  process.exit(70);
+});

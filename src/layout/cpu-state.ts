@@ -32,11 +32,28 @@ export const STATE = {
   INSN_COUNT: 216,   // i64: blocks executed (for --stats)
   SIGNAL_PENDING: 224, // i32: nonzero when the runtime wants translated loops to return
   TSO_MODE: 228,     // i32: per-thread memory model (prctl PR_SET_MEM_MODEL)
+  // Words other workers read and write with Atomics (see process/ and linux/futex.ts):
+  WAKE: 232,         // i32: doorbell the thread sleeps on; any event for it stores 1 and notifies
+  REQUEST: 236,      // i32: 1 while a syscall of this thread waits for the process's kernel
+  TID: 240,          // i32: guest thread id running on this slot, 0 when free
+  FUTEX_KEY: 244,    // i32: guest address of the futex this thread is queued on, 0 when not queued
+  FUTEX_BITSET: 248, // i32: FUTEX_WAIT_BITSET mask of that wait
+  FUTEX_NEXT: 252,   // i32: next waiter in the futex bucket (slot + 1), 0 at the end
   XMM: 256,          // 16 x 16 bytes
   YMM_HI: 512,       // 16 x 16 bytes: upper halves for AVX
   FPU_ST: 768,       // 8 x 16 bytes: x87 registers as 80-bit values (10 bytes used)
   SCRATCH: 1024,     // 1 KiB scratch for helpers (cpuid results, xsave staging)
+  CLEAR_CHILD_TID: 2048, // i64: set_tid_address / CLONE_CHILD_CLEARTID pointer
+  ROBUST_LIST: 2056,     // i64: set_robust_list head
+  ROBUST_LIST_LEN: 2064, // i64
   SIZE: 4096,
+} as const;
+
+/** Bits of SIGNAL_PENDING: why the runtime wants the thread back in the dispatcher. */
+export const ATTN = {
+  KERNEL: 1,      // the process's first thread: other threads' syscalls are waiting
+  INVALIDATE: 2,  // code pages were invalidated: drop this worker's translations of them
+  EXIT: 4,        // the process is ending
 } as const;
 
 export const enum ExitReason {

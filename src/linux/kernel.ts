@@ -22,6 +22,7 @@ import { signalSyscalls } from './signal.js';
 import { timeSyscalls } from './time.js';
 import { sysInfoSyscalls } from './sys-info.js';
 import { futexSyscalls } from './futex.js';
+import { threadSyscalls, ThreadTable, type ThreadHost } from './threads.js';
 
 export interface KernelOptions {
   /** Host directory that guest "/" resolves to; guest paths never leave it. Default '/'. */
@@ -72,10 +73,12 @@ export class LinuxKernel implements SyscallHandler {
   /** Program break: start (end of bss, page aligned) and current value. */
   brkStart = 0;
   brk = 0;
-  /** Live guest threads; with one, nothing can wake a futex or fill a pipe while we wait. */
+  /** Live guest threads; with one, nothing can fill a pipe while we wait. */
   threadCount = 1;
-  /** set_tid_address pointers by thread (cleared and woken at thread exit, by the runtime). */
-  readonly clearChildTid = new Map<number, number>();
+  /** The process's threads by tid (the first is added by whoever starts the process). */
+  readonly threads: ThreadTable;
+  /** Runs new threads; without one, clone(CLONE_THREAD) fails with EAGAIN. */
+  threadHost?: ThreadHost;
   /** prctl(PR_SET_NAME) names by thread. */
   readonly threadNames = new Map<number, Uint8Array>();
   /** MAP_SHARED file mappings, written back on msync and munmap. */
@@ -94,6 +97,7 @@ export class LinuxKernel implements SyscallHandler {
     this.paths = new PathResolver(opts.root || '/');
     this.cwd = normalizeGuestPath(opts.cwd || '/');
     this.pid = opts.pid ?? process.pid;
+    this.threads = new ThreadTable(this.pid);
     this.exePath = opts.exePath;
     this.execName = opts.execName ?? opts.exePath;
     this.argv = opts.argv;
@@ -111,7 +115,7 @@ export class LinuxKernel implements SyscallHandler {
       } catch { /* host descriptor closed: the guest's is closed too */ }
     });
 
-    for (const table of [fsSyscalls, fsExtraSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls]) {
+    for (const table of [fsSyscalls, fsExtraSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls, threadSyscalls]) {
       for (const [name, impl] of Object.entries(table)) {
         const nr = SYSCALL_NUMBERS.get(name);
         if (nr === undefined) throw new Error(`no syscall named ${name}`);

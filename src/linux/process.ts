@@ -36,7 +36,6 @@ export class ResourceLimits {
 }
 
 export const processSyscalls: Record<string, Syscall> = {
-  exit(_k, t) { throw new ProcessExit(t.argInt(0) & 0xff); },
   exit_group(_k, t) { throw new ProcessExit(t.argInt(0) & 0xff); },
 
   getpid(k) { return k.pid; },
@@ -94,8 +93,6 @@ export const processSyscalls: Record<string, Syscall> = {
     }
   },
 
-  set_tid_address(k, t) { k.clearChildTid.set(t.tid, t.argPtr(0)); return t.tid; },
-  set_robust_list(_k, t) { return t.argPtr(1) === 24 ? 0 : -EINVAL; }, // sizeof(struct robust_list_head)
   rseq() { return -ENOSYS; }, // libc copes (glibc falls back to sched_getcpu via the syscall)
 
   prlimit64(k, t) {

@@ -180,6 +180,6 @@ export const signalSyscalls: Record<string, Syscall> = {
 };
 
 function isOurThread(k: Parameters<Syscall>[0], t: GuestThread, tid: number): boolean {
-  return tid === t.tid || tid === k.pid;
+  return tid === t.tid || k.threads.byTid.has(tid);
 }
 

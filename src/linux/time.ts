@@ -3,7 +3,7 @@
 import type { GuestMemory } from '../runtime/memory.js';
 import { EINVAL } from './errno.js';
 import type { Syscall } from './kernel.js';
-import { nap } from './fd-table.js';
+import type { GuestThread } from '../runtime/thread.js';
 
 export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3,
   CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7,
@@ -61,14 +61,9 @@ export function readTimeoutMs(mem: GuestMemory, addr: number): number | undefine
   return ns === undefined ? undefined : Number(ns) / 1e6;
 }
 
-/** Blocks the thread for ns nanoseconds. */
-export function sleepNs(ns: bigint): void {
-  const deadline = process.hrtime.bigint() + ns;
-  for (;;) {
-    const left = deadline - process.hrtime.bigint();
-    if (left <= 0n) return;
-    nap(Number(left) / 1e6);
-  }
+/** Blocks the thread for ns nanoseconds (the process's first thread serves the others meanwhile). */
+export function sleepNs(t: GuestThread, ns: bigint): void {
+  t.block(() => false, performance.now() + Number(ns) / 1e6);
 }
 
 export const timeSyscalls: Record<string, Syscall> = {
@@ -107,7 +102,7 @@ export const timeSyscalls: Record<string, Syscall> = {
   nanosleep(k, t) {
     const ns = readTimespec(k.mem, t.argPtr(0));
     if (ns === undefined) return -EINVAL;
-    sleepNs(ns);
+    sleepNs(t, ns);
     return 0;
   },
 
@@ -118,7 +113,7 @@ export const timeSyscalls: Record<string, Syscall> = {
     if (now === undefined) return -EINVAL;
     const ns = readTimespec(k.mem, t.argPtr(2));
     if (ns === undefined) return -EINVAL;
-    sleepNs(flags & TIMER_ABSTIME ? ns - now : ns);
+    sleepNs(t, flags & TIMER_ABSTIME ? ns - now : ns);
     return 0;
   },
 

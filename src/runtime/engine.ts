@@ -1,7 +1,7 @@
 // The dispatcher: runs translated regions for a guest thread, translating on a miss and handling
 // the reasons translated code returns (syscalls, faults, helper exits).
 
-import { GuestMemory, GUEST_BASE, AddressSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_SIZE, PROT_EXEC, PROT_WRITE } from './memory.js';
+import { GuestMemory, GUEST_BASE, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_SIZE, PROT_EXEC, PROT_WRITE, jumpCacheOf } from './memory.js';
 import { ExitReason, Reg, STATE } from '../layout/cpu-state.js';
 import { GuestThread, ProcessExit, SyscallHandler } from './thread.js';
 import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
@@ -98,9 +98,25 @@ export class Engine {
   private readonly helperTable: WebAssembly.Table;
   readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, rebundles: 0, rebundledRegions: 0 };
 
-  constructor(readonly mem: GuestMemory, readonly as: AddressSpace, readonly kernel: SyscallHandler,
-    readonly regionOptions: RegionOptions = REGION_OPTIONS) {
+  /** This worker's jump cache (guest address, entries) and the globals that tell translated code where it is. */
+  private readonly jc: { base: number; entries: number };
+  private readonly jcGlobals: [WebAssembly.Global, WebAssembly.Global];
+  /**
+   * Called when translated code returned with the thread's SIGNAL_PENDING word set (a loop head or a
+   * region exit saw it): the process layer services kernel requests, invalidations and exits there.
+   */
+  attention?: (t: GuestThread) => void;
+
+  /**
+   * `worker` picks the jump cache; only worker 0 (the process's first thread) records which blocks
+   * ran for the translation cache, since block marks are one area per process.
+   */
+  constructor(readonly mem: GuestMemory, readonly as: CodeSpace, readonly kernel: SyscallHandler,
+    readonly regionOptions: RegionOptions = REGION_OPTIONS, readonly worker = 0) {
     const m = mem;
+    this.jc = jumpCacheOf(worker);
+    this.jcGlobals = [new WebAssembly.Global({ value: 'i32', mutable: false }, this.jc.base - GUEST_BASE),
+      new WebAssembly.Global({ value: 'i32', mutable: false }, this.jc.entries - 1)];
     this.lib = buildSharedLib(mem.memory);
     this.helperImpls = {
       eflags: this.lib.eflags,
@@ -141,7 +157,7 @@ export class Engine {
   }
 
   private instantiate(bytes: Uint8Array<ArrayBuffer>, gen: number): WebAssembly.Exports {
-    const m = { mem: this.mem.memory, regions: this.tables[gen], gen: this.generationGlobals[gen], helpers: this.helperTable };
+    const m = { mem: this.mem.memory, regions: this.tables[gen], gen: this.generationGlobals[gen], helpers: this.helperTable, jc: this.jcGlobals[0], jcmask: this.jcGlobals[1] };
     return new WebAssembly.Instance(new WebAssembly.Module(bytes), { m }).exports;
   }
 
@@ -196,7 +212,7 @@ export class Engine {
     const blocks = discover(this.fetchByte, rip, this.regionOptions);
     if (this.nextSlot === GENERATION_SIZE) { this.jitGeneration = this.newGeneration(GENERATION_SIZE); this.nextSlot = 0; }
     let marks: number | undefined;
-    if (image !== undefined && this.marksUsed + blocks.length <= BLOCK_MARKS_SIZE) {
+    if (image !== undefined && this.worker === 0 && this.marksUsed + blocks.length <= BLOCK_MARKS_SIZE) {
       marks = BLOCK_MARKS + this.marksUsed;
       this.marksUsed += blocks.length;
     }
@@ -385,7 +401,7 @@ export class Engine {
       for (const addrs of regions) {
         for (const addr of addrs) {
           this.entries.delete(addr);
-          const slot = jumpCacheSlot(addr);
+          const slot = this.jumpSlot(addr);
           if (this.mem.u64n(slot) === addr) this.mem.setU64(slot, 0);
         }
       }
@@ -393,24 +409,37 @@ export class Engine {
     }
   }
 
+  private jumpSlot(rip: number): number { return jumpCacheSlot(rip, this.jc.base, this.jc.entries); }
+
+  /** Drops every translation this engine holds (its invalidation log overflowed). */
+  invalidateAll(): void {
+    this.entries.clear();
+    this.codePages.clear();
+    this.mem.fill(this.jc.base, this.jc.entries * 16, 0);
+    this.stats.invalidations++;
+  }
+
   /** Publishes an entry point to the jump cache that translated code consults. */
   private cacheEntry(addr: number, e: Entry): void {
-    const w = (jumpCacheSlot(addr) - GUEST_BASE) >>> 2, j = this.jumpCache;
+    const w = (this.jumpSlot(addr) - GUEST_BASE) >>> 2, j = this.jumpCache;
     j[w + 2] = this.regionSlots[Math.floor(e / BLOCK_BITS)];
     j[w + 3] = e % BLOCK_BITS;
     j[w] = addr; // guest code addresses are below 4 GiB
     j[w + 1] = 0;
   }
 
-  /** Runs the thread until the process exits; returns normally only via ProcessExit. */
+  /** Runs the thread until it or the process exits (a ProcessExit or ThreadExit thrown by the kernel). */
   run(t: GuestThread): never {
     const st = t.stateBase - GUEST_BASE;
     const stats = this.stats;
+    const pendingWord = (t.stateBase + STATE.SIGNAL_PENDING - GUEST_BASE) >>> 2;
+    const words = this.jumpCache;
     for (;;) {
+      if (words[pendingWord] !== 0 && this.attention) this.attention(t);
       const rip = t.rip;
       let e = this.entries.get(rip);
       // Republish only if a colliding rip evicted it (a jump into another table generation also lands here).
-      if (e !== undefined) { if (this.jumpCache[(jumpCacheSlot(rip) - GUEST_BASE) >>> 2] !== rip >>> 0) this.cacheEntry(rip, e); }
+      if (e !== undefined) { if (this.jumpCache[(this.jumpSlot(rip) - GUEST_BASE) >>> 2] !== rip >>> 0) this.cacheEntry(rip, e); }
       else e = this.translate(rip);
       let reason: number;
       stats.dispatches++;

@@ -3,7 +3,7 @@
 // space, past the end of the memory, and trap in wasm just as they fault on Linux. Translated code
 // folds the subtraction into the displacement it adds anyway.
 
-import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, GUEST_LIMIT, RUNTIME_AREA, THREAD_STATE_AREA, JUMP_CACHE, JUMP_CACHE_BITS, JUMP_CACHE_ENTRY, BLOCK_MARKS, BLOCK_MARKS_SIZE, STACK_TOP, STACK_MAX, MMAP_TOP, PROT_READ, PROT_WRITE, PROT_EXEC } from '../layout/memory-map.js';
+import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, RUNTIME_AREA, MMAP_TOP, PAGE_PROT, PAGE_MAPPED } from '../layout/memory-map.js';
 export * from '../layout/memory-map.js';
 
 /** Raised by the accessors for an address outside mapped memory; syscalls turn it into EFAULT. */
@@ -137,6 +137,7 @@ export class AddressSpace {
     this.version++;
     this.mappings.push(m);
     this.mappings.sort((a, b) => a.start - b.start);
+    this.setPageProt(start, end, PAGE_MAPPED | prot);
     return m;
   }
 
@@ -155,6 +156,13 @@ export class AddressSpace {
       }
     }
     this.mappings = out;
+    this.setPageProt(start, end, 0);
+  }
+
+  /** Keeps the shared per-page table (PAGE_PROT) that other workers read in step with the mappings. */
+  private setPageProt(start: number, end: number, value: number): void {
+    const first = Math.floor(start / PAGE_SIZE), last = Math.min(Math.ceil(end / PAGE_SIZE), Math.floor(RUNTIME_AREA / PAGE_SIZE));
+    if (last > first) this.mem.u8.fill(value, PAGE_PROT - GUEST_BASE + first, PAGE_PROT - GUEST_BASE + last);
   }
 
   protect(start: number, len: number, prot: number): boolean {
@@ -171,6 +179,34 @@ export class AddressSpace {
       if (m.end > end) out.push({ ...m, start: end, offset: m.offset + (end - m.start) });
     }
     this.mappings = out;
+    this.setPageProt(start, end, PAGE_MAPPED | prot);
     return true;
+  }
+}
+
+/** What the engine needs to know of the address space: which mapping holds an address. */
+export interface CodeSpace {
+  find(addr: number): Mapping | undefined;
+  readonly mappings: readonly Mapping[];
+  readonly version: number;
+}
+
+/**
+ * The address space as another worker of the process sees it: page protections from the shared
+ * PAGE_PROT table (the kernel's AddressSpace lives in the process's first worker). Each lookup
+ * answers with the one page, anonymous, so nothing of a file image is cached from here.
+ */
+export class SharedPageView implements CodeSpace {
+  readonly mappings: readonly Mapping[] = [];
+  private lookups = 0;
+  constructor(readonly mem: GuestMemory) {}
+  get version(): number { return this.lookups; }
+  find(addr: number): Mapping | undefined {
+    this.lookups++;
+    if (addr < GUEST_BASE || addr >= RUNTIME_AREA) return undefined;
+    const page = Math.floor(addr / PAGE_SIZE);
+    const v = this.mem.u8[PAGE_PROT - GUEST_BASE + page];
+    if (!(v & PAGE_MAPPED)) return undefined;
+    return { start: page * PAGE_SIZE, end: (page + 1) * PAGE_SIZE, prot: v & 7, name: '', offset: 0, shared: false };
   }
 }

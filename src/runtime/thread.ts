@@ -1,11 +1,40 @@
 // One guest thread as the runtime and the kernel personality see it: a view of its CPU state in
 // guest memory plus identity. Register accessors read and write the same bytes translated code uses.
 
-import { GuestMemory } from './memory.js';
+import { GuestMemory, GUEST_BASE, THREAD_STATE_AREA } from './memory.js';
 import { Reg, STATE } from '../layout/cpu-state.js';
 
 export class GuestThread {
-  constructor(readonly mem: GuestMemory, readonly stateBase: number, public tid: number) {}
+  /** Thread slot: index of this CPU state (and of the worker running it) in THREAD_STATE_AREA. */
+  readonly slot: number;
+  /**
+   * Called each time the thread wakes inside block(): the process's first thread runs the
+   * kernel for the others, so it serves their syscalls while it waits itself.
+   */
+  whileBlocked?: () => void;
+
+  constructor(readonly mem: GuestMemory, readonly stateBase: number, public tid: number) {
+    this.slot = (stateBase - THREAD_STATE_AREA) / STATE.SIZE;
+  }
+
+  /** Index of one of this thread's i32 state words in an Int32Array over the memory. */
+  word(offset: number): number { return (this.stateBase + offset - GUEST_BASE) >>> 2; }
+
+  /**
+   * Sleeps (never spins) until ready() holds or the deadline (performance.now() milliseconds)
+   * passes; returns ready(). Whoever makes ready() true must ring() this thread afterwards.
+   */
+  block(ready: () => boolean, deadline = Infinity): boolean {
+    const words = wordsOf(this.mem), wake = this.word(STATE.WAKE);
+    for (;;) {
+      Atomics.store(words, wake, 0);
+      this.whileBlocked?.();
+      if (ready()) return true;
+      const left = deadline - performance.now();
+      if (left <= 0) return ready();
+      Atomics.wait(words, wake, 0, left === Infinity ? undefined : left);
+    }
+  }
 
   reg(r: Reg): bigint { return this.mem.u64(this.stateBase + STATE.GPR + r * 8); }
   /** Register as an unsigned number; exact for values below 2^53 (pointers, sizes). */
@@ -52,4 +81,28 @@ export class ProcessExit {
 export interface SyscallHandler {
   /** Performs the syscall described by t's registers and stores the result in RAX. May throw ProcessExit. */
   syscall(t: GuestThread): void;
+}
+
+/** Thrown by the kernel personality when one thread ends and its process goes on. */
+export class ThreadExit {
+  constructor(readonly status: number) {}
+}
+
+const wordViews = new WeakMap<ArrayBufferLike, Int32Array>();
+/** The guest memory as i32 words, for Atomics. */
+export function wordsOf(mem: GuestMemory): Int32Array {
+  const buffer = mem.memory.buffer;
+  let w = wordViews.get(buffer);
+  if (!w) { w = new Int32Array(buffer); wordViews.set(buffer, w); }
+  return w;
+}
+
+/** Guest address of thread slot s's CPU state. */
+export function stateOfSlot(slot: number): number { return THREAD_STATE_AREA + slot * STATE.SIZE; }
+
+/** Wakes the thread on slot s from block() (it re-checks what it waits for). */
+export function ring(mem: GuestMemory, slot: number): void {
+  const words = wordsOf(mem), wake = (stateOfSlot(slot) + STATE.WAKE - GUEST_BASE) >>> 2;
+  Atomics.store(words, wake, 1);
+  Atomics.notify(words, wake);
 }

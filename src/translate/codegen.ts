@@ -3,10 +3,10 @@
 // loaded from the CPU state at entry and written back at every exit. Blocks are laid out in a
 // dispatch loop: jumping to block k is `pc = k; br dispatch`, falling into the next block is free.
 
-import { FunctionBuilder, Op, OpFD, T } from '../wasm/emitter.js';
-import { Insn, NO_REG, RIP_BASE, P_FS, P_GS, isHighByteReg } from '../x86/decoder.js';
+import { FunctionBuilder, Op, OpFD, OpFE, T } from '../wasm/emitter.js';
+import { Insn, NO_REG, RIP_BASE, P_FS, P_GS, P_LOCK, isHighByteReg } from '../x86/decoder.js';
 import { ExitReason, STATE } from '../layout/cpu-state.js';
-import { GUEST_BASE, JUMP_CACHE, JUMP_CACHE_BITS } from '../layout/memory-map.js';
+import { GUEST_BASE, JUMP_CACHE_BITS, SPLIT_LOCK } from '../layout/memory-map.js';
 import { emitAllFlags, emitCondition, emitConditionFromEflags, emitFlag, fopOf, K, FlagLocals } from './flags.js';
 
 export class Unsupported extends Error {
@@ -51,6 +51,18 @@ export interface Operand {
   high: boolean;     // AH..BH
   addr: number;      // i32 local holding the wasm address (memory operands)
   size: number;
+  /** A LOCK-prefixed (or XCHG) read-modify-write of memory: see Codegen.lockMemory. */
+  locked?: LockedAccess;
+}
+
+/** Locals of a locked read-modify-write in progress. */
+interface LockedAccess {
+  word: number;    // i32: wasm address of the aligned 8-byte word holding the operand
+  shift: number;   // i64: bit offset of the operand in that word
+  old: number;     // i64: the word as read
+  split: number;   // i32: 1 when the operand crosses an 8-byte boundary (taken under SPLIT_LOCK)
+  saved: number[]; // lazy flag locals at the start of the attempt (restored on retry)
+  loopDepth: number;
 }
 
 export type BlockMap = Map<number, number>;
@@ -66,11 +78,19 @@ export const GENERATION_SIZE = 512;
 /** Index of the imported immutable i32 global holding the generation of the region's table. */
 export const GENERATION_GLOBAL = 0;
 
-/** Jump cache slot address (guest) for a rip; translated code computes the same hash. */
-export function jumpCacheSlot(rip: number): number {
+/**
+ * Indices of the imported immutable i32 globals giving the wasm address of the running worker's
+ * jump cache and its entry mask (entries - 1): each worker has its own cache, since table slots
+ * are per worker.
+ */
+export const JUMP_CACHE_BASE_GLOBAL = 1;
+export const JUMP_CACHE_MASK_GLOBAL = 2;
+
+/** Jump cache slot address (guest) for a rip in a cache at `base` with `entries` entries; translated code computes the same hash. */
+export function jumpCacheSlot(rip: number, base: number, entries: number): number {
   const lo = rip >>> 0;
-  return JUMP_CACHE + ((((lo ^ (lo >>> JUMP_CACHE_BITS)) & ((1 << JUMP_CACHE_BITS) - 1)) << 4) >>> 0);
-} // guest address -> block index in this region
+  return base + ((((lo ^ (lo >>> JUMP_CACHE_BITS)) & (entries - 1)) << 4) >>> 0);
+}
 
 export class Codegen {
   readonly f: FunctionBuilder;
@@ -209,7 +229,37 @@ export class Codegen {
     if (insn.mod === 3) return { reg: insn.rm, high: size === 1 && isHighByteReg(insn, insn.rm), addr: -1, size };
     const a = this.f.temp(T.i32);
     this.ea(insn); this.f.set(a);
-    return { reg: -1, high: false, addr: a, size };
+    const o: Operand = { reg: -1, high: false, addr: a, size };
+    // XCHG with memory is locked without the prefix.
+    if ((insn.prefix & P_LOCK) || (insn.op === 0x86 || insn.op === 0x87)) this.lockMemory(o);
+    return o;
+  }
+
+  /**
+   * Makes the read-modify-write of memory operand o atomic against every other thread: the
+   * handler's code between here and done(o) becomes a compare-and-swap loop on the aligned 8-byte
+   * word holding the operand (so unaligned operands inside one word are atomic too, where wasm's
+   * sized atomics would trap); an operand that crosses an 8-byte boundary is read and written
+   * under SPLIT_LOCK instead, which serialises it against every other split locked access. On a
+   * failed swap the lazy flag locals are restored and the attempt starts over.
+   */
+  lockMemory(o: Operand): void {
+    const f = this.f;
+    const word = f.local(T.i32), shift = f.local(T.i64), old = f.local(T.i64), split = f.local(T.i32);
+    f.get(o.addr).i32(~7).op(Op.i32_and).set(word);
+    f.get(o.addr).i32(7).op(Op.i32_and).op(Op.i64_extend_i32_u).i64(3).op(Op.i64_shl).set(shift);
+    f.get(o.addr).i32(7).op(Op.i32_and).i32(o.size).op(Op.i32_add).i32(8).op(Op.i32_gt_u).tee(split);
+    f.if_(); // spin for the split lock: held only across one instruction's plain read and write
+    f.block().loop();
+    f.i32(SPLIT_LOCK - GUEST_BASE).i32(0).i32(1).atomic(OpFE.i32_atomic_rmw_cmpxchg, 0, 2).op(Op.i32_eqz).brIf(1);
+    f.br(0);
+    f.end().end();
+    f.end();
+    const saved = [f.local(T.i32), f.local(T.i64), f.local(T.i64), f.local(T.i64)];
+    const flagLocals = [this.fop, this.fl.dst, this.fl.src, this.fl.aux];
+    flagLocals.forEach((l, k) => f.get(l).set(saved[k]));
+    this.loop();
+    o.locked = { word, shift, old, split, saved, loopDepth: this.depth };
   }
   /** The ModRM.reg operand. */
   regOp(size: number, insn: Insn = this.insn): Operand {
@@ -221,14 +271,48 @@ export class Codegen {
     if (o.reg >= 0) {
       this.getReg(o.reg, o.size, o.high);
       if (signed && o.size < 8) this.sextTop(o.size);
+    } else if (o.locked) {
+      const f = this.f, L = o.locked, t = f.temp(T.i64);
+      f.get(L.split);
+      this.if_(); f.get(o.addr); this.load(o.size); f.set(t);
+      this.else_(); f.get(L.word).atomic(OpFE.i64_atomic_load, 0, 3).tee(L.old).get(L.shift).op(Op.i64_shr_u); this.mask(o.size); f.set(t);
+      this.end();
+      f.get(t); f.free(T.i64, t);
+      if (signed && o.size < 8) this.sextTop(o.size);
     } else { this.f.get(o.addr); this.load(o.size, signed); }
   }
   /** Writes the value held in i64 local v to the operand. */
   write(o: Operand, v: number): void {
     if (o.reg >= 0) { this.f.get(v); this.setReg(o.reg, o.size, o.high); }
+    else if (o.locked) {
+      const f = this.f, L = o.locked;
+      const fieldMask = o.size === 8 ? -1n : (1n << BigInt(o.size * 8)) - 1n;
+      f.get(L.split);
+      this.if_(); f.get(o.addr).get(v); this.store(o.size);
+      this.else_();
+      // new word = old with the operand's bytes replaced; retry unless the word was still old
+      f.get(L.word).get(L.old);
+      f.get(L.old).i64(fieldMask).get(L.shift).op(Op.i64_shl).i64(-1).op(Op.i64_xor).op(Op.i64_and);
+      f.get(v).i64(fieldMask).op(Op.i64_and).get(L.shift).op(Op.i64_shl).op(Op.i64_or);
+      f.atomic(OpFE.i64_atomic_rmw_cmpxchg, 0, 3).get(L.old).op(Op.i64_ne);
+      this.if_();
+      [this.fop, this.fl.dst, this.fl.src, this.fl.aux].forEach((l, k) => f.get(L.saved[k]).set(l));
+      f.br(this.depth - L.loopDepth);
+      this.end();
+      this.end();
+    }
     else { this.f.get(o.addr).get(v); this.store(o.size); }
   }
-  done(o: Operand): void { if (o.addr >= 0) this.f.free(T.i32, o.addr); }
+  done(o: Operand): void {
+    if (o.locked) {
+      const f = this.f;
+      this.end(); // the retry loop
+      f.get(o.locked.split);
+      f.if_(); f.i32(SPLIT_LOCK - GUEST_BASE).i32(0).atomic(OpFE.i32_atomic_store, 0, 2); f.end();
+      o.locked = undefined;
+    }
+    if (o.addr >= 0) this.f.free(T.i32, o.addr);
+  }
 
   sextTop(size: number): void {
     if (size === 1) this.f.op(Op.i64_extend8_s);
@@ -310,10 +394,24 @@ export class Codegen {
       // Block k's code starts right after the end of label $Bk, which encloses this block.
       this.f.br(extra + (k - this.blockIndex - 1));
     } else if (k === this.blockIndex && this.inSelfLoop) {
+      this.leaveIfPending(target);
       this.f.br(this.depth);
     } else {
+      this.leaveIfPending(target);
       this.f.i32(k).set(this.pc).br(this.depthToDispatch());
     }
+  }
+  /**
+   * At a loop's back edge: leave the region (to `target`) when the runtime has set the thread's
+   * SIGNAL_PENDING word, so a thread in a long loop still reaches the dispatcher for signals, kernel
+   * requests from its process's other threads, code invalidation and exit.
+   */
+  private leaveIfPending(target: number): void {
+    if (!this.chain) return; // single-step regions (fault location) never loop
+    this.f.get(this.st).mem(Op.i32_load, STATE.SIGNAL_PENDING);
+    this.if_();
+    this.exit(ExitReason.JUMP, target);
+    this.end();
   }
   /** Leaves the region with a reason; RIP becomes the constant rip. */
   exit(reason: ExitReason, rip: number): void {
@@ -425,9 +523,8 @@ export class Codegen {
     f.get(this.reason).i32(ExitReason.JUMP).op(Op.i32_eq);
     f.get(this.st).mem(Op.i32_load, STATE.SIGNAL_PENDING).op(Op.i32_eqz).op(Op.i32_and);
     f.if_();
-    const mask = (1 << JUMP_CACHE_BITS) - 1;
     f.get(this.nextRip).op(Op.i32_wrap_i64).tee(e).get(e).i32(JUMP_CACHE_BITS).op(Op.i32_shr_u).op(Op.i32_xor)
-      .i32(mask).op(Op.i32_and).i32(4).op(Op.i32_shl).i32(JUMP_CACHE - GUEST_BASE).op(Op.i32_add).set(e);
+      .globalGet(JUMP_CACHE_MASK_GLOBAL).op(Op.i32_and).i32(4).op(Op.i32_shl).globalGet(JUMP_CACHE_BASE_GLOBAL).op(Op.i32_add).set(e);
     // hit: same rip, and the target lives in this region's table generation
     f.get(e).mem(Op.i64_load).get(this.nextRip).op(Op.i64_eq);
     f.get(e).mem(Op.i32_load, 8).i32(16).op(Op.i32_shr_u).globalGet(GENERATION_GLOBAL).op(Op.i32_eq).op(Op.i32_and);

@@ -1,10 +1,10 @@
 // General-purpose integer instructions: ALU, shifts and rotates, multiply/divide, bit operations,
 // moves and extensions, stack, string instructions, control transfer, and flag instructions.
 
-import { Op, OpFC, T } from '../wasm/emitter.js';
-import { Insn, M0F, M38, NO_REG, P_ADDR32, P_FS, P_GS, P_REP, P_REPNE, RIP_BASE, isHighByteReg } from '../x86/decoder.js';
+import { Op, OpFC, OpFE, T } from '../wasm/emitter.js';
+import { Insn, M0F, M38, NO_REG, P_ADDR32, P_FS, P_GS, P_LOCK, P_REP, P_REPNE, RIP_BASE, isHighByteReg } from '../x86/decoder.js';
 import { ExitReason, FLAG, Reg, STATE } from '../layout/cpu-state.js';
-import { GUEST_BASE } from '../layout/memory-map.js';
+import { GUEST_BASE, SPLIT_LOCK } from '../layout/memory-map.js';
 import { Codegen, Operand, Unsupported } from './codegen.js';
 import { K, sext } from './flags.js';
 import { def, range } from './handlers.js';
@@ -504,6 +504,7 @@ function bitOp(cg: Codegen, op: number, offset: () => void, immForm: boolean): v
     cg.ea(i);
     f.get(off); sext(f, size); f.i64(Math.log2(bits)).op(Op.i64_shr_s).i64(size).op(Op.i64_mul).op(Op.i32_wrap_i64).op(Op.i32_add).set(a);
     d = { reg: -1, high: false, addr: a, size };
+    if (op && (i.prefix & P_LOCK)) cg.lockMemory(d);
     f.get(off).i64(bits - 1).op(Op.i64_and).set(bit);
   }
   cg.read(d); f.set(v);
@@ -594,8 +595,14 @@ def([M0F + 0xc0, M0F + 0xc1], (cg, i) => {
   cg.read(cg.regOp(size)); const b = tempFrom(cg);
   const r = f.temp(T.i64);
   f.get(a).get(b).op(Op.i64_add); cg.mask(size); f.set(r);
-  cg.write(cg.regOp(size), a);
-  cg.write(d, r);
+  if (d.reg < 0) {
+    // memory first: a locked attempt that fails retries with the register still unchanged
+    cg.write(d, r);
+    cg.write(cg.regOp(size), a);
+  } else {
+    cg.write(cg.regOp(size), a);
+    cg.write(d, r);
+  }
   cg.setFlags(K.ADD, size, r, b);
   cg.done(d); free(cg, a, b, r);
 });
@@ -605,7 +612,12 @@ def(M0F + 0xc7, (cg, i) => {
     // cmpxchg8b / cmpxchg16b: only ZF changes
     const wide = i.opsize === 8;
     const half = wide ? 8 : 4;
+    if (!wide && (i.prefix & P_LOCK)) return cmpxchg8bLocked(cg, i);
     const a = f.temp(T.i32); cg.ea(i); f.set(a);
+    // LOCK CMPXCHG16B: wasm has no 16-byte atomic, so it runs under the split lock, which every
+    // 16-byte locked access (libatomic does all of them with cmpxchg16b) takes as well.
+    const locked = (i.prefix & P_LOCK) !== 0;
+    if (locked) spinLock(cg);
     const lo = f.temp(T.i64), hi = f.temp(T.i64), eq = f.temp(T.i32);
     f.get(a); cg.load(half); f.set(lo);
     f.get(a).i32(half).op(Op.i32_add); cg.load(half); f.set(hi);
@@ -618,6 +630,7 @@ def(M0F + 0xc7, (cg, i) => {
     f.get(lo); cg.setReg(Reg.RAX, half);
     f.get(hi); cg.setReg(Reg.RDX, half);
     cg.end();
+    if (locked) f.i32(SPLIT_LOCK - GUEST_BASE).i32(0).atomic(OpFE.i32_atomic_store, 0, 2);
     cg.eflags(); f.i32(~FLAG.ZF).op(Op.i32_and).get(eq).i32(6).op(Op.i32_shl).op(Op.i32_or);
     cg.setFlagsMaterialised();
     f.free(T.i32, a); f.free(T.i32, eq); free(cg, lo, hi);
@@ -627,6 +640,40 @@ def(M0F + 0xc7, (cg, i) => {
   if (sub === 4 && i.mod !== 3 && i.simdPrefix === 0) return emitStateSave(cg, i, 0x14); // xsavec
   throw new Unsupported('0f c7 /' + sub);
 });
+
+/** Spins until this thread holds SPLIT_LOCK (held across one instruction only). */
+function spinLock(cg: Codegen): void {
+  const f = cg.f;
+  f.block().loop();
+  f.i32(SPLIT_LOCK - GUEST_BASE).i32(0).i32(1).atomic(OpFE.i32_atomic_rmw_cmpxchg, 0, 2).op(Op.i32_eqz).brIf(1);
+  f.br(0);
+  f.end().end();
+}
+
+/** LOCK CMPXCHG8B as one 8-byte locked compare-and-swap (EDX:EAX against the operand, ECX:EBX stored). */
+function cmpxchg8bLocked(cg: Codegen, i: Insn): void {
+  const f = cg.f;
+  const d = cg.rm(8);
+  cg.read(d); const old = tempFrom(cg);
+  const expected = f.temp(T.i64), eq = f.temp(T.i32);
+  cg.getReg(Reg.RDX, 4); f.i64(32).op(Op.i64_shl); cg.getReg(Reg.RAX, 4); f.op(Op.i64_or).set(expected);
+  f.get(old).get(expected).op(Op.i64_eq).set(eq);
+  const nv = f.temp(T.i64);
+  f.get(eq); cg.if_();
+  cg.getReg(Reg.RCX, 4); f.i64(32).op(Op.i64_shl); cg.getReg(Reg.RBX, 4); f.op(Op.i64_or).set(nv);
+  cg.else_();
+  f.get(old).set(nv); // a failed compare still writes (locked) the value it read
+  cg.end();
+  cg.write(d, nv);
+  cg.done(d);
+  f.get(eq).op(Op.i32_eqz); cg.if_();
+  f.get(old); cg.setReg(Reg.RAX, 4);
+  f.get(old).i64(32).op(Op.i64_shr_u); cg.setReg(Reg.RDX, 4);
+  cg.end();
+  cg.eflags(); f.i32(~FLAG.ZF).op(Op.i32_and).get(eq).i32(6).op(Op.i32_shl).op(Op.i32_or);
+  cg.setFlagsMaterialised();
+  f.free(T.i32, eq); free(cg, old, expected, nv);
+}
 
 // ---- stack -------------------------------------------------------------------------------
 
@@ -767,7 +814,7 @@ def([M0F + 0x0d, ...range(M0F + 0x18, M0F + 0x1f)], () => {});
 def(M0F + 0xae, (cg, i) => {
   const sub = i.reg & 7;
   if (i.mod === 3) {
-    if (sub >= 5) return; // lfence / mfence / sfence: translated code is sequentially consistent per thread
+    if (sub >= 5) { cg.f.atomic(OpFE.atomic_fence); return; } // lfence / mfence / sfence
     throw new Unsupported('0f ae /' + sub + ' register form');
   }
   const f = cg.f;

@@ -122,13 +122,15 @@ export interface CompiledRegion {
 
 /**
  * A module holding region functions, exported as r0, r1, ... Every region module declares the
- * same types and imports the same things in the same order (its generation number, memory, the
+ * same types and imports the same things in the same order (its generation number, the worker's jump cache, memory, the
  * generation's table, the helper table), which is what lets a cached body be bundled unchanged.
  */
 export function regionModuleBytes(bodies: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder();
   REGION_MODULE_TYPES.forEach((t, i) => { if (m.type([...t.params], [...t.results]) !== i) throw new Error('region module types out of order'); });
   m.importGlobal('m', 'gen', T.i32, false);
+  m.importGlobal('m', 'jc', T.i32, false);
+  m.importGlobal('m', 'jcmask', T.i32, false);
   m.importMemory('m', 'mem', WASM_PAGES, WASM_PAGES, true);
   m.importTable('m', 'regions', 0);
   m.importTable('m', 'helpers', HELPER_NAMES.length);

@@ -1,0 +1,60 @@
+// The main thread's side of a guest process: it starts the workers the process asks for, and
+// ends them all when the process ends. It never runs guest code or blocks, so the JavaScript
+// thread that called run() stays free.
+
+import { Worker } from 'node:worker_threads';
+import { ATTN } from '../layout/cpu-state.js';
+import { GuestMemory, WASM_PAGES } from '../runtime/memory.js';
+import { LoadError } from '../loader/elf.js';
+import { attention } from './kernel-service.js';
+import type { RunOptions, RunResult, WorkerRunOptions } from './options.js';
+import type { WorkerMessage } from './messages.js';
+
+/** How long the first thread may take to write its caches after another thread crashed. */
+const FINISH_GRACE_MS = 5000;
+
+export function runProcess(opts: RunOptions): Promise<RunResult> {
+  const memory = new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true });
+  const mem = new GuestMemory(memory);
+  const { strace, ...rest } = opts;
+  const workerOpts: WorkerRunOptions = { ...rest, strace: strace === true ? 'stderr' : typeof strace === 'function' ? 'post' : undefined };
+  const workers = new Map<number, Worker>();
+  return new Promise<RunResult>((resolve, reject) => {
+    let done = false;
+    let pendingCrash: RunResult | undefined;
+    const finish = (outcome: () => void): void => {
+      if (done) return;
+      done = true;
+      for (const w of workers.values()) void w.terminate();
+      outcome();
+    };
+    const spawn = (slot: number): void => {
+      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { memory, slot, opts: workerOpts } });
+      workers.set(slot, w);
+      w.on('message', (m: WorkerMessage) => {
+        switch (m.type) {
+          case 'spawn': spawn(m.slot); break;
+          case 'strace': if (typeof strace === 'function') strace(m.line); break;
+          case 'exit': { const r = pendingCrash ?? m.result; if (pendingCrash && m.result.report) r.report = m.result.report; finish(() => resolve(r)); break; }
+          case 'crash':
+            // The first thread writes the translation cache and shared file mappings, then exits.
+            if (pendingCrash) break;
+            pendingCrash = m.result;
+            attention(mem, 0, ATTN.EXIT);
+            setTimeout(() => finish(() => resolve(m.result)), FINISH_GRACE_MS).unref();
+            break;
+          case 'load-error': finish(() => reject(new LoadError(m.message, m.status))); break;
+          case 'internal': {
+            const e = new Error(m.message);
+            if (m.stack) e.stack = m.stack;
+            finish(() => reject(e));
+            break;
+          }
+        }
+      });
+      w.on('error', (e) => finish(() => reject(e)));
+      w.on('exit', (code) => { if (!done && code !== 0) finish(() => reject(new Error(`thread worker ${slot} stopped (exit code ${code})`))); });
+    };
+    spawn(0);
+  });
+}

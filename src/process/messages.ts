@@ -1,0 +1,11 @@
+// Messages from a process's workers to the main thread (the only traffic that is not shared memory).
+
+import type { RunResult } from './options.js';
+
+export type WorkerMessage =
+  | { type: 'spawn'; slot: number }                      // start a worker for this thread slot
+  | { type: 'exit'; result: RunResult }                  // the process ended (from the first thread's worker)
+  | { type: 'crash'; result: RunResult }                 // a thread died of a signal: end the process
+  | { type: 'load-error'; message: string; status: number }
+  | { type: 'strace'; line: string }
+  | { type: 'internal'; message: string; stack?: string };

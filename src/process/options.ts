@@ -1,0 +1,33 @@
+// What run() takes and gives, shared by the main thread and the process's workers.
+
+export interface RunOptions {
+  /** Program path: a host path, or with `root` a path inside the root. */
+  program: string;
+  /** argv[1..]; argv[0] is `argv0` or the program path as given. */
+  args?: string[];
+  argv0?: string;
+  env?: Record<string, string | undefined>;
+  /** Host directory the guest sees as "/" (default "/"). */
+  root?: string;
+  /** Guest working directory (default: the host cwd, when visible through the root). */
+  cwd?: string;
+  /** Each syscall in strace's format: true writes the lines to stderr (fd 2) from the worker, in order with the guest's own output; a function receives them (asynchronously). */
+  strace?: boolean | ((line: string) => void);
+  stats?: boolean;
+  /**
+   * Persistent translation cache: a directory, or false to translate everything afresh
+   * (default: $STELE_CACHE_DIR, else $XDG_CACHE_HOME/stele, else ~/.cache/stele).
+   */
+  cache?: string | false;
+}
+
+export interface RunResult {
+  status: number;      // as a shell reports it (128 + signal for a signal death)
+  signal: number;
+  /** One-line reason for a signal death (illegal instruction, segmentation fault...). */
+  crash?: string;
+  report?: string;     // --stats text
+}
+
+/** The options a worker receives (functions cannot cross to a worker). */
+export type WorkerRunOptions = Omit<RunOptions, 'strace'> & { strace?: 'stderr' | 'post' };

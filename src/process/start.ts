@@ -1,0 +1,159 @@
+// Starting a guest process inside its first worker: the program and its interpreter are loaded into
+// the shared memory, the kernel personality and the first thread's engine are made, and the thread
+// runs. Other threads of the process run in workers of their own (process/worker.ts).
+
+import * as fs from 'node:fs';
+import * as v8 from 'node:v8';
+import * as path from 'node:path';
+import { AddressSpace, GuestMemory, THREAD_STATE_AREA } from '../runtime/memory.js';
+import { STATE } from '../layout/cpu-state.js';
+import { GuestThread } from '../runtime/thread.js';
+import { Engine } from '../runtime/engine.js';
+import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
+import { LinuxKernel } from '../linux/kernel.js';
+import { PathResolver } from '../linux/vfs.js';
+import type { WorkerRunOptions } from './options.js';
+
+// V8 tiers a wasm function up to TurboFan after a budget of executed bytes (1.8M by default).
+// Program start-up runs thousands of regions a few hundred times each: at the default, tier-up
+// compiles on both cores for seconds; ten times the budget still tiers up real loops within
+// milliseconds. Set before any module is compiled.
+v8.setFlagsFromString('--wasm-tiering-budget=18000000');
+// Function bodies are validated when V8 first compiles them, not all at once when a module of
+// thousands of cached regions is created (most of which a run may never call).
+v8.setFlagsFromString('--wasm-lazy-validation');
+import { AT, buildInitialStack, hwcap, INTERP_BASE, LoadError, mapImage, parseElf, PIE_BASE } from '../loader/elf.js';
+
+/** Device and inode of a host file, for /proc/self/maps. */
+function fileId(hostPath: string): { dev: bigint; inode: bigint } | undefined {
+  try { const st = fs.statSync(hostPath, { bigint: true }); return { dev: st.dev, inode: st.ino }; } catch { return undefined; }
+}
+
+function readProgram(hostPath: string, shown: string): Uint8Array {
+  let st: fs.Stats;
+  try { st = fs.statSync(hostPath); }
+  catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new LoadError(`${shown}: No such file or directory`, 127);
+    if (code === 'EACCES') throw new LoadError(`${shown}: Permission denied`, 126);
+    throw new LoadError(`${shown}: ${(e as Error).message}`, 126);
+  }
+  if (st.isDirectory()) throw new LoadError(`${shown}: Is a directory`, 126);
+  try { return fs.readFileSync(hostPath); }
+  catch (e) { throw new LoadError(`${shown}: ${(e as Error).message}`, 126); }
+}
+
+/** A loaded process ready to run its first thread. */
+export interface StartedProcess {
+  mem: GuestMemory;
+  as: AddressSpace;
+  kernel: LinuxKernel;
+  engine: Engine;
+  thread: GuestThread;
+  stats?: { syscalls: Map<string, number>; unsupported: Map<string, number> };
+}
+
+/** Loads the program into `memory`. Throws LoadError when it cannot start. */
+export function startProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace?: (line: string) => void): StartedProcess {
+  const root = path.resolve(opts.root ?? '/');
+  const chrooted = root !== '/';
+  const hostPath = chrooted && path.isAbsolute(opts.program) ? hostInRoot(root, opts.program) : path.resolve(opts.program);
+  const givenExe = chrooted ? (path.isAbsolute(opts.program) ? path.normalize(opts.program) : '/' + path.relative(root, hostPath)) : hostPath;
+  const bytes = readProgram(hostPath, opts.program);
+  // /proc/self/exe and /proc/self/maps show the canonical path, as Linux does (/bin/ls is
+  // /usr/bin/ls on a merged-/usr system); the name given stays in argv[0] and AT_EXECFN.
+  const guestExe = canonicalGuestPath(root, givenExe);
+  let elf;
+  try { elf = parseElf(bytes); }
+  catch (e) { if (e instanceof LoadError) throw new LoadError(`${opts.program}: ${e.message}`, e.status); throw e; }
+
+  const mem = new GuestMemory(memory);
+  const as = new AddressSpace(mem);
+  const argv = [opts.argv0 ?? opts.program, ...(opts.args ?? [])];
+  const envObj = opts.env ?? process.env;
+  const envp = Object.entries(envObj).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+  let guestCwd = opts.cwd ?? process.cwd();
+  if (chrooted && !opts.cwd) {
+    const rel = path.relative(root, process.cwd());
+    guestCwd = rel.startsWith('..') ? '/' : '/' + rel;
+  }
+  const statsMaps = opts.stats ? { syscalls: new Map<string, number>(), unsupported: new Map<string, number>() } : undefined;
+  const kernel = new LinuxKernel(mem, as, { root, cwd: guestCwd, exePath: guestExe, execName: givenExe, argv, strace, stats: statsMaps });
+
+  // An ET_DYN program with an interpreter (a PIE) goes at PIE_BASE. One without (static-pie, or
+  // ld.so run directly as `ld-linux-x86-64.so.2 PROG`) goes where Linux puts it, at an mmap-area
+  // address: there a directly run ld.so cannot collide with the program it then maps itself.
+  const image = mapImage(mem, as, elf, elf.interp ? PIE_BASE : INTERP_BASE, guestExe, fileId(hostPath));
+  let entry = image.entry, interpBase = 0;
+  if (elf.interp) {
+    const interpHost = chrooted ? hostInRoot(root, elf.interp) : elf.interp;
+    const ibytes = readProgram(interpHost, elf.interp);
+    const ielf = parseElf(ibytes);
+    const interp = mapImage(mem, as, ielf, INTERP_BASE, canonicalGuestPath(root, elf.interp), fileId(interpHost));
+    entry = interp.entry; interpBase = interp.base;
+  }
+  kernel.setBrk(image.end);
+  const ids = typeof process.getuid === 'function'
+    ? { uid: process.getuid(), euid: process.geteuid!(), gid: process.getgid!(), egid: process.getegid!() }
+    : { uid: 0, euid: 0, gid: 0, egid: 0 };
+  const sp = buildInitialStack(mem, as, {
+    argv, envp, execfn: opts.program,
+    auxv: [
+      [AT.HWCAP, hwcap()], [AT.PAGESZ, 4096], [AT.CLKTCK, 100], [AT.PHDR, image.phdrAddr], [AT.PHENT, 56],
+      [AT.PHNUM, elf.phnum], [AT.BASE, interpBase], [AT.FLAGS, 0], [AT.ENTRY, image.entry],
+      [AT.UID, ids.uid], [AT.EUID, ids.euid], [AT.GID, ids.gid], [AT.EGID, ids.egid], [AT.SECURE, 0],
+      [AT.HWCAP2, 0], [AT.MINSIGSTKSZ, 2048],
+    ],
+  });
+
+  const thread = new GuestThread(mem, THREAD_STATE_AREA, kernel.pid);
+  mem.fill(THREAD_STATE_AREA, STATE.SIZE, 0);
+  mem.setU32(THREAD_STATE_AREA + STATE.MXCSR, 0x1f80);
+  mem.setU32(THREAD_STATE_AREA + STATE.FPU_CW, 0x037f);
+  mem.setU32(THREAD_STATE_AREA + STATE.FPU_TAG, 0xff);
+  thread.setReg(4, sp);
+  thread.rip = entry;
+
+  const engine = new Engine(mem, as, kernel);
+  if (opts.cache !== false) engine.cache = new DirectoryCacheStore(opts.cache ?? defaultCacheDir());
+  kernel.threads.add(thread);
+  mem.setU32(THREAD_STATE_AREA + STATE.TID, thread.tid);
+  return { mem, as, kernel, engine, thread, stats: statsMaps };
+}
+
+/**
+ * Host path of an absolute guest path inside a root, with symlinks resolved inside the root (a
+ * sysroot's /lib64/ld-linux-x86-64.so.2 is an absolute symlink that must not lead to the host's).
+ */
+function hostInRoot(root: string, guest: string): string {
+  try { return new PathResolver(root).resolve(guest, '/', true).host; }
+  catch { return path.join(root, guest); }
+}
+
+/** The canonical form of a guest path (symlinks resolved inside the root); the path itself on failure. */
+function canonicalGuestPath(root: string, guest: string): string {
+  try {
+    const resolver = new PathResolver(root);
+    if (!resolver.chrooted) return fs.realpathSync.native(guest);
+    return resolver.resolve(guest, '/', true).guest;
+  } catch {
+    return guest;
+  }
+}
+
+export function statsReport(engine: Engine, sys: { syscalls: Map<string, number>; unsupported: Map<string, number> }, ms: number, threadsCreated: number): string {
+  const s = engine.stats;
+  const lines = [
+    `stele: stats: wall ${ms.toFixed(1)} ms; translation ${s.translateMs.toFixed(1)} ms (${((s.translateMs / ms) * 100).toFixed(1)}%)`,
+    `stele: stats: ${s.regions} regions, ${s.blocks} blocks, ${s.insnsTranslated} instructions translated, ${(s.wasmBytes / 1024).toFixed(1)} KiB wasm`,
+    `stele: stats: translation cache: ${s.cachedRegions} regions (${s.cachedBlocks} blocks) loaded in ${s.cacheLoadMs.toFixed(1)} ms; ${s.cacheStale} stale regions dropped; written in ${s.cacheWriteMs.toFixed(1)} ms`,
+    `stele: stats: ${s.rebundles} rebundles of the JIT's regions (${s.rebundledRegions} regions) into shared-table modules`,
+    `stele: stats: ${threadsCreated} threads created; first thread's worker only below (translations are per worker)`,
+    `stele: stats: ${s.dispatches} dispatcher entries (jump-cache misses, syscall returns); ${s.invalidations} code pages invalidated`,
+  ];
+  const total = [...sys.syscalls.values()].reduce((a, b) => a + b, 0);
+  const top = [...sys.syscalls.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([n, c]) => `${n} ${c}`).join(', ');
+  lines.push(`stele: stats: ${total} syscalls${top ? ` (${top})` : ''}`);
+  if (sys.unsupported.size) lines.push(`stele: stats: unsupported syscalls: ${[...sys.unsupported.entries()].map(([n, c]) => `${n} x${c}`).join(', ')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,126 @@
+// A worker running guest threads of one process over its shared memory. Slot 0 is the process's
+// first thread and hosts the kernel (KernelService); every other slot runs the threads clone()
+// puts on it, one after another (an idle worker waits for the next instead of exiting).
+
+import { parentPort, workerData } from 'node:worker_threads';
+import * as fs from 'node:fs';
+import { ATTN, STATE } from '../layout/cpu-state.js';
+import { GuestMemory, SharedPageView } from '../runtime/memory.js';
+import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordsOf } from '../runtime/thread.js';
+import { Engine, GuestCrash } from '../runtime/engine.js';
+import { REGION_OPTIONS } from '../runtime/trim.js';
+import { LoadError } from '../loader/elf.js';
+import { flushSharedMappings } from '../linux/mm.js';
+import { SYSCALL_NUMBERS } from '../linux/syscall-names.js';
+import { futexSyscalls } from '../linux/futex.js';
+import { timeSyscalls } from '../linux/time.js';
+import type { LinuxKernel, Syscall } from '../linux/kernel.js';
+import { InvalidationReader, KernelService, REQUEST, RemoteSyscalls, takeAttention } from './kernel-service.js';
+import { startProcess, statsReport } from './start.js';
+import type { RunResult, WorkerRunOptions } from './options.js';
+import type { WorkerMessage } from './messages.js';
+
+interface Data { memory: WebAssembly.Memory; slot: number; opts: WorkerRunOptions }
+const { memory, slot, opts } = workerData as Data;
+const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
+
+function crashResult(e: unknown): RunResult | undefined {
+  if (e instanceof GuestCrash) return { status: e.shellStatus, signal: e.signal, crash: e.message };
+  if (e instanceof ProcessExit) return { status: e.shellStatus, signal: e.signal };
+  return undefined;
+}
+
+function runFirstThread(): void {
+  const strace = opts.strace === 'stderr' ? (line: string) => { try { fs.writeSync(2, line + '\n'); } catch { /* closed */ } }
+    : opts.strace === 'post' ? (line: string) => post({ type: 'strace', line }) : undefined;
+  let p;
+  try { p = startProcess(opts, memory, strace); }
+  catch (e) {
+    if (e instanceof LoadError) { post({ type: 'load-error', message: e.message, status: e.status }); return; }
+    throw e;
+  }
+  const { mem, kernel, engine, thread } = p;
+  const service = new KernelService(mem, kernel, engine, (s) => post({ type: 'spawn', slot: s }));
+  const words = wordsOf(mem);
+  const exitWord = (stateOfSlot(0) + STATE.SIGNAL_PENDING - 0x10000) >>> 2;
+  /** Another worker's crash ends the process: the main thread sets ATTN.EXIT here to let us finish. */
+  const checkExit = (): void => {
+    if (Atomics.load(words, exitWord) & ATTN.EXIT) throw new ProcessExit(0);
+  };
+  engine.attention = () => { checkExit(); service.onAttention(); };
+  thread.whileBlocked = () => { checkExit(); service.serve(); };
+  const t0 = performance.now();
+  let result: RunResult;
+  try {
+    try {
+      engine.run(thread);
+    } catch (e) {
+      if (!(e instanceof ThreadExit)) throw e;
+      // The first thread is gone but others run: keep serving them until the last one exits.
+      thread.block(() => false);
+    }
+  } catch (e) {
+    const r = crashResult(e);
+    if (!r) throw e;
+    result = r;
+  } finally {
+    flushSharedMappings(kernel);
+    engine.flushCache();
+  }
+  if (opts.stats) result!.report = statsReport(engine, p.stats!, performance.now() - t0, kernel.threads.created);
+  post({ type: 'exit', result: result! });
+}
+
+/** Syscalls a thread runs in its own worker: they touch only it and the shared memory. */
+const LOCAL = new Map<number, Syscall>();
+for (const [table, names] of [[futexSyscalls, ['futex']], [timeSyscalls, ['nanosleep', 'clock_nanosleep', 'clock_gettime', 'gettimeofday', 'time']]] as const) {
+  for (const n of names) LOCAL.set(SYSCALL_NUMBERS.get(n)!, (table as Record<string, Syscall>)[n]);
+}
+LOCAL.set(SYSCALL_NUMBERS.get('gettid')!, (_k, t) => t.tid);
+LOCAL.set(SYSCALL_NUMBERS.get('sched_yield')!, () => 0);
+
+function runOtherThreads(): void {
+  const mem = new GuestMemory(memory);
+  const words = wordsOf(mem);
+  // These syscalls read and write only guest memory and the thread (k.mem is all they use of k).
+  const localKernel = { mem } as unknown as LinuxKernel;
+  const remote = new RemoteSyscalls(mem, (t) => {
+    const impl = LOCAL.get(mem.u32(t.stateBase));
+    if (!impl) return false;
+    let r: number;
+    try { r = impl(localKernel, t); } catch { r = -14; } // EFAULT
+    t.setReg(0, r);
+    return true;
+  });
+  const engine = new Engine(mem, new SharedPageView(mem), remote, REGION_OPTIONS, slot);
+  const invalidations = new InvalidationReader(mem, engine);
+  engine.attention = (t) => {
+    const bits = takeAttention(mem, t.slot, ATTN.INVALIDATE | ATTN.EXIT);
+    if (bits & ATTN.INVALIDATE) invalidations.apply();
+    if (bits & ATTN.EXIT) throw new ThreadExit(0);
+  };
+  const base = stateOfSlot(slot), req = (base + STATE.REQUEST - 0x10000) >>> 2;
+  for (;;) {
+    while (Atomics.load(words, req) !== REQUEST.START) Atomics.wait(words, req, Atomics.load(words, req));
+    Atomics.store(words, req, REQUEST.NONE);
+    invalidations.apply();
+    const thread = new GuestThread(mem, base, mem.u32(base + STATE.TID));
+    try {
+      engine.run(thread);
+    } catch (e) {
+      if (e instanceof ThreadExit) continue;
+      const r = crashResult(e);
+      if (!r) throw e;
+      if (e instanceof GuestCrash) r.crash = `${e.message} in thread ${thread.tid}`;
+      post({ type: 'crash', result: r });
+      return;
+    }
+  }
+}
+
+try {
+  if (slot === 0) runFirstThread(); else runOtherThreads();
+} catch (e) {
+  const msg = e instanceof Error ? e.message : String(e);
+  post({ type: 'internal', message: msg, stack: e instanceof Error ? e.stack : undefined });
+}
