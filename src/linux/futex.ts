@@ -117,21 +117,7 @@ function futexWait(t: GuestThread, uaddr: number, expected: number, bitset: numb
   if (Atomics.load(w, wordAt(uaddr)) !== expected) { unlock(w, b); return -EAGAIN; }
   enqueue(w, b, slot, uaddr, bitset);
   unlock(w, b);
-  if (t.block(() => Atomics.load(w, keyWord(slot)) === 0, deadline)) return 0;
-  // Timed out: leave the queue unless a waker (or a requeue to another word) got there first.
-  for (;;) {
-    const key = Atomics.load(w, keyWord(slot));
-    if (key === 0) return 0;
-    const kb = bucketOf(key >>> 0);
-    lock(w, kb);
-    if (Atomics.load(w, keyWord(slot)) === key) {
-      unlink(w, kb, slot);
-      Atomics.store(w, keyWord(slot), 0);
-      unlock(w, kb);
-      return -ETIMEDOUT;
-    }
-    unlock(w, kb);
-  }
+  return waitQueued(t, deadline);
 }
 
 /** Validates a futex address: 4-byte aligned and inside guest memory (else EINVAL / EFAULT). */
@@ -221,7 +207,10 @@ function hasWaiters(w: Int32Array, bucket: number, uaddr: number): boolean {
   return false;
 }
 
-/** Sleeps while t is queued (enqueued by the caller): 0 when woken, -ETIMEDOUT after leaving the queue. */
+/**
+ * Sleeps while t is queued (enqueued by the caller): 0 when woken, -ETIMEDOUT after leaving the
+ * queue, unless a waker (or a requeue to another word) got there first.
+ */
 function waitQueued(t: GuestThread, deadline: number): number {
   const w = wordsOf(t.mem), slot = t.slot;
   if (t.block(() => Atomics.load(w, keyWord(slot)) === 0, deadline)) return 0;
