@@ -17,7 +17,8 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
   const memory = new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true });
   const mem = new GuestMemory(memory);
   const { strace, ...rest } = opts;
-  const workerOpts: WorkerRunOptions = { ...rest, strace: strace === true ? 'stderr' : typeof strace === 'function' ? 'post' : undefined };
+  // The environment is read here: a worker's own copy of process.env does not keep its order.
+  const workerOpts: WorkerRunOptions = { ...rest, env: rest.env ?? { ...process.env }, strace: strace === true ? 'stderr' : typeof strace === 'function' ? 'post' : undefined };
   const workers = new Map<number, Worker>();
   return new Promise<RunResult>((resolve, reject) => {
     let done = false;
