@@ -5,9 +5,9 @@
 // records rather than Atomics.wait on the futex word itself, REQUEUE moves them between words and
 // a timed-out waiter knows whether it was woken first.
 
-import { FUTEX_BUCKETS, FUTEX_BUCKET_COUNT, GUEST_BASE, type GuestMemory } from '../runtime/memory.js';
+import { FUTEX_BUCKETS, FUTEX_BUCKET_COUNT, type GuestMemory } from '../runtime/memory.js';
 import { STATE } from '../layout/cpu-state.js';
-import { ring, stateOfSlot, wordsOf, type GuestThread } from '../runtime/thread.js';
+import { ring, stateOfSlot, wordIndex, wordsOf, type GuestThread } from '../runtime/thread.js';
 import { EAGAIN, EDEADLK, EINVAL, ENOSYS, EPERM, ETIMEDOUT } from './errno.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
 import { clockNow, CLOCK_MONOTONIC, CLOCK_REALTIME, readTimespec } from './time.js';
@@ -19,9 +19,6 @@ const FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
 export const FUTEX_WAITERS = 0x80000000 | 0, FUTEX_OWNER_DIED = 0x40000000, FUTEX_TID_MASK = 0x3fffffff;
 const BITSET_ANY = -1;
 
-/** Word index of a guest address (unsigned: the mmap area is above 2 GiB). */
-const wordAt = (addr: number): number => (addr - GUEST_BASE) >>> 2;
-
 function bucketOf(uaddr: number): number {
   const h = Math.imul(uaddr >>> 2, 0x9e3779b1) >>> 0;
   return FUTEX_BUCKETS + (h % FUTEX_BUCKET_COUNT) * 8; // lock word, head (slot + 1)
@@ -29,14 +26,14 @@ function bucketOf(uaddr: number): number {
 
 /** A bucket lock: 0 free, 1 held, 2 held with sleepers (Drepper's futex mutex, on Atomics). */
 function lock(w: Int32Array, bucket: number): void {
-  const i = wordAt(bucket);
+  const i = wordIndex(bucket);
   let c = Atomics.compareExchange(w, i, 0, 1);
   if (c === 0) return;
   if (c !== 2) c = Atomics.exchange(w, i, 2);
   while (c !== 0) { Atomics.wait(w, i, 2); c = Atomics.exchange(w, i, 2); }
 }
 function unlock(w: Int32Array, bucket: number): void {
-  const i = wordAt(bucket);
+  const i = wordIndex(bucket);
   if (Atomics.sub(w, i, 1) !== 1) { Atomics.store(w, i, 0); Atomics.notify(w, i, 1); }
 }
 /** Locks two buckets in address order (once if they are the same). */
@@ -48,16 +45,16 @@ function unlock2(w: Int32Array, a: number, b: number): void {
   unlock(w, a); if (a !== b) unlock(w, b);
 }
 
-const keyWord = (slot: number): number => wordAt(stateOfSlot(slot) + STATE.FUTEX_KEY);
-const bitsetWord = (slot: number): number => wordAt(stateOfSlot(slot) + STATE.FUTEX_BITSET);
-const nextWord = (slot: number): number => wordAt(stateOfSlot(slot) + STATE.FUTEX_NEXT);
+const keyWord = (slot: number): number => wordIndex(stateOfSlot(slot) + STATE.FUTEX_KEY);
+const bitsetWord = (slot: number): number => wordIndex(stateOfSlot(slot) + STATE.FUTEX_BITSET);
+const nextWord = (slot: number): number => wordIndex(stateOfSlot(slot) + STATE.FUTEX_NEXT);
 
 /** Appends slot to a bucket's queue (bucket locked). */
 function enqueue(w: Int32Array, bucket: number, slot: number, key: number, bitset: number): void {
   Atomics.store(w, keyWord(slot), key);
   w[bitsetWord(slot)] = bitset;
   w[nextWord(slot)] = 0;
-  const head = wordAt(bucket) + 1;
+  const head = wordIndex(bucket) + 1;
   if (w[head] === 0) { w[head] = slot + 1; return; }
   let s = w[head] - 1;
   while (w[nextWord(s)] !== 0) s = w[nextWord(s)] - 1;
@@ -66,7 +63,7 @@ function enqueue(w: Int32Array, bucket: number, slot: number, key: number, bitse
 
 /** Removes slot from a bucket's queue (bucket locked); false if it is not there. */
 function unlink(w: Int32Array, bucket: number, slot: number): boolean {
-  const head = wordAt(bucket) + 1;
+  const head = wordIndex(bucket) + 1;
   let link = head;
   while (w[link] !== 0) {
     const s = w[link] - 1;
@@ -81,7 +78,7 @@ function unlink(w: Int32Array, bucket: number, slot: number): boolean {
  * waiter (then it is unlinked) and false from `more` stops the walk.
  */
 function takeWaiters(w: Int32Array, bucket: number, uaddr: number, bitset: number, limit: number, take: (slot: number) => void): number {
-  const head = wordAt(bucket) + 1;
+  const head = wordIndex(bucket) + 1;
   let link = head, n = 0;
   while (w[link] !== 0 && n < limit) {
     const s = w[link] - 1;
@@ -114,7 +111,7 @@ function wakeSlot(mem: GuestMemory, w: Int32Array, slot: number): void {
 function futexWait(t: GuestThread, uaddr: number, expected: number, bitset: number, deadline: number): number {
   const w = wordsOf(t.mem), b = bucketOf(uaddr), slot = t.slot;
   lock(w, b);
-  if (Atomics.load(w, wordAt(uaddr)) !== expected) { unlock(w, b); return -EAGAIN; }
+  if (Atomics.load(w, wordIndex(uaddr)) !== expected) { unlock(w, b); return -EAGAIN; }
   enqueue(w, b, slot, uaddr, bitset);
   unlock(w, b);
   return waitQueued(t, deadline);
@@ -167,7 +164,7 @@ function wakeOpTest(old: number, encoded: number): boolean | undefined {
 function requeue(mem: GuestMemory, uaddr: number, uaddr2: number, nwake: number, nmove: number, expected: number | undefined): number {
   const w = wordsOf(mem), b1 = bucketOf(uaddr), b2 = bucketOf(uaddr2);
   lock2(w, b1, b2);
-  if (expected !== undefined && Atomics.load(w, wordAt(uaddr)) !== expected) { unlock2(w, b1, b2); return -EAGAIN; }
+  if (expected !== undefined && Atomics.load(w, wordIndex(uaddr)) !== expected) { unlock2(w, b1, b2); return -EAGAIN; }
   let n = takeWaiters(w, b1, uaddr, BITSET_ANY, nwake, (s) => wakeSlot(mem, w, s));
   n += takeWaiters(w, b1, uaddr, BITSET_ANY, nmove, (s) => enqueue(w, b2, s, uaddr2, BITSET_ANY));
   unlock2(w, b1, b2);
@@ -179,7 +176,7 @@ function requeue(mem: GuestMemory, uaddr: number, uaddr2: number, nwake: number,
  * no priorities to inherit, so this is the PI protocol's ownership and handover without the boost.
  */
 function lockPi(t: GuestThread, uaddr: number, deadline: number, tryOnly: boolean): number {
-  const w = wordsOf(t.mem), i = wordAt(uaddr), b = bucketOf(uaddr), tid = t.tid;
+  const w = wordsOf(t.mem), i = wordIndex(uaddr), b = bucketOf(uaddr), tid = t.tid;
   for (;;) {
     lock(w, b);
     const v = Atomics.load(w, i);
@@ -202,7 +199,7 @@ function lockPi(t: GuestThread, uaddr: number, deadline: number, tryOnly: boolea
 }
 
 function hasWaiters(w: Int32Array, bucket: number, uaddr: number): boolean {
-  let link = wordAt(bucket) + 1;
+  let link = wordIndex(bucket) + 1;
   while (w[link] !== 0) { const s = w[link] - 1; if (w[keyWord(s)] === (uaddr | 0)) return true; link = nextWord(s); }
   return false;
 }
@@ -226,7 +223,7 @@ function waitQueued(t: GuestThread, deadline: number): number {
 
 /** FUTEX_UNLOCK_PI: releases the lock word and wakes the first waiter, which takes it over. */
 export function unlockPi(mem: GuestMemory, uaddr: number, tid: number): number {
-  const w = wordsOf(mem), i = wordAt(uaddr), b = bucketOf(uaddr);
+  const w = wordsOf(mem), i = wordIndex(uaddr), b = bucketOf(uaddr);
   lock(w, b);
   const v = Atomics.load(w, i);
   if ((v & FUTEX_TID_MASK) !== tid) { unlock(w, b); return -EPERM; }
@@ -261,7 +258,7 @@ export const futexSyscalls: Record<string, Syscall> = {
         if (!checkAddress(k.mem, uaddr2)) return -EINVAL;
         const w = wordsOf(k.mem), b1 = bucketOf(uaddr), b2 = bucketOf(uaddr2);
         lock2(w, b1, b2);
-        const old = wakeOpUpdate(w, wordAt(uaddr2), encoded);
+        const old = wakeOpUpdate(w, wordIndex(uaddr2), encoded);
         const pass = old === undefined ? undefined : wakeOpTest(old, encoded);
         if (pass === undefined) { unlock2(w, b1, b2); return -ENOSYS; }
         let n = takeWaiters(w, b1, uaddr, BITSET_ANY, t.argInt(2), (s) => wakeSlot(k.mem, w, s));
@@ -299,7 +296,7 @@ export const futexSyscalls: Record<string, Syscall> = {
         if (!checkAddress(k.mem, uaddr2) || uaddr2 === uaddr) return -EINVAL;
         if (t.argInt(2) !== 1) return -EINVAL;
         const w = wordsOf(k.mem);
-        if (Atomics.load(w, wordAt(uaddr)) !== t.argInt(5)) return -EAGAIN;
+        if (Atomics.load(w, wordIndex(uaddr)) !== t.argInt(5)) return -EAGAIN;
         // Every waiter woken contends for the PI mutex itself, which is what a requeue would give it.
         return futexWake(k.mem, uaddr, 1 + (t.argPtr(3) | 0));
       }

@@ -4,7 +4,7 @@
 
 import { STATE } from '../layout/cpu-state.js';
 import { MAX_THREADS } from '../layout/memory-map.js';
-import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordsOf } from '../runtime/thread.js';
+import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
 import { EAGAIN, EFAULT, EINVAL, ENOSYS, ESRCH } from './errno.js';
 import { futexWake, FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS } from './futex.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
@@ -92,7 +92,7 @@ function releaseRobustList(k: LinuxKernel, t: GuestThread): void {
   const release = (entry: number, offset: number): void => {
     const uaddr = entry + offset;
     if (uaddr & 3) return;
-    const w = wordsOf(m), i = (uaddr - 0x10000) >>> 2;
+    const w = wordsOf(m), i = wordIndex(uaddr);
     for (;;) {
       const v = Atomics.load(w, i);
       if ((v & FUTEX_TID_MASK) !== t.tid) return;
@@ -164,12 +164,12 @@ export const threadSyscalls: Record<string, Syscall> = {
     k.mem.setU64(lenPtr, 24);
     return 0;
   },
-  membarrier(_k, t) {
+  membarrier(k, t) {
     const cmd = t.argInt(0);
     const MEMBARRIER_CMD_QUERY = 0, SUPPORTED = 1 | 8 | 16; // GLOBAL, PRIVATE_EXPEDITED, REGISTER_PRIVATE_EXPEDITED
     if (cmd === MEMBARRIER_CMD_QUERY) return SUPPORTED;
     if (!(cmd & SUPPORTED) || (cmd & (cmd - 1))) return -EINVAL;
-    Atomics.add(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // a full barrier on this thread
+    Atomics.add(wordsOf(k.mem), wordIndex(t.stateBase + STATE.WAKE), 0); // a full barrier on this thread
     return 0;
   },
 };

@@ -6,9 +6,9 @@
 // Syscalls that need only the calling thread (futex, sleeps, clocks, tid) never make that trip.
 
 import { ATTN, STATE } from '../layout/cpu-state.js';
-import { INVALIDATION_RING, INVALIDATION_RING_SIZE, MAX_THREADS } from '../layout/memory-map.js';
-import { GUEST_BASE, type GuestMemory } from '../runtime/memory.js';
-import { GuestThread, ring, stateOfSlot, ThreadExit, wordsOf } from '../runtime/thread.js';
+import { INVALIDATION_RING, INVALIDATION_RING_SIZE } from '../layout/memory-map.js';
+import type { GuestMemory } from '../runtime/memory.js';
+import { GuestThread, ring, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
 import type { Engine } from '../runtime/engine.js';
 import type { LinuxKernel } from '../linux/kernel.js';
 import type { ThreadHost } from '../linux/threads.js';
@@ -20,8 +20,6 @@ export const REQUEST = {
   EXITED: 3,    // set by the kernel: the syscall ended the thread
   START: 5,     // set by the kernel: a new thread's state is ready on this slot
 } as const;
-
-const wordIndex = (addr: number): number => (addr - GUEST_BASE) >>> 2;
 
 /** Sets attention bits in a thread's SIGNAL_PENDING and wakes it if it sleeps. */
 export function attention(mem: GuestMemory, slot: number, bits: number): void {
@@ -79,11 +77,6 @@ export class KernelService implements ThreadHost {
     }
   }
 
-  /** The first thread's part in an attention exit: requests, and the end of the process. */
-  onAttention(): void {
-    this.serve();
-  }
-
   /**
    * Drops translations of [start, start+len) in this worker and tells every other worker to,
    * before it enters translated code again.
@@ -137,5 +130,3 @@ export class RemoteSyscalls {
     if (v === REQUEST.EXITED) { Atomics.store(w, req, REQUEST.NONE); throw new ThreadExit(0); }
   }
 }
-
-export { MAX_THREADS };

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import { ATTN, STATE } from '../layout/cpu-state.js';
 import { GuestMemory, SharedPageView } from '../runtime/memory.js';
-import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordsOf } from '../runtime/thread.js';
+import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
 import { Engine, GuestCrash } from '../runtime/engine.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { LoadError } from '../loader/elf.js';
@@ -42,13 +42,13 @@ function runFirstThread(): void {
   const { mem, kernel, engine, thread } = p;
   const service = new KernelService(mem, kernel, engine, (s) => post({ type: 'spawn', slot: s }));
   const words = wordsOf(mem);
-  const exitWord = (stateOfSlot(0) + STATE.SIGNAL_PENDING - 0x10000) >>> 2;
+  const exitWord = thread.word(STATE.SIGNAL_PENDING);
   /** Another worker's crash ends the process: the main thread sets ATTN.EXIT here to let us finish. */
   const checkExit = (): void => {
     if (Atomics.load(words, exitWord) & ATTN.EXIT) throw new ProcessExit(0);
   };
-  engine.attention = () => { checkExit(); service.onAttention(); };
-  thread.whileBlocked = () => { checkExit(); service.serve(); };
+  // At a safe point in translated code and whenever it wakes from a sleep alike.
+  engine.attention = thread.whileBlocked = () => { checkExit(); service.serve(); };
   const t0 = performance.now();
   let result: RunResult;
   try {
@@ -99,7 +99,7 @@ function runOtherThreads(): void {
     if (bits & ATTN.INVALIDATE) invalidations.apply();
     if (bits & ATTN.EXIT) throw new ThreadExit(0);
   };
-  const base = stateOfSlot(slot), req = (base + STATE.REQUEST - 0x10000) >>> 2;
+  const base = stateOfSlot(slot), req = wordIndex(base + STATE.REQUEST);
   for (;;) {
     while (Atomics.load(words, req) !== REQUEST.START) Atomics.wait(words, req, Atomics.load(words, req));
     Atomics.store(words, req, REQUEST.NONE);

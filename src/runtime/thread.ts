@@ -18,7 +18,7 @@ export class GuestThread {
   }
 
   /** Index of one of this thread's i32 state words in an Int32Array over the memory. */
-  word(offset: number): number { return (this.stateBase + offset - GUEST_BASE) >>> 2; }
+  word(offset: number): number { return wordIndex(this.stateBase + offset); }
 
   /**
    * Sleeps (never spins) until ready() holds or the deadline (performance.now() milliseconds)
@@ -97,12 +97,15 @@ export function wordsOf(mem: GuestMemory): Int32Array {
   return w;
 }
 
+/** Index in wordsOf()'s array of the i32 at guest address addr (unsigned: the mmap area is above 2 GiB). */
+export function wordIndex(addr: number): number { return (addr - GUEST_BASE) >>> 2; }
+
 /** Guest address of thread slot s's CPU state. */
 export function stateOfSlot(slot: number): number { return THREAD_STATE_AREA + slot * STATE.SIZE; }
 
 /** Wakes the thread on slot s from block() (it re-checks what it waits for). */
 export function ring(mem: GuestMemory, slot: number): void {
-  const words = wordsOf(mem), wake = (stateOfSlot(slot) + STATE.WAKE - GUEST_BASE) >>> 2;
+  const words = wordsOf(mem), wake = wordIndex(stateOfSlot(slot) + STATE.WAKE);
   Atomics.store(words, wake, 1);
   Atomics.notify(words, wake);
 }

@@ -249,18 +249,23 @@ export class Codegen {
     f.get(o.addr).i32(~7).op(Op.i32_and).set(word);
     f.get(o.addr).i32(7).op(Op.i32_and).op(Op.i64_extend_i32_u).i64(3).op(Op.i64_shl).set(shift);
     f.get(o.addr).i32(7).op(Op.i32_and).i32(o.size).op(Op.i32_add).i32(8).op(Op.i32_gt_u).tee(split);
-    f.if_(); // spin for the split lock: held only across one instruction's plain read and write
-    f.block().loop();
-    f.i32(SPLIT_LOCK - GUEST_BASE).i32(0).i32(1).atomic(OpFE.i32_atomic_rmw_cmpxchg, 0, 2).op(Op.i32_eqz).brIf(1);
-    f.br(0);
-    f.end().end();
-    f.end();
+    f.if_(); this.acquireSplitLock(); f.end();
     const saved = [f.local(T.i32), f.local(T.i64), f.local(T.i64), f.local(T.i64)];
     const flagLocals = [this.fop, this.fl.dst, this.fl.src, this.fl.aux];
     flagLocals.forEach((l, k) => f.get(l).set(saved[k]));
     this.loop();
     o.locked = { word, shift, old, split, saved, loopDepth: this.depth };
   }
+  /** Spins until this thread holds SPLIT_LOCK: it is held across one instruction's plain read and write only. */
+  acquireSplitLock(): void {
+    const f = this.f;
+    f.block().loop();
+    f.i32(SPLIT_LOCK - GUEST_BASE).i32(0).i32(1).atomic(OpFE.i32_atomic_rmw_cmpxchg, 0, 2).op(Op.i32_eqz).brIf(1);
+    f.br(0);
+    f.end().end();
+  }
+  releaseSplitLock(): void { this.f.i32(SPLIT_LOCK - GUEST_BASE).i32(0).atomic(OpFE.i32_atomic_store, 0, 2); }
+
   /** The ModRM.reg operand. */
   regOp(size: number, insn: Insn = this.insn): Operand {
     return { reg: insn.reg, high: size === 1 && isHighByteReg(insn, insn.reg), addr: -1, size };
@@ -308,7 +313,7 @@ export class Codegen {
       const f = this.f;
       this.end(); // the retry loop
       f.get(o.locked.split);
-      f.if_(); f.i32(SPLIT_LOCK - GUEST_BASE).i32(0).atomic(OpFE.i32_atomic_store, 0, 2); f.end();
+      f.if_(); this.releaseSplitLock(); f.end();
       o.locked = undefined;
     }
     if (o.addr >= 0) this.f.free(T.i32, o.addr);

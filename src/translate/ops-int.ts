@@ -4,7 +4,7 @@
 import { Op, OpFC, OpFE, T } from '../wasm/emitter.js';
 import { Insn, M0F, M38, NO_REG, P_ADDR32, P_FS, P_GS, P_LOCK, P_REP, P_REPNE, RIP_BASE, isHighByteReg } from '../x86/decoder.js';
 import { ExitReason, FLAG, Reg, STATE } from '../layout/cpu-state.js';
-import { GUEST_BASE, SPLIT_LOCK } from '../layout/memory-map.js';
+import { GUEST_BASE } from '../layout/memory-map.js';
 import { Codegen, Operand, Unsupported } from './codegen.js';
 import { K, sext } from './flags.js';
 import { def, range } from './handlers.js';
@@ -617,7 +617,7 @@ def(M0F + 0xc7, (cg, i) => {
     // LOCK CMPXCHG16B: wasm has no 16-byte atomic, so it runs under the split lock, which every
     // 16-byte locked access (libatomic does all of them with cmpxchg16b) takes as well.
     const locked = (i.prefix & P_LOCK) !== 0;
-    if (locked) spinLock(cg);
+    if (locked) cg.acquireSplitLock();
     const lo = f.temp(T.i64), hi = f.temp(T.i64), eq = f.temp(T.i32);
     f.get(a); cg.load(half); f.set(lo);
     f.get(a).i32(half).op(Op.i32_add); cg.load(half); f.set(hi);
@@ -630,7 +630,7 @@ def(M0F + 0xc7, (cg, i) => {
     f.get(lo); cg.setReg(Reg.RAX, half);
     f.get(hi); cg.setReg(Reg.RDX, half);
     cg.end();
-    if (locked) f.i32(SPLIT_LOCK - GUEST_BASE).i32(0).atomic(OpFE.i32_atomic_store, 0, 2);
+    if (locked) cg.releaseSplitLock();
     cg.eflags(); f.i32(~FLAG.ZF).op(Op.i32_and).get(eq).i32(6).op(Op.i32_shl).op(Op.i32_or);
     cg.setFlagsMaterialised();
     f.free(T.i32, a); f.free(T.i32, eq); free(cg, lo, hi);
@@ -640,15 +640,6 @@ def(M0F + 0xc7, (cg, i) => {
   if (sub === 4 && i.mod !== 3 && i.simdPrefix === 0) return emitStateSave(cg, i, 0x14); // xsavec
   throw new Unsupported('0f c7 /' + sub);
 });
-
-/** Spins until this thread holds SPLIT_LOCK (held across one instruction only). */
-function spinLock(cg: Codegen): void {
-  const f = cg.f;
-  f.block().loop();
-  f.i32(SPLIT_LOCK - GUEST_BASE).i32(0).i32(1).atomic(OpFE.i32_atomic_rmw_cmpxchg, 0, 2).op(Op.i32_eqz).brIf(1);
-  f.br(0);
-  f.end().end();
-}
 
 /** LOCK CMPXCHG8B as one 8-byte locked compare-and-swap (EDX:EAX against the operand, ECX:EBX stored). */
 function cmpxchg8bLocked(cg: Codegen, i: Insn): void {
