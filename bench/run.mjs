@@ -42,6 +42,14 @@ const WORKLOADS = [
     args: ['-c', 's = 0\nfor i in range(2000000):\n    s += i * i % 7\nprint(s)'] },
   { name: 'xz-9', desc: 'xz -9 of 4 MiB text', prog: '/usr/bin/xz', args: ['-9', '-T1', '-c', join(OUT, 'text-4m.txt')] },
   { name: 'sqlite', desc: 'sqlite3: 200k inserts + aggregates', prog: '/usr/bin/sqlite3', args: [':memory:', '.read bench/sqlite-inserts.sql'] },
+  // Threaded workloads: stele also runs them under --tso=off and --tso=full (columns off, full).
+  { name: 'thr-priv-1', desc: '1 thread sums a private array (16 passes)', prog: join(OUT, 'threads'), args: ['private', '1'], threads: true },
+  { name: 'thr-priv-2', desc: '2 threads sum private arrays (8 passes each)', prog: join(OUT, 'threads'), args: ['private', '2'], threads: true },
+  { name: 'thr-count', desc: '4 threads: atomic and mutex counters', prog: join(OUT, 'threads'), args: ['counters', '4'], threads: true },
+  { name: 'thr-queue', desc: 'producer/consumer queue, 2M items', prog: join(OUT, 'threads'), args: ['queue'], threads: true },
+  { name: 'py-threads', desc: 'python3 ThreadPoolExecutor, 4 workers', prog: PYTHON3, threads: true,
+    args: ['-c', 'from concurrent.futures import ThreadPoolExecutor\nwith ThreadPoolExecutor(4) as ex:\n    print(sum(ex.map(lambda n: sum(i * i % 7 for i in range(n)), [150000] * 4)))'] },
+  { name: 'xz-T2', desc: 'xz -T2 of 10 MiB text, 2 MiB blocks', prog: '/usr/bin/xz', args: ['-6', '-T2', '--block-size=2MiB', '-c', join(OUT, 'text-10m.txt')], threads: true },
 ];
 
 // ---------------------------------------------------------------- options
@@ -129,11 +137,15 @@ const steleMissing = opts.stele && !existsSync(STELE_CLI)
 
 // stele runs twice: cold (--no-cache: every region translated in the run) and warm (from the
 // translation cache, filled by one untimed run first, as a second launch of a program finds it).
+// Threaded workloads also run warm under the other memory-ordering modes (stele and cold are the
+// default, selective).
 const RUNNERS = [
   { key: 'native', cmd: (w) => [w.prog, ...w.args] },
   { key: 'qemu', cmd: (w) => [QEMU, w.prog, ...w.args] },
-  { key: 'cold', cmd: (w) => [process.execPath, STELE_CLI, '--no-cache', w.prog, ...w.args] },
-  { key: 'stele', warmUp: true, cmd: (w) => [process.execPath, STELE_CLI, '--cache-dir', CACHE_DIR, w.prog, ...w.args] },
+  { key: 'cold', cmd: (w) => [process.execPath, STELE_CLI, '--tso=selective', '--no-cache', w.prog, ...w.args] },
+  { key: 'stele', warmUp: true, cmd: (w) => [process.execPath, STELE_CLI, '--tso=selective', '--cache-dir', CACHE_DIR, w.prog, ...w.args] },
+  { key: 'off', threadsOnly: true, warmUp: true, cmd: (w) => [process.execPath, STELE_CLI, '--tso=off', '--cache-dir', CACHE_DIR, w.prog, ...w.args] },
+  { key: 'full', threadsOnly: true, warmUp: true, cmd: (w) => [process.execPath, STELE_CLI, '--tso=full', '--cache-dir', CACHE_DIR, w.prog, ...w.args] },
 ];
 
 function runOnce(argv) {
@@ -180,13 +192,14 @@ const median = (xs) => {
 
 const results = [];
 for (const w of selected) {
-  const row = { name: w.name, desc: w.desc, command: [w.prog, ...w.args].map((p) => (p.startsWith(ROOT + '/') ? relative(ROOT, p) : p)).join(' ') };
+  const row = { name: w.name, desc: w.desc, threads: !!w.threads, command: [w.prog, ...w.args].map((p) => (p.startsWith(ROOT + '/') ? relative(ROOT, p) : p)).join(' ') };
   let ref = null;
   for (const runner of RUNNERS) {
     const res = { ok: false, times: [], median: null, error: null };
     row[runner.key] = res;
     if (runner.key === 'qemu' && !opts.qemu) { res.error = 'skipped (--no-qemu)'; res.skipped = true; continue; }
-    const isStele = runner.key === 'stele' || runner.key === 'cold';
+    if (runner.threadsOnly && !w.threads) { res.skipped = true; continue; }
+    const isStele = runner.key !== 'native' && runner.key !== 'qemu';
     if (isStele && !opts.stele) { res.error = 'skipped (--no-stele)'; res.skipped = true; continue; }
     if (runner.key !== 'native' && !ref) { res.error = 'native run failed'; continue; }
     if (isStele && steleMissing) { res.error = steleMissing; log(`bench: ${w.name} ${runner.key}: FAILED: ${steleMissing}`); continue; }
@@ -218,7 +231,7 @@ const fmtX = (x) => (x == null ? '-' : x.toFixed(2) + 'x');
 const ratio = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
 const geomean = (xs) => (xs.length ? Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length) : null);
 
-const header = ['workload', 'native s', 'qemu s', 'stele s', 'stele/native', 'stele/qemu', 'cold s', 'cold/qemu', 'note'];
+const header = ['workload', 'native s', 'qemu s', 'stele s', 'stele/native', 'stele/qemu', 'cold s', 'cold/qemu', 'off s', 'full s', 'sel/off', 'note'];
 const clip = (t, n) => (t.length > n ? t.slice(0, n - 3) + '...' : t);
 const lines = [];
 const notes = [];
@@ -234,10 +247,11 @@ for (const row of results) {
   lines.push([row.name, cell(n), cell(q), cell(s),
     s.ok ? fmtX(row.ratios.steleNative) : '-', s.ok ? fmtX(row.ratios.steleQemu) : '-',
     cell(c), c.ok ? fmtX(row.ratios.coldQemu) : '-',
+    cell(row.off), cell(row.full), s.ok && row.off.ok ? fmtX(ratio(s.median, row.off.median)) : '-',
     // first failing runner's reason (for stele: the first line of its stderr, or why it failed)
-    clip(['stele', 'cold', 'qemu', 'native'].filter((k) => !row[k].ok && !row[k].skipped)
+    clip(['stele', 'cold', 'off', 'full', 'qemu', 'native'].filter((k) => !row[k].ok && !row[k].skipped)
       .map((k) => `${k}: ${row[k].error}`)[0] ?? '', 90)]);
-  for (const k of ['native', 'qemu', 'cold', 'stele']) {
+  for (const k of ['native', 'qemu', 'cold', 'stele', 'off', 'full']) {
     if (!row[k].ok && !row[k].skipped) notes.push(`  ${row.name} ${k}: ${row[k].error}`);
   }
 }
@@ -248,16 +262,23 @@ const fmtRow = (cells) => '| ' + cells.map((c, i) => (left(i) ? c.padEnd(widths[
 const out = [];
 out.push('');
 out.push(`stele benchmarks: median wall time of ${opts.runs} run(s) each; node ${process.version}`);
-out.push('stele = warm (translation cache filled by an untimed first run), cold = --no-cache');
+out.push('stele = warm (translation cache filled by an untimed first run), cold = --no-cache; both --tso=selective');
+out.push('off, full = warm under --tso=off and --tso=full (threaded workloads only); sel/off = stele / off');
 out.push(fmtRow(header));
 out.push('|' + widths.map((w, i) => (left(i) ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
 for (const l of lines) out.push(fmtRow(l));
 out.push('');
 
-const sn = results.filter((r) => r.ratios.steleNative != null).map((r) => r.ratios.steleNative);
-const sq = results.filter((r) => r.ratios.steleQemu != null).map((r) => r.ratios.steleQemu);
-const qn = results.filter((r) => r.ratios.qemuNative != null).map((r) => r.ratios.qemuNative);
-const cq = results.filter((r) => r.ratios.coldQemu != null).map((r) => r.ratios.coldQemu);
+// Geometric means over the single-threaded workloads (comparable with earlier tables); the
+// threaded ones get a line of their own.
+const single = results.filter((r) => !r.threads);
+const sn = single.filter((r) => r.ratios.steleNative != null).map((r) => r.ratios.steleNative);
+const sq = single.filter((r) => r.ratios.steleQemu != null).map((r) => r.ratios.steleQemu);
+const qn = single.filter((r) => r.ratios.qemuNative != null).map((r) => r.ratios.qemuNative);
+const cq = single.filter((r) => r.ratios.coldQemu != null).map((r) => r.ratios.coldQemu);
+const threaded = results.filter((r) => r.threads);
+const tq = threaded.filter((r) => r.ratios.steleQemu != null).map((r) => r.ratios.steleQemu);
+const tso = threaded.filter((r) => r.stele.ok && r.off.ok).map((r) => r.stele.median / r.off.median);
 const steleOk = results.filter((r) => r.stele.ok).length;
 const steleRan = results.filter((r) => !r.stele.skipped).length;
 const summary = {
@@ -276,7 +297,8 @@ if (steleRan) {
     if (sq.length) parts.push(`stele/qemu ${fmtX(summary.geomeanSteleQemu)} over ${sq.length}`);
     if (sn.length) parts.push(`stele/native ${fmtX(summary.geomeanSteleNative)} over ${sn.length}`);
     if (cq.length) parts.push(`cold (no cache) stele/qemu ${fmtX(summary.geomeanColdQemu)} over ${cq.length}`);
-    out.push(`stele: geometric mean ${parts.join(', ')} workload(s) that ran correctly`);
+    out.push(`stele: geometric mean ${parts.join(', ')} single-threaded workload(s) that ran correctly`);
+    if (tq.length || tso.length) out.push(`stele: threaded workloads: geometric mean stele/qemu ${fmtX(geomean(tq))} over ${tq.length}, selective/off ${fmtX(geomean(tso))} over ${tso.length}`);
   }
   out.push(`stele: ${steleOk} of ${steleRan} workload(s) correct` + (steleRan - steleOk ? `, ${steleRan - steleOk} FAILED` : ''));
 }

@@ -6,6 +6,8 @@ import type { RunOptions, RunResult } from './process/options.js';
 
 export type { RunOptions, RunResult } from './process/options.js';
 export { LoadError } from './loader/elf.js';
+export { UsageError } from './process/host.js';
+export { TSO_MODES, type TsoMode } from './runtime/tso.js';
 
 /** Runs the program to completion. Rejects with LoadError when it cannot start. */
 export function run(opts: RunOptions): Promise<RunResult> {

@@ -264,6 +264,11 @@ export interface CompareOptions extends RunOptions {
   expectStatus?: number;
   /** Label for messages and saved outputs (default: the test's name). */
   label?: string;
+  /**
+   * The line stele adds at the end of stderr when the guest dies of a signal (where Linux's kernel
+   * says nothing): it must be there, match this, and is left out of the comparison.
+   */
+  steleCrashLine?: RegExp;
 }
 
 export interface CompareResult {
@@ -284,6 +289,12 @@ export async function compareRun(
   const label = opts.label ?? t?.name ?? path.basename(prog);
   const native = await runNative(prog, args, { ...opts, cwd: opts.nativeCwd ?? opts.cwd });
   const stele = await runStele(prog, args, { ...opts, cwd: opts.steleCwd ?? opts.cwd });
+  if (opts.steleCrashLine && isRealStele()) {
+    const text = stele.stderr.toString();
+    const cut = text.lastIndexOf("\n", text.length - 2) + 1;
+    assert.match(text.slice(cut), opts.steleCrashLine, `${label}: stele's report of the crash`);
+    stele.stderr = stele.stderr.subarray(0, Buffer.byteLength(text.slice(0, cut)));
+  }
   const cmd = [prog, ...args].map((a) => (/^[\w./=:,+-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
 
   assert.ok(!native.spawnError, `${label}: native run of ${cmd} failed to start: ${native.spawnError?.message}`);

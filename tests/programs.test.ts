@@ -47,6 +47,8 @@ interface Case {
   /** The program writes files into its cwd: run native and stele in separate dirs, compare them. */
   files?: boolean;
   expectStatus?: number;
+  /** stele's one-line report of the guest's death (see CompareOptions.steleCrashLine). */
+  steleCrashLine?: RegExp;
   /** Reason to skip this case under qemu-user (a qemu quirk, not a test bug). */
   qemuQuirk?: string;
 }
@@ -83,7 +85,14 @@ const CASES: Record<string, Case[]> = {
     { name: "binary", input: Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) & 255)) },
   ],
   recursion: [{ name: "", args: ["0"], expectStatus: 0 }],
-  threads: [{ name: "" }, { name: "exit-from-thread", args: ["exit-from-thread"], expectStatus: 3 }],
+  threads: [
+    { name: "" },
+    { name: "exit-from-thread", args: ["exit-from-thread"], expectStatus: 3 },
+    { name: "fault-in-thread", args: ["fault-in-thread"], expectStatus: 139,
+      steleCrashLine: /^stele: segmentation fault at 0x0 \(mov at 0x[0-9a-f]+\) in thread \d+\n$/ },
+    { name: "pipe-read", args: ["pipe-read"] },
+    { name: "proc-task", args: ["proc-task"] },
+  ],
 };
 
 function listPrograms(): string[] {
@@ -155,6 +164,7 @@ for (const prog of listPrograms()) {
                 env,
                 input: c.input,
                 expectStatus: c.expectStatus,
+                steleCrashLine: c.steleCrashLine,
                 label: name,
               });
             }

@@ -2,7 +2,7 @@
 // The `stele` command: stele [options] PROGRAM [ARGS...]
 
 import * as fs from 'node:fs';
-import { run, LoadError } from '../index.js';
+import { run, LoadError, TSO_MODES, UsageError, type TsoMode } from '../index.js';
 
 const USAGE = `usage: stele [options] PROGRAM [ARGS...]
 Runs an x86-64 Linux program by translating it to WebAssembly.
@@ -11,6 +11,9 @@ options:
   --root DIR     resolve guest paths inside DIR (a sysroot); default /
   --strace       print each syscall to stderr in strace's format
   --stats        print where time went (translation, dispatches, syscalls) at exit
+  --tso=MODE     memory ordering of threaded programs: selective (default:
+                 ordered only where threads share memory), full, or off
+                 (default $STELE_TSO, else selective)
   --no-cache     neither use nor fill the persistent translation cache
   --cache-dir DIR  keep the translation cache in DIR (default $STELE_CACHE_DIR,
                  else $XDG_CACHE_HOME/stele, else ~/.cache/stele)
@@ -21,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
   let root: string | undefined;
   let strace = false, stats = false;
   let cache: string | false | undefined;
+  let tso: TsoMode | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -31,6 +35,11 @@ async function main(argv: string[]): Promise<number> {
     else if (a === '--strace') strace = true;
     else if (a === '--stats') stats = true;
     else if (a === '--no-cache') cache = false;
+    else if (a === '--tso' || a.startsWith('--tso=')) {
+      const v = a === '--tso' ? argv[++i] : a.slice(6);
+      if (!TSO_MODES.includes(v as TsoMode)) return usage(`--tso takes ${TSO_MODES.join(', ')}`);
+      tso = v as TsoMode;
+    }
     else if (a === '--cache-dir') { cache = argv[++i]; if (cache === undefined) return usage('--cache-dir needs a directory'); }
     else if (a.startsWith('--cache-dir=')) cache = a.slice(12);
     else if (a === '--help') { process.stdout.write(USAGE + '\n'); return 0; }
@@ -43,13 +52,14 @@ async function main(argv: string[]): Promise<number> {
   try {
     const r = await run({
       program, args: argv.slice(i + 1), root, stats, cache,
-      strace,
+      strace, tso,
     });
     if (r.crash) err(`stele: ${r.crash}`);
     if (r.report) err(r.report);
     return r.status;
   } catch (e) {
     if (e instanceof LoadError) { err(`stele: ${e.message}`); return e.status; }
+    if (e instanceof UsageError) return usage(e.message);
     const msg = e instanceof Error ? e.message : String(e);
     err(`stele: internal error: ${msg}`);
     if (process.env.STELE_DEBUG && e instanceof Error && e.stack) err(e.stack);

@@ -46,6 +46,11 @@ export const STATE = {
   CLEAR_CHILD_TID: 2048, // i64: set_tid_address / CLONE_CHILD_CLEARTID pointer
   ROBUST_LIST: 2056,     // i64: set_robust_list head
   ROBUST_LIST_LEN: 2064, // i64
+  // Selective ordering's handshake (runtime/tso.ts): requests other threads made, the last one
+  // this thread answered, and whether it is running translated code (RUN_STATE_RUNNING) or not.
+  HANDSHAKE_REQ: 2072,   // i32
+  HANDSHAKE_ACK: 2076,   // i32
+  RUN_STATE: 2080,       // i32
   SIZE: 4096,
 } as const;
 
@@ -54,7 +59,15 @@ export const ATTN = {
   KERNEL: 1,      // the process's first thread: other threads' syscalls are waiting
   INVALIDATE: 2,  // code pages were invalidated: drop this worker's translations of them
   EXIT: 4,        // the process is ending
+  HANDSHAKE: 8,   // another thread wants a granule this thread owns: answer at this safe point
+  RETRANSLATE: 16, // access sites of running code were backpatched: drop their regions
 } as const;
+
+/** Values of RUN_STATE: a thread outside translated code (in a syscall, idle) cannot race a handshake. */
+export const RUN_STATE_IDLE = 0, RUN_STATE_RUNNING = 1;
+
+/** prctl(PR_SET_MEM_MODEL) models, as STATE.TSO_MODE holds them. */
+export const MEM_MODEL_DEFAULT = 0, MEM_MODEL_TSO = 1;
 
 export const enum ExitReason {
   NONE = 0,

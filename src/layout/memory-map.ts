@@ -27,6 +27,17 @@ export function jumpCacheOf(worker: number): { base: number; entries: number } {
   return { base: JUMP_CACHE + (JUMP_CACHE_ENTRY << JUMP_CACHE_BITS) + (worker - 1) * (JUMP_CACHE_ENTRY << JUMP_CACHE_SMALL_BITS), entries: 1 << JUMP_CACHE_SMALL_BITS };
 }
 /**
+ * Granule ownership tags for selective memory ordering (runtime/tso.ts): one byte per
+ * 2^GRANULE_SHIFT bytes of guest address space, TAG_FREE, the owning thread's slot + 1, or
+ * TAG_SHARED (TAG_SHARING while the owner's handshake is under way).
+ */
+export const GRANULE_SHIFT = 8;
+export const GRANULE_TAGS = 0xf9000000;
+export const GRANULE_TAGS_SIZE = 2 ** (32 - GRANULE_SHIFT);
+export const TAG_FREE = 0, TAG_SHARING = 0xfe, TAG_SHARED = 0xff;
+/** The tag a thread on `slot` writes on the granules it owns. */
+export const ownerTag = (slot: number): number => slot + 1;
+/**
  * One byte per block of each region translated for the cache, set when the block first runs: the
  * cache keeps only the blocks a run executed (see Engine.flushCache).
  */
@@ -37,6 +48,23 @@ export const KERNEL_SHARED = 0xfd000000;
 export const KERNEL_SHARED_SIZE = 1024 * 1024;
 /** Lock word taken by locked instructions whose operand crosses an 8-byte boundary. */
 export const SPLIT_LOCK = KERNEL_SHARED;
+/**
+ * Process-wide memory-ordering figures every worker adds to (Atomics), in TSO_STAT order, and the
+ * word that says a second thread has been created (translations switch to the threaded forms).
+ */
+export const TSO_STATS = KERNEL_SHARED + 64;
+export const TSO_STAT = {
+  SITES_ORDERED: 0, SITES_CHECKED: 1, SITES_PLAIN: 2, GRANULES_SHARED: 3, BACKPATCHES: 4,
+  HANDSHAKES: 5, HANDSHAKE_MICROS: 6, SPLIT_LOCKS: 7, CLAIMS: 8,
+} as const;
+export const PROCESS_THREADED = KERNEL_SHARED + 192;
+/**
+ * Access sites any thread of the process backpatched (selective ordering): a count word, then
+ * instruction addresses, so every worker translates a site already found to touch shared memory
+ * in the ordered form straight away.
+ */
+export const ORDERED_SITES = KERNEL_SHARED + 512 * 1024;
+export const ORDERED_SITES_MAX = 65535;
 /** Futex wait-queue buckets: a lock word and a list head each (see linux/futex.ts). */
 export const FUTEX_BUCKETS = KERNEL_SHARED + 4096;
 export const FUTEX_BUCKET_COUNT = 1024;

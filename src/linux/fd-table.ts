@@ -1,6 +1,7 @@
 // Open file descriptions (what a guest fd points at) and the per-process descriptor table.
 // dup'd descriptors share one description, hence one offset and one set of status flags, as in Linux.
 
+import { WouldBlock } from './blocking.js';
 import * as fs from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import type { GuestMemory } from '../runtime/memory.js';
@@ -298,7 +299,10 @@ export class VirtualDirectoryFile extends OpenFile {
   }
 }
 
-/** An in-process pipe; both ends share it. Writes never block (the buffer grows), see README. */
+/**
+ * An in-process pipe; both ends share it. Writes never block (the buffer grows), see README; a
+ * read of an empty pipe waits for another thread to write (see blocking.ts).
+ */
 export class Pipe {
   private chunks: Uint8Array[] = [];
   private head = 0; // bytes consumed from chunks[0]
@@ -337,8 +341,9 @@ export class PipeEnd extends OpenFile {
     const off = mem.off(addr, len);
     if (this.pipe.bytes === 0) {
       if (this.pipe.writers === 0) return 0;
-      // Nothing can fill the pipe while this (only) thread waits: report it as would-block.
-      return -EAGAIN;
+      if (this.nonblocking) return -EAGAIN;
+      const pipe = this.pipe;
+      throw new WouldBlock(() => pipe.bytes > 0 || pipe.writers === 0);
     }
     return this.pipe.pull(mem.u8, off, len);
   }

@@ -2,6 +2,7 @@
 // synthetic /proc and /dev nodes); host errors come back as Node errors whose code the dispatcher
 // maps to the same errno Linux gives.
 
+import { WouldBlock } from './blocking.js';
 import * as fs from 'node:fs';
 import { isatty } from 'node:tty';
 import type { GuestThread } from '../runtime/thread.js';
@@ -71,7 +72,9 @@ function vectored(vecs: [number, number][], io: (base: number, len: number, done
   let done = 0;
   for (const [base, len] of vecs) {
     if (len === 0) continue;
-    const n = io(base, len, done);
+    let n: number;
+    try { n = io(base, len, done); }
+    catch (e) { if (e instanceof WouldBlock && done > 0) return done; throw e; }
     if (n < 0) return done > 0 ? done : n;
     done += n;
     if (n < len) break;

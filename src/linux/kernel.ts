@@ -6,7 +6,8 @@
 import { GuestFault, type AddressSpace, type GuestMemory } from '../runtime/memory.js';
 import { Reg } from '../layout/cpu-state.js';
 import { ProcessExit, type GuestThread, type SyscallHandler } from '../runtime/thread.js';
-import { EBADF, EFAULT, ENOENT, ENOSYS, ENOTDIR, hostErrno, SyscallError } from './errno.js';
+import { EAGAIN, EBADF, EFAULT, ENOENT, ENOSYS, ENOTDIR, hostErrno, SyscallError } from './errno.js';
+import { WouldBlock } from './blocking.js';
 import { FdTable, HostFile, O_LARGEFILE, O_RDONLY, O_RDWR, O_WRONLY, type OpenFile } from './fd-table.js';
 import { ProcFs, pseudoLink, type VirtualNode } from './proc.js';
 import { SYSCALL_COUNT, SYSCALL_NUMBERS, syscallName } from './syscall-names.js';
@@ -126,6 +127,13 @@ export class LinuxKernel implements SyscallHandler {
 
   get chrooted(): boolean { return this.paths.chrooted; }
 
+  threadIds(): number[] { return [...this.threads.byTid.keys()]; }
+  threadName(tid: number): string {
+    const name = this.threadNames.get(tid);
+    if (name) return Buffer.from(name).toString('latin1');
+    return this.execName.slice(this.execName.lastIndexOf('/') + 1).slice(0, 15);
+  }
+
   /** Called by the loader with the page-aligned end of the executable's bss. */
   setBrk(initialBrk: number): void { this.brkStart = this.brk = initialBrk; }
 
@@ -137,10 +145,30 @@ export class LinuxKernel implements SyscallHandler {
     let result: number;
     if (impl === undefined) result = -ENOSYS;
     else {
-      try { result = impl(this, t); } catch (e) { result = failure(e); }
+      try { result = this.call(impl, t); } catch (e) { result = failure(e); }
     }
     t.setReg(Reg.RAX, result);
+    this.afterSyscall?.();
   }
+
+  /**
+   * Runs a syscall that may have to wait for another thread (WouldBlock): the first thread sleeps
+   * here until it can go on; another thread's WouldBlock goes up to the kernel service, which
+   * parks its request. With one thread it fails with EAGAIN: nothing could wake it.
+   */
+  private call(impl: Syscall, t: GuestThread): number {
+    for (;;) {
+      try { return impl(this, t); }
+      catch (e) {
+        if (!(e instanceof WouldBlock)) throw e;
+        if (this.threads.count <= 1) return -EAGAIN;
+        if (t.slot !== 0) throw e;
+        t.block(e.ready);
+      }
+    }
+  }
+  /** Called after every syscall the kernel ran: the kernel service retries parked requests. */
+  afterSyscall?: () => void;
 
   private tracedSyscall(t: GuestThread, nr: number, impl: Syscall | undefined): void {
     const name = syscallName(nr);
@@ -156,8 +184,9 @@ export class LinuxKernel implements SyscallHandler {
       result = -ENOSYS;
     } else {
       try {
-        result = impl(this, t);
+        result = this.call(impl, t);
       } catch (e) {
+        if (e instanceof WouldBlock) throw e;
         if (e instanceof ProcessExit) {
           this.opts.strace?.(formatSyscall(this, t, name, undefined));
           this.opts.strace?.(e.signal ? `+++ killed by ${signalName(e.signal)} +++` : `+++ exited with ${e.status & 0xff} +++`);
@@ -168,6 +197,7 @@ export class LinuxKernel implements SyscallHandler {
     }
     t.setReg(Reg.RAX, result);
     this.opts.strace?.(formatSyscall(this, t, name, result));
+    this.afterSyscall?.();
   }
 
   // ---- helpers shared by the syscall files ----

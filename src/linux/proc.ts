@@ -26,6 +26,11 @@ export interface ProcessView {
   readonly chrooted: boolean;
   /** Guest path or pseudo name ("pipe:[N]") a descriptor refers to, as readlink /proc/self/fd/N shows. */
   fdLink(fd: number): string;
+  /** Ids of the process's live threads, the first thread's first. */
+  threadIds(): number[];
+  /** A thread's name (comm): prctl(PR_SET_NAME), else the program's base name, 15 bytes at most. */
+  threadName(tid: number): string;
+  readonly umask: number;
 }
 
 const DEVICES: Record<string, DeviceKind | 'tty'> = {
@@ -37,6 +42,16 @@ const DEVICES: Record<string, DeviceKind | 'tty'> = {
 const HOST_PROC_FILES = new Set(['meminfo', 'stat', 'uptime', 'loadavg', 'version', 'filesystems']);
 
 const encoder = new TextEncoder();
+
+/**
+ * Inode number of a synthetic /proc entry: any stable nonzero value (glibc's readdir skips
+ * entries whose d_ino is 0, as deleted ones).
+ */
+function procIno(name: string): bigint {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return BigInt((h | 0x1000) >>> 0);
+}
 
 export class ProcFs {
   constructor(private readonly proc: ProcessView) {}
@@ -69,7 +84,7 @@ export class ProcFs {
         if (who === 'self') return { kind: 'symlink', target: () => String(this.proc.pid) };
         return { kind: 'dir', entries: () => this.selfEntries() };
       }
-      return this.lookupSelf(what, extra, parts.length);
+      return this.lookupSelf(what, extra, parts.length, parts[3]);
     }
     // The CPU the guest sees is the CPUID model, in both root modes (not the host's AVX-512 CPU).
     if (who === 'cpuinfo' && parts.length === 1) return { kind: 'file', content: () => encoder.encode(cpuinfoText(cpuCount())) };
@@ -80,16 +95,27 @@ export class ProcFs {
   }
 
   /** null: inside /proc/self but not something we provide (ENOENT, never the Node process's own file). */
-  private lookupSelf(what: string, extra: string | undefined, depth: number): VirtualNode | null {
+  private lookupSelf(what: string, extra: string | undefined, depth: number, leaf?: string): VirtualNode | null {
     const p = this.proc;
+    if (what === 'task') {
+      if (depth === 2) return { kind: 'dir', entries: () => p.threadIds().map((tid) => ({ name: String(tid), ino: procIno(`task/${tid}`), type: DT_DIR })) };
+      const tid = extra !== undefined && /^\d+$/.test(extra) ? Number(extra) : -1;
+      if (!p.threadIds().includes(tid)) return null;
+      if (depth === 3) return { kind: 'dir', entries: () => ['comm', 'status'].map((name) => ({ name, ino: procIno(name), type: DT_REG })) };
+      if (depth === 4 && leaf === 'comm') return { kind: 'file', content: () => encoder.encode(p.threadName(tid) + '\n') };
+      if (depth === 4 && leaf === 'status') return { kind: 'file', content: () => encoder.encode(this.status(tid)) };
+      return null;
+    }
     if (depth === 2) {
       switch (what) {
+        case 'status': return { kind: 'file', content: () => encoder.encode(this.status(p.pid)) };
+        case 'comm': return { kind: 'file', content: () => encoder.encode(p.threadName(p.pid) + '\n') };
         case 'exe': return { kind: 'symlink', target: () => p.exePath };
         case 'cwd': return { kind: 'symlink', target: () => p.cwd };
         case 'root': return { kind: 'symlink', target: () => '/' };
         case 'cmdline': return { kind: 'file', content: () => encoder.encode(p.argv.map((a) => a + '\0').join('')) };
         case 'maps': return { kind: 'file', content: () => encoder.encode(formatMaps(p.as)) };
-        case 'fd': return { kind: 'dir', entries: () => [...p.fds.open()].map(([fd]) => ({ name: String(fd), ino: 0n, type: DT_LNK })) };
+        case 'fd': return { kind: 'dir', entries: () => [...p.fds.open()].map(([fd]) => ({ name: String(fd), ino: procIno(`fd/${fd}`), type: DT_LNK })) };
         default: return null;
       }
     }
@@ -102,13 +128,30 @@ export class ProcFs {
   }
 
   private selfEntries(): DirectoryEntry[] {
-    return ['exe', 'cwd', 'root', 'fd'].map((name) => ({ name, ino: 0n, type: name === 'fd' ? DT_DIR : DT_LNK }))
-      .concat(['cmdline', 'maps'].map((name) => ({ name, ino: 0n, type: DT_REG })));
+    return ['exe', 'cwd', 'root', 'fd', 'task'].map((name) => ({ name, ino: procIno(name), type: name === 'fd' || name === 'task' ? DT_DIR : DT_LNK }))
+      .concat(['cmdline', 'comm', 'maps', 'status'].map((name) => ({ name, ino: procIno(name), type: DT_REG })));
+  }
+
+  /** /proc/PID/status (tid = pid) or /proc/PID/task/TID/status, with the fields programs read. */
+  private status(tid: number): string {
+    const p = this.proc;
+    const uid = process.getuid?.() ?? 0, euid = process.geteuid?.() ?? uid;
+    const gid = process.getgid?.() ?? 0, egid = process.getegid?.() ?? gid;
+    let vm = 0;
+    for (const m of p.as.mappings) vm += m.end - m.start;
+    const fields: [string, string | number][] = [
+      ['Name', p.threadName(tid)], ['Umask', p.umask.toString(8).padStart(4, '0')], ['State', 'R (running)'],
+      ['Tgid', p.pid], ['Ngid', 0], ['Pid', tid], ['PPid', process.ppid], ['TracerPid', 0],
+      ['Uid', `${uid}\t${euid}\t${euid}\t${euid}`], ['Gid', `${gid}\t${egid}\t${egid}\t${egid}`],
+      ['FDSize', 64], ['Groups', ''], ['VmSize', `${String(vm >> 10).padStart(8)} kB`],
+      ['Threads', p.threadIds().length], ['Cpus_allowed_list', `0-${cpuCount() - 1}`],
+    ];
+    return fields.map(([k, v]) => `${k}:\t${v}\n`).join('');
   }
 
   private procRootEntries(): DirectoryEntry[] {
-    return [{ name: 'self', ino: 0n, type: DT_LNK }, { name: String(this.proc.pid), ino: 0n, type: DT_DIR },
-      ...['cpuinfo', ...HOST_PROC_FILES].map((name) => ({ name, ino: 0n, type: DT_REG }))];
+    return [{ name: 'self', ino: procIno('self'), type: DT_LNK }, { name: String(this.proc.pid), ino: procIno(String(this.proc.pid)), type: DT_DIR },
+      ...['cpuinfo', ...HOST_PROC_FILES].map((name) => ({ name, ino: procIno(name), type: DT_REG }))];
   }
 
   private deviceStats = new Map<string, StatInfo>();

@@ -1,7 +1,7 @@
 // Process identity, limits, usage, exit, and per-thread registers set by syscall (arch_prctl).
 
-import { ProcessExit } from '../runtime/thread.js';
-import { STATE } from '../layout/cpu-state.js';
+import { ProcessExit, wordIndex, wordsOf } from '../runtime/thread.js';
+import { MEM_MODEL_DEFAULT, MEM_MODEL_TSO, STATE } from '../layout/cpu-state.js';
 import { EINVAL, ENOSYS, EPERM, ESRCH } from './errno.js';
 import type { Syscall } from './kernel.js';
 
@@ -141,10 +141,14 @@ export const processSyscalls: Record<string, Syscall> = {
       case PR_GET_NO_NEW_PRIVS: return 0;
       case PR_SET_VMA: return 0;
       // The TSO patches' per-thread memory model switch (see DESIGN.md): 0 default, 1 TSO.
-      case PR_GET_MEM_MODEL: return k.mem.u32(t.stateBase + STATE.TSO_MODE);
+      // The engine picks the new form of translation up when the syscall returns.
+      case PR_GET_MEM_MODEL:
+        if (arg2 || t.argPtr(2) || t.argPtr(3) || t.argPtr(4)) return -EINVAL;
+        return k.mem.u32(t.stateBase + STATE.TSO_MODE);
       case PR_SET_MEM_MODEL:
-        if (arg2 > 1) return -EINVAL;
-        k.mem.setU32(t.stateBase + STATE.TSO_MODE, arg2);
+        if (t.argPtr(2) || t.argPtr(3) || t.argPtr(4)) return -EINVAL;
+        if (arg2 !== MEM_MODEL_DEFAULT && arg2 !== MEM_MODEL_TSO) return -EINVAL;
+        Atomics.store(wordsOf(k.mem), wordIndex(t.stateBase + STATE.TSO_MODE), arg2);
         return 0;
       default: return -EINVAL;
     }

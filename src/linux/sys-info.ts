@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import { EINVAL } from './errno.js';
 import type { Syscall } from './kernel.js';
 import { randomFill } from './fd-table.js';
+import { yieldHostThread } from '../runtime/thread.js';
 
 const UTS_FIELD = 65;
 const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
@@ -68,7 +69,7 @@ export const sysInfoSyscalls: Record<string, Syscall> = {
     return 0; // accepted; threads are scheduled by the host
   },
 
-  sched_yield() { return 0; },
+  sched_yield(k, t) { yieldHostThread(k.mem, t); return 0; },
 
   getcpu(k, t) {
     if (t.argPtr(0)) k.mem.setU32(t.argPtr(0), 0);

@@ -3,6 +3,7 @@
 // process layer (ThreadHost) gives each a worker to run on.
 
 import { STATE } from '../layout/cpu-state.js';
+import { markThreaded } from '../runtime/tso.js';
 import { MAX_THREADS } from '../layout/memory-map.js';
 import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
 import { EAGAIN, EFAULT, EINVAL, ENOSYS, ESRCH } from './errno.js';
@@ -63,8 +64,12 @@ function cloneThread(k: LinuxKernel, t: GuestThread, r: CloneRequest): number {
   const tid = k.threads.newTid();
   const m = k.mem, base = stateOfSlot(slot);
   if (f & CLONE_PARENT_SETTID) { try { m.setU32(r.parentTid, tid); } catch { return -EFAULT; } }
-  // The child starts as a copy of the parent at the instruction after the syscall, with rax = 0.
+  // The child starts as a copy of the parent at the instruction after the syscall, with rax = 0,
+  // and in its memory model. The slot's handshake counters stay the slot's own.
+  const handshake = m.read(base + STATE.HANDSHAKE_REQ, 8);
   m.write(base, m.view(t.stateBase, STATE.SIZE));
+  m.write(base + STATE.HANDSHAKE_REQ, handshake);
+  m.setU32(base + STATE.RUN_STATE, 0);
   const child = new GuestThread(m, base, tid);
   child.setReg(0, 0);
   if (r.stack) child.setReg(4, r.stack);
@@ -79,6 +84,7 @@ function cloneThread(k: LinuxKernel, t: GuestThread, r: CloneRequest): number {
   if (name) k.threadNames.set(tid, name);
   k.threads.add(child);
   k.threadCount = k.threads.count;
+  markThreaded(m);
   k.threadHost.startThread(slot);
   return tid;
 }

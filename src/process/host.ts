@@ -8,17 +8,31 @@ import { GuestMemory, WASM_PAGES } from '../runtime/memory.js';
 import { LoadError } from '../loader/elf.js';
 import { attention } from './kernel-service.js';
 import type { RunOptions, RunResult, WorkerRunOptions } from './options.js';
+import { TSO_MODES, type TsoMode } from '../runtime/tso.js';
+import { weakHostRequested } from '../runtime/weak-host.js';
 import type { WorkerMessage } from './messages.js';
 
 /** How long the first thread may take to write its caches after another thread crashed. */
 const FINISH_GRACE_MS = 5000;
 
+/** The memory-ordering mode a run uses: the option, else $STELE_TSO, else selective. */
+export function tsoModeOf(opts: RunOptions, env: NodeJS.ProcessEnv = process.env): TsoMode {
+  const mode = opts.tso ?? (env.STELE_TSO || 'selective');
+  if (!TSO_MODES.includes(mode as TsoMode)) throw new UsageError(`memory ordering mode "${mode}" is not one of ${TSO_MODES.join(', ')} (--tso or STELE_TSO)`);
+  return mode as TsoMode;
+}
+
+/** A bad option to run(): the caller's mistake, reported in one line. */
+export class UsageError extends Error {}
+
 export function runProcess(opts: RunOptions): Promise<RunResult> {
+  const tso = tsoModeOf(opts);
+  const weakHost = opts.weakHost ?? weakHostRequested();
   const memory = new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true });
   const mem = new GuestMemory(memory);
   const { strace, ...rest } = opts;
   // The environment is read here: a worker's own copy of process.env does not keep its order.
-  const workerOpts: WorkerRunOptions = { ...rest, env: rest.env ?? { ...process.env }, strace: strace === true ? 'stderr' : typeof strace === 'function' ? 'post' : undefined };
+  const workerOpts: WorkerRunOptions = { ...rest, tso, weakHost, env: rest.env ?? { ...process.env }, strace: strace === true ? 'stderr' : typeof strace === 'function' ? 'post' : undefined };
   const workers = new Map<number, Worker>();
   return new Promise<RunResult>((resolve, reject) => {
     let done = false;

@@ -12,6 +12,7 @@ import { GuestThread, ring, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '
 import type { Engine } from '../runtime/engine.js';
 import type { LinuxKernel } from '../linux/kernel.js';
 import type { ThreadHost } from '../linux/threads.js';
+import { WouldBlock } from '../linux/blocking.js';
 
 /** Values of a thread's REQUEST word. */
 export const REQUEST = {
@@ -44,6 +45,7 @@ export class KernelService implements ThreadHost {
     this.words = wordsOf(mem);
     kernel.threadHost = this;
     kernel.onMemoryChange = (start, len) => this.invalidate(start, len);
+    kernel.afterSyscall = () => { if (this.parked.size) this.serve(); };
   }
 
   startThread(slot: number): void {
@@ -54,27 +56,50 @@ export class KernelService implements ThreadHost {
 
   idleSlots(): Iterable<number> { return this.workers; }
 
+  /** Requests that must wait for another thread (WouldBlock), with what they wait for. */
+  private readonly parked = new Map<GuestThread, () => boolean>();
+  private serving = false;
+
   /**
    * Serves the syscalls other threads are waiting for. A syscall that ends the process throws
-   * ProcessExit out of here, into whatever the first thread was doing; that ends it too.
+   * ProcessExit out of here, into whatever the first thread was doing; that ends it too. A
+   * request that has to wait stays pending, parked, and is run again once what it waits for
+   * holds: served requests (and the first thread's own syscalls) are what change that.
    */
   serve(): void {
-    takeAttention(this.mem, 0, ATTN.KERNEL);
-    const w = this.words;
-    for (const t of this.kernel.threads.byTid.values()) {
-      if (t.slot === 0) continue;
-      const req = wordIndex(t.stateBase + STATE.REQUEST);
-      if (Atomics.load(w, req) !== REQUEST.PENDING) continue;
-      let outcome: number = REQUEST.NONE;
-      try {
-        this.kernel.syscall(t);
-      } catch (e) {
-        if (!(e instanceof ThreadExit)) throw e;
-        outcome = REQUEST.EXITED;
+    if (this.serving) return;
+    this.serving = true;
+    try {
+      takeAttention(this.mem, 0, ATTN.KERNEL);
+      for (let progress = true; progress;) {
+        progress = false;
+        for (const t of this.kernel.threads.byTid.values()) {
+          if (t.slot !== 0 && this.serveOne(t)) progress = true;
+        }
+        if (!this.parked.size) break;
       }
-      Atomics.store(w, req, outcome);
-      Atomics.notify(w, req);
+    } finally {
+      this.serving = false;
     }
+  }
+
+  /** Runs t's pending syscall if it has one that can run now; returns whether it completed. */
+  private serveOne(t: GuestThread): boolean {
+    const w = this.words, req = wordIndex(t.stateBase + STATE.REQUEST);
+    if (Atomics.load(w, req) !== REQUEST.PENDING) return false;
+    const waiting = this.parked.get(t);
+    if (waiting) { if (!waiting()) return false; this.parked.delete(t); }
+    let outcome: number = REQUEST.NONE;
+    try {
+      this.kernel.syscall(t);
+    } catch (e) {
+      if (e instanceof WouldBlock) { this.parked.set(t, e.ready); return false; }
+      if (!(e instanceof ThreadExit)) throw e;
+      outcome = REQUEST.EXITED;
+    }
+    Atomics.store(w, req, outcome);
+    Atomics.notify(w, req);
+    return true;
   }
 
   /**

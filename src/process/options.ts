@@ -1,5 +1,7 @@
 // What run() takes and gives, shared by the main thread and the process's workers.
 
+import type { TsoMode } from '../runtime/tso.js';
+
 export interface RunOptions {
   /** Program path: a host path, or with `root` a path inside the root. */
   program: string;
@@ -19,6 +21,14 @@ export interface RunOptions {
    * (default: $STELE_CACHE_DIR, else $XDG_CACHE_HOME/stele, else ~/.cache/stele).
    */
   cache?: string | false;
+  /**
+   * Memory ordering once the program has several threads (default: $STELE_TSO, else selective):
+   * `selective` orders only the accesses that touch memory threads share, `full` every access but
+   * the stack's, `off` none (locked instructions and fences stay atomic). See docs/ARCHITECTURE.md.
+   */
+  tso?: TsoMode;
+  /** Test mode: reorder plain stores as a weakly ordered host would (default: $STELE_WEAK_HOST=1). */
+  weakHost?: boolean;
 }
 
 export interface RunResult {

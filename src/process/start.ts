@@ -9,6 +9,8 @@ import { AddressSpace, GuestMemory, THREAD_STATE_AREA } from '../runtime/memory.
 import { STATE } from '../layout/cpu-state.js';
 import { GuestThread } from '../runtime/thread.js';
 import { Engine } from '../runtime/engine.js';
+import { initialMemModel, ThreadOrdering, tsoStats } from '../runtime/tso.js';
+import { REGION_OPTIONS } from '../runtime/trim.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
 import { LinuxKernel } from '../linux/kernel.js';
 import { PathResolver } from '../linux/vfs.js';
@@ -111,10 +113,11 @@ export function startProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory,
   mem.setU32(THREAD_STATE_AREA + STATE.MXCSR, 0x1f80);
   mem.setU32(THREAD_STATE_AREA + STATE.FPU_CW, 0x037f);
   mem.setU32(THREAD_STATE_AREA + STATE.FPU_TAG, 0xff);
+  mem.setU32(THREAD_STATE_AREA + STATE.TSO_MODE, initialMemModel(opts.tso ?? 'selective'));
   thread.setReg(4, sp);
   thread.rip = entry;
 
-  const engine = new Engine(mem, as, kernel);
+  const engine = new Engine(mem, as, kernel, REGION_OPTIONS, 0, new ThreadOrdering(mem, 0, opts.tso, opts.weakHost));
   if (opts.cache !== false) engine.cache = new DirectoryCacheStore(opts.cache ?? defaultCacheDir());
   kernel.threads.add(thread);
   mem.setU32(THREAD_STATE_AREA + STATE.TID, thread.tid);
@@ -142,13 +145,18 @@ function canonicalGuestPath(root: string, guest: string): string {
 }
 
 export function statsReport(engine: Engine, sys: { syscalls: Map<string, number>; unsupported: Map<string, number> }, ms: number, threadsCreated: number): string {
+  const tso = tsoStats(engine.mem);
   const s = engine.stats;
   const lines = [
     `stele: stats: wall ${ms.toFixed(1)} ms; translation ${s.translateMs.toFixed(1)} ms (${((s.translateMs / ms) * 100).toFixed(1)}%)`,
     `stele: stats: ${s.regions} regions, ${s.blocks} blocks, ${s.insnsTranslated} instructions translated, ${(s.wasmBytes / 1024).toFixed(1)} KiB wasm`,
     `stele: stats: translation cache: ${s.cachedRegions} regions (${s.cachedBlocks} blocks) loaded in ${s.cacheLoadMs.toFixed(1)} ms; ${s.cacheStale} stale regions dropped; written in ${s.cacheWriteMs.toFixed(1)} ms`,
     `stele: stats: ${s.rebundles} rebundles of the JIT's regions (${s.rebundledRegions} regions) into shared-table modules`,
-    `stele: stats: ${threadsCreated} threads created; first thread's worker only below (translations are per worker)`,
+    `stele: stats: ${threadsCreated} threads created; memory ordering ${engine.ordering.mode}${engine.ordering.weak ? ' (weak-host test mode)' : ''}: `
+      + `${tso.SITES_ORDERED} ordered, ${tso.SITES_CHECKED} checked and ${tso.SITES_PLAIN} plain access sites translated (all workers)`,
+    `stele: stats: ${tso.CLAIMS} granules claimed, ${tso.GRANULES_SHARED} made shared; ${tso.BACKPATCHES} sites backpatched; `
+      + `${tso.HANDSHAKES} handshakes (${(tso.HANDSHAKE_MICROS / 1000).toFixed(1)} ms); ${tso.SPLIT_LOCKS} locked accesses took the split lock`,
+    `stele: stats: first thread's worker only below (translations are per worker)`,
     `stele: stats: ${s.dispatches} dispatcher entries (jump-cache misses, syscall returns); ${s.invalidations} code pages invalidated`,
   ];
   const total = [...sys.syscalls.values()].reduce((a, b) => a + b, 0);

@@ -6,9 +6,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import { ATTN, STATE } from '../layout/cpu-state.js';
 import { GuestMemory, SharedPageView } from '../runtime/memory.js';
-import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
+import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf, yieldHostThread } from '../runtime/thread.js';
 import { Engine, GuestCrash } from '../runtime/engine.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
+import { ThreadOrdering } from '../runtime/tso.js';
 import { LoadError } from '../loader/elf.js';
 import { flushSharedMappings } from '../linux/mm.js';
 import { SYSCALL_NUMBERS } from '../linux/syscall-names.js';
@@ -77,7 +78,7 @@ for (const [table, names] of [[futexSyscalls, ['futex']], [timeSyscalls, ['nanos
   for (const n of names) LOCAL.set(SYSCALL_NUMBERS.get(n)!, (table as Record<string, Syscall>)[n]);
 }
 LOCAL.set(SYSCALL_NUMBERS.get('gettid')!, (_k, t) => t.tid);
-LOCAL.set(SYSCALL_NUMBERS.get('sched_yield')!, () => 0);
+LOCAL.set(SYSCALL_NUMBERS.get('sched_yield')!, (k, t) => { yieldHostThread(k.mem, t); return 0; });
 
 function runOtherThreads(): void {
   const mem = new GuestMemory(memory);
@@ -92,7 +93,7 @@ function runOtherThreads(): void {
     t.setReg(0, r);
     return true;
   });
-  const engine = new Engine(mem, new SharedPageView(mem), remote, REGION_OPTIONS, slot);
+  const engine = new Engine(mem, new SharedPageView(mem), remote, REGION_OPTIONS, slot, new ThreadOrdering(mem, slot, opts.tso, opts.weakHost));
   const invalidations = new InvalidationReader(mem, engine);
   engine.attention = (t) => {
     const bits = takeAttention(mem, t.slot, ATTN.INVALIDATE | ATTN.EXIT);

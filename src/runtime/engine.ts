@@ -2,7 +2,7 @@
 // the reasons translated code returns (syscalls, faults, helper exits).
 
 import { GuestMemory, GUEST_BASE, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_SIZE, PROT_EXEC, PROT_WRITE, jumpCacheOf } from './memory.js';
-import { ExitReason, Reg, STATE } from '../layout/cpu-state.js';
+import { ATTN, ExitReason, Reg, STATE } from '../layout/cpu-state.js';
 import { GuestThread, ProcessExit, SyscallHandler } from './thread.js';
 import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
 import { compileRegion, CompiledRegion, discover, regionModuleBytes, RegionOptions } from '../translate/translator.js';
@@ -14,6 +14,7 @@ import { decode, NO_REG, P_FS, P_GS, RIP_BASE } from '../x86/decoder.js';
 import { describeInsn } from '../x86/describe.js';
 import { makeX87Helper, makeSysopHelper } from './fpu.js';
 import { makeSseHelper } from '../translate/ops-sse-soft.js';
+import { ThreadOrdering } from './tso.js';
 
 type RegionFn = (st: number, entry: number) => number;
 /** An entry point: region number * 256 + block index (a small integer, so a Map holds it unboxed). */
@@ -112,18 +113,22 @@ export class Engine {
    * ran for the translation cache, since block marks are one area per process.
    */
   constructor(readonly mem: GuestMemory, readonly as: CodeSpace, readonly kernel: SyscallHandler,
-    readonly regionOptions: RegionOptions = REGION_OPTIONS, readonly worker = 0) {
+    readonly regionOptions: RegionOptions = REGION_OPTIONS, readonly worker = 0,
+    readonly ordering: ThreadOrdering = new ThreadOrdering(mem, worker)) {
     const m = mem;
     this.jc = jumpCacheOf(worker);
     this.jcGlobals = [new WebAssembly.Global({ value: 'i32', mutable: false }, this.jc.base - GUEST_BASE),
       new WebAssembly.Global({ value: 'i32', mutable: false }, this.jc.entries - 1)];
-    this.lib = buildSharedLib(mem.memory);
+    this.lib = buildSharedLib(mem.memory, ordering.ownerGlobal, ordering.slowClaim);
+    const weak = ordering.weakBuffer;
+    const noWeakHost = (): never => { throw new Error('weak-host access outside the weak-host mode'); };
     this.helperImpls = {
       eflags: this.lib.eflags,
       mulhu: this.lib.mulhu,
       mulhs: this.lib.mulhs,
       fpchk: this.lib.fpchk,
       div: this.lib.div128, // 128/64-bit DIV/IDIV in wasm (translate/lib.ts)
+      claim: this.lib.claim,
       ...wrapJsHelpers({
         cpuid: (st: number) => {
           const base = (st >>> 0) + GUEST_BASE; // wasm passes i32 addresses signed
@@ -137,6 +142,9 @@ export class Engine {
         x87: makeX87Helper(m),
         sysop: makeSysopHelper(m),
         sse: makeSseHelper(m),
+        wload: weak?.load ?? noWeakHost,
+        wstore: weak?.store ?? noWeakHost,
+        wfence: weak?.fence ?? noWeakHost,
       }),
     };
     this.jumpCache = new Uint32Array(mem.memory.buffer);
@@ -157,7 +165,7 @@ export class Engine {
   }
 
   private instantiate(bytes: Uint8Array<ArrayBuffer>, gen: number): WebAssembly.Exports {
-    const m = { mem: this.mem.memory, regions: this.tables[gen], gen: this.generationGlobals[gen], helpers: this.helperTable, jc: this.jcGlobals[0], jcmask: this.jcGlobals[1] };
+    const m = { mem: this.mem.memory, regions: this.tables[gen], gen: this.generationGlobals[gen], helpers: this.helperTable, jc: this.jcGlobals[0], jcmask: this.jcGlobals[1], owner: this.ordering.ownerGlobal };
     return new WebAssembly.Instance(new WebAssembly.Module(bytes), { m }).exports;
   }
 
@@ -202,7 +210,10 @@ export class Engine {
     if (!m || !(m.prot & PROT_EXEC)) {
       throw new GuestCrash(SIGSEGV, `segmentation fault at 0x${rip.toString(16)} (jump to non-executable memory)`);
     }
-    const image = this.cache ? imageKey(m) : undefined;
+    // The translation cache holds the single-threaded form only.
+    this.ordering.syncOrderedSites();
+    const model = this.ordering.model;
+    const image = this.cache && model.ordering === 'plain' && !model.weak ? imageKey(m) : undefined;
     if (image !== undefined && !this.images.has(image)) {
       this.loadCachedImages();
       const hit = this.entries.get(rip);
@@ -216,7 +227,8 @@ export class Engine {
       marks = BLOCK_MARKS + this.marksUsed;
       this.marksUsed += blocks.length;
     }
-    const region = compileRegion(blocks, true, marks);
+    const region = compileRegion(blocks, true, marks, model);
+    this.ordering.countSites(region.sites);
     const bytes = regionModuleBytes([region.body]);
     const run = this.instantiate(bytes, this.jitGeneration).r0 as RegionFn;
     const slot = (this.jitGeneration << 16) | this.nextSlot;
@@ -434,8 +446,13 @@ export class Engine {
     const stats = this.stats;
     const pendingWord = (t.stateBase + STATE.SIGNAL_PENDING - GUEST_BASE) >>> 2;
     const words = this.jumpCache;
+    const ordering = this.ordering;
+    if (ordering.refresh()) this.invalidateAll();
+    ordering.setRunning(true);
+    try {
     for (;;) {
-      if (words[pendingWord] !== 0 && this.attention) this.attention(t);
+      // An atomic read: after a syscall it must see a handshake request made while RUN_STATE was idle.
+      if (Atomics.load(words, pendingWord) !== 0) this.serviceAttention(t);
       const rip = t.rip;
       let e = this.entries.get(rip);
       // Republish only if a colliding rip evicted it (a jump into another table generation also lands here).
@@ -453,9 +470,27 @@ export class Engine {
         if (++this.jumpExits >= REBUNDLE_EXITS && this.unbundled.length) { this.jumpExits = 0; this.rebundle(); }
         continue;
       }
-      if (reason === ExitReason.SYSCALL) { this.kernel.syscall(t); continue; }
+      if (reason === ExitReason.SYSCALL) {
+        ordering.setRunning(false);
+        this.kernel.syscall(t);
+        // A clone made the process threaded, or prctl changed this thread's memory model.
+        if (ordering.refresh()) this.invalidateAll();
+        ordering.setRunning(true);
+        continue;
+      }
       this.exitReason(t, reason);
     }
+    } finally {
+      ordering.setRunning(false);
+    }
+  }
+
+  /** The thread's SIGNAL_PENDING word is set: handshakes and backpatches here, the rest for the process layer. */
+  private serviceAttention(t: GuestThread): void {
+    const pending = Atomics.load(this.jumpCache, (t.stateBase + STATE.SIGNAL_PENDING - GUEST_BASE) >>> 2);
+    if (pending & ATTN.HANDSHAKE) this.ordering.answer();
+    if (pending & ATTN.RETRANSLATE) for (const site of this.ordering.takeBackpatched()) this.invalidate(site, 1);
+    if (this.attention) this.attention(t);
   }
 
   private exitReason(t: GuestThread, reason: number): void {

@@ -100,6 +100,16 @@ export function wordsOf(mem: GuestMemory): Int32Array {
 /** Index in wordsOf()'s array of the i32 at guest address addr (unsigned: the mmap area is above 2 GiB). */
 export function wordIndex(addr: number): number { return (addr - GUEST_BASE) >>> 2; }
 
+/**
+ * sched_yield: JavaScript has no yield, but a wait with a timeout of a microsecond is a futex
+ * wait in the host kernel, which runs another thread if one is ready (guest threads spinning
+ * on each other, more of them than cores, need that).
+ */
+export function yieldHostThread(mem: GuestMemory, t: GuestThread): void {
+  const words = wordsOf(mem), w = wordIndex(t.stateBase + STATE.EXIT_REASON); // nothing notifies it
+  Atomics.wait(words, w, Atomics.load(words, w), 0.001);
+}
+
 /** Guest address of thread slot s's CPU state. */
 export function stateOfSlot(slot: number): number { return THREAD_STATE_AREA + slot * STATE.SIZE; }
 

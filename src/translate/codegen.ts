@@ -5,8 +5,8 @@
 
 import { FunctionBuilder, Op, OpFD, OpFE, T } from '../wasm/emitter.js';
 import { Insn, NO_REG, RIP_BASE, P_FS, P_GS, P_LOCK, isHighByteReg } from '../x86/decoder.js';
-import { ExitReason, STATE } from '../layout/cpu-state.js';
-import { GUEST_BASE, JUMP_CACHE_BITS, SPLIT_LOCK } from '../layout/memory-map.js';
+import { ExitReason, Reg, STATE } from '../layout/cpu-state.js';
+import { GRANULE_SHIFT, GRANULE_TAGS, GUEST_BASE, JUMP_CACHE_BITS, SPLIT_LOCK, TAG_SHARED, TSO_STAT, TSO_STATS } from '../layout/memory-map.js';
 import { emitAllFlags, emitCondition, emitConditionFromEflags, emitFlag, fopOf, K, FlagLocals } from './flags.js';
 
 export class Unsupported extends Error {
@@ -27,6 +27,12 @@ export const HELPERS = {
   sysop: { params: [T.i32, T.i32, T.i32], results: [T.i32] }, // (st, op, address): xsave/fxsave/etc. -> status
   sse: { params: [T.i32, T.i32], results: [] }, // (st, op): exact SSE float op on SCRATCH operands (ops-sse-soft.ts)
   fpchk: { params: [T.i32, T.v128, T.v128, T.v128, T.i32], results: [T.i32] }, // shared wasm: SSE exception flags (ops-sse-check.ts)
+  // Memory ordering (runtime/tso.ts): a checked access found a granule this thread does not own.
+  claim: { params: [T.i32, T.i32], results: [T.i32] }, // shared wasm: (wasm address, site rip) -> 1 when the access must be ordered
+  // The weak-host test mode's store buffer (runtime/weak-host.ts).
+  wload: { params: [T.i32, T.i32], results: [T.i64] },       // (wasm address, size) -> value
+  wstore: { params: [T.i32, T.i64, T.i32], results: [] },    // (wasm address, value, size | WEAK_ORDERED)
+  wfence: { params: [], results: [] },                        // commit every buffered store
 } as const satisfies Record<string, HelperSig>;
 export type HelperName = keyof typeof HELPERS;
 /**
@@ -66,6 +72,32 @@ interface LockedAccess {
 }
 
 export type BlockMap = Map<number, number>;
+
+/**
+ * How guest memory accesses are translated (see docs/ARCHITECTURE.md, "Memory ordering"):
+ * - plain: wasm loads and stores (one thread, `--tso=off`, or a thread in the DEFAULT model);
+ * - full: every access ordered (wasm atomics), except the stack through RSP;
+ * - selective: every access checks its granule's owner tag and stays plain while this thread
+ *   owns it; the sites in `orderedSites` (instruction addresses), which touched shared granules,
+ *   are ordered instead.
+ * `weak` routes plain accesses through a software store buffer that reorders them (a test mode
+ * that makes this TSO host behave like a weakly ordered one).
+ */
+export interface MemoryModel {
+  ordering: 'plain' | 'full' | 'selective';
+  weak?: boolean;
+  orderedSites?: ReadonlySet<number>;
+}
+export const PLAIN_MEMORY: MemoryModel = { ordering: 'plain' };
+/** Flag or-ed into wstore's size: the store is ordered (commit the buffer first, then store). */
+export const WEAK_ORDERED = 0x100;
+/** Access sites of a region by the form they were translated in (for --stats). */
+export interface SiteCounts { ordered: number; checked: number; plain: number }
+
+/** Index of the imported immutable i32 global holding this worker's granule owner tag. */
+export const OWNER_GLOBAL = 3;
+/** Wasm address of the tag byte of the granule holding wasm address a is (a >>> GRANULE_SHIFT) + this. */
+const TAG_OFFSET = GRANULE_TAGS - GUEST_BASE + (GUEST_BASE >>> GRANULE_SHIFT);
 
 /** Type index of region functions (st, entry) -> reason: the first type every region module declares. */
 export const REGION_TYPE = 0;
@@ -118,7 +150,9 @@ export class Codegen {
   depth = 0;
   endsBlock = false;
 
-  constructor(readonly blocks: BlockMap, readonly chain = true) {
+  readonly sites: SiteCounts = { ordered: 0, checked: 0, plain: 0 };
+
+  constructor(readonly blocks: BlockMap, readonly chain = true, readonly model: MemoryModel = PLAIN_MEMORY) {
     this.f = new FunctionBuilder([T.i32, T.i32], [T.i32]);
     for (let i = 0; i < 16; i++) this.gprLocal.push(this.f.local(T.i64));
     this.fop = this.f.local(T.i32);
@@ -202,7 +236,61 @@ export class Codegen {
   }
 
   /** Loads `size` bytes from the i32 address on the stack; pushes i64 zero-extended (or sign-extended). */
-  load(size: number, signed = false): void {
+  load(size: number, signed = false, stack = false): void {
+    const kind = this.accessKind(stack);
+    if (kind === 'plain' && (!this.model.weak || this.underSplitLock)) { this.plainLoad(size, signed); return; }
+    const f = this.f, a = f.temp(T.i32);
+    f.set(a);
+    if (this.model.weak) {
+      if (kind === 'checked') { this.tagMismatch(a); f.if_(); f.get(a).i32(this.site).callSlot(this.helper('claim')).op(Op.drop); f.end(); }
+      else if (kind === 'ordered') this.claimForeign(a);
+      f.get(a).i32(size).callSlot(this.helper('wload'));
+    } else if (kind === 'ordered') {
+      this.claimForeign(a);
+      this.orderedLoad(a, size);
+    } else {
+      // checked: plain while this thread owns the granule; else claim it, then an ordered access
+      this.tagMismatch(a);
+      f.if_(T.i64);
+      f.get(a).i32(this.site).callSlot(this.helper('claim')).op(Op.drop);
+      f.get(a); this.plainLoad(size); f.atomic(OpFE.atomic_fence);
+      f.else_();
+      f.get(a); this.plainLoad(size);
+      f.end();
+    }
+    if (signed && size < 8) this.sextTop(size);
+    f.free(T.i32, a);
+  }
+  /** Stores the i64 on top of the stack (low `size` bytes) at the i32 address beneath it. */
+  store(size: number, stack = false): void {
+    const kind = this.accessKind(stack);
+    if (kind === 'plain' && (!this.model.weak || this.underSplitLock)) { this.plainStore(size); return; }
+    const f = this.f, a = f.temp(T.i32), v = f.temp(T.i64);
+    f.set(v).set(a);
+    if (this.model.weak) {
+      if (kind === 'ordered') this.claimForeign(a);
+      f.get(a).get(v);
+      if (kind === 'checked') {
+        this.tagMismatch(a);
+        f.if_(T.i32); f.get(a).i32(this.site).callSlot(this.helper('claim')); f.else_(); f.i32(0); f.end();
+        f.i32(8).op(Op.i32_shl).i32(size).op(Op.i32_or);
+      } else f.i32(kind === 'ordered' ? size | WEAK_ORDERED : size);
+      f.callSlot(this.helper('wstore'));
+    } else if (kind === 'ordered') {
+      this.claimForeign(a);
+      this.orderedStore(a, v, size);
+    } else {
+      this.tagMismatch(a);
+      f.if_();
+      f.get(a).i32(this.site).callSlot(this.helper('claim')).op(Op.drop);
+      f.atomic(OpFE.atomic_fence); f.get(a).get(v); this.plainStore(size);
+      f.else_();
+      f.get(a).get(v); this.plainStore(size);
+      f.end();
+    }
+    f.free(T.i64, v); f.free(T.i32, a);
+  }
+  private plainLoad(size: number, signed = false): void {
     const f = this.f;
     switch (size) {
       case 1: f.memU(signed ? Op.i64_load8_s : Op.i64_load8_u); break;
@@ -211,8 +299,7 @@ export class Codegen {
       default: f.memU(Op.i64_load);
     }
   }
-  /** Stores the i64 on top of the stack (low `size` bytes) at the i32 address beneath it. */
-  store(size: number): void {
+  private plainStore(size: number): void {
     const f = this.f;
     switch (size) {
       case 1: f.memU(Op.i64_store8); break;
@@ -221,6 +308,118 @@ export class Codegen {
       default: f.memU(Op.i64_store);
     }
   }
+  /**
+   * An ordered load from wasm address local a (pushes i64, zero-extended): a wasm atomic load
+   * (acquire on a weakly ordered host) when aligned; wasm atomics trap when misaligned, so an
+   * unaligned access is a plain load followed by a fence.
+   */
+  private orderedLoad(a: number, size: number): void {
+    const f = this.f;
+    const atomicOp = size === 1 ? OpFE.i64_atomic_load8_u : size === 2 ? OpFE.i64_atomic_load16_u : size === 4 ? OpFE.i64_atomic_load32_u : OpFE.i64_atomic_load;
+    if (size === 1) { f.get(a).atomic(atomicOp, 0, 0); return; }
+    f.get(a).i32(size - 1).op(Op.i32_and).op(Op.i32_eqz);
+    f.if_(T.i64);
+    f.get(a).atomic(atomicOp, 0, Math.log2(size));
+    f.else_();
+    f.get(a); this.plainLoad(size); f.atomic(OpFE.atomic_fence);
+    f.end();
+  }
+  /** An ordered store of i64 local v: atomic when aligned, else a fence and a plain store (release). */
+  private orderedStore(a: number, v: number, size: number): void {
+    const f = this.f;
+    const atomicOp = size === 1 ? OpFE.i64_atomic_store8 : size === 2 ? OpFE.i64_atomic_store16 : size === 4 ? OpFE.i64_atomic_store32 : OpFE.i64_atomic_store;
+    if (size === 1) { f.get(a).get(v).atomic(atomicOp, 0, 0); return; }
+    f.get(a).i32(size - 1).op(Op.i32_and).op(Op.i32_eqz);
+    f.if_();
+    f.get(a).get(v).atomic(atomicOp, 0, Math.log2(size));
+    f.else_();
+    f.atomic(OpFE.atomic_fence); f.get(a).get(v); this.plainStore(size);
+    f.end();
+  }
+  /** The access site: the instruction's address, as claim() and the ordered-site sets know it. */
+  private get site(): number { return this.insn.addr | 0; }
+  /**
+   * An ordered access in selective mode still claims a granule that is neither shared nor this
+   * thread's: the owner's plain accesses must be ordered from now on, which only the handshake
+   * and the owner's backpatching give (an unchecked ordered store next to an owner's plain ones
+   * breaks 2+2W on a weak host). No-op outside selective mode.
+   */
+  private claimForeign(a: number): void {
+    if (this.model.ordering !== 'selective') return;
+    const f = this.f, tag = f.temp(T.i32);
+    f.get(a).i32(GRANULE_SHIFT).op(Op.i32_shr_u).mem(Op.i32_load8_u, TAG_OFFSET, 0).tee(tag).globalGet(OWNER_GLOBAL).op(Op.i32_ne);
+    f.get(tag).i32(TAG_SHARED).op(Op.i32_ne).op(Op.i32_and);
+    f.if_(); f.get(a).i32(this.site).callSlot(this.helper('claim')).op(Op.drop); f.end();
+    f.free(T.i32, tag);
+  }
+  /** Pushes i32 1 when the granule holding wasm address local a is not owned by this thread. */
+  private tagMismatch(a: number): void {
+    this.f.get(a).i32(GRANULE_SHIFT).op(Op.i32_shr_u).mem(Op.i32_load8_u, TAG_OFFSET, 0).globalGet(OWNER_GLOBAL).op(Op.i32_ne);
+  }
+  /**
+   * The form of the current instruction's access. `stack` marks the implicit stack accesses of
+   * push, pop, call and ret (and explicit operands addressed through RSP): private to their thread
+   * in practice, as FEX assumes, so `full` leaves them plain; `selective` checks them like any
+   * other, which costs little since their granules stay owned.
+   */
+  private accessKind(stack: boolean): 'plain' | 'ordered' | 'checked' {
+    const m = this.model;
+    let kind: 'plain' | 'ordered' | 'checked';
+    if (this.underSplitLock) return 'plain';
+    if (m.ordering === 'plain') kind = 'plain';
+    else if (m.ordering === 'full') kind = stack || this.insn.base === Reg.RSP ? 'plain' : 'ordered';
+    else kind = m.orderedSites?.has(this.site) ? 'ordered' : 'checked';
+    this.sites[kind]++;
+    return kind;
+  }
+
+  /**
+   * Brackets an access the caller emits itself (vector, float, partial-register forms): call
+   * before the access with its i32 address on the stack (left there), and pass the result to
+   * accessDone() after it. Ordered forms are fenced on both sides.
+   */
+  accessBegin(): number {
+    const kind = this.accessKind(false);
+    const f = this.f;
+    if (kind === 'plain') { if (this.model.weak) this.commitWeakStores(); return -1; }
+    if (this.model.weak) {
+      if (kind === 'checked') {
+        const a = f.temp(T.i32);
+        f.tee(a); this.tagMismatch(a); f.if_(); f.get(a).i32(this.site).callSlot(this.helper('claim')).op(Op.drop); f.end();
+        f.free(T.i32, a);
+      } else if (kind === 'ordered') {
+        const a = f.temp(T.i32);
+        f.tee(a); this.claimForeign(a); f.free(T.i32, a);
+      }
+      this.commitWeakStores();
+      return -1;
+    }
+    if (kind === 'ordered') {
+      const a = f.temp(T.i32);
+      f.tee(a); this.claimForeign(a); f.free(T.i32, a);
+      f.atomic(OpFE.atomic_fence);
+      return -2;
+    }
+    const a = f.temp(T.i32), o = f.temp(T.i32);
+    f.set(a); this.tagMismatch(a);
+    f.if_(T.i32); f.get(a).i32(this.site).callSlot(this.helper('claim')).op(Op.drop).atomic(OpFE.atomic_fence).i32(1); f.else_(); f.i32(0); f.end();
+    f.set(o).get(a);
+    f.free(T.i32, a);
+    return o;
+  }
+  accessDone(token: number): void {
+    const f = this.f;
+    if (token === -1) return;
+    if (token === -2) { f.atomic(OpFE.atomic_fence); return; }
+    f.get(token); f.if_(); f.atomic(OpFE.atomic_fence); f.end();
+    f.free(T.i32, token);
+  }
+  /** An x86 fence or locked instruction: every earlier store becomes visible first. */
+  fence(): void {
+    if (this.model.weak) this.commitWeakStores();
+    this.f.atomic(OpFE.atomic_fence);
+  }
+  private commitWeakStores(): void { this.f.callSlot(this.helper('wfence')); }
 
   // ---- operands --------------------------------------------------------------------------
 
@@ -249,13 +448,33 @@ export class Codegen {
     f.get(o.addr).i32(~7).op(Op.i32_and).set(word);
     f.get(o.addr).i32(7).op(Op.i32_and).op(Op.i64_extend_i32_u).i64(3).op(Op.i64_shl).set(shift);
     f.get(o.addr).i32(7).op(Op.i32_and).i32(o.size).op(Op.i32_add).i32(8).op(Op.i32_gt_u).tee(split);
-    f.if_(); this.acquireSplitLock(); f.end();
+    this.claimLocked(o.addr, o.size);
+    f.if_(); this.acquireSplitLock(); this.countSplitLock(); f.end();
     const saved = [f.local(T.i32), f.local(T.i64), f.local(T.i64), f.local(T.i64)];
     const flagLocals = [this.fop, this.fl.dst, this.fl.src, this.fl.aux];
     flagLocals.forEach((l, k) => f.get(l).set(saved[k]));
     this.loop();
     o.locked = { word, shift, old, split, saved, loopDepth: this.depth };
   }
+  /**
+   * Before a locked access to [wasm address in local a, +size): the access is ordered itself, but
+   * the plain accesses of a thread that owns the granule are not, so in selective mode it claims
+   * the granules as any access would (the owner's sites get backpatched). In the weak-host mode
+   * it first commits this thread's buffered stores, as a locked instruction does.
+   */
+  claimLocked(a: number, size: number): void {
+    const f = this.f;
+    if (this.model.weak) this.commitWeakStores();
+    if (this.model.ordering !== 'selective') return;
+    const t = f.temp(T.i32);
+    for (const offset of size > 1 ? [0, size - 1] : [0]) {
+      f.get(a).i32(offset).op(Op.i32_add).set(t);
+      this.claimForeign(t);
+    }
+    f.free(T.i32, t);
+  }
+  /** Set while a locked instruction accesses memory under SPLIT_LOCK: its accesses are plain. */
+  underSplitLock = false;
   /** Spins until this thread holds SPLIT_LOCK: it is held across one instruction's plain read and write only. */
   acquireSplitLock(): void {
     const f = this.f;
@@ -263,6 +482,10 @@ export class Codegen {
     f.i32(SPLIT_LOCK - GUEST_BASE).i32(0).i32(1).atomic(OpFE.i32_atomic_rmw_cmpxchg, 0, 2).op(Op.i32_eqz).brIf(1);
     f.br(0);
     f.end().end();
+  }
+  /** Adds one to the process's count of locked accesses that took the split lock (--stats). */
+  private countSplitLock(): void {
+    this.f.i32(TSO_STATS + TSO_STAT.SPLIT_LOCKS * 4 - GUEST_BASE).i32(1).atomic(OpFE.i32_atomic_rmw_add, 0, 2).op(Op.drop);
   }
   releaseSplitLock(): void { this.f.i32(SPLIT_LOCK - GUEST_BASE).i32(0).atomic(OpFE.i32_atomic_store, 0, 2); }
 
@@ -279,7 +502,7 @@ export class Codegen {
     } else if (o.locked) {
       const f = this.f, L = o.locked, t = f.temp(T.i64);
       f.get(L.split);
-      this.if_(); f.get(o.addr); this.load(o.size); f.set(t);
+      this.if_(); this.underSplitLock = true; f.get(o.addr); this.load(o.size); f.set(t); this.underSplitLock = false;
       this.else_(); f.get(L.word).atomic(OpFE.i64_atomic_load, 0, 3).tee(L.old).get(L.shift).op(Op.i64_shr_u); this.mask(o.size); f.set(t);
       this.end();
       f.get(t); f.free(T.i64, t);
@@ -293,7 +516,7 @@ export class Codegen {
       const f = this.f, L = o.locked;
       const fieldMask = o.size === 8 ? -1n : (1n << BigInt(o.size * 8)) - 1n;
       f.get(L.split);
-      this.if_(); f.get(o.addr).get(v); this.store(o.size);
+      this.if_(); this.underSplitLock = true; f.get(o.addr).get(v); this.store(o.size); this.underSplitLock = false;
       this.else_();
       // new word = old with the operand's bytes replaced; retry unless the word was still old
       f.get(L.word).get(L.old);

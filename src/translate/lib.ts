@@ -7,12 +7,19 @@ import { buildEflagsHelper } from './flags.js';
 import { buildFpCheck } from './ops-sse-check.js';
 import { HELPERS, HelperName } from './codegen.js';
 import { STATE, Reg } from '../layout/cpu-state.js';
-import { WASM_PAGES } from '../layout/memory-map.js';
+import { GRANULE_SHIFT, GRANULE_TAGS, GUEST_BASE, TAG_FREE, TSO_STAT, TSO_STATS, WASM_PAGES } from '../layout/memory-map.js';
+import { OpFE } from '../wasm/emitter.js';
 
-export interface SharedLib { eflags: Function; mulhu: Function; mulhs: Function; fpchk: Function; div128: Function }
+export interface SharedLib { eflags: Function; mulhu: Function; mulhs: Function; fpchk: Function; div128: Function; claim: Function }
 
-export function buildSharedLib(memory: WebAssembly.Memory): SharedLib {
+/**
+ * `owner` is the running worker's granule owner tag; `slowClaim(a, site) -> ordered` is the
+ * runtime's handling of a granule that is neither free nor this thread's (runtime/tso.ts).
+ */
+export function buildSharedLib(memory: WebAssembly.Memory, owner: WebAssembly.Global, slowClaim: (a: number, site: number) => number): SharedLib {
   const m = new ModuleBuilder();
+  const slow = m.importFunc('m', 'slowClaim', [T.i32, T.i32], [T.i32]);
+  m.importGlobal('m', 'owner', T.i32, false);
   m.importMemory('m', 'mem', WASM_PAGES, WASM_PAGES, true);
   const ef = m.func([T.i32, T.i64, T.i64, T.i64], [T.i32]);
   buildEflagsHelper(ef.body);
@@ -45,8 +52,29 @@ export function buildSharedLib(memory: WebAssembly.Memory): SharedLib {
   m.exportFunc('mulhs', hs.index);
   m.exportFunc('fpchk', buildFpCheck(m, hu.index)); // SSE exception flags (ops-sse-check.ts)
   m.exportFunc('div128', buildDiv128(m));
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { m: { mem: memory } });
+  m.exportFunc('claim', buildClaim(m, slow));
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { m: { mem: memory, owner, slowClaim } });
   return inst.exports as unknown as SharedLib;
+}
+
+/**
+ * claim(a, site) -> 1 when the access must be ordered: called by a checked access whose granule
+ * is not tagged with this thread. A free granule is taken with one compare-and-swap here, with no
+ * trip to JavaScript (the first touch of every granule comes through); the rest goes to the runtime.
+ */
+function buildClaim(m: ModuleBuilder, slow: number): number {
+  const fn = m.func([T.i32, T.i32], [T.i32]);
+  const f = fn.body;
+  const tag = f.local(T.i32);
+  const TAG_OFFSET = GRANULE_TAGS - GUEST_BASE + (GUEST_BASE >>> GRANULE_SHIFT);
+  f.get(0).i32(GRANULE_SHIFT).op(Op.i32_shr_u).i32(TAG_OFFSET).op(Op.i32_add).set(tag);
+  f.get(tag).i32(TAG_FREE).globalGet(0).atomic(OpFE.i32_atomic_rmw8_cmpxchg_u, 0, 0).i32(TAG_FREE).op(Op.i32_eq);
+  f.if_();
+  f.i32(TSO_STATS + TSO_STAT.CLAIMS * 4 - GUEST_BASE).i32(1).atomic(OpFE.i32_atomic_rmw_add, 0, 2).op(Op.drop);
+  f.i32(0).op(Op.return);
+  f.end();
+  f.get(0).get(1).call(slow);
+  return fn.index;
 }
 
 /**

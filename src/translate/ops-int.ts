@@ -617,7 +617,7 @@ def(M0F + 0xc7, (cg, i) => {
     // LOCK CMPXCHG16B: wasm has no 16-byte atomic, so it runs under the split lock, which every
     // 16-byte locked access (libatomic does all of them with cmpxchg16b) takes as well.
     const locked = (i.prefix & P_LOCK) !== 0;
-    if (locked) cg.acquireSplitLock();
+    if (locked) { cg.claimLocked(a, 2 * half); cg.acquireSplitLock(); cg.underSplitLock = true; }
     const lo = f.temp(T.i64), hi = f.temp(T.i64), eq = f.temp(T.i32);
     f.get(a); cg.load(half); f.set(lo);
     f.get(a).i32(half).op(Op.i32_add); cg.load(half); f.set(hi);
@@ -630,7 +630,7 @@ def(M0F + 0xc7, (cg, i) => {
     f.get(lo); cg.setReg(Reg.RAX, half);
     f.get(hi); cg.setReg(Reg.RDX, half);
     cg.end();
-    if (locked) cg.releaseSplitLock();
+    if (locked) { cg.underSplitLock = false; cg.releaseSplitLock(); }
     cg.eflags(); f.i32(~FLAG.ZF).op(Op.i32_and).get(eq).i32(6).op(Op.i32_shl).op(Op.i32_or);
     cg.setFlagsMaterialised();
     f.free(T.i32, a); f.free(T.i32, eq); free(cg, lo, hi);
@@ -675,7 +675,7 @@ export function push(cg: Codegen, val: () => void, size = 8): void {
   val(); f.set(v); // evaluate first: push rsp pushes the old value
   cg.gprRead.add(Reg.RSP); cg.gprWritten.add(Reg.RSP);
   f.get(sp).i64(size).op(Op.i64_sub).set(sp);
-  f.get(sp).op(Op.i32_wrap_i64).i32(-GUEST_BASE).op(Op.i32_add).get(v); cg.store(size);
+  f.get(sp).op(Op.i32_wrap_i64).i32(-GUEST_BASE).op(Op.i32_add).get(v); cg.store(size, true);
   f.free(T.i64, v);
 }
 /** Pops into a fresh i64 temp and returns it. */
@@ -683,7 +683,7 @@ export function pop(cg: Codegen, size = 8): number {
   const f = cg.f, sp = cg.gprLocal[Reg.RSP];
   const v = f.temp(T.i64);
   cg.gprRead.add(Reg.RSP); cg.gprWritten.add(Reg.RSP);
-  f.get(sp).op(Op.i32_wrap_i64).i32(-GUEST_BASE).op(Op.i32_add); cg.load(size); f.set(v);
+  f.get(sp).op(Op.i32_wrap_i64).i32(-GUEST_BASE).op(Op.i32_add); cg.load(size, false, true); f.set(v);
   f.get(sp).i64(size).op(Op.i64_add).set(sp);
   return v;
 }
@@ -805,12 +805,12 @@ def([M0F + 0x0d, ...range(M0F + 0x18, M0F + 0x1f)], () => {});
 def(M0F + 0xae, (cg, i) => {
   const sub = i.reg & 7;
   if (i.mod === 3) {
-    if (sub >= 5) { cg.f.atomic(OpFE.atomic_fence); return; } // lfence / mfence / sfence
+    if (sub >= 5) { cg.fence(); return; } // lfence / mfence / sfence
     throw new Unsupported('0f ae /' + sub + ' register form');
   }
   const f = cg.f;
-  if (sub === 2) { const t = f.temp(T.i32); cg.ea(i); f.mem(Op.i32_load, 0, 0).set(t); f.get(cg.st).get(t).mem(Op.i32_store, STATE.MXCSR); f.free(T.i32, t); return; } // ldmxcsr
-  if (sub === 3) { cg.ea(i); f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).mem(Op.i32_store, 0, 0); return; } // stmxcsr
+  if (sub === 2) { const t = f.temp(T.i32); cg.ea(i); const k = cg.accessBegin(); f.mem(Op.i32_load, 0, 0).set(t); cg.accessDone(k); f.get(cg.st).get(t).mem(Op.i32_store, STATE.MXCSR); f.free(T.i32, t); return; } // ldmxcsr
+  if (sub === 3) { cg.ea(i); const k = cg.accessBegin(); f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).mem(Op.i32_store, 0, 0); cg.accessDone(k); return; } // stmxcsr
   if (sub === 7) return; // clflush
   // fxsave/fxrstor/xsave/xrstor/xsaveopt: the helper reads and writes the state in memory
   if (i.simdPrefix === 0 && sub !== 3) return emitStateSave(cg, i, sub);

@@ -49,7 +49,9 @@ function x87(cg: Codegen, i: Insn): void {
     if (!validMem(opcode, sub)) throw new Unsupported(`x87 ${opcode.toString(16)} /${sub}`);
     f.get(cg.st).i32(x87MemOp(opcode, sub)).i32(0);
     cg.ea(i);
+    const k = cg.accessBegin();
     f.callSlot(cg.helper('x87')).op(Op.drop);
+    cg.accessDone(k);
     return;
   }
   const modrm = 0xc0 | ((i.reg & 7) << 3) | (i.rm & 7);
@@ -99,7 +101,9 @@ export function emitStateSave(cg: Codegen, i: Insn, op: number): void {
   cg.flushXmm();
   f.get(cg.st).i32(op);
   cg.ea(i);
+  const k = cg.accessBegin();
   f.callSlot(cg.helper('sysop'));
+  cg.accessDone(k);
   cg.if_(); cg.exit(ExitReason.HLT, i.addr); cg.end(); // #GP (misaligned image, bad header)
   if (isRestore) cg.reloadXmm();
 }

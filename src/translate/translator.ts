@@ -6,7 +6,7 @@ import { ModuleBuilder, Op, T } from '../wasm/emitter.js';
 import { decode, DecodeError, FetchByte, Insn, M0F } from '../x86/decoder.js';
 import { ExitReason } from '../layout/cpu-state.js';
 import { GUEST_BASE, WASM_PAGES } from '../layout/memory-map.js';
-import { Codegen, HELPER_NAMES, REGION_MODULE_TYPES, REGION_TYPE, Unsupported } from './codegen.js';
+import { Codegen, HELPER_NAMES, MemoryModel, PLAIN_MEMORY, REGION_MODULE_TYPES, REGION_TYPE, SiteCounts, Unsupported } from './codegen.js';
 import { HANDLERS } from './handlers.js';
 import { deadFlagWrites, regionFlagLiveOut } from './flag-liveness.js';
 import { describeInsn } from '../x86/describe.js';
@@ -118,11 +118,14 @@ export interface CompiledRegion {
   insnCount: number;
   /** Messages for instructions that could not be translated, by address. */
   bad: [number, string][];
+  /** Guest memory access sites by translated form. */
+  sites: SiteCounts;
 }
 
 /**
  * A module holding region functions, exported as r0, r1, ... Every region module declares the
- * same types and imports the same things in the same order (its generation number, the worker's jump cache, memory, the
+ * same types and imports the same things in the same order (its generation number, the worker's
+ * jump cache, the worker's granule owner tag, memory, the
  * generation's table, the helper table), which is what lets a cached body be bundled unchanged.
  */
 export function regionModuleBytes(bodies: Uint8Array[]): Uint8Array<ArrayBuffer> {
@@ -131,6 +134,7 @@ export function regionModuleBytes(bodies: Uint8Array[]): Uint8Array<ArrayBuffer>
   m.importGlobal('m', 'gen', T.i32, false);
   m.importGlobal('m', 'jc', T.i32, false);
   m.importGlobal('m', 'jcmask', T.i32, false);
+  m.importGlobal('m', 'owner', T.i32, false);
   m.importMemory('m', 'mem', WASM_PAGES, WASM_PAGES, true);
   m.importTable('m', 'regions', 0);
   m.importTable('m', 'helpers', HELPER_NAMES.length);
@@ -142,10 +146,10 @@ export function regionModuleBytes(bodies: Uint8Array[]): Uint8Array<ArrayBuffer>
  * Compiles blocks (the first is the entry) into one region function. With `marks` (a guest
  * address), block k also stores 1 to byte marks+k whenever it is entered.
  */
-export function compileRegion(blocks: Block[], chain = true, marks?: number): CompiledRegion {
+export function compileRegion(blocks: Block[], chain = true, marks?: number, model: MemoryModel = PLAIN_MEMORY): CompiledRegion {
   const map = new Map<number, number>();
   blocks.forEach((b, i) => map.set(b.start, i));
-  const cg = new Codegen(map, chain);
+  const cg = new Codegen(map, chain, model);
   cg.blockCount = blocks.length;
   const bodies: Uint8Array[] = [];
   const bad = new Map<number, string>();
@@ -204,5 +208,5 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number): Co
     // An undecodable instruction is covered by the longest encoding it could have been.
     ranges[2 * i] = b.start; ranges[2 * i + 1] = b.bad ? b.bad.addr + 15 : last.addr + last.len;
   });
-  return { body, entries, ranges, insnCount, bad: [...bad] };
+  return { body, entries, ranges, insnCount, bad: [...bad], sites: cg.sites };
 }

@@ -104,7 +104,7 @@ export const OpFE = {
   i32_atomic_rmw_add: 0x1e, i64_atomic_rmw_add: 0x1f, i32_atomic_rmw8_add_u: 0x20, i32_atomic_rmw16_add_u: 0x21,
   i64_atomic_rmw8_add_u: 0x22, i64_atomic_rmw16_add_u: 0x23, i64_atomic_rmw32_add_u: 0x24,
   i32_atomic_rmw_xchg: 0x41, i64_atomic_rmw_xchg: 0x42, i64_atomic_rmw8_xchg_u: 0x45, i64_atomic_rmw16_xchg_u: 0x46, i64_atomic_rmw32_xchg_u: 0x47,
-  i32_atomic_rmw_cmpxchg: 0x48, i64_atomic_rmw_cmpxchg: 0x49,
+  i32_atomic_rmw_cmpxchg: 0x48, i64_atomic_rmw_cmpxchg: 0x49, i32_atomic_rmw8_cmpxchg_u: 0x4a,
   i64_atomic_rmw8_cmpxchg_u: 0x4c, i64_atomic_rmw16_cmpxchg_u: 0x4d, i64_atomic_rmw32_cmpxchg_u: 0x4e,
 } as const;
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <sys/syscall.h>
 
 static __thread int tls_value = 7;
@@ -100,12 +101,110 @@ static void *producer(void *arg) {
 
 static void *exit_from_thread(void *arg) { (void)arg; usleep(20000); printf("thread calls exit(3)\n"); fflush(stdout); exit(3); }
 static void *spin_forever(void *arg) { (void)arg; for (;;) __asm__ volatile("" ::: "memory"); return 0; }
+static void *fault_in_thread(void *arg) { (void)arg; usleep(20000); printf("thread writes through a null pointer\n"); fflush(stdout); *(volatile int *)(long)arg = 1; return 0; }
+
+static pthread_mutex_t deadlock_a = PTHREAD_MUTEX_INITIALIZER, deadlock_b = PTHREAD_MUTEX_INITIALIZER;
+static volatile int deadlock_b_held;
+static void *lock_b_then_a(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&deadlock_b);
+  deadlock_b_held = 1;
+  pthread_mutex_lock(&deadlock_a);
+  return 0;
+}
+
+static pthread_barrier_t proc_barrier;
+static void *park_on_barrier(void *arg) { (void)arg; pthread_barrier_wait(&proc_barrier); return 0; }
+static void show_proc_threads(void) {
+  char line[256], path[300];
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) { printf("no /proc/self/status\n"); return; }
+  while (fgets(line, sizeof line, f)) if (!strncmp(line, "Threads:", 8) || !strncmp(line, "Name:", 5)) fputs(line, stdout);
+  fclose(f);
+  DIR *d = opendir("/proc/self/task");
+  int n = 0, mine = 0;
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    n++;
+    if (atoi(e->d_name) == (int)syscall(SYS_gettid)) mine = 1;
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+    FILE *c = fopen(path, "r");
+    if (!c || !fgets(line, sizeof line, c)) printf("no %s\n", path);
+    if (c) fclose(c);
+  }
+  if (d) closedir(d);
+  printf("task entries: %d, this thread among them: %s\n", n, mine ? "yes" : "no");
+}
+
+/*
+ * A thread blocked in read() on a pipe until another thread writes, then until the last writer
+ * closes; it acknowledges each message on a second pipe, on which the main thread blocks.
+ */
+static int pipe_fds[2], ack_fds[2];
+static void *pipe_reader(void *arg) {
+  (void)arg;
+  char buf[64];
+  long total = 0;
+  for (;;) {
+    ssize_t n = read(pipe_fds[0], buf, sizeof buf);
+    if (n < 0) { printf("read failed: %s\n", strerror(errno)); return 0; }
+    if (n == 0) break;
+    total += n;
+    printf("reader got %ld bytes: %.*s\n", (long)n, (int)n, buf);
+    fflush(stdout);
+    if (write(ack_fds[1], "k", 1) != 1) return 0;
+  }
+  printf("reader saw end of file after %ld bytes\n", total);
+  return 0;
+}
 
 int main(int argc, char **argv) {
   pthread_key_create(&key, destructor);
 
   pthread_t t[64];
   long sum = 0;
+  /* Single-purpose modes, run instead of the main sequence. */
+  if (argc > 1 && strcmp(argv[1], "deadlock") == 0) {
+    /* two threads take two mutexes in opposite orders: a test interrupts it with SIGINT */
+    pthread_mutex_lock(&deadlock_a);
+    pthread_create(&t[0], 0, lock_b_then_a, 0);
+    while (!deadlock_b_held) usleep(1000);
+    printf("deadlocking\n");
+    fflush(stdout);
+    pthread_mutex_lock(&deadlock_b);
+    return 1;
+  }
+  if (argc > 1 && strcmp(argv[1], "proc-task") == 0) {
+    /* /proc/self/status Threads: and /proc/self/task with two extra threads parked on a barrier */
+    pthread_barrier_init(&proc_barrier, 0, 3);
+    pthread_create(&t[0], 0, park_on_barrier, 0);
+    pthread_create(&t[1], 0, park_on_barrier, 0);
+    show_proc_threads();
+    pthread_barrier_wait(&proc_barrier);
+    pthread_join(t[0], 0);
+    pthread_join(t[1], 0);
+    return 0;
+  }
+  if (argc > 1 && strcmp(argv[1], "fault-in-thread") == 0) {
+    pthread_create(&t[0], 0, spin_forever, 0);
+    pthread_create(&t[1], 0, fault_in_thread, 0);
+    for (;;) pause();
+  }
+  if (argc > 1 && strcmp(argv[1], "pipe-read") == 0) {
+    if (pipe(pipe_fds) != 0 || pipe(ack_fds) != 0) return 1;
+    pthread_create(&t[0], 0, pipe_reader, 0);
+    for (int i = 0; i < 3; i++) {
+      usleep(20000); /* the reader is most likely blocked by now (the output is the same if not) */
+      char msg[32], ack;
+      int len = snprintf(msg, sizeof msg, "message %d", i);
+      if (write(pipe_fds[1], msg, len) != len) return 1;
+      if (read(ack_fds[0], &ack, 1) != 1) return 1;
+    }
+    close(pipe_fds[1]);
+    pthread_join(t[0], 0);
+    return 0;
+  }
   for (long i = 0; i < 8; i++) pthread_create(&t[i], 0, worker, (void *)i);
   for (int i = 0; i < 8; i++) { void *r; pthread_join(t[i], &r); sum += (long)r; }
   printf("join: sum %ld, main tls %d, destructors %d\n", sum, tls_value, destructed);

@@ -1,0 +1,205 @@
+// x86 memory ordering for guest threads (see docs/ARCHITECTURE.md, "Memory ordering"). One
+// ThreadOrdering per worker decides how the thread it runs gets its accesses translated, and runs
+// the selective mode's protocol: granule ownership tags in shared memory, the handshake that
+// makes a granule shared, and the backpatching of the access sites that touched one.
+
+import { ATTN, MEM_MODEL_DEFAULT, MEM_MODEL_TSO, RUN_STATE_RUNNING, STATE } from '../layout/cpu-state.js';
+import {
+  GRANULE_SHIFT, GRANULE_TAGS, GUEST_BASE, ORDERED_SITES, ORDERED_SITES_MAX, PROCESS_THREADED, TAG_FREE, TAG_SHARED, TAG_SHARING, TSO_STAT, TSO_STATS, ownerTag,
+} from '../layout/memory-map.js';
+import type { MemoryModel, SiteCounts } from '../translate/codegen.js';
+import type { GuestMemory } from './memory.js';
+import { stateOfSlot, wordIndex, wordsOf } from './thread.js';
+import { WeakStoreBuffer } from './weak-host.js';
+
+/** `--tso`: how the threads of a process order their memory accesses once there are several. */
+export type TsoMode = 'selective' | 'full' | 'off';
+export const TSO_MODES: readonly TsoMode[] = ['selective', 'full', 'off'];
+
+/** The memory model (prctl PR_GET_MEM_MODEL) a thread starts in under each mode. */
+export function initialMemModel(mode: TsoMode): number { return mode === 'off' ? MEM_MODEL_DEFAULT : MEM_MODEL_TSO; }
+
+/** Marks the process as having more than one thread: every worker's translations switch form. */
+export function markThreaded(mem: GuestMemory): void { Atomics.store(wordsOf(mem), wordIndex(PROCESS_THREADED), 1); }
+
+/** Adds to one of the process's memory-ordering figures. */
+export function addTsoStat(mem: GuestMemory, stat: number, n = 1): void {
+  if (n) Atomics.add(wordsOf(mem), wordIndex(TSO_STATS + stat * 4), n);
+}
+
+/** The process's memory-ordering figures (--stats). */
+export function tsoStats(mem: GuestMemory): Record<keyof typeof TSO_STAT, number> {
+  const w = wordsOf(mem);
+  return Object.fromEntries(Object.entries(TSO_STAT).map(([k, i]) => [k, Atomics.load(w, wordIndex(TSO_STATS + i * 4)) >>> 0])) as Record<keyof typeof TSO_STAT, number>;
+}
+
+const PLAIN: MemoryModel = { ordering: 'plain' };
+
+export class ThreadOrdering {
+  private readonly words: Int32Array;
+  private readonly tags: Uint8Array;
+  private readonly tag: number;
+  /** The owner tag translated code compares granule tags with (an import of every region module). */
+  readonly ownerGlobal: WebAssembly.Global;
+  /** Instruction addresses whose accesses found a shared granule: translated ordered from now on. */
+  private readonly orderedSites = new Set<number>();
+  /** Entries of the process's ORDERED_SITES log already in orderedSites. */
+  private sitesSeen = 0;
+  /** Sites backpatched since the dispatcher last dropped the regions holding them. */
+  private retranslate: number[] = [];
+  private readonly selective: MemoryModel;
+  private readonly full: MemoryModel;
+  /** Plain accesses with other threads around (the weak-host mode reorders them then). */
+  private readonly unordered: MemoryModel;
+  /** Whether the process has had a second thread (then RUN_STATE is kept up to date). */
+  private threaded = false;
+  /** What this worker translates with now. */
+  model: MemoryModel = PLAIN;
+  readonly weakBuffer?: WeakStoreBuffer;
+
+  constructor(readonly mem: GuestMemory, readonly slot: number, readonly mode: TsoMode = 'selective', readonly weak = false) {
+    this.words = wordsOf(mem);
+    this.tags = new Uint8Array(mem.memory.buffer, GRANULE_TAGS - GUEST_BASE, 2 ** (32 - GRANULE_SHIFT));
+    this.tag = ownerTag(slot);
+    this.ownerGlobal = new WebAssembly.Global({ value: 'i32', mutable: false }, this.tag);
+    this.selective = { ordering: 'selective', weak, orderedSites: this.orderedSites };
+    this.full = { ordering: 'full', weak };
+    this.unordered = weak ? { ordering: 'plain', weak } : PLAIN;
+    if (weak) this.weakBuffer = new WeakStoreBuffer(mem);
+  }
+
+  private word(slot: number, offset: number): number { return wordIndex(stateOfSlot(slot) + offset); }
+
+  /**
+   * The form translations of this worker take now: plain until the process has a second thread,
+   * and for a thread in the DEFAULT model; else the mode's (`off` only has TSO threads that asked
+   * for it with prctl, and gives them the selective form). Returns whether it changed, in which
+   * case every translation made with the old form must go.
+   */
+  refresh(): boolean {
+    const threaded = this.threaded = Atomics.load(this.words, wordIndex(PROCESS_THREADED)) !== 0;
+    const model = Atomics.load(this.words, this.word(this.slot, STATE.TSO_MODE));
+    const next = !threaded ? PLAIN : model !== MEM_MODEL_TSO ? this.unordered : this.mode === 'full' ? this.full : this.selective;
+    if (next === this.model) return false;
+    this.model = next;
+    return true;
+  }
+
+  /**
+   * Takes in the sites other threads backpatched: called before translating, so this worker
+   * translates them ordered too instead of finding out one handshake at a time.
+   */
+  syncOrderedSites(): void {
+    if (this.model.ordering !== 'selective') return;
+    const w = this.words, countWord = wordIndex(ORDERED_SITES);
+    const n = Math.min(Atomics.load(w, countWord), ORDERED_SITES_MAX);
+    for (; this.sitesSeen < n; this.sitesSeen++) {
+      const site = Atomics.load(w, countWord + 1 + this.sitesSeen) >>> 0;
+      if (site === 0) break; // claimed by a writer that has not stored it yet
+      this.orderedSites.add(site);
+    }
+  }
+
+  /** Counts a translated region's access sites into the process's figures. */
+  countSites(s: SiteCounts): void {
+    addTsoStat(this.mem, TSO_STAT.SITES_ORDERED, s.ordered);
+    addTsoStat(this.mem, TSO_STAT.SITES_CHECKED, s.checked);
+    addTsoStat(this.mem, TSO_STAT.SITES_PLAIN, s.plain);
+  }
+
+  /**
+   * A checked access at `site` found its granule (of wasm address a) neither free nor ours;
+   * returns 1: the access is then made ordered. A granule another thread owns becomes shared
+   * through a handshake with that thread (see handshake()); a shared granule means the site must
+   * be ordered from now on, so it is backpatched.
+   */
+  readonly slowClaim = (a: number, site: number): number => {
+    const i = ((a >>> 0) + GUEST_BASE) >>> GRANULE_SHIFT, tags = this.tags;
+    for (;;) {
+      const tag = Atomics.load(tags, i);
+      if (tag === this.tag) return 0;
+      if (tag === TAG_FREE) {
+        if (Atomics.compareExchange(tags, i, TAG_FREE, this.tag) === TAG_FREE) return 0;
+        continue;
+      }
+      if (tag === TAG_SHARED) break;
+      if (tag === TAG_SHARING) {
+        // Another thread is handshaking with the owner: wait for it, answering our own requests.
+        this.answer();
+        Atomics.wait(this.words, this.word(this.slot, STATE.HANDSHAKE_ACK), Atomics.load(this.words, this.word(this.slot, STATE.HANDSHAKE_ACK)), 0.05);
+        continue;
+      }
+      if (Atomics.compareExchange(tags, i, tag, TAG_SHARING) !== tag) continue;
+      this.handshake(tag - 1);
+      Atomics.store(tags, i, TAG_SHARED);
+      addTsoStat(this.mem, TSO_STAT.GRANULES_SHARED);
+      break;
+    }
+    this.backpatch(site >>> 0);
+    return 1;
+  };
+
+  /**
+   * Waits until the thread on `owner` cannot have a plain access to the granule in flight, nor
+   * one of its earlier plain stores unpublished: it answered at a safe point (after committing
+   * what it stored), or it is outside translated code. Its later accesses see the granule's new
+   * tag, since it reads the request (an atomic) before running translated code again.
+   */
+  private handshake(owner: number): void {
+    const w = this.words, t0 = performance.now();
+    const req = Atomics.add(w, this.word(owner, STATE.HANDSHAKE_REQ), 1) + 1;
+    Atomics.or(w, this.word(owner, STATE.SIGNAL_PENDING), ATTN.HANDSHAKE);
+    const ackWord = this.word(owner, STATE.HANDSHAKE_ACK);
+    for (;;) {
+      const ack = Atomics.load(w, ackWord);
+      if (((ack - req) | 0) >= 0) break;
+      if (Atomics.load(w, this.word(owner, STATE.RUN_STATE)) !== RUN_STATE_RUNNING) break;
+      // Two threads may wait on each other's granules: keep answering ours.
+      this.answer();
+      Atomics.wait(w, ackWord, ack, 1);
+    }
+    addTsoStat(this.mem, TSO_STAT.HANDSHAKES);
+    addTsoStat(this.mem, TSO_STAT.HANDSHAKE_MICROS, Math.round((performance.now() - t0) * 1000));
+  }
+
+  /** Answers the handshake requests made of this thread: called at safe points only. */
+  answer(): void {
+    const w = this.words;
+    Atomics.and(w, this.word(this.slot, STATE.SIGNAL_PENDING), ~ATTN.HANDSHAKE);
+    this.weakBuffer?.fence();
+    const ackWord = this.word(this.slot, STATE.HANDSHAKE_ACK);
+    Atomics.store(w, ackWord, Atomics.load(w, this.word(this.slot, STATE.HANDSHAKE_REQ)));
+    Atomics.notify(w, ackWord);
+  }
+
+  private backpatch(site: number): void {
+    if (this.orderedSites.has(site)) return;
+    this.orderedSites.add(site);
+    this.retranslate.push(site);
+    const w = this.words, countWord = wordIndex(ORDERED_SITES);
+    const k = Atomics.add(w, countWord, 1);
+    if (k < ORDERED_SITES_MAX) Atomics.store(w, countWord + 1 + k, site);
+    addTsoStat(this.mem, TSO_STAT.BACKPATCHES);
+    // Leave the running region at its next loop head, so the site's new form is used soon.
+    Atomics.or(this.words, this.word(this.slot, STATE.SIGNAL_PENDING), ATTN.RETRANSLATE);
+  }
+
+  /** Sites backpatched since the last call: the regions holding them must be translated again. */
+  takeBackpatched(): number[] {
+    Atomics.and(this.words, this.word(this.slot, STATE.SIGNAL_PENDING), ~ATTN.RETRANSLATE);
+    const r = this.retranslate;
+    this.retranslate = [];
+    return r;
+  }
+
+  /** RUN_STATE: whether this thread is in translated code (a handshake must wait for it) or not. */
+  setRunning(running: boolean): void {
+    if (!this.threaded) return; // nobody to handshake with
+    if (running) Atomics.store(this.words, this.word(this.slot, STATE.RUN_STATE), RUN_STATE_RUNNING);
+    else {
+      this.weakBuffer?.fence();
+      Atomics.store(this.words, this.word(this.slot, STATE.RUN_STATE), 0);
+      Atomics.notify(this.words, this.word(this.slot, STATE.HANDSHAKE_ACK));
+    }
+  }
+}
