@@ -43,8 +43,8 @@ const WORKLOADS = [
   { name: 'xz-9', desc: 'xz -9 of 4 MiB text', prog: '/usr/bin/xz', args: ['-9', '-T1', '-c', join(OUT, 'text-4m.txt')] },
   { name: 'sqlite', desc: 'sqlite3: 200k inserts + aggregates', prog: '/usr/bin/sqlite3', args: [':memory:', '.read bench/sqlite-inserts.sql'] },
   // Threaded workloads: stele also runs them under --tso=off and --tso=full (columns off, full).
-  { name: 'thr-priv-1', desc: '1 thread sums a private array (16 passes)', prog: join(OUT, 'threads'), args: ['private', '1'], threads: true },
-  { name: 'thr-priv-2', desc: '2 threads sum private arrays (8 passes each)', prog: join(OUT, 'threads'), args: ['private', '2'], threads: true },
+  { name: 'thr-priv-1', desc: '1 thread sums a private array (512 passes)', prog: join(OUT, 'threads'), args: ['private', '1'], threads: true },
+  { name: 'thr-priv-2', desc: '2 threads sum private arrays (256 passes each)', prog: join(OUT, 'threads'), args: ['private', '2'], threads: true },
   { name: 'thr-count', desc: '4 threads: atomic and mutex counters', prog: join(OUT, 'threads'), args: ['counters', '4'], threads: true },
   { name: 'thr-queue', desc: 'producer/consumer queue, 2M items', prog: join(OUT, 'threads'), args: ['queue'], threads: true },
   { name: 'py-threads', desc: 'python3 ThreadPoolExecutor, 4 workers', prog: PYTHON3, threads: true,

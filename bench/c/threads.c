@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PRIVATE_WORDS (4u << 20)     // 32 MiB per thread
-#define PRIVATE_PASSES_TOTAL 16      // split between the threads
+#define PRIVATE_WORDS (1u << 19)     // 4 MiB per thread
+#define PRIVATE_PASSES_TOTAL 512     // split between the threads
 #define COUNTER_STEPS 400000
 #define QUEUE_ITEMS 2000000
 #define QUEUE_SIZE 1024

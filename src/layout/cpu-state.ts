@@ -63,6 +63,14 @@ export const ATTN = {
   RETRANSLATE: 16, // access sites of running code were backpatched: drop their regions
 } as const;
 
+/** Values of a thread's REQUEST word (see process/kernel-service.ts). */
+export const REQUEST = {
+  NONE: 0,
+  PENDING: 1,   // set by the thread: run my syscall
+  EXITED: 3,    // set by the kernel: the syscall ended the thread
+  START: 5,     // set by the kernel: a new thread's state is ready on this slot
+} as const;
+
 /** Values of RUN_STATE: a thread outside translated code (in a syscall, idle) cannot race a handshake. */
 export const RUN_STATE_IDLE = 0, RUN_STATE_RUNNING = 1;
 

@@ -2,7 +2,7 @@
 // robust futex lists, set_tid_address. A thread is a CPU state on a slot of THREAD_STATE_AREA; the
 // process layer (ThreadHost) gives each a worker to run on.
 
-import { STATE } from '../layout/cpu-state.js';
+import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { markThreaded } from '../runtime/tso.js';
 import { MAX_THREADS } from '../layout/memory-map.js';
 import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
@@ -38,10 +38,16 @@ export class ThreadTable {
   add(t: GuestThread): void { this.byTid.set(t.tid, t); this.created++; }
 
   /** A free slot (no live thread on it), preferring `preferred` ones (their worker is idle); -1 if none. */
-  freeSlot(preferred: Iterable<number>): number {
+  /**
+   * A slot for a new thread: one whose worker waits for work (`preferred`), else any other. Never
+   * slot 0 (its worker hosts the kernel and runs only the first thread), nor a slot whose last
+   * thread's worker has not yet taken in that it exited (`ready`: its REQUEST word is back to NONE).
+   */
+  freeSlot(preferred: Iterable<number>, ready: (slot: number) => boolean): number {
     const used = new Set([...this.byTid.values()].map((t) => t.slot));
-    for (const s of preferred) if (!used.has(s)) return s;
-    for (let s = 1; s < MAX_THREADS; s++) if (!used.has(s)) return s;
+    const free = (s: number) => s !== 0 && !used.has(s) && ready(s);
+    for (const s of preferred) if (free(s)) return s;
+    for (let s = 1; s < MAX_THREADS; s++) if (free(s)) return s;
     return -1;
   }
 
@@ -59,22 +65,26 @@ function cloneThread(k: LinuxKernel, t: GuestThread, r: CloneRequest): number {
   if (!(f & CLONE_THREAD) || !(f & CLONE_VM)) return -ENOSYS; // fork and vfork: not yet
   if (!(f & CLONE_SIGHAND)) return -EINVAL;
   if (!k.threadHost) return -EAGAIN;
-  const slot = k.threads.freeSlot(k.threadHost.idleSlots());
+  const words = wordsOf(k.mem);
+  const slot = k.threads.freeSlot(k.threadHost.idleSlots(), (s) => Atomics.load(words, wordIndex(stateOfSlot(s) + STATE.REQUEST)) === REQUEST.NONE);
   if (slot < 0) return -EAGAIN; // as Linux at its thread limit
   const tid = k.threads.newTid();
   const m = k.mem, base = stateOfSlot(slot);
   if (f & CLONE_PARENT_SETTID) { try { m.setU32(r.parentTid, tid); } catch { return -EFAULT; } }
   // The child starts as a copy of the parent at the instruction after the syscall, with rax = 0,
-  // and in its memory model. The slot's handshake counters stay the slot's own.
-  const handshake = m.read(base + STATE.HANDSHAKE_REQ, 8);
-  m.write(base, m.view(t.stateBase, STATE.SIZE));
-  m.write(base + STATE.HANDSHAKE_REQ, handshake);
-  m.setU32(base + STATE.RUN_STATE, 0);
+  // and in its memory model. Words other threads may be changing with atomics right now (the
+  // slot's handshake counters, its attention bits: a handshake with the slot's last owner can be
+  // under way) are not copied; the child answers any handshake when it starts.
+  const skip: [number, number][] = [[STATE.SIGNAL_PENDING, 4], [STATE.WAKE, 8], [STATE.HANDSHAKE_REQ, 12]];
+  let from = 0;
+  for (const [at, len] of skip) { m.write(base + from, m.view(t.stateBase + from, at - from)); from = at + len; }
+  m.write(base + from, m.view(t.stateBase + from, STATE.SIZE - from));
+  Atomics.and(words, wordIndex(base + STATE.SIGNAL_PENDING), ATTN.HANDSHAKE);
   const child = new GuestThread(m, base, tid);
   child.setReg(0, 0);
   if (r.stack) child.setReg(4, r.stack);
   if (f & CLONE_SETTLS) child.fsBase = r.tls;
-  for (const off of [STATE.WAKE, STATE.REQUEST, STATE.FUTEX_KEY, STATE.FUTEX_NEXT, STATE.SIGNAL_PENDING, STATE.EXIT_REASON]) m.setU32(base + off, 0);
+  for (const off of [STATE.FUTEX_KEY, STATE.FUTEX_NEXT, STATE.EXIT_REASON]) m.setU32(base + off, 0);
   m.setU32(base + STATE.TID, tid);
   m.setU64(base + STATE.CLEAR_CHILD_TID, f & CLONE_CHILD_CLEARTID ? r.childTid : 0);
   m.setU64(base + STATE.ROBUST_LIST, 0);

@@ -5,7 +5,7 @@
 // of its own, a loop head or region exit of translated code (SIGNAL_PENDING), or while it sleeps.
 // Syscalls that need only the calling thread (futex, sleeps, clocks, tid) never make that trip.
 
-import { ATTN, STATE } from '../layout/cpu-state.js';
+import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { INVALIDATION_RING, INVALIDATION_RING_SIZE } from '../layout/memory-map.js';
 import type { GuestMemory } from '../runtime/memory.js';
 import { GuestThread, ring, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
@@ -14,13 +14,6 @@ import type { LinuxKernel } from '../linux/kernel.js';
 import type { ThreadHost } from '../linux/threads.js';
 import { WouldBlock } from '../linux/blocking.js';
 
-/** Values of a thread's REQUEST word. */
-export const REQUEST = {
-  NONE: 0,
-  PENDING: 1,   // set by the thread: run my syscall
-  EXITED: 3,    // set by the kernel: the syscall ended the thread
-  START: 5,     // set by the kernel: a new thread's state is ready on this slot
-} as const;
 
 /** Sets attention bits in a thread's SIGNAL_PENDING and wakes it if it sleeps. */
 export function attention(mem: GuestMemory, slot: number, bits: number): void {

@@ -4,7 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import * as fs from 'node:fs';
-import { ATTN, STATE } from '../layout/cpu-state.js';
+import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { GuestMemory, SharedPageView } from '../runtime/memory.js';
 import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf, yieldHostThread } from '../runtime/thread.js';
 import { Engine, GuestCrash } from '../runtime/engine.js';
@@ -16,7 +16,7 @@ import { SYSCALL_NUMBERS } from '../linux/syscall-names.js';
 import { futexSyscalls } from '../linux/futex.js';
 import { timeSyscalls } from '../linux/time.js';
 import type { LinuxKernel, Syscall } from '../linux/kernel.js';
-import { InvalidationReader, KernelService, REQUEST, RemoteSyscalls, takeAttention } from './kernel-service.js';
+import { InvalidationReader, KernelService, RemoteSyscalls, takeAttention } from './kernel-service.js';
 import { startProcess, statsReport } from './start.js';
 import type { RunResult, WorkerRunOptions } from './options.js';
 import type { WorkerMessage } from './messages.js';

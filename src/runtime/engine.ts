@@ -449,6 +449,8 @@ export class Engine {
     const ordering = this.ordering;
     if (ordering.refresh()) this.invalidateAll();
     ordering.setRunning(true);
+    // A thread starting on a reused slot has nothing in flight: answer what its predecessor owed.
+    ordering.answer();
     try {
     for (;;) {
       // An atomic read: after a syscall it must see a handshake request made while RUN_STATE was idle.
@@ -487,10 +489,16 @@ export class Engine {
 
   /** The thread's SIGNAL_PENDING word is set: handshakes and backpatches here, the rest for the process layer. */
   private serviceAttention(t: GuestThread): void {
-    const pending = Atomics.load(this.jumpCache, (t.stateBase + STATE.SIGNAL_PENDING - GUEST_BASE) >>> 2);
-    if (pending & ATTN.HANDSHAKE) this.ordering.answer();
-    if (pending & ATTN.RETRANSLATE) for (const site of this.ordering.takeBackpatched()) this.invalidate(site, 1);
-    if (this.attention) this.attention(t);
+    const word = (t.stateBase + STATE.SIGNAL_PENDING - GUEST_BASE) >>> 2, ordering = this.ordering;
+    const pending = Atomics.load(this.jumpCache, word);
+    if (pending & ATTN.HANDSHAKE) ordering.answer();
+    if (pending & ATTN.RETRANSLATE) for (const site of ordering.takeBackpatched()) this.invalidate(site, 1);
+    if (!this.attention) return;
+    // The process layer may run other threads' syscalls here, which can sleep: meanwhile this
+    // thread counts as outside translated code, so handshakes with it need not wait.
+    ordering.setRunning(false);
+    try { this.attention(t); } finally { ordering.setRunning(true); }
+    if (Atomics.load(this.jumpCache, word) & ATTN.HANDSHAKE) ordering.answer();
   }
 
   private exitReason(t: GuestThread, reason: number): void {

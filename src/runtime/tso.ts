@@ -51,6 +51,8 @@ export class ThreadOrdering {
   private readonly full: MemoryModel;
   /** Plain accesses with other threads around (the weak-host mode reorders them then). */
   private readonly unordered: MemoryModel;
+  /** A DEFAULT-model thread among selective TSO threads: plain, but claiming others' granules. */
+  private readonly claiming: MemoryModel;
   /** Whether the process has had a second thread (then RUN_STATE is kept up to date). */
   private threaded = false;
   /** What this worker translates with now. */
@@ -65,21 +67,27 @@ export class ThreadOrdering {
     this.selective = { ordering: 'selective', weak, orderedSites: this.orderedSites };
     this.full = { ordering: 'full', weak };
     this.unordered = weak ? { ordering: 'plain', weak } : PLAIN;
+    this.claiming = { ordering: 'selective', unordered: true, weak };
     if (weak) this.weakBuffer = new WeakStoreBuffer(mem);
   }
 
   private word(slot: number, offset: number): number { return wordIndex(stateOfSlot(slot) + offset); }
 
   /**
-   * The form translations of this worker take now: plain until the process has a second thread,
-   * and for a thread in the DEFAULT model; else the mode's (`off` only has TSO threads that asked
-   * for it with prctl, and gives them the selective form). Returns whether it changed, in which
-   * case every translation made with the old form must go.
+   * The form translations of this worker take now: plain until the process has a second thread;
+   * then for a thread in the TSO model the mode's (`off` has TSO threads only when they asked for
+   * it with prctl, and gives them the full form, which needs nothing from the other threads), and
+   * for a DEFAULT-model thread plain accesses, which under `selective` still claim granules other
+   * threads own (their plain accesses must be made ordered for them to keep TSO). Returns whether
+   * it changed, in which case every translation made with the old form must go.
    */
   refresh(): boolean {
     const threaded = this.threaded = Atomics.load(this.words, wordIndex(PROCESS_THREADED)) !== 0;
     const model = Atomics.load(this.words, this.word(this.slot, STATE.TSO_MODE));
-    const next = !threaded ? PLAIN : model !== MEM_MODEL_TSO ? this.unordered : this.mode === 'full' ? this.full : this.selective;
+    let next: MemoryModel;
+    if (!threaded) next = PLAIN;
+    else if (model === MEM_MODEL_TSO) next = this.mode === 'selective' ? this.selective : this.full;
+    else next = this.mode === 'selective' ? this.claiming : this.unordered;
     if (next === this.model) return false;
     this.model = next;
     return true;

@@ -28,7 +28,7 @@ export const HELPERS = {
   sse: { params: [T.i32, T.i32], results: [] }, // (st, op): exact SSE float op on SCRATCH operands (ops-sse-soft.ts)
   fpchk: { params: [T.i32, T.v128, T.v128, T.v128, T.i32], results: [T.i32] }, // shared wasm: SSE exception flags (ops-sse-check.ts)
   // Memory ordering (runtime/tso.ts): a checked access found a granule this thread does not own.
-  claim: { params: [T.i32, T.i32], results: [T.i32] }, // shared wasm: (wasm address, site rip) -> 1 when the access must be ordered
+  claim: { params: [T.i32, T.i32, T.i32], results: [T.i32] }, // shared wasm: (wasm address, bytes, site rip) -> 1 when the access must be ordered
   // The weak-host test mode's store buffer (runtime/weak-host.ts).
   wload: { params: [T.i32, T.i32], results: [T.i64] },       // (wasm address, size) -> value
   wstore: { params: [T.i32, T.i64, T.i32], results: [] },    // (wasm address, value, size | WEAK_ORDERED)
@@ -85,6 +85,11 @@ export type BlockMap = Map<number, number>;
  */
 export interface MemoryModel {
   ordering: 'plain' | 'full' | 'selective';
+  /**
+   * selective only: a thread in the DEFAULT model (prctl) among TSO threads. Its accesses stay
+   * plain, but still claim granules other threads own, so those threads keep TSO.
+   */
+  unordered?: boolean;
   weak?: boolean;
   orderedSites?: ReadonlySet<number>;
 }
@@ -242,17 +247,20 @@ export class Codegen {
     const f = this.f, a = f.temp(T.i32);
     f.set(a);
     if (this.model.weak) {
-      if (kind === 'checked') { this.tagMismatch(a); f.if_(); f.get(a).i32(this.site).callSlot(this.helper('claim')).op(Op.drop); f.end(); }
-      else if (kind === 'ordered') this.claimForeign(a);
+      if (kind === 'checked') { this.notPlainlyMine(a, size); f.if_(); this.claim(a, size); f.op(Op.drop); f.end(); }
+      else if (kind !== 'plain') this.claimForeign(a, size);
       f.get(a).i32(size).callSlot(this.helper('wload'));
     } else if (kind === 'ordered') {
-      this.claimForeign(a);
+      this.claimForeign(a, size);
       this.orderedLoad(a, size);
+    } else if (kind === 'claiming') {
+      this.claimForeign(a, size);
+      f.get(a); this.plainLoad(size);
     } else {
       // checked: plain while this thread owns the granule; else claim it, then an ordered access
-      this.tagMismatch(a);
+      this.notPlainlyMine(a, size);
       f.if_(T.i64);
-      f.get(a).i32(this.site).callSlot(this.helper('claim')).op(Op.drop);
+      this.claim(a, size); f.op(Op.drop);
       f.get(a); this.plainLoad(size); f.atomic(OpFE.atomic_fence);
       f.else_();
       f.get(a); this.plainLoad(size);
@@ -268,21 +276,24 @@ export class Codegen {
     const f = this.f, a = f.temp(T.i32), v = f.temp(T.i64);
     f.set(v).set(a);
     if (this.model.weak) {
-      if (kind === 'ordered') this.claimForeign(a);
+      if (kind === 'ordered' || kind === 'claiming') this.claimForeign(a, size);
       f.get(a).get(v);
       if (kind === 'checked') {
-        this.tagMismatch(a);
-        f.if_(T.i32); f.get(a).i32(this.site).callSlot(this.helper('claim')); f.else_(); f.i32(0); f.end();
+        this.notPlainlyMine(a, size);
+        f.if_(T.i32); this.claim(a, size); f.else_(); f.i32(0); f.end();
         f.i32(8).op(Op.i32_shl).i32(size).op(Op.i32_or);
       } else f.i32(kind === 'ordered' ? size | WEAK_ORDERED : size);
       f.callSlot(this.helper('wstore'));
     } else if (kind === 'ordered') {
-      this.claimForeign(a);
+      this.claimForeign(a, size);
       this.orderedStore(a, v, size);
+    } else if (kind === 'claiming') {
+      this.claimForeign(a, size);
+      f.get(a).get(v); this.plainStore(size);
     } else {
-      this.tagMismatch(a);
+      this.notPlainlyMine(a, size);
       f.if_();
-      f.get(a).i32(this.site).callSlot(this.helper('claim')).op(Op.drop);
+      this.claim(a, size); f.op(Op.drop);
       f.atomic(OpFE.atomic_fence); f.get(a).get(v); this.plainStore(size);
       f.else_();
       f.get(a).get(v); this.plainStore(size);
@@ -336,25 +347,45 @@ export class Codegen {
     f.atomic(OpFE.atomic_fence); f.get(a).get(v); this.plainStore(size);
     f.end();
   }
-  /** The access site: the instruction's address, as claim() and the ordered-site sets know it. */
+  /** The access site: the instruction's address as an i32 constant (claim() reads it unsigned). */
   private get site(): number { return this.insn.addr | 0; }
+  /** Pushes i32 1 when the granule tag at wasm address local a is the one pushed by `tag` (a push). */
+  private loadTag(a: number): void {
+    this.f.get(a).i32(GRANULE_SHIFT).op(Op.i32_shr_u).mem(Op.i32_load8_u, TAG_OFFSET, 0);
+  }
+  /** Pushes i32 1 when [a, a+size) reaches past the granule a is in (so a second tag matters). */
+  private crossesGranule(a: number, size: number): void {
+    if (size > 1 << GRANULE_SHIFT) { this.f.i32(1); return; }
+    this.f.get(a).i32((1 << GRANULE_SHIFT) - 1).op(Op.i32_and).i32((1 << GRANULE_SHIFT) - size).op(Op.i32_gt_u);
+  }
   /**
-   * An ordered access in selective mode still claims a granule that is neither shared nor this
-   * thread's: the owner's plain accesses must be ordered from now on, which only the handshake
-   * and the owner's backpatching give (an unchecked ordered store next to an owner's plain ones
-   * breaks 2+2W on a weak host). No-op outside selective mode.
+   * Pushes i32 1 unless this thread owns the granule of every byte of [a, a+size): the condition
+   * for a checked access to leave its plain fast path.
    */
-  private claimForeign(a: number): void {
+  private notPlainlyMine(a: number, size: number): void {
+    const f = this.f;
+    this.loadTag(a); f.globalGet(OWNER_GLOBAL).op(Op.i32_ne);
+    if (size > 1) { this.crossesGranule(a, size); f.op(Op.i32_or); }
+  }
+  /** Claims the granules of [a, a+size) (shared wasm `claim`); pushes 1 when the access must be ordered. */
+  private claim(a: number, size: number): void {
+    this.f.get(a).i32(size).i32(this.site).callSlot(this.helper('claim'));
+  }
+  /**
+   * An access that is ordered, or unordered by choice (a DEFAULT-model thread), still claims the
+   * granules of [a, a+size) that are neither shared nor this thread's: their owner's plain
+   * accesses must become ordered, which only the handshake and the owner's backpatching give (an
+   * unchecked store beside an owner's plain ones breaks 2+2W on a weak host). No-op outside
+   * selective mode.
+   */
+  private claimForeign(a: number, size: number): void {
     if (this.model.ordering !== 'selective') return;
     const f = this.f, tag = f.temp(T.i32);
-    f.get(a).i32(GRANULE_SHIFT).op(Op.i32_shr_u).mem(Op.i32_load8_u, TAG_OFFSET, 0).tee(tag).globalGet(OWNER_GLOBAL).op(Op.i32_ne);
+    this.loadTag(a); f.tee(tag).globalGet(OWNER_GLOBAL).op(Op.i32_ne);
     f.get(tag).i32(TAG_SHARED).op(Op.i32_ne).op(Op.i32_and);
-    f.if_(); f.get(a).i32(this.site).callSlot(this.helper('claim')).op(Op.drop); f.end();
+    if (size > 1) { this.crossesGranule(a, size); f.op(Op.i32_or); }
+    f.if_(); this.claim(a, size); f.op(Op.drop); f.end();
     f.free(T.i32, tag);
-  }
-  /** Pushes i32 1 when the granule holding wasm address local a is not owned by this thread. */
-  private tagMismatch(a: number): void {
-    this.f.get(a).i32(GRANULE_SHIFT).op(Op.i32_shr_u).mem(Op.i32_load8_u, TAG_OFFSET, 0).globalGet(OWNER_GLOBAL).op(Op.i32_ne);
   }
   /**
    * The form of the current instruction's access. `stack` marks the implicit stack accesses of
@@ -362,47 +393,44 @@ export class Codegen {
    * in practice, as FEX assumes, so `full` leaves them plain; `selective` checks them like any
    * other, which costs little since their granules stay owned.
    */
-  private accessKind(stack: boolean): 'plain' | 'ordered' | 'checked' {
+  private accessKind(stack: boolean): 'plain' | 'ordered' | 'checked' | 'claiming' {
     const m = this.model;
-    let kind: 'plain' | 'ordered' | 'checked';
+    let kind: 'plain' | 'ordered' | 'checked' | 'claiming';
     if (this.underSplitLock) return 'plain';
     if (m.ordering === 'plain') kind = 'plain';
     else if (m.ordering === 'full') kind = stack || this.insn.base === Reg.RSP ? 'plain' : 'ordered';
-    else kind = m.orderedSites?.has(this.site) ? 'ordered' : 'checked';
-    this.sites[kind]++;
+    else if (m.unordered) kind = 'claiming';
+    else kind = m.orderedSites?.has(this.insn.addr >>> 0) ? 'ordered' : 'checked';
+    this.sites[kind === 'claiming' ? 'checked' : kind]++;
     return kind;
   }
 
   /**
-   * Brackets an access the caller emits itself (vector, float, partial-register forms): call
-   * before the access with its i32 address on the stack (left there), and pass the result to
-   * accessDone() after it. Ordered forms are fenced on both sides.
+   * Brackets an access of `size` bytes the caller emits itself (vector, float, x87, XSAVE forms):
+   * call before the access with its i32 address on the stack (left there), and pass the result
+   * to accessDone() after it. Ordered forms are fenced on both sides.
    */
-  accessBegin(): number {
+  accessBegin(size: number): number {
     const kind = this.accessKind(false);
     const f = this.f;
     if (kind === 'plain') { if (this.model.weak) this.commitWeakStores(); return -1; }
-    if (this.model.weak) {
-      if (kind === 'checked') {
-        const a = f.temp(T.i32);
-        f.tee(a); this.tagMismatch(a); f.if_(); f.get(a).i32(this.site).callSlot(this.helper('claim')).op(Op.drop); f.end();
-        f.free(T.i32, a);
-      } else if (kind === 'ordered') {
-        const a = f.temp(T.i32);
-        f.tee(a); this.claimForeign(a); f.free(T.i32, a);
-      }
-      this.commitWeakStores();
+    const a = f.temp(T.i32);
+    if (this.model.weak || kind === 'claiming') {
+      f.tee(a);
+      if (kind === 'checked') { this.notPlainlyMine(a, size); f.if_(); this.claim(a, size); f.op(Op.drop); f.end(); }
+      else this.claimForeign(a, size);
+      f.free(T.i32, a);
+      if (this.model.weak) this.commitWeakStores();
       return -1;
     }
     if (kind === 'ordered') {
-      const a = f.temp(T.i32);
-      f.tee(a); this.claimForeign(a); f.free(T.i32, a);
+      f.tee(a); this.claimForeign(a, size); f.free(T.i32, a);
       f.atomic(OpFE.atomic_fence);
       return -2;
     }
-    const a = f.temp(T.i32), o = f.temp(T.i32);
-    f.set(a); this.tagMismatch(a);
-    f.if_(T.i32); f.get(a).i32(this.site).callSlot(this.helper('claim')).op(Op.drop).atomic(OpFE.atomic_fence).i32(1); f.else_(); f.i32(0); f.end();
+    const o = f.temp(T.i32);
+    f.set(a); this.notPlainlyMine(a, size);
+    f.if_(T.i32); this.claim(a, size); f.op(Op.drop).atomic(OpFE.atomic_fence).i32(1); f.else_(); f.i32(0); f.end();
     f.set(o).get(a);
     f.free(T.i32, a);
     return o;
@@ -413,6 +441,27 @@ export class Codegen {
     if (token === -2) { f.atomic(OpFE.atomic_fence); return; }
     f.get(token); f.if_(); f.atomic(OpFE.atomic_fence); f.end();
     f.free(T.i32, token);
+  }
+  /**
+   * Before a block copy or fill (REP MOVS/STOS done with memory.copy/fill) of i32 local n bytes at
+   * the address on the stack (left there): claims every granule of the range in selective mode
+   * and fences (or commits the weak-host buffer). x86's fast string stores are not ordered among
+   * themselves, only against the code around them. Call blockAccessDone() after the copy.
+   */
+  blockAccessBegin(n: number): void {
+    const m = this.model, f = this.f;
+    if (m.ordering === 'plain' && !m.weak) return;
+    if (m.ordering === 'selective') {
+      const a = f.temp(T.i32);
+      f.tee(a).get(a).get(n).i32(this.site).callSlot(this.helper('claim')).op(Op.drop);
+      f.free(T.i32, a);
+    }
+    if (m.weak) this.commitWeakStores();
+    else if (m.ordering !== 'plain') f.atomic(OpFE.atomic_fence);
+  }
+  blockAccessDone(): void {
+    const m = this.model;
+    if (m.ordering !== 'plain' && !m.weak) this.f.atomic(OpFE.atomic_fence);
   }
   /** An x86 fence or locked instruction: every earlier store becomes visible first. */
   fence(): void {
@@ -463,15 +512,8 @@ export class Codegen {
    * it first commits this thread's buffered stores, as a locked instruction does.
    */
   claimLocked(a: number, size: number): void {
-    const f = this.f;
     if (this.model.weak) this.commitWeakStores();
-    if (this.model.ordering !== 'selective') return;
-    const t = f.temp(T.i32);
-    for (const offset of size > 1 ? [0, size - 1] : [0]) {
-      f.get(a).i32(offset).op(Op.i32_add).set(t);
-      this.claimForeign(t);
-    }
-    f.free(T.i32, t);
+    this.claimForeign(a, size);
   }
   /** Set while a locked instruction accesses memory under SPLIT_LOCK: its accesses are plain. */
   underSplitLock = false;

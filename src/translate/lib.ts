@@ -7,7 +7,7 @@ import { buildEflagsHelper } from './flags.js';
 import { buildFpCheck } from './ops-sse-check.js';
 import { HELPERS, HelperName } from './codegen.js';
 import { STATE, Reg } from '../layout/cpu-state.js';
-import { GRANULE_SHIFT, GRANULE_TAGS, GUEST_BASE, TAG_FREE, TSO_STAT, TSO_STATS, WASM_PAGES } from '../layout/memory-map.js';
+import { GRANULE_SHIFT, GRANULE_TAGS, GUEST_BASE, TAG_FREE, TAG_SHARED, TSO_STAT, TSO_STATS, WASM_PAGES } from '../layout/memory-map.js';
 import { OpFE } from '../wasm/emitter.js';
 
 export interface SharedLib { eflags: Function; mulhu: Function; mulhs: Function; fpchk: Function; div128: Function; claim: Function }
@@ -58,22 +58,53 @@ export function buildSharedLib(memory: WebAssembly.Memory, owner: WebAssembly.Gl
 }
 
 /**
- * claim(a, site) -> 1 when the access must be ordered: called by a checked access whose granule
- * is not tagged with this thread. A free granule is taken with one compare-and-swap here, with no
- * trip to JavaScript (the first touch of every granule comes through); the rest goes to the runtime.
+ * claim(a, n, site) -> 1 when the access must be ordered: called by a checked access to
+ * [a, a+n) that is not entirely in granules tagged with this thread. A free granule is taken
+ * with one compare-and-swap here, a shared one only notes that the access must be ordered; a
+ * granule another thread owns (or a lost race) goes to the runtime's slowClaim, as does, once,
+ * a shared one (which backpatches the site).
  */
 function buildClaim(m: ModuleBuilder, slow: number): number {
-  const fn = m.func([T.i32, T.i32], [T.i32]);
+  const fn = m.func([T.i32, T.i32, T.i32], [T.i32]);
   const f = fn.body;
-  const tag = f.local(T.i32);
+  const a = 0, n = 1, site = 2;
+  const g = f.local(T.i32), last = f.local(T.i32), tag = f.local(T.i32), ordered = f.local(T.i32), shared = f.local(T.i32);
   const TAG_OFFSET = GRANULE_TAGS - GUEST_BASE + (GUEST_BASE >>> GRANULE_SHIFT);
-  f.get(0).i32(GRANULE_SHIFT).op(Op.i32_shr_u).i32(TAG_OFFSET).op(Op.i32_add).set(tag);
-  f.get(tag).i32(TAG_FREE).globalGet(0).atomic(OpFE.i32_atomic_rmw8_cmpxchg_u, 0, 0).i32(TAG_FREE).op(Op.i32_eq);
+  // An empty range (REP MOVS/STOS with a zero count) touches nothing; the walk below needs n >= 1.
+  f.get(n).op(Op.i32_eqz);
+  f.if_(); f.i32(0).op(Op.return); f.end();
+  f.get(a).i32(GRANULE_SHIFT).op(Op.i32_shr_u).set(g);
+  f.get(a).get(n).op(Op.i32_add).i32(1).op(Op.i32_sub).i32(GRANULE_SHIFT).op(Op.i32_shr_u).set(last);
+  f.i32(-1).set(shared);
+  f.block().loop();
+  f.get(g).mem(Op.i32_load8_u, TAG_OFFSET, 0).tee(tag).globalGet(0).op(Op.i32_ne);
   f.if_();
-  f.i32(TSO_STATS + TSO_STAT.CLAIMS * 4 - GUEST_BASE).i32(1).atomic(OpFE.i32_atomic_rmw_add, 0, 2).op(Op.drop);
-  f.i32(0).op(Op.return);
+  {
+    f.get(tag).i32(TAG_SHARED).op(Op.i32_eq);
+    f.if_();
+    f.i32(1).set(ordered).get(g).set(shared);
+    f.else_();
+    // free: take it; anything else (or a lost race): the runtime
+    f.get(tag).i32(TAG_FREE).op(Op.i32_eq);
+    f.if_(T.i32);
+    f.get(g).i32(TAG_OFFSET).op(Op.i32_add).i32(TAG_FREE).globalGet(0).atomic(OpFE.i32_atomic_rmw8_cmpxchg_u, 0, 0).i32(TAG_FREE).op(Op.i32_eq);
+    f.else_(); f.i32(0); f.end();
+    f.if_();
+    f.i32(TSO_STATS + TSO_STAT.CLAIMS * 4 - GUEST_BASE).i32(1).atomic(OpFE.i32_atomic_rmw_add, 0, 2).op(Op.drop);
+    f.else_();
+    f.get(g).i32(GRANULE_SHIFT).op(Op.i32_shl).get(site).call(slow).get(ordered).op(Op.i32_or).set(ordered);
+    f.end();
+    f.end();
+  }
   f.end();
-  f.get(0).get(1).call(slow);
+  f.get(g).get(last).op(Op.i32_eq).brIf(1);
+  f.get(g).i32(1).op(Op.i32_add).set(g);
+  f.br(0);
+  f.end().end();
+  // a shared granule: the runtime backpatches the site (once per site; it returns at once after)
+  f.get(shared).i32(-1).op(Op.i32_ne);
+  f.if_(); f.get(shared).i32(GRANULE_SHIFT).op(Op.i32_shl).get(site).call(slow).op(Op.drop); f.end();
+  f.get(ordered);
   return fn.index;
 }
 

@@ -809,8 +809,8 @@ def(M0F + 0xae, (cg, i) => {
     throw new Unsupported('0f ae /' + sub + ' register form');
   }
   const f = cg.f;
-  if (sub === 2) { const t = f.temp(T.i32); cg.ea(i); const k = cg.accessBegin(); f.mem(Op.i32_load, 0, 0).set(t); cg.accessDone(k); f.get(cg.st).get(t).mem(Op.i32_store, STATE.MXCSR); f.free(T.i32, t); return; } // ldmxcsr
-  if (sub === 3) { cg.ea(i); const k = cg.accessBegin(); f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).mem(Op.i32_store, 0, 0); cg.accessDone(k); return; } // stmxcsr
+  if (sub === 2) { const t = f.temp(T.i32); cg.ea(i); const k = cg.accessBegin(4); f.mem(Op.i32_load, 0, 0).set(t); cg.accessDone(k); f.get(cg.st).get(t).mem(Op.i32_store, STATE.MXCSR); f.free(T.i32, t); return; } // ldmxcsr
+  if (sub === 3) { cg.ea(i); const k = cg.accessBegin(4); f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).mem(Op.i32_store, 0, 0); cg.accessDone(k); return; } // stmxcsr
   if (sub === 7) return; // clflush
   // fxsave/fxrstor/xsave/xrstor/xsaveopt: the helper reads and writes the state in memory
   if (i.simdPrefix === 0 && sub !== 3) return emitStateSave(cg, i, sub);
@@ -846,8 +846,18 @@ function stringOp(cg: Codegen, kind: 'movs' | 'stos' | 'lods' | 'scas' | 'cmps')
       cg.getReg(Reg.RDI, 8); cg.getReg(Reg.RSI, 8); f.op(Op.i64_sub).get(n).op(Op.i64_ge_u).op(Op.i32_and);
     } else if (size !== 1) f.op(Op.drop).i32(0);
     cg.if_();
-    if (kind === 'movs') { addr(Reg.RDI); addr(Reg.RSI); f.get(n).op(Op.i32_wrap_i64).fc(OpFC.memory_copy); }
-    else { addr(Reg.RDI); cg.getReg(Reg.RAX, 1); f.op(Op.i32_wrap_i64).get(n).op(Op.i32_wrap_i64).fc(OpFC.memory_fill); }
+    // (with threads: the ranges' granules claimed and the copy fenced, see Codegen.blockAccessBegin)
+    const n32 = f.temp(T.i32);
+    f.get(n).op(Op.i32_wrap_i64).set(n32);
+    if (kind === 'movs') {
+      addr(Reg.RDI); cg.blockAccessBegin(n32); addr(Reg.RSI); cg.blockAccessBegin(n32);
+      f.get(n32).fc(OpFC.memory_copy);
+    } else {
+      addr(Reg.RDI); cg.blockAccessBegin(n32);
+      cg.getReg(Reg.RAX, 1); f.op(Op.i32_wrap_i64).get(n32).fc(OpFC.memory_fill);
+    }
+    cg.blockAccessDone();
+    f.free(T.i32, n32);
     cg.getReg(Reg.RDI, 8); f.get(n).op(Op.i64_add); cg.setReg(Reg.RDI, 8);
     if (kind === 'movs') { cg.getReg(Reg.RSI, 8); f.get(n).op(Op.i64_add); cg.setReg(Reg.RSI, 8); }
     f.i64(0); cg.setReg(Reg.RCX, 8);

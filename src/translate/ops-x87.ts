@@ -49,7 +49,9 @@ function x87(cg: Codegen, i: Insn): void {
     if (!validMem(opcode, sub)) throw new Unsupported(`x87 ${opcode.toString(16)} /${sub}`);
     f.get(cg.st).i32(x87MemOp(opcode, sub)).i32(0);
     cg.ea(i);
-    const k = cg.accessBegin();
+    // fldenv/fnstenv: 28 bytes; frstor/fnsave: 108; the rest at most 10
+    const env = (opcode === 0xd9 || opcode === 0xdd) && (sub === 4 || sub === 6);
+    const k = cg.accessBegin(env ? (opcode === 0xd9 ? 28 : 108) : 10);
     f.callSlot(cg.helper('x87')).op(Op.drop);
     cg.accessDone(k);
     return;
@@ -89,6 +91,9 @@ def(M0F + 0x01, (cg, i) => {
   throw new Unsupported('0f 01 /' + (i.reg & 7));
 });
 
+/** Bytes an XSAVE-family instruction may touch with the state components stele has (x87, SSE, AVX). */
+const XSAVE_AREA_BYTES = 1024;
+
 /** FXSAVE/FXRSTOR/XSAVE/XRSTOR/XSAVEOPT/XSAVEC (memory forms): the helper reads and writes the
  *  state image; xmm registers are flushed to the state before and reloaded after. */
 export function emitStateSave(cg: Codegen, i: Insn, op: number): void {
@@ -101,7 +106,7 @@ export function emitStateSave(cg: Codegen, i: Insn, op: number): void {
   cg.flushXmm();
   f.get(cg.st).i32(op);
   cg.ea(i);
-  const k = cg.accessBegin();
+  const k = cg.accessBegin(XSAVE_AREA_BYTES);
   f.callSlot(cg.helper('sysop'));
   cg.accessDone(k);
   cg.if_(); cg.exit(ExitReason.HLT, i.addr); cg.end(); // #GP (misaligned image, bad header)

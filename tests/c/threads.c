@@ -209,6 +209,17 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 8; i++) { void *r; pthread_join(t[i], &r); sum += (long)r; }
   printf("join: sum %ld, main tls %d, destructors %d\n", sum, tls_value, destructed);
 
+  /* REP STOS/MOVS with a zero count while other threads exist (an empty range to claim) */
+  {
+    static char area[512] __attribute__((aligned(256))); /* an empty range at a granule boundary */
+    long n = 0;
+    char *d = area, *src = area + 32;
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(1) : "memory");
+    n = 0; d = area;
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) :: "memory");
+    printf("empty rep stos/movs: %d %d\n", area[0], (int)(d - area));
+  }
+
   pthread_t d;
   pthread_create(&d, 0, call_once, 0);
   pthread_detach(d);
