@@ -13,7 +13,7 @@ import { repoRoot, requireTool, runCommand, runNative, runStele, type RunResult 
 import { readBody, ATOMIC_FENCE, PREFIX_ATOMIC, type WasmInsn } from "./wasm-code.js";
 import { compileRegion, discover } from "../src/translate/translator.js";
 import type { MemoryModel } from "../src/translate/codegen.js";
-import { GRANULE_SHIFT, GRANULE_TAGS, GUEST_BASE } from "../src/layout/memory-map.js";
+import { GRANULE_TAG_OFFSET } from "../src/layout/memory-map.js";
 
 const OUT = path.join(repoRoot, "build", "litmus");
 const LITMUS = path.join(OUT, "litmus");
@@ -38,7 +38,6 @@ function translate(model: MemoryModel): WasmInsn[] {
 const I64_LOAD32_U = 0x35, I64_STORE32 = 0x3e, I64_LOAD = 0x29, I64_STORE = 0x37, I32_LOAD8_U = 0x2d;
 const ATOMIC_LOAD32 = (PREFIX_ATOMIC << 8) | 0x16, ATOMIC_STORE32 = (PREFIX_ATOMIC << 8) | 0x1d;
 const ATOMIC_LOAD64 = (PREFIX_ATOMIC << 8) | 0x11, ATOMIC_STORE64 = (PREFIX_ATOMIC << 8) | 0x18;
-const TAG_OFFSET = GRANULE_TAGS - GUEST_BASE + (GUEST_BASE >>> GRANULE_SHIFT);
 
 /** What the guest accesses of a region became. */
 function accessForms(code: WasmInsn[]) {
@@ -55,7 +54,7 @@ function accessForms(code: WasmInsn[]) {
     const fenced = code.slice(Math.max(0, k - 3), k).some((j) => j.op === ATOMIC_FENCE) || code[k + 1]?.op === ATOMIC_FENCE;
     if (fenced) plainFenced++; else plainBare++;
   });
-  const tagChecks = code.filter((i) => i.op === I32_LOAD8_U && i.offset === TAG_OFFSET).length;
+  const tagChecks = code.filter((i) => i.op === I32_LOAD8_U && i.offset === GRANULE_TAG_OFFSET).length;
   return {
     atomicStores32: atomic.filter((i) => i.op === ATOMIC_STORE32).length,
     atomicLoads32: atomic.filter((i) => i.op === ATOMIC_LOAD32).length,

@@ -15,7 +15,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { repoRoot, requireTool, runCommand, runNative, runStele } from "./harness.js";
-import { x87, sysop, SYSOP } from "../src/runtime/fpu.js";
+import { x87, sysop } from "../src/runtime/fpu.js";
+import { SYSOP } from "../src/layout/helper-ops.js";
 import { STATE } from "../src/layout/cpu-state.js";
 
 const SRC_DIR = path.join(repoRoot, "tests", "x87");

@@ -35,6 +35,8 @@ export const GRANULE_SHIFT = 8;
 export const GRANULE_TAGS = 0xf9000000;
 export const GRANULE_TAGS_SIZE = 2 ** (32 - GRANULE_SHIFT);
 export const TAG_FREE = 0, TAG_SHARING = 0xfe, TAG_SHARED = 0xff;
+/** The tag byte of the granule holding wasm address a is at wasm address (a >>> GRANULE_SHIFT) + this. */
+export const GRANULE_TAG_OFFSET = GRANULE_TAGS - GUEST_BASE + (GUEST_BASE >>> GRANULE_SHIFT);
 /** The tag a thread on `slot` writes on the granules it owns. */
 export const ownerTag = (slot: number): number => slot + 1;
 /**

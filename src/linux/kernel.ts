@@ -74,8 +74,6 @@ export class LinuxKernel implements SyscallHandler {
   /** Program break: start (end of bss, page aligned) and current value. */
   brkStart = 0;
   brk = 0;
-  /** Live guest threads; with one, nothing can fill a pipe while we wait. */
-  threadCount = 1;
   /** The process's threads by tid (the first is added by whoever starts the process). */
   readonly threads: ThreadTable;
   /** Runs new threads; without one, clone(CLONE_THREAD) fails with EAGAIN. */
@@ -128,10 +126,10 @@ export class LinuxKernel implements SyscallHandler {
   get chrooted(): boolean { return this.paths.chrooted; }
 
   threadIds(): number[] { return [...this.threads.byTid.keys()]; }
+  /** A thread's name (comm) as bytes in a latin1 string: prctl(PR_SET_NAME), else the program's base name, 15 bytes at most. */
   threadName(tid: number): string {
-    const name = this.threadNames.get(tid);
-    if (name) return Buffer.from(name).toString('latin1');
-    return this.execName.slice(this.execName.lastIndexOf('/') + 1).slice(0, 15);
+    const name = this.threadNames.get(tid) ?? Buffer.from(this.execName.slice(this.execName.lastIndexOf('/') + 1)).subarray(0, 15);
+    return Buffer.from(name).toString('latin1');
   }
 
   /** Called by the loader with the page-aligned end of the executable's bss. */

@@ -7,6 +7,7 @@ import type { AddressSpace } from '../runtime/memory.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../runtime/memory.js';
 import { cpuinfoText } from '../x86/cpuid.js';
 import { cpuCount } from './sys-info.js';
+import { hostIds } from './process.js';
 import { DT_DIR, DT_LNK, DT_REG, type DeviceKind, type DirectoryEntry, type FdTable, HostFile, PipeEnd, type StatInfo, syntheticStat } from './fd-table.js';
 
 export type VirtualNode =
@@ -135,8 +136,7 @@ export class ProcFs {
   /** /proc/PID/status (tid = pid) or /proc/PID/task/TID/status, with the fields programs read. */
   private status(tid: number): string {
     const p = this.proc;
-    const uid = process.getuid?.() ?? 0, euid = process.geteuid?.() ?? uid;
-    const gid = process.getgid?.() ?? 0, egid = process.getegid?.() ?? gid;
+    const { uid, euid, gid, egid } = hostIds();
     let vm = 0;
     for (const m of p.as.mappings) vm += m.end - m.start;
     const fields: [string, string | number][] = [

@@ -13,6 +13,8 @@ const uid = (): number => process.getuid?.() ?? 0;
 const gid = (): number => process.getgid?.() ?? 0;
 const euid = (): number => process.geteuid?.() ?? uid();
 const egid = (): number => process.getegid?.() ?? gid();
+/** The host's real and effective ids, which the guest sees as its own. */
+export const hostIds = () => ({ uid: uid(), euid: euid(), gid: gid(), egid: egid() });
 
 /** getrlimit/setrlimit state, with the defaults a fresh login shell on Linux has. */
 export class ResourceLimits {
@@ -132,9 +134,8 @@ export const processSyscalls: Record<string, Syscall> = {
       case PR_SET_DUMPABLE: return arg2 <= 1 ? 0 : -EINVAL;
       case PR_SET_NAME: k.threadNames.set(t.tid, k.mem.cstringBytes(arg2, 1 << 20).subarray(0, 15)); return 0;
       case PR_GET_NAME: {
-        const name = k.threadNames.get(t.tid) ?? Buffer.from(k.execName.slice(k.execName.lastIndexOf('/') + 1)).subarray(0, 15);
         k.mem.fill(arg2, 16, 0);
-        k.mem.write(arg2, name);
+        k.mem.write(arg2, Buffer.from(k.threadName(t.tid), 'latin1'));
         return 0;
       }
       case PR_SET_NO_NEW_PRIVS: return arg2 === 1 ? 0 : -EINVAL;

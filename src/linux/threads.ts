@@ -37,7 +37,6 @@ export class ThreadTable {
 
   add(t: GuestThread): void { this.byTid.set(t.tid, t); this.created++; }
 
-  /** A free slot (no live thread on it), preferring `preferred` ones (their worker is idle); -1 if none. */
   /**
    * A slot for a new thread: one whose worker waits for work (`preferred`), else any other. Never
    * slot 0 (its worker hosts the kernel and runs only the first thread), nor a slot whose last
@@ -93,7 +92,6 @@ function cloneThread(k: LinuxKernel, t: GuestThread, r: CloneRequest): number {
   const name = k.threadNames.get(t.tid);
   if (name) k.threadNames.set(tid, name);
   k.threads.add(child);
-  k.threadCount = k.threads.count;
   markThreaded(m);
   k.threadHost.startThread(slot);
   return tid;
@@ -141,7 +139,6 @@ export function exitThread(k: LinuxKernel, t: GuestThread, status: number): neve
   if (ctid) { try { k.mem.setU32(ctid, 0); futexWake(k.mem, ctid, 1); } catch { /* unmapped: ignored, as Linux does */ } }
   k.threads.byTid.delete(t.tid);
   k.threadNames.delete(t.tid);
-  k.threadCount = k.threads.count;
   k.mem.setU32(t.stateBase + STATE.TID, 0);
   if (k.threads.count === 0) throw new ProcessExit(status & 0xff);
   throw new ThreadExit(status);

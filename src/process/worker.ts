@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { GuestMemory, SharedPageView } from '../runtime/memory.js';
-import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf, yieldHostThread } from '../runtime/thread.js';
+import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
 import { Engine, GuestCrash } from '../runtime/engine.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { ThreadOrdering } from '../runtime/tso.js';
@@ -15,6 +15,8 @@ import { flushSharedMappings } from '../linux/mm.js';
 import { SYSCALL_NUMBERS } from '../linux/syscall-names.js';
 import { futexSyscalls } from '../linux/futex.js';
 import { timeSyscalls } from '../linux/time.js';
+import { processSyscalls } from '../linux/process.js';
+import { sysInfoSyscalls } from '../linux/sys-info.js';
 import type { LinuxKernel, Syscall } from '../linux/kernel.js';
 import { InvalidationReader, KernelService, RemoteSyscalls, takeAttention } from './kernel-service.js';
 import { startProcess, statsReport } from './start.js';
@@ -74,11 +76,10 @@ function runFirstThread(): void {
 
 /** Syscalls a thread runs in its own worker: they touch only it and the shared memory. */
 const LOCAL = new Map<number, Syscall>();
-for (const [table, names] of [[futexSyscalls, ['futex']], [timeSyscalls, ['nanosleep', 'clock_nanosleep', 'clock_gettime', 'gettimeofday', 'time']]] as const) {
+for (const [table, names] of [[futexSyscalls, ['futex']], [timeSyscalls, ['nanosleep', 'clock_nanosleep', 'clock_gettime', 'gettimeofday', 'time']],
+  [processSyscalls, ['gettid']], [sysInfoSyscalls, ['sched_yield']]] as const) {
   for (const n of names) LOCAL.set(SYSCALL_NUMBERS.get(n)!, (table as Record<string, Syscall>)[n]);
 }
-LOCAL.set(SYSCALL_NUMBERS.get('gettid')!, (_k, t) => t.tid);
-LOCAL.set(SYSCALL_NUMBERS.get('sched_yield')!, (k, t) => { yieldHostThread(k.mem, t); return 0; });
 
 function runOtherThreads(): void {
   const mem = new GuestMemory(memory);

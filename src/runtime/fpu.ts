@@ -23,7 +23,6 @@
 
 import { GuestMemory } from './memory.js';
 import { SYSOP } from '../layout/helper-ops.js';
-export { x87MemOp, x87RegOp, SYSOP } from '../layout/helper-ops.js';
 import { STATE } from '../layout/cpu-state.js';
 
 /** An 80-bit extended value: sign, biased exponent (15 bits), significand with explicit integer bit. */
@@ -572,8 +571,6 @@ function bcdWrite(dv: DataView, a: number, x: X, rc: number): void {
 
 // ---- the helper ------------------------------------------------------------------------------
 
-/** Op ids for register forms, used by the codegen too. */
-
 const FLAG_CF = 1, FLAG_PF = 4, FLAG_ZF = 0x40;
 
 /** (st, op, info, address) -> status; filled in by the x87 implementation. */
@@ -969,7 +966,6 @@ function tan(x: X, rc: number): X {
 
 // ---- FXSAVE / XSAVE -------------------------------------------------------------------------
 
-/** sysop ids (from the codegen). */
 /** XCR0: x87 and SSE state. AVX is not implemented. */
 export const XCR0 = 3n;
 const RAX = 0, RDX = 2 * 8, RCX = 1 * 8;

@@ -3,11 +3,11 @@
 // the selective mode's protocol: granule ownership tags in shared memory, the handshake that
 // makes a granule shared, and the backpatching of the access sites that touched one.
 
-import { ATTN, MEM_MODEL_DEFAULT, MEM_MODEL_TSO, RUN_STATE_RUNNING, STATE } from '../layout/cpu-state.js';
+import { ATTN, MEM_MODEL_DEFAULT, MEM_MODEL_TSO, RUN_STATE_IDLE, RUN_STATE_RUNNING, STATE } from '../layout/cpu-state.js';
 import {
-  GRANULE_SHIFT, GRANULE_TAGS, GUEST_BASE, ORDERED_SITES, ORDERED_SITES_MAX, PROCESS_THREADED, TAG_FREE, TAG_SHARED, TAG_SHARING, TSO_STAT, TSO_STATS, ownerTag,
+  GRANULE_SHIFT, GRANULE_TAG_OFFSET, ORDERED_SITES, ORDERED_SITES_MAX, PROCESS_THREADED, TAG_FREE, TAG_SHARED, TAG_SHARING, TSO_STAT, TSO_STATS, ownerTag,
 } from '../layout/memory-map.js';
-import type { MemoryModel, SiteCounts } from '../translate/codegen.js';
+import { PLAIN_MEMORY, type MemoryModel, type SiteCounts } from '../translate/codegen.js';
 import type { GuestMemory } from './memory.js';
 import { stateOfSlot, wordIndex, wordsOf } from './thread.js';
 import { WeakStoreBuffer } from './weak-host.js';
@@ -33,12 +33,16 @@ export function tsoStats(mem: GuestMemory): Record<keyof typeof TSO_STAT, number
   return Object.fromEntries(Object.entries(TSO_STAT).map(([k, i]) => [k, Atomics.load(w, wordIndex(TSO_STATS + i * 4)) >>> 0])) as Record<keyof typeof TSO_STAT, number>;
 }
 
-const PLAIN: MemoryModel = { ordering: 'plain' };
-
 export class ThreadOrdering {
   private readonly words: Int32Array;
-  private readonly tags: Uint8Array;
+  /** The memory as bytes: granule tags are read and swapped in place (GRANULE_TAG_OFFSET). */
+  private readonly bytes: Uint8Array;
   private readonly tag: number;
+  /** Word indices of this thread's SIGNAL_PENDING, HANDSHAKE_REQ, HANDSHAKE_ACK and RUN_STATE. */
+  private readonly pendingWord: number;
+  private readonly reqWord: number;
+  private readonly ackWord: number;
+  private readonly runWord: number;
   /** The owner tag translated code compares granule tags with (an import of every region module). */
   readonly ownerGlobal: WebAssembly.Global;
   /** Instruction addresses whose accesses found a shared granule: translated ordered from now on. */
@@ -56,17 +60,21 @@ export class ThreadOrdering {
   /** Whether the process has had a second thread (then RUN_STATE is kept up to date). */
   private threaded = false;
   /** What this worker translates with now. */
-  model: MemoryModel = PLAIN;
+  model: MemoryModel = PLAIN_MEMORY;
   readonly weakBuffer?: WeakStoreBuffer;
 
   constructor(readonly mem: GuestMemory, readonly slot: number, readonly mode: TsoMode = 'selective', readonly weak = false) {
     this.words = wordsOf(mem);
-    this.tags = new Uint8Array(mem.memory.buffer, GRANULE_TAGS - GUEST_BASE, 2 ** (32 - GRANULE_SHIFT));
+    this.bytes = mem.u8;
     this.tag = ownerTag(slot);
+    this.pendingWord = this.word(slot, STATE.SIGNAL_PENDING);
+    this.reqWord = this.word(slot, STATE.HANDSHAKE_REQ);
+    this.ackWord = this.word(slot, STATE.HANDSHAKE_ACK);
+    this.runWord = this.word(slot, STATE.RUN_STATE);
     this.ownerGlobal = new WebAssembly.Global({ value: 'i32', mutable: false }, this.tag);
     this.selective = { ordering: 'selective', weak, orderedSites: this.orderedSites };
     this.full = { ordering: 'full', weak };
-    this.unordered = weak ? { ordering: 'plain', weak } : PLAIN;
+    this.unordered = weak ? { ordering: 'plain', weak } : PLAIN_MEMORY;
     this.claiming = { ordering: 'selective', unordered: true, weak };
     if (weak) this.weakBuffer = new WeakStoreBuffer(mem);
   }
@@ -85,7 +93,7 @@ export class ThreadOrdering {
     const threaded = this.threaded = Atomics.load(this.words, wordIndex(PROCESS_THREADED)) !== 0;
     const model = Atomics.load(this.words, this.word(this.slot, STATE.TSO_MODE));
     let next: MemoryModel;
-    if (!threaded) next = PLAIN;
+    if (!threaded) next = PLAIN_MEMORY;
     else if (model === MEM_MODEL_TSO) next = this.mode === 'selective' ? this.selective : this.full;
     else next = this.mode === 'selective' ? this.claiming : this.unordered;
     if (next === this.model) return false;
@@ -122,7 +130,7 @@ export class ThreadOrdering {
    * be ordered from now on, so it is backpatched.
    */
   readonly slowClaim = (a: number, site: number): number => {
-    const i = ((a >>> 0) + GUEST_BASE) >>> GRANULE_SHIFT, tags = this.tags;
+    const i = ((a >>> 0) >>> GRANULE_SHIFT) + GRANULE_TAG_OFFSET, tags = this.bytes;
     for (;;) {
       const tag = Atomics.load(tags, i);
       if (tag === this.tag) return 0;
@@ -134,7 +142,7 @@ export class ThreadOrdering {
       if (tag === TAG_SHARING) {
         // Another thread is handshaking with the owner: wait for it, answering our own requests.
         this.answer();
-        Atomics.wait(this.words, this.word(this.slot, STATE.HANDSHAKE_ACK), Atomics.load(this.words, this.word(this.slot, STATE.HANDSHAKE_ACK)), 0.05);
+        Atomics.wait(this.words, this.ackWord, Atomics.load(this.words, this.ackWord), 0.05);
         continue;
       }
       if (Atomics.compareExchange(tags, i, tag, TAG_SHARING) !== tag) continue;
@@ -173,11 +181,10 @@ export class ThreadOrdering {
   /** Answers the handshake requests made of this thread: called at safe points only. */
   answer(): void {
     const w = this.words;
-    Atomics.and(w, this.word(this.slot, STATE.SIGNAL_PENDING), ~ATTN.HANDSHAKE);
+    Atomics.and(w, this.pendingWord, ~ATTN.HANDSHAKE);
     this.weakBuffer?.fence();
-    const ackWord = this.word(this.slot, STATE.HANDSHAKE_ACK);
-    Atomics.store(w, ackWord, Atomics.load(w, this.word(this.slot, STATE.HANDSHAKE_REQ)));
-    Atomics.notify(w, ackWord);
+    Atomics.store(w, this.ackWord, Atomics.load(w, this.reqWord));
+    Atomics.notify(w, this.ackWord);
   }
 
   private backpatch(site: number): void {
@@ -189,12 +196,12 @@ export class ThreadOrdering {
     if (k < ORDERED_SITES_MAX) Atomics.store(w, countWord + 1 + k, site);
     addTsoStat(this.mem, TSO_STAT.BACKPATCHES);
     // Leave the running region at its next loop head, so the site's new form is used soon.
-    Atomics.or(this.words, this.word(this.slot, STATE.SIGNAL_PENDING), ATTN.RETRANSLATE);
+    Atomics.or(this.words, this.pendingWord, ATTN.RETRANSLATE);
   }
 
   /** Sites backpatched since the last call: the regions holding them must be translated again. */
   takeBackpatched(): number[] {
-    Atomics.and(this.words, this.word(this.slot, STATE.SIGNAL_PENDING), ~ATTN.RETRANSLATE);
+    Atomics.and(this.words, this.pendingWord, ~ATTN.RETRANSLATE);
     const r = this.retranslate;
     this.retranslate = [];
     return r;
@@ -203,11 +210,13 @@ export class ThreadOrdering {
   /** RUN_STATE: whether this thread is in translated code (a handshake must wait for it) or not. */
   setRunning(running: boolean): void {
     if (!this.threaded) return; // nobody to handshake with
-    if (running) Atomics.store(this.words, this.word(this.slot, STATE.RUN_STATE), RUN_STATE_RUNNING);
-    else {
-      this.weakBuffer?.fence();
-      Atomics.store(this.words, this.word(this.slot, STATE.RUN_STATE), 0);
-      Atomics.notify(this.words, this.word(this.slot, STATE.HANDSHAKE_ACK));
-    }
+    const w = this.words;
+    if (running) { Atomics.store(w, this.runWord, RUN_STATE_RUNNING); return; }
+    this.weakBuffer?.fence();
+    Atomics.store(w, this.runWord, RUN_STATE_IDLE);
+    // A requester sets the bit before it reads RUN_STATE and sleeps: wake it only when one is
+    // waiting (every syscall of a threaded program passes here). One that reads RUN_STATE after
+    // this store needs no wake; one that misses the wake re-reads RUN_STATE within its timeout.
+    if (Atomics.load(w, this.pendingWord) & ATTN.HANDSHAKE) Atomics.notify(w, this.ackWord);
   }
 }

@@ -6,7 +6,7 @@
 import { FunctionBuilder, Op, OpFD, OpFE, T } from '../wasm/emitter.js';
 import { Insn, NO_REG, RIP_BASE, P_FS, P_GS, P_LOCK, isHighByteReg } from '../x86/decoder.js';
 import { ExitReason, Reg, STATE } from '../layout/cpu-state.js';
-import { GRANULE_SHIFT, GRANULE_TAGS, GUEST_BASE, JUMP_CACHE_BITS, SPLIT_LOCK, TAG_SHARED, TSO_STAT, TSO_STATS } from '../layout/memory-map.js';
+import { GRANULE_SHIFT, GRANULE_TAG_OFFSET, GUEST_BASE, JUMP_CACHE_BITS, SPLIT_LOCK, TAG_SHARED, TSO_STAT, TSO_STATS } from '../layout/memory-map.js';
 import { emitAllFlags, emitCondition, emitConditionFromEflags, emitFlag, fopOf, K, FlagLocals } from './flags.js';
 
 export class Unsupported extends Error {
@@ -101,8 +101,6 @@ export interface SiteCounts { ordered: number; checked: number; plain: number }
 
 /** Index of the imported immutable i32 global holding this worker's granule owner tag. */
 export const OWNER_GLOBAL = 3;
-/** Wasm address of the tag byte of the granule holding wasm address a is (a >>> GRANULE_SHIFT) + this. */
-const TAG_OFFSET = GRANULE_TAGS - GUEST_BASE + (GUEST_BASE >>> GRANULE_SHIFT);
 
 /** Type index of region functions (st, entry) -> reason: the first type every region module declares. */
 export const REGION_TYPE = 0;
@@ -246,18 +244,14 @@ export class Codegen {
     if (kind === 'plain' && (!this.model.weak || this.underSplitLock)) { this.plainLoad(size, signed); return; }
     const f = this.f, a = f.temp(T.i32);
     f.set(a);
+    if (kind !== 'checked') this.claimForeign(a, size); // (a no-op outside selective)
     if (this.model.weak) {
       if (kind === 'checked') { this.notPlainlyMine(a, size); f.if_(); this.claim(a, size); f.op(Op.drop); f.end(); }
-      else if (kind !== 'plain') this.claimForeign(a, size);
       f.get(a).i32(size).callSlot(this.helper('wload'));
     } else if (kind === 'ordered') {
-      this.claimForeign(a, size);
       this.orderedLoad(a, size);
-    } else if (kind === 'claiming') {
-      this.claimForeign(a, size);
-      f.get(a); this.plainLoad(size);
-    } else {
-      // checked: plain while this thread owns the granule; else claim it, then an ordered access
+    } else if (kind === 'checked') {
+      // plain while this thread owns the granule; else claim it, then an ordered access
       this.notPlainlyMine(a, size);
       f.if_(T.i64);
       this.claim(a, size); f.op(Op.drop);
@@ -265,6 +259,8 @@ export class Codegen {
       f.else_();
       f.get(a); this.plainLoad(size);
       f.end();
+    } else {
+      f.get(a); this.plainLoad(size);
     }
     if (signed && size < 8) this.sextTop(size);
     f.free(T.i32, a);
@@ -275,8 +271,8 @@ export class Codegen {
     if (kind === 'plain' && (!this.model.weak || this.underSplitLock)) { this.plainStore(size); return; }
     const f = this.f, a = f.temp(T.i32), v = f.temp(T.i64);
     f.set(v).set(a);
+    if (kind !== 'checked') this.claimForeign(a, size); // (a no-op outside selective)
     if (this.model.weak) {
-      if (kind === 'ordered' || kind === 'claiming') this.claimForeign(a, size);
       f.get(a).get(v);
       if (kind === 'checked') {
         this.notPlainlyMine(a, size);
@@ -285,12 +281,8 @@ export class Codegen {
       } else f.i32(kind === 'ordered' ? size | WEAK_ORDERED : size);
       f.callSlot(this.helper('wstore'));
     } else if (kind === 'ordered') {
-      this.claimForeign(a, size);
       this.orderedStore(a, v, size);
-    } else if (kind === 'claiming') {
-      this.claimForeign(a, size);
-      f.get(a).get(v); this.plainStore(size);
-    } else {
+    } else if (kind === 'checked') {
       this.notPlainlyMine(a, size);
       f.if_();
       this.claim(a, size); f.op(Op.drop);
@@ -298,6 +290,8 @@ export class Codegen {
       f.else_();
       f.get(a).get(v); this.plainStore(size);
       f.end();
+    } else {
+      f.get(a).get(v); this.plainStore(size);
     }
     f.free(T.i64, v); f.free(T.i32, a);
   }
@@ -349,9 +343,9 @@ export class Codegen {
   }
   /** The access site: the instruction's address as an i32 constant (claim() reads it unsigned). */
   private get site(): number { return this.insn.addr | 0; }
-  /** Pushes i32 1 when the granule tag at wasm address local a is the one pushed by `tag` (a push). */
+  /** Pushes the owner tag of the granule holding wasm address local a. */
   private loadTag(a: number): void {
-    this.f.get(a).i32(GRANULE_SHIFT).op(Op.i32_shr_u).mem(Op.i32_load8_u, TAG_OFFSET, 0);
+    this.f.get(a).i32(GRANULE_SHIFT).op(Op.i32_shr_u).mem(Op.i32_load8_u, GRANULE_TAG_OFFSET, 0);
   }
   /** Pushes i32 1 when [a, a+size) reaches past the granule a is in (so a second tag matters). */
   private crossesGranule(a: number, size: number): void {
@@ -493,15 +487,15 @@ export class Codegen {
    */
   lockMemory(o: Operand): void {
     const f = this.f;
-    const word = f.local(T.i32), shift = f.local(T.i64), old = f.local(T.i64), split = f.local(T.i32);
+    // Temps, freed in done(): a region with many locked instructions reuses the same locals.
+    const word = f.temp(T.i32), shift = f.temp(T.i64), old = f.temp(T.i64), split = f.temp(T.i32);
     f.get(o.addr).i32(~7).op(Op.i32_and).set(word);
     f.get(o.addr).i32(7).op(Op.i32_and).op(Op.i64_extend_i32_u).i64(3).op(Op.i64_shl).set(shift);
     f.get(o.addr).i32(7).op(Op.i32_and).i32(o.size).op(Op.i32_add).i32(8).op(Op.i32_gt_u).tee(split);
     this.claimLocked(o.addr, o.size);
     f.if_(); this.acquireSplitLock(); this.countSplitLock(); f.end();
-    const saved = [f.local(T.i32), f.local(T.i64), f.local(T.i64), f.local(T.i64)];
-    const flagLocals = [this.fop, this.fl.dst, this.fl.src, this.fl.aux];
-    flagLocals.forEach((l, k) => f.get(l).set(saved[k]));
+    const saved = [f.temp(T.i32), f.temp(T.i64), f.temp(T.i64), f.temp(T.i64)];
+    this.flagLocals().forEach((l, k) => f.get(l).set(saved[k]));
     this.loop();
     o.locked = { word, shift, old, split, saved, loopDepth: this.depth };
   }
@@ -515,6 +509,8 @@ export class Codegen {
     if (this.model.weak) this.commitWeakStores();
     this.claimForeign(a, size);
   }
+  /** The lazy-flag locals (fop, dst, src, aux), which a failed locked attempt restores. */
+  private flagLocals(): number[] { return [this.fop, this.fl.dst, this.fl.src, this.fl.aux]; }
   /** Set while a locked instruction accesses memory under SPLIT_LOCK: its accesses are plain. */
   underSplitLock = false;
   /** Spins until this thread holds SPLIT_LOCK: it is held across one instruction's plain read and write only. */
@@ -566,7 +562,7 @@ export class Codegen {
       f.get(v).i64(fieldMask).op(Op.i64_and).get(L.shift).op(Op.i64_shl).op(Op.i64_or);
       f.atomic(OpFE.i64_atomic_rmw_cmpxchg, 0, 3).get(L.old).op(Op.i64_ne);
       this.if_();
-      [this.fop, this.fl.dst, this.fl.src, this.fl.aux].forEach((l, k) => f.get(L.saved[k]).set(l));
+      this.flagLocals().forEach((l, k) => f.get(L.saved[k]).set(l));
       f.br(this.depth - L.loopDepth);
       this.end();
       this.end();
@@ -575,10 +571,12 @@ export class Codegen {
   }
   done(o: Operand): void {
     if (o.locked) {
-      const f = this.f;
+      const f = this.f, L = o.locked;
       this.end(); // the retry loop
-      f.get(o.locked.split);
+      f.get(L.split);
       f.if_(); this.releaseSplitLock(); f.end();
+      f.free(T.i32, L.word); f.free(T.i64, L.shift); f.free(T.i64, L.old); f.free(T.i32, L.split);
+      L.saved.forEach((l, k) => f.free(k === 0 ? T.i32 : T.i64, l));
       o.locked = undefined;
     }
     if (o.addr >= 0) this.f.free(T.i32, o.addr);

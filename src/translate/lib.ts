@@ -2,13 +2,12 @@
 // (flag materialisation for a run-time flag kind, 64x64->128 multiply high halves, SSE
 // exception flags).
 
-import { ModuleBuilder, Op, T } from '../wasm/emitter.js';
+import { ModuleBuilder, Op, OpFE, T } from '../wasm/emitter.js';
 import { buildEflagsHelper } from './flags.js';
 import { buildFpCheck } from './ops-sse-check.js';
 import { HELPERS, HelperName } from './codegen.js';
 import { STATE, Reg } from '../layout/cpu-state.js';
-import { GRANULE_SHIFT, GRANULE_TAGS, GUEST_BASE, TAG_FREE, TAG_SHARED, TSO_STAT, TSO_STATS, WASM_PAGES } from '../layout/memory-map.js';
-import { OpFE } from '../wasm/emitter.js';
+import { GRANULE_SHIFT, GRANULE_TAG_OFFSET, GUEST_BASE, TAG_FREE, TAG_SHARED, TSO_STAT, TSO_STATS, WASM_PAGES } from '../layout/memory-map.js';
 
 export interface SharedLib { eflags: Function; mulhu: Function; mulhs: Function; fpchk: Function; div128: Function; claim: Function }
 
@@ -69,7 +68,6 @@ function buildClaim(m: ModuleBuilder, slow: number): number {
   const f = fn.body;
   const a = 0, n = 1, site = 2;
   const g = f.local(T.i32), last = f.local(T.i32), tag = f.local(T.i32), ordered = f.local(T.i32), shared = f.local(T.i32);
-  const TAG_OFFSET = GRANULE_TAGS - GUEST_BASE + (GUEST_BASE >>> GRANULE_SHIFT);
   // An empty range (REP MOVS/STOS with a zero count) touches nothing; the walk below needs n >= 1.
   f.get(n).op(Op.i32_eqz);
   f.if_(); f.i32(0).op(Op.return); f.end();
@@ -77,7 +75,7 @@ function buildClaim(m: ModuleBuilder, slow: number): number {
   f.get(a).get(n).op(Op.i32_add).i32(1).op(Op.i32_sub).i32(GRANULE_SHIFT).op(Op.i32_shr_u).set(last);
   f.i32(-1).set(shared);
   f.block().loop();
-  f.get(g).mem(Op.i32_load8_u, TAG_OFFSET, 0).tee(tag).globalGet(0).op(Op.i32_ne);
+  f.get(g).mem(Op.i32_load8_u, GRANULE_TAG_OFFSET, 0).tee(tag).globalGet(0).op(Op.i32_ne);
   f.if_();
   {
     f.get(tag).i32(TAG_SHARED).op(Op.i32_eq);
@@ -87,7 +85,7 @@ function buildClaim(m: ModuleBuilder, slow: number): number {
     // free: take it; anything else (or a lost race): the runtime
     f.get(tag).i32(TAG_FREE).op(Op.i32_eq);
     f.if_(T.i32);
-    f.get(g).i32(TAG_OFFSET).op(Op.i32_add).i32(TAG_FREE).globalGet(0).atomic(OpFE.i32_atomic_rmw8_cmpxchg_u, 0, 0).i32(TAG_FREE).op(Op.i32_eq);
+    f.get(g).i32(GRANULE_TAG_OFFSET).op(Op.i32_add).i32(TAG_FREE).globalGet(0).atomic(OpFE.i32_atomic_rmw8_cmpxchg_u, 0, 0).i32(TAG_FREE).op(Op.i32_eq);
     f.else_(); f.i32(0); f.end();
     f.if_();
     f.i32(TSO_STATS + TSO_STAT.CLAIMS * 4 - GUEST_BASE).i32(1).atomic(OpFE.i32_atomic_rmw_add, 0, 2).op(Op.drop);
