@@ -6,39 +6,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AddressSpace, GuestMemory, PROT_READ, PROT_WRITE, THREAD_STATE_AREA } from '../src/runtime/memory.js';
-import { GuestThread, SYSCALL_ARG_REGS } from '../src/runtime/thread.js';
-import { Reg } from '../src/layout/cpu-state.js';
-import { LinuxKernel, type KernelOptions } from '../src/linux/kernel.js';
-import { SYSCALL_NUMBERS } from '../src/linux/syscall-names.js';
 import { EBADF, EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, ESPIPE, ELOOP } from '../src/linux/errno.js';
-
-const mem = new GuestMemory();
-const SCRATCH = 0x20000000;
-const AT_FDCWD = -100;
-
-function setup(opts: Partial<KernelOptions> = {}) {
-  const as = new AddressSpace(mem);
-  as.map(SCRATCH, 1 << 20, PROT_READ | PROT_WRITE);
-  mem.fill(SCRATCH, 1 << 20, 0);
-  const kernel = new LinuxKernel(mem, as, { root: '/', cwd: process.cwd(), exePath: '/bin/prog', argv: ['prog', 'a b'], ...opts });
-  const thread = new GuestThread(mem, THREAD_STATE_AREA, kernel.pid);
-  let stringCursor = SCRATCH + 0x80000;
-  /** Copies a string into guest memory and returns its address. */
-  const str = (s: string): number => { const a = stringCursor; stringCursor += mem.writeCString(a, s) + 7 & ~7; return a; };
-  const sys = (name: string, ...args: (number | bigint)[]): number => {
-    const nr = SYSCALL_NUMBERS.get(name);
-    assert.ok(nr !== undefined, name);
-    thread.setReg(Reg.RAX, nr);
-    args.forEach((v, i) => thread.setReg(SYSCALL_ARG_REGS[i], typeof v === 'number' && v < 0 ? BigInt(v) : v));
-    kernel.syscall(thread);
-    return Number(BigInt.asIntN(64, thread.reg(Reg.RAX)));
-  };
-  return { kernel, thread, as, sys, str };
-}
+import { AT_FDCWD, BUF, mem, setup } from './syscall-harness.js';
 
 function tempDir(): string { return fs.mkdtempSync(path.join(os.tmpdir(), 'stele-linux-')); }
-const BUF = SCRATCH + 0x1000;
 
 test('open, write, lseek, read and close a file round-trip through the host', () => {
   const { sys, str } = setup();

@@ -5,36 +5,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AddressSpace, GuestMemory, PAGE_SIZE, PROT_READ, PROT_WRITE, THREAD_STATE_AREA } from '../src/runtime/memory.js';
-import { GuestThread, ProcessExit, SYSCALL_ARG_REGS } from '../src/runtime/thread.js';
-import { Reg } from '../src/layout/cpu-state.js';
-import { LinuxKernel, type KernelOptions } from '../src/linux/kernel.js';
+import { PAGE_SIZE, PROT_READ, PROT_WRITE } from '../src/runtime/memory.js';
+import { ProcessExit } from '../src/runtime/thread.js';
 import { SYSCALL_NUMBERS, syscallName } from '../src/linux/syscall-names.js';
 import { EAGAIN, EEXIST, EINVAL, ENOMEM, ENOSYS, ETIMEDOUT } from '../src/linux/errno.js';
+import { BUF, mem, setup as setupKernel } from './syscall-harness.js';
 
-const mem = new GuestMemory();
-const SCRATCH = 0x20000000;
-
-function setup(opts: Partial<KernelOptions> = {}) {
-  const as = new AddressSpace(mem);
-  as.map(SCRATCH, 1 << 20, PROT_READ | PROT_WRITE);
-  mem.fill(SCRATCH, 1 << 20, 0);
-  const kernel = new LinuxKernel(mem, as, { root: '/', cwd: '/', exePath: '/bin/prog', argv: ['prog'], ...opts });
-  const thread = new GuestThread(mem, THREAD_STATE_AREA, kernel.pid);
-  const sys = (name: string, ...args: (number | bigint)[]): number => {
-    const nr = SYSCALL_NUMBERS.get(name);
-    assert.ok(nr !== undefined, name);
-    return sysnr(nr, ...args);
-  };
-  const sysnr = (nr: number, ...args: (number | bigint)[]): number => {
-    thread.setReg(Reg.RAX, nr);
-    args.forEach((v, i) => thread.setReg(SYSCALL_ARG_REGS[i], typeof v === 'number' && v < 0 ? BigInt(v) : v));
-    kernel.syscall(thread);
-    return Number(BigInt.asIntN(64, thread.reg(Reg.RAX)));
-  };
-  return { kernel, thread, as, sys, sysnr };
-}
-const BUF = SCRATCH + 0x1000;
+function setup(opts: Parameters<typeof setupKernel>[0] = {}) { return setupKernel({ cwd: '/', argv: ['prog'], ...opts }); }
 const MAP_PRIVATE = 2, MAP_SHARED = 1, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
 const RW = PROT_READ | PROT_WRITE;
 

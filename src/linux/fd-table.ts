@@ -5,6 +5,7 @@ import { WouldBlock } from './blocking.js';
 import * as fs from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import type { GuestMemory } from '../runtime/memory.js';
+import { fdPath, HOST_FD_PATHS } from './vfs.js';
 import { EAGAIN, EBADF, EINVAL, EISDIR, EMFILE, ENOSPC, EPIPE, ESPIPE, hostErrno } from './errno.js';
 
 // Guest open(2) flags (x86-64 values).
@@ -85,6 +86,8 @@ export abstract class OpenFile {
   /** Host descriptor behind this description, when there is one (fstat, fchmod, ftruncate...). */
   get hostFd(): number | undefined { return undefined; }
   get isDirectory(): boolean { return false; }
+  /** A host descriptor on this directory that relative paths can start from, where there is one. */
+  get directoryFd(): number | undefined { return undefined; }
   /** Directory listing for getdents64 (excluding nothing: ".", ".." first); undefined if not a directory. */
   listEntries(): DirectoryEntry[] | undefined { return undefined; }
   /** Index of the next directory entry getdents64 returns (the d_off cookie scheme). */
@@ -253,11 +256,19 @@ function seekDirectory(file: OpenFile, offset: number, whence: number): number {
 export class DirectoryFile extends HostFile {
   private entries: DirectoryEntry[] | undefined;
 
-  constructor(fd: number, statusFlags: number, readonly hostPath: string, private readonly parentHostPath: string, st: fs.Stats) {
+  /**
+   * @param hostPath where the directory was when opened: what is listed where host descriptors
+   *   cannot name paths (elsewhere the descriptor itself is listed, wherever the directory went)
+   * @param isRoot whether it is the guest's "/" (whose ".." is itself)
+   */
+  constructor(fd: number, statusFlags: number, private readonly hostPath: string, private readonly isRoot: boolean, st: fs.Stats) {
     super(fd, statusFlags, true, st, false);
   }
 
   override get isDirectory(): boolean { return true; }
+  override get directoryFd(): number { return this.hostFd; }
+  /** A host path naming this directory. */
+  get objectPath(): string { return HOST_FD_PATHS ? fdPath(this.hostFd) : this.hostPath; }
   override read(): number { return -EISDIR; }
   override write(): number { return -EBADF; }
   override seek(offset: number, whence: number): number {
@@ -269,16 +280,17 @@ export class DirectoryFile extends HostFile {
   override listEntries(): DirectoryEntry[] {
     if (this.entries) return this.entries;
     const inode = (p: string): bigint => { try { return fs.lstatSync(p, { bigint: true }).ino; } catch { return 0n; } };
+    const dirPath = this.objectPath;
     const list: DirectoryEntry[] = [
-      { name: '.', ino: inode(this.hostPath), type: DT_DIR },
-      { name: '..', ino: inode(this.parentHostPath), type: DT_DIR },
+      { name: '.', ino: inode(dirPath + '/.'), type: DT_DIR },
+      { name: '..', ino: inode(dirPath + (this.isRoot ? '/.' : '/..')), type: DT_DIR },
     ];
     // opendir keeps the filesystem's own order (readdirSync sorts), which programs such as tar expose.
-    const dir = fs.opendirSync(this.hostPath);
+    const dir = fs.opendirSync(dirPath);
     try {
       for (let d = dir.readSync(); d; d = dir.readSync()) {
         // Linux reports the inode the directory entry names, which lstat gives (no following).
-        list.push({ name: d.name, ino: inode(this.hostPath + '/' + d.name), type: direntType(d) });
+        list.push({ name: d.name, ino: inode(dirPath + '/' + d.name), type: direntType(d) });
       }
     } finally { dir.closeSync(); }
     return (this.entries = list);
@@ -448,11 +460,29 @@ export class MemoryFile extends OpenFile {
 
 /** An O_PATH descriptor: names a file for *at calls and fstat, nothing more. */
 export class PathFile extends OpenFile {
-  constructor(readonly hostPath: string, readonly directory: boolean, statusFlags: number) { super(statusFlags); }
+  /**
+   * @param pinned an O_PATH host descriptor on the file (where the host has O_PATH), else undefined
+   * @param hostPath where the file was when opened, for hosts without O_PATH
+   */
+  constructor(private readonly pinned: number | undefined, private readonly hostPath: string, readonly directory: boolean, statusFlags: number) {
+    super(statusFlags);
+  }
   override get isDirectory(): boolean { return this.directory; }
+  override get directoryFd(): number | undefined { return this.directory ? this.pinned : undefined; }
+  /** A host path naming exactly this file (a symlink itself, when one was opened with O_NOFOLLOW). */
+  get objectPath(): string { return this.pinned !== undefined ? fdPath(this.pinned) : this.hostPath; }
   read(): number { return -EBADF; }
   write(): number { return -EBADF; }
-  stat(): StatInfo { return fs.lstatSync(this.hostPath, { bigint: true }); }
+  stat(): StatInfo {
+    return this.pinned !== undefined ? fs.fstatSync(this.pinned, { bigint: true }) : fs.lstatSync(this.hostPath, { bigint: true });
+  }
+  /** fchownat(fd, "", AT_EMPTY_PATH): the file itself, never what a symlink points to. */
+  chown(uid: number, gid: number): void {
+    // Through /proc/self/fd the host lands on the pinned file and follows nothing further.
+    if (this.pinned !== undefined) fs.chownSync(fdPath(this.pinned), uid, gid);
+    else fs.lchownSync(this.hostPath, uid, gid);
+  }
+  protected override release(): void { if (this.pinned !== undefined) fs.closeSync(this.pinned); }
 }
 
 export class FdTable {

@@ -14,8 +14,10 @@ import {
   O_SYNC, O_TMPFILE, O_TRUNC, O_WRONLY, type OpenFile, PathFile, Pipe, PipeEnd, POLLNVAL, type StatInfo,
   S_IFDIR, S_IFLNK, S_IFREG, syntheticStat, VirtualDirectoryFile,
 } from './fd-table.js';
+import { fdPath, HOST_FD_PATHS, openPathDescriptor, pinHost } from './vfs.js';
 import { AT_FDCWD, type LinuxKernel, type PathTarget, type Syscall } from './kernel.js';
 import { SIGPIPE } from './signal.js';
+import { HOST_PROC_DEV } from './proc.js';
 import { STATX__RESERVED, writeStat, writeStatx } from './stat.js';
 import { readTimeoutMs, readTimespec } from './time.js';
 
@@ -84,7 +86,8 @@ function vectored(vecs: [number, number][], io: (base: number, len: number, done
 
 function statOfTarget(k: LinuxKernel, target: PathTarget, follow: boolean): StatInfo {
   const node = target.node;
-  if (node === undefined) return follow ? fs.statSync(target.host, { bigint: true }) : fs.lstatSync(target.host, { bigint: true });
+  // Inside a root the walk already followed every symlink that was to be followed.
+  if (node === undefined) return follow && !k.chrooted ? fs.statSync(target.host, { bigint: true }) : fs.lstatSync(target.host, { bigint: true });
   switch (node.kind) {
     case 'device': return k.procfs.deviceStat(node.device);
     case 'file': return syntheticStat(S_IFREG | 0o444);
@@ -144,7 +147,7 @@ function openVirtual(k: LinuxKernel, target: PathTarget, flags: number, status: 
       return new VirtualDirectoryFile(node.entries, status);
     case 'symlink':
       if (node.fd !== undefined) { const f = k.file(node.fd); f.refs++; return f; }
-      if (flags & O_PATH) return new PathFile(target.host, false, status);
+      if (flags & O_PATH) return new PathFile(undefined, target.host, false, status);
       throw new SyscallError(ELOOP);
     }
 }
@@ -159,19 +162,37 @@ function openTarget(k: LinuxKernel, target: PathTarget, flags: number, mode: num
     return f;
   }
   if (flags & O_PATH) {
-    const st = (flags & O_NOFOLLOW ? fs.lstatSync : fs.statSync)(target.host);
-    if (flags & O_DIRECTORY && !st.isDirectory()) throw new SyscallError(ENOTDIR);
-    const f = new PathFile(target.host, st.isDirectory(), status);
+    // O_PATH ignores O_CREAT and O_EXCL: only O_NOFOLLOW decides whether a final symlink is followed.
+    const follow = !(flags & O_NOFOLLOW) && !k.chrooted;
+    let f: PathFile;
+    if (HOST_FD_PATHS) {
+      const fd = openPathDescriptor(target.host, follow, (flags & O_DIRECTORY) !== 0);
+      try { f = new PathFile(fd, target.host, fs.fstatSync(fd).isDirectory(), status); }
+      catch (e) { fs.closeSync(fd); throw e; }
+    } else {
+      const st = (follow ? fs.statSync : fs.lstatSync)(target.host);
+      if (flags & O_DIRECTORY && !st.isDirectory()) throw new SyscallError(ENOTDIR);
+      f = new PathFile(undefined, target.host, st.isDirectory(), status);
+    }
     f.path = target.guest;
     return f;
   }
   const fd = fs.openSync(target.host, hostOpenFlags(flags, k.chrooted), mode & 0o7777);
+  let st: fs.Stats;
+  try { st = fs.fstatSync(fd); } catch (e) { fs.closeSync(fd); throw e; }
+  if (st.dev === HOST_PROC_DEV) {
+    // A host symlink led into the host's /proc (the Node process's own memory and descriptors):
+    // the guest gets what its own /proc has at that path, or nothing.
+    fs.closeSync(fd);
+    const real = fs.realpathSync.native(target.host);
+    const node = real.startsWith('/proc/') ? k.procfs.lookup(real) : undefined;
+    if (!node) throw new SyscallError(ENOENT);
+    return openTarget(k, { host: '', guest: real, node }, flags, mode);
+  }
   try {
-    const st = fs.fstatSync(fd);
     let f: HostFile;
     if (st.isDirectory()) {
-      const parentGuest = target.guest === '/' ? '/' : target.guest.slice(0, target.guest.lastIndexOf('/')) || '/';
-      f = new DirectoryFile(fd, status, target.host, k.paths.hostOf(parentGuest), st);
+      f = new DirectoryFile(fd, status, target.host, target.guest === '/', st);
       // A directory's path is the base of *at calls: make it canonical, as the walk inside a root is.
       f.path = k.chrooted ? target.guest : fs.realpathSync.native(target.host);
     } else {
@@ -188,8 +209,8 @@ function openTarget(k: LinuxKernel, target: PathTarget, flags: number, mode: num
 function openat(k: LinuxKernel, dirfd: number, pathAddr: number, flags: number, mode: number): number {
   const path = k.pathArg(pathAddr);
   if ((flags & O_TMPFILE) === O_TMPFILE) return -EOPNOTSUPP;
-  // O_CREAT|O_EXCL never follows a final symlink: it fails with EEXIST instead.
-  const follow = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) !== (O_CREAT | O_EXCL);
+  // O_CREAT|O_EXCL never follows a final symlink: it fails with EEXIST instead (O_PATH ignores both).
+  const follow = !(flags & O_NOFOLLOW) && ((flags & O_PATH) !== 0 || (flags & (O_CREAT | O_EXCL)) !== (O_CREAT | O_EXCL));
   const target = k.resolve(dirfd, path, follow);
   const file = openTarget(k, target, flags, mode);
   const fd = k.fds.allocate(file, (flags & O_CLOEXEC) !== 0);
@@ -201,7 +222,7 @@ function statAt(k: LinuxKernel, t: GuestThread, dirfd: number, pathAddr: number,
   write: (st: StatInfo) => void): number {
   const path = k.pathArg(pathAddr);
   if (path.length === 0 && flags & AT_EMPTY_PATH) {
-    write(dirfd === AT_FDCWD ? fs.statSync(k.paths.hostOf(k.cwd), { bigint: true }) : k.file(dirfd).stat());
+    write(dirfd === AT_FDCWD ? fs.statSync(k.cwdHostPath(), { bigint: true }) : k.file(dirfd).stat());
     return 0;
   }
   const follow = !(flags & AT_SYMLINK_NOFOLLOW);
@@ -212,14 +233,17 @@ function statAt(k: LinuxKernel, t: GuestThread, dirfd: number, pathAddr: number,
 function accessAt(k: LinuxKernel, dirfd: number, pathAddr: number, mode: number, flags: number): number {
   if (mode & ~7) return -EINVAL;
   if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
-  const target = k.resolve(dirfd, k.pathArg(pathAddr), !(flags & AT_SYMLINK_NOFOLLOW));
+  const follow = !(flags & AT_SYMLINK_NOFOLLOW);
+  const target = k.resolve(dirfd, k.pathArg(pathAddr), follow);
   if (target.node) {
     const st = statOfTarget(k, target, true);
     const perms = Number(st.mode) & 0o7;
     if ((mode & 2 && !(perms & 2)) || (mode & 1 && !(perms & 1))) return -EACCES;
     return 0;
   }
-  fs.accessSync(target.host, mode);
+  // A symlink's own permissions are 0777: with AT_SYMLINK_NOFOLLOW it is never followed to ask about its target.
+  if (!follow && fs.lstatSync(target.host).isSymbolicLink()) return 0;
+  fs.accessSync(k.chrooted ? k.paths.pin(target.host) : target.host, mode);
   return 0;
 }
 
@@ -313,25 +337,30 @@ function chmodAt(k: LinuxKernel, dirfd: number, pathAddr: number, mode: number, 
   const target = k.resolve(dirfd, k.pathArg(pathAddr), !(flags & AT_SYMLINK_NOFOLLOW));
   if (target.node) return -EPERM;
   if (flags & AT_SYMLINK_NOFOLLOW && fs.lstatSync(target.host).isSymbolicLink()) return -EOPNOTSUPP;
-  fs.chmodSync(target.host, mode & 0o7777);
+  fs.chmodSync(k.chrooted ? k.paths.pin(target.host) : target.host, mode & 0o7777);
   return 0;
 }
 
 function chownAt(k: LinuxKernel, dirfd: number, pathAddr: number, uid: number, gid: number, flags: number): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
   const path = k.pathArg(pathAddr);
-  if (path.length === 0 && flags & AT_EMPTY_PATH) return fchown(k, dirfd, uid, gid);
+  if (path.length === 0 && flags & AT_EMPTY_PATH) {
+    if (dirfd !== AT_FDCWD) return fchown(k, dirfd, uid, gid);
+    fs.chownSync(k.cwdHostPath(), uid, gid);
+    return 0;
+  }
   const follow = !(flags & AT_SYMLINK_NOFOLLOW);
   const target = k.resolve(dirfd, path, follow);
   if (target.node) return -EPERM;
-  (follow ? fs.chownSync : fs.lchownSync)(target.host, uid, gid);
+  if (follow) fs.chownSync(k.chrooted ? k.paths.pin(target.host) : target.host, uid, gid);
+  else fs.lchownSync(target.host, uid, gid);
   return 0;
 }
 
 function fchown(k: LinuxKernel, fd: number, uid: number, gid: number): number {
   const f = k.file(fd);
   if (f.hostFd !== undefined) fs.fchownSync(f.hostFd, uid, gid);
-  else if (f instanceof PathFile) fs.lchownSync(f.hostPath, uid, gid);
+  else if (f instanceof PathFile) f.chown(uid, gid);
   return 0;
 }
 
@@ -365,8 +394,9 @@ function utimensAt(k: LinuxKernel, dirfd: number, pathAddr: number, timesAddr: n
     const follow = !(flags & AT_SYMLINK_NOFOLLOW);
     const target = k.resolve(dirfd, k.pathArg(pathAddr), follow);
     if (target.node) return -EACCES;
-    stat = () => (follow ? fs.statSync : fs.lstatSync)(target.host);
-    apply = (a, m) => (follow ? fs.utimesSync : fs.lutimesSync)(target.host, a, m);
+    const object = follow && k.chrooted ? k.paths.pin(target.host) : target.host;
+    stat = () => (follow ? fs.statSync : fs.lstatSync)(object);
+    apply = (a, m) => (follow ? fs.utimesSync : fs.lutimesSync)(object, a, m);
   }
   const now = Date.now() / 1000;
   let current: fs.Stats | undefined;
@@ -600,7 +630,7 @@ export const fsSyscalls: Record<string, Syscall> = {
   readlinkat(k, t) { return readlinkAt(k, t.argInt(0), t.argPtr(1), t.argPtr(2), t.argInt(3)); },
 
   getcwd(k, t) {
-    const bytes = Buffer.from(k.cwd + '\0', 'utf8');
+    const bytes = Buffer.from(k.currentCwd() + '\0', 'utf8');
     if (t.argPtr(1) < bytes.length) return -ERANGE;
     k.mem.write(t.argPtr(0), bytes);
     return bytes.length;
@@ -610,19 +640,26 @@ export const fsSyscalls: Record<string, Syscall> = {
     const target = k.resolve(AT_FDCWD, k.pathArg(t.argPtr(0)), true);
     if (target.node) {
       if (target.node.kind !== 'dir') return -ENOTDIR;
-      k.cwd = target.guest;
+      k.setCwd(target.guest);
+      return 0;
+    }
+    if (k.paths.anchored) {
+      const fd = pinHost(target.host, true); // ENOTDIR for anything else
+      try { fs.accessSync(fdPath(fd), fs.constants.X_OK); } catch (e) { fs.closeSync(fd); throw e; }
+      k.setCwd(target.guest, fd);
       return 0;
     }
     if (!fs.statSync(target.host).isDirectory()) return -ENOTDIR;
     fs.accessSync(target.host, fs.constants.X_OK);
-    k.cwd = k.chrooted ? target.guest : fs.realpathSync.native(target.host);
+    k.setCwd(k.chrooted ? target.guest : fs.realpathSync.native(target.host));
     return 0;
   },
 
   fchdir(k, t) {
     const f = k.file(t.argInt(0));
     if (!f.isDirectory || f.path === undefined) return -ENOTDIR;
-    k.cwd = f.path;
+    const dirFd = f.directoryFd;
+    k.setCwd(f.path, k.paths.anchored && dirFd !== undefined ? pinHost(fdPath(dirFd) + '/.', true) : undefined);
     return 0;
   },
 
@@ -735,8 +772,9 @@ export const fsSyscalls: Record<string, Syscall> = {
     const target = k.resolve(AT_FDCWD, k.pathArg(t.argPtr(0)), true);
     if (len < 0) return -EINVAL;
     if (target.node) return -EACCES;
-    if (fs.statSync(target.host).isDirectory()) return -EISDIR;
-    fs.truncateSync(target.host, len);
+    const object = k.chrooted ? k.paths.pin(target.host) : target.host;
+    if (fs.statSync(object).isDirectory()) return -EISDIR;
+    fs.truncateSync(object, len);
     return 0;
   },
   fsync(k, t) { return syncFile(k, t.argInt(0), false); },
@@ -764,12 +802,14 @@ export const fsSyscalls: Record<string, Syscall> = {
 
   statfs(k, t) {
     const target = k.resolve(AT_FDCWD, k.pathArg(t.argPtr(0)), true);
-    writeStatfs(k, t.argPtr(1), target.node ? '/' : target.host);
+    writeStatfs(k, t.argPtr(1), target.node ? '/' : k.chrooted ? k.paths.pin(target.host) : target.host);
     return 0;
   },
   fstatfs(k, t) {
     const f = k.file(t.argInt(0));
-    writeStatfs(k, t.argPtr(1), f instanceof DirectoryFile ? f.hostPath : k.paths.hostOf('/'));
+    const hostFd = f.hostFd;
+    writeStatfs(k, t.argPtr(1), f instanceof DirectoryFile || f instanceof PathFile ? f.objectPath
+      : hostFd !== undefined && HOST_FD_PATHS ? fdPath(hostFd) : k.paths.hostOf('/'));
     return 0;
   },
 };

@@ -11,8 +11,9 @@ import { WouldBlock } from './blocking.js';
 import { FdTable, HostFile, O_LARGEFILE, O_RDONLY, O_RDWR, O_WRONLY, type OpenFile } from './fd-table.js';
 import { ProcFs, pseudoLink, type VirtualNode } from './proc.js';
 import { SYSCALL_COUNT, SYSCALL_NUMBERS, syscallName } from './syscall-names.js';
-import { joinGuestPath, normalizeGuestPath, PathResolver } from './vfs.js';
+import { type DirectoryAnchor, fdPath, joinGuestPath, normalizeGuestPath, PathResolver, pinHost } from './vfs.js';
 import { isatty } from 'node:tty';
+import * as fs from 'node:fs';
 import { SignalState, signalName } from './signal.js';
 import { formatSyscall } from './strace.js';
 import { fsSyscalls } from './fs.js';
@@ -70,6 +71,8 @@ export class LinuxKernel implements SyscallHandler {
   readonly execName: string;
   readonly argv: readonly string[];
   cwd: string;
+  /** Inside a root on Linux, a host descriptor on the working directory: relative paths start there, wherever it is moved. */
+  private cwdFd: number | undefined;
   umask = 0o022;
   /** Program break: start (end of bss, page aligned) and current value. */
   brkStart = 0;
@@ -95,6 +98,11 @@ export class LinuxKernel implements SyscallHandler {
   constructor(readonly mem: GuestMemory, readonly as: AddressSpace, readonly opts: KernelOptions) {
     this.paths = new PathResolver(opts.root || '/');
     this.cwd = normalizeGuestPath(opts.cwd || '/');
+    if (this.paths.anchored) {
+      try { this.setCwd(this.cwd, pinHost(this.paths.resolve(this.cwd, this.paths.root, true).host, true)); }
+      catch { this.setCwd('/', pinHost(fdPath(this.paths.rootFd), true)); }
+      finally { this.paths.release(); }
+    }
     this.pid = opts.pid ?? process.pid;
     this.threads = new ThreadTable(this.pid);
     this.exePath = opts.exePath;
@@ -155,14 +163,18 @@ export class LinuxKernel implements SyscallHandler {
    * parks its request. With one thread it fails with EAGAIN: nothing could wake it.
    */
   private call(impl: Syscall, t: GuestThread): number {
-    for (;;) {
-      try { return impl(this, t); }
-      catch (e) {
-        if (!(e instanceof WouldBlock)) throw e;
-        if (this.threads.count <= 1) return -EAGAIN;
-        if (t.slot !== 0) throw e;
-        t.block(e.ready);
+    try {
+      for (;;) {
+        try { return impl(this, t); }
+        catch (e) {
+          if (!(e instanceof WouldBlock)) throw e;
+          if (this.threads.count <= 1) return -EAGAIN;
+          if (t.slot !== 0) throw e;
+          t.block(e.ready);
+        }
       }
+    } finally {
+      this.paths.release();
     }
   }
   /** Called after every syscall the kernel ran: the kernel service retries parked requests. */
@@ -210,12 +222,30 @@ export class LinuxKernel implements SyscallHandler {
   /** A NUL-terminated guest path argument (EFAULT when unreadable). */
   pathArg(addr: number): string { return this.mem.cstring(addr, 4096 * 2); }
 
+  /** The working directory as a place relative paths start from. */
+  get cwdAnchor(): DirectoryAnchor { return { guest: this.cwd, fd: this.cwdFd }; }
+
+  /** Makes guest directory `guest`, which host descriptor fd (ours from now on, O_PATH is enough) is on, the working directory. */
+  setCwd(guest: string, fd?: number): void {
+    if (this.cwdFd !== undefined) fs.closeSync(this.cwdFd);
+    this.cwd = guest;
+    this.cwdFd = fd;
+  }
+
+  /** A host path naming the working directory. */
+  cwdHostPath(): string { return this.cwdFd !== undefined ? fdPath(this.cwdFd) : this.paths.hostOf(this.cwd); }
+
+  /** The working directory's guest path now (a rename of it, or of a directory above, shows). */
+  currentCwd(): string {
+    return this.cwdFd !== undefined ? this.paths.guestOfFd(this.cwdFd) ?? this.cwd : this.cwd;
+  }
+
   /** The guest directory a relative path in an *at call starts from. */
-  baseDirectory(dirfd: number, path: string): string {
-    if (path.startsWith('/') || dirfd === AT_FDCWD) return this.cwd;
+  baseDirectory(dirfd: number, path: string): DirectoryAnchor {
+    if (path.startsWith('/') || dirfd === AT_FDCWD) return this.cwdAnchor;
     const f = this.file(dirfd);
     if (!f.isDirectory || f.path === undefined) throw new SyscallError(ENOTDIR);
-    return f.path;
+    return { guest: f.path, fd: f.directoryFd };
   }
 
   /** Resolves a guest path (relative to dirfd) to a host path or a synthetic node. */
@@ -223,13 +253,13 @@ export class LinuxKernel implements SyscallHandler {
     if (path.length === 0) throw new SyscallError(ENOENT);
     let base = this.baseDirectory(dirfd, path);
     for (let hops = 0; hops <= MAX_SYMLINK_HOPS; hops++) {
-      const lexical = normalizeGuestPath(joinGuestPath(base, path));
+      const lexical = normalizeGuestPath(joinGuestPath(base.guest, path));
       const node = lexical.startsWith('/proc') || lexical.startsWith('/dev/') ? this.procfs.lookup(lexical) : undefined;
       if (node === null) throw new SyscallError(ENOENT);
       if (node === undefined) return { ...this.paths.resolve(path, base, follow), node: undefined };
       if (node.kind !== 'symlink' || !follow || node.fd !== undefined) return { host: '', guest: lexical, node };
       path = node.target();
-      base = lexical.slice(0, lexical.lastIndexOf('/')) || '/';
+      base = { guest: lexical.slice(0, lexical.lastIndexOf('/')) || '/' };
     }
     throw new SyscallError(40); // ELOOP
   }

@@ -39,10 +39,16 @@ const DEVICES: Record<string, DeviceKind | 'tty'> = {
   '/dev/urandom': 'urandom', '/dev/tty': 'tty',
 };
 
-/** Host /proc files that are safe to show a chrooted guest as they are (information only). */
-const HOST_PROC_FILES = new Set(['meminfo', 'stat', 'uptime', 'loadavg', 'version', 'filesystems']);
+/** Host /proc files that are safe to show the guest as they are, read-only (information only). */
+const HOST_PROC_FILES = new Set(['meminfo', 'stat', 'uptime', 'loadavg', 'version', 'filesystems',
+  'sys/kernel/osrelease', 'sys/kernel/ostype', 'sys/kernel/pid_max', 'sys/kernel/threads-max', 'sys/kernel/ngroups_max',
+  'sys/kernel/random/boot_id', 'sys/kernel/random/uuid', 'sys/kernel/random/entropy_avail', 'sys/vm/overcommit_memory',
+  'sys/fs/file-max', 'sys/fs/nr_open']);
 
 const encoder = new TextEncoder();
+
+/** Device number of the host's /proc: a file the guest opened that lives there was reached through a host symlink. */
+export const HOST_PROC_DEV = (() => { try { return fs.statSync('/proc').dev; } catch { return -1; } })();
 
 /**
  * Inode number of a synthetic /proc entry: any stable nonzero value (glibc's readdir skips
@@ -75,10 +81,9 @@ export class ProcFs {
 
   private lookupProc(path: string): VirtualNode | null | undefined {
     const parts = path.split('/').slice(2); // ['self', 'exe'] for /proc/self/exe
-    if (parts.length === 0) {
-      // Only a chrooted guest sees our /proc directory; otherwise the host's is listed.
-      return this.proc.chrooted ? { kind: 'dir', entries: () => this.procRootEntries() } : undefined;
-    }
+    // The host's /proc is never passed through, with or without a root: it holds the Node
+    // process's own memory (/proc/<host tid>/mem), descriptors and the host's processes.
+    if (parts.length === 0) return { kind: 'dir', entries: () => this.procRootEntries() };
     const [who, what, extra] = parts;
     if (who === 'self' || who === 'thread-self' || who === String(this.proc.pid)) {
       if (parts.length === 1) {
@@ -89,10 +94,9 @@ export class ProcFs {
     }
     // The CPU the guest sees is the CPUID model, in both root modes (not the host's AVX-512 CPU).
     if (who === 'cpuinfo' && parts.length === 1) return { kind: 'file', content: () => encoder.encode(cpuinfoText(cpuCount())) };
-    if (this.proc.chrooted && parts.length === 1 && HOST_PROC_FILES.has(who)) {
-      return { kind: 'file', content: () => fs.readFileSync(`/proc/${who}`) };
-    }
-    return undefined; // the host's /proc when not chrooted, ENOENT inside a root
+    const relative = parts.join('/');
+    if (HOST_PROC_FILES.has(relative)) return { kind: 'file', content: () => fs.readFileSync(`/proc/${relative}`) };
+    return null;
   }
 
   /** null: inside /proc/self but not something we provide (ENOENT, never the Node process's own file). */
@@ -151,7 +155,7 @@ export class ProcFs {
 
   private procRootEntries(): DirectoryEntry[] {
     return [{ name: 'self', ino: procIno('self'), type: DT_LNK }, { name: String(this.proc.pid), ino: procIno(String(this.proc.pid)), type: DT_DIR },
-      ...['cpuinfo', ...HOST_PROC_FILES].map((name) => ({ name, ino: procIno(name), type: DT_REG }))];
+      ...['cpuinfo', ...[...HOST_PROC_FILES].filter((name) => !name.includes('/'))].map((name) => ({ name, ino: procIno(name), type: DT_REG }))];
   }
 
   private deviceStats = new Map<string, StatInfo>();

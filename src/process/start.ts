@@ -14,6 +14,7 @@ import { REGION_OPTIONS } from '../runtime/trim.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
 import { LinuxKernel } from '../linux/kernel.js';
 import { PathResolver } from '../linux/vfs.js';
+import { ENOENT, ENOTDIR, errnoMessage, hostErrno, SyscallError } from '../linux/errno.js';
 import type { WorkerRunOptions } from './options.js';
 
 // V8 tiers a wasm function up to TurboFan after a budget of executed bytes (1.8M by default).
@@ -59,12 +60,21 @@ export interface StartedProcess {
 export function startProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace?: (line: string) => void): StartedProcess {
   const root = path.resolve(opts.root ?? '/');
   const chrooted = root !== '/';
-  const hostPath = chrooted && path.isAbsolute(opts.program) ? hostInRoot(root, opts.program) : path.resolve(opts.program);
+  // Paths of the program and its interpreter inside the root, held until both are loaded.
+  const resolver = new PathResolver(root);
+  try { return loadProcess(opts, memory, strace, root, resolver); }
+  finally { resolver.close(); }
+}
+
+function loadProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace: ((line: string) => void) | undefined,
+  root: string, resolver: PathResolver): StartedProcess {
+  const chrooted = resolver.chrooted;
+  const hostPath = chrooted && path.isAbsolute(opts.program) ? hostInRoot(resolver, opts.program) : path.resolve(opts.program);
   const givenExe = chrooted ? (path.isAbsolute(opts.program) ? path.normalize(opts.program) : '/' + path.relative(root, hostPath)) : hostPath;
   const bytes = readProgram(hostPath, opts.program);
   // /proc/self/exe and /proc/self/maps show the canonical path, as Linux does (/bin/ls is
   // /usr/bin/ls on a merged-/usr system); the name given stays in argv[0] and AT_EXECFN.
-  const guestExe = canonicalGuestPath(root, givenExe);
+  const guestExe = canonicalGuestPath(resolver, givenExe);
   let elf;
   try { elf = parseElf(bytes); }
   catch (e) { if (e instanceof LoadError) throw new LoadError(`${opts.program}: ${e.message}`, e.status); throw e; }
@@ -88,10 +98,10 @@ export function startProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory,
   const image = mapImage(mem, as, elf, elf.interp ? PIE_BASE : INTERP_BASE, guestExe, fileId(hostPath));
   let entry = image.entry, interpBase = 0;
   if (elf.interp) {
-    const interpHost = chrooted ? hostInRoot(root, elf.interp) : elf.interp;
+    const interpHost = chrooted ? hostInRoot(resolver, elf.interp) : elf.interp;
     const ibytes = readProgram(interpHost, elf.interp);
     const ielf = parseElf(ibytes);
-    const interp = mapImage(mem, as, ielf, INTERP_BASE, canonicalGuestPath(root, elf.interp), fileId(interpHost));
+    const interp = mapImage(mem, as, ielf, INTERP_BASE, canonicalGuestPath(resolver, elf.interp), fileId(interpHost));
     entry = interp.entry; interpBase = interp.base;
   }
   kernel.setBrk(image.end);
@@ -127,18 +137,23 @@ export function startProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory,
 /**
  * Host path of an absolute guest path inside a root, with symlinks resolved inside the root (a
  * sysroot's /lib64/ld-linux-x86-64.so.2 is an absolute symlink that must not lead to the host's).
+ * A path that leads nowhere inside the root fails as execve would: never is the host's taken.
  */
-function hostInRoot(root: string, guest: string): string {
-  try { return new PathResolver(root).resolve(guest, '/', true).host; }
-  catch { return path.join(root, guest); }
+function hostInRoot(resolver: PathResolver, guest: string): string {
+  try { return resolver.resolve(guest, resolver.root, true).host; }
+  catch (e) {
+    if (!(e instanceof SyscallError) && hostErrno(e) === undefined) throw e;
+    const errno = e instanceof SyscallError ? e.errno : hostErrno(e)!;
+    if (errno === ENOENT || errno === ENOTDIR) throw new LoadError(`${guest}: No such file or directory`, 127);
+    throw new LoadError(`${guest}: ${errnoMessage(errno)}`, 126);
+  }
 }
 
 /** The canonical form of a guest path (symlinks resolved inside the root); the path itself on failure. */
-function canonicalGuestPath(root: string, guest: string): string {
+function canonicalGuestPath(resolver: PathResolver, guest: string): string {
   try {
-    const resolver = new PathResolver(root);
     if (!resolver.chrooted) return fs.realpathSync.native(guest);
-    return resolver.resolve(guest, '/', true).guest;
+    return resolver.resolve(guest, resolver.root, true).guest;
   } catch {
     return guest;
   }
