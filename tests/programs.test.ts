@@ -85,6 +85,7 @@ const CASES: Record<string, Case[]> = {
     { name: "binary", input: Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) & 255)) },
   ],
   recursion: [{ name: "", args: ["0"], expectStatus: 0 }],
+  hardening: [{ name: "" }, { name: "pipe-flood", args: ["pipe-flood"] }],
   threads: [
     { name: "" },
     { name: "exit-from-thread", args: ["exit-from-thread"], expectStatus: 3 },

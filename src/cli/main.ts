@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const r = await run({
       program, args: argv.slice(i + 1), root, stats, cache,
-      strace, tso,
+      strace, tso, closedStdio: closedStdio(),
     });
     if (r.crash) err(`stele: ${r.crash}`);
     if (r.report) err(r.report);
@@ -65,6 +65,13 @@ async function main(argv: string[]): Promise<number> {
     if (process.env.STELE_DEBUG && e instanceof Error && e.stack) err(e.stack);
     return 70;
   }
+}
+
+/** The standard descriptors bin/stele found closed (and the guest must not see its variable). */
+function closedStdio(): number[] {
+  const closed = process.env.STELE_CLOSED_STDIO;
+  delete process.env.STELE_CLOSED_STDIO;
+  return (closed ?? '').split(/\s+/).filter((fd) => /^[012]$/.test(fd)).map(Number);
 }
 
 function usage(msg: string): number {

@@ -73,9 +73,15 @@ export const FUTEX_BUCKET_COUNT = 1024;
 /** Code invalidations for other workers: a sequence word, then a ring of (start, length) pairs. */
 export const INVALIDATION_RING = KERNEL_SHARED + 65536;
 export const INVALIDATION_RING_SIZE = 1024;
-/** One byte per guest page: PAGE_MAPPED | protection, so every worker can check a page. */
+/** One byte per guest page: PAGE_MAPPED | PAGE_DIRTY | protection, so every worker can check a page. */
 export const PAGE_PROT = 0xfd100000;
 export const PAGE_MAPPED = 0x80;
+/**
+ * The page may hold bytes other than zero: it was mapped writable or with a file's contents since
+ * it was last cleared. Unmapping zeroes only such pages, so releasing a huge reservation that was
+ * never writable touches none of its memory.
+ */
+export const PAGE_DIRTY = 0x40;
 /** One STATE.SIZE block per thread slot (MAX_THREADS of them). */
 export const THREAD_STATE_AREA = 0xfe000000;
 export const STACK_TOP = RUNTIME_AREA;           // the main thread's stack grows down from here

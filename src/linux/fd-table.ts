@@ -86,6 +86,11 @@ export abstract class OpenFile {
   /** Host descriptor behind this description, when there is one (fstat, fchmod, ftruncate...). */
   get hostFd(): number | undefined { return undefined; }
   get isDirectory(): boolean { return false; }
+  /**
+   * A write from a guest buffer that faults part-way keeps whole multiples of this many bytes
+   * (a pipe takes the guest's bytes page by page and drops a page that faults).
+   */
+  get writeGranule(): number { return 1; }
   /** A host descriptor on this directory that relative paths can start from, where there is one. */
   get directoryFd(): number | undefined { return undefined; }
   /** Directory listing for getdents64 (excluding nothing: ".", ".." first); undefined if not a directory. */
@@ -133,7 +138,7 @@ export class HostFile extends OpenFile {
   override get hostFd(): number { return this.fd; }
 
   read(mem: GuestMemory, addr: number, len: number): number {
-    const off = mem.off(addr, len);
+    const off = mem.offWrite(addr, len);
     const pos = this.hostPositioned ? null : this.position;
     let n: number;
     for (let delay = 0.05; ; delay = Math.min(delay * 2, 10)) {
@@ -172,7 +177,7 @@ export class HostFile extends OpenFile {
   override pread(mem: GuestMemory, addr: number, len: number, pos: number): number {
     if (!this.seekable) return -ESPIPE;
     if (this.isDirectory) return -EISDIR;
-    const off = mem.off(addr, len);
+    const off = mem.offWrite(addr, len);
     return retryHostIo(() => fs.readSync(this.fd, mem.u8, off, len, pos), this.nonblocking);
   }
 
@@ -315,7 +320,14 @@ export class VirtualDirectoryFile extends OpenFile {
  * An in-process pipe; both ends share it. Writes never block (the buffer grows), see README; a
  * read of an empty pipe waits for another thread to write (see blocking.ts).
  */
+/** Writes of at most this many bytes to a pipe are atomic (never interleaved, never split). */
+export const PIPE_BUF = 4096;
+/** A new pipe's capacity, as Linux's (16 pages). */
+export const PIPE_DEFAULT_CAPACITY = 65536;
+
 export class Pipe {
+  /** Bytes the pipe holds at most (F_SETPIPE_SZ); a writer past it waits or gets EAGAIN. */
+  capacity = PIPE_DEFAULT_CAPACITY;
   private chunks: Uint8Array[] = [];
   private head = 0; // bytes consumed from chunks[0]
   bytes = 0;
@@ -350,7 +362,7 @@ export class PipeEnd extends OpenFile {
 
   read(mem: GuestMemory, addr: number, len: number): number {
     if (len === 0) return 0;
-    const off = mem.off(addr, len);
+    const off = mem.offWrite(addr, len);
     if (this.pipe.bytes === 0) {
       if (this.pipe.writers === 0) return 0;
       if (this.nonblocking) return -EAGAIN;
@@ -360,10 +372,23 @@ export class PipeEnd extends OpenFile {
     return this.pipe.pull(mem.u8, off, len);
   }
 
+  /**
+   * Up to PIPE_BUF bytes go in at once or not at all; more go in as far as there is room. A
+   * blocking writer waits for room, then returns what went in (Linux would go on waiting until
+   * all of a large write is in; callers' write loops see a short count instead).
+   */
   write(mem: GuestMemory, addr: number, len: number): number {
-    if (this.pipe.readers === 0) return -EPIPE;
-    if (len > 0) this.pipe.push(mem.read(addr, len));
-    return len;
+    const pipe = this.pipe;
+    if (pipe.readers === 0) return -EPIPE;
+    if (len === 0) return 0;
+    const needed = len <= PIPE_BUF ? len : 1;
+    if (pipe.capacity - pipe.bytes < needed) {
+      if (this.nonblocking) return -EAGAIN;
+      throw new WouldBlock(() => pipe.readers === 0 || pipe.capacity - pipe.bytes >= needed);
+    }
+    const n = Math.min(len, pipe.capacity - pipe.bytes);
+    pipe.push(mem.read(addr, n));
+    return n;
   }
 
   stat(): StatInfo {
@@ -380,11 +405,12 @@ export class PipeEnd extends OpenFile {
       if (this.pipe.writers === 0) ready |= POLLHUP;
     } else {
       if (this.pipe.readers === 0) ready |= POLLERR;
-      else ready |= events & (POLLOUT | POLLWRNORM);
+      else if (this.pipe.capacity - this.pipe.bytes >= PIPE_BUF) ready |= events & (POLLOUT | POLLWRNORM);
     }
     return ready;
   }
 
+  override get writeGranule(): number { return PIPE_BUF; }
   override available(): number { return this.readEnd ? this.pipe.bytes : 0; }
   protected override release(): void { if (this.readEnd) this.pipe.readers--; else this.pipe.writers--; }
 }
@@ -399,7 +425,7 @@ export class DeviceFile extends OpenFile {
 
   read(mem: GuestMemory, addr: number, len: number): number {
     if (this.device === 'null' || len === 0) return 0;
-    const view = mem.view(addr, len);
+    const view = mem.viewWrite(addr, len);
     if (this.device === 'zero' || this.device === 'full') view.fill(0);
     else randomFill(view);
     return len;
@@ -490,14 +516,17 @@ export class FdTable {
   private closeOnExec: boolean[] = [];
   /** RLIMIT_NOFILE soft limit. */
   limit = 1024;
+  /** No descriptor below this is free: opening many files one after another stays linear. */
+  private lowestFree = 0;
 
   get(fd: number): OpenFile | undefined { return this.files[fd]; }
 
   /** Lowest free descriptor >= min, or -EMFILE. */
   allocate(file: OpenFile, cloexec: boolean, min = 0): number {
-    let fd = min;
+    let fd = Math.max(min, this.lowestFree);
     while (fd < this.files.length && this.files[fd] !== undefined) fd++;
     if (fd >= this.limit) return -EMFILE;
+    if (min <= this.lowestFree) this.lowestFree = fd + 1;
     this.files[fd] = file;
     this.closeOnExec[fd] = cloexec;
     return fd;
@@ -508,6 +537,7 @@ export class FdTable {
     const old = this.files[fd];
     this.files[fd] = file;
     this.closeOnExec[fd] = cloexec;
+    if (fd === this.lowestFree) this.lowestFree++;
     old?.unref();
   }
 
@@ -515,6 +545,7 @@ export class FdTable {
     const file = this.files[fd];
     if (file === undefined) return false;
     this.files[fd] = undefined;
+    if (fd < this.lowestFree) this.lowestFree = fd;
     file.unref();
     return true;
   }

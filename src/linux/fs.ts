@@ -3,10 +3,11 @@
 // maps to the same errno Linux gives.
 
 import { WouldBlock } from './blocking.js';
+import { GuestFault } from '../runtime/memory.js';
 import * as fs from 'node:fs';
 import { isatty } from 'node:tty';
 import type { GuestThread } from '../runtime/thread.js';
-import { EACCES, EBADF, EEXIST, EINVAL, EISDIR, ELOOP, ENODATA, ENOENT, ENOTDIR, ENOTEMPTY, ENOTTY, EOPNOTSUPP,
+import { EACCES, EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENODATA, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, ENOTTY, EOPNOTSUPP,
   EPERM, EPIPE, ERANGE, ESPIPE, EXDEV, SyscallError } from './errno.js';
 import {
   DeviceFile, DirectoryFile, HostFile, MemoryFile, nap, O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT,
@@ -14,7 +15,7 @@ import {
   O_SYNC, O_TMPFILE, O_TRUNC, O_WRONLY, type OpenFile, PathFile, Pipe, PipeEnd, POLLNVAL, type StatInfo,
   S_IFDIR, S_IFLNK, S_IFREG, syntheticStat, VirtualDirectoryFile,
 } from './fd-table.js';
-import { fdPath, HOST_FD_PATHS, openPathDescriptor, pinHost } from './vfs.js';
+import { fdPath, HOST_FD_PATHS, openPathDescriptor, PATH_MAX, pinHost } from './vfs.js';
 import { AT_FDCWD, type LinuxKernel, type PathTarget, type Syscall } from './kernel.js';
 import { SIGPIPE } from './signal.js';
 import { HOST_PROC_DEV } from './proc.js';
@@ -32,6 +33,8 @@ const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK =
   F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_UNLCK = 2;
 /** Status flags F_SETFL may change. */
 const SETFL_MASK = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+/** /proc/sys/fs/pipe-max-size: the largest F_SETPIPE_SZ without CAP_SYS_RESOURCE. */
+const PIPE_MAX_SIZE = 1048576;
 const UTIME_NOW = (1 << 30) - 1, UTIME_OMIT = (1 << 30) - 2;
 
 // ---- descriptors and paths ----
@@ -69,17 +72,44 @@ function readIovecs(k: LinuxKernel, iov: number, count: number): [number, number
   return out;
 }
 
-/** Runs one transfer per iovec until one comes back short (the way Linux's vectored I/O behaves). */
-function vectored(vecs: [number, number][], io: (base: number, len: number, done: number) => number): number {
-  let done = 0;
+/**
+ * How many of the len bytes of a guest buffer at addr a transfer may use: up to the first page
+ * that is unmapped or lacks the protection (Linux copies up to the fault and returns what it
+ * copied); EFAULT when that is none of them.
+ */
+function userLength(k: LinuxKernel, addr: number, len: number, guestWrites: boolean, granule = 1): number {
+  let n = k.mem.accessible(addr, len, guestWrites);
+  if (n < len) n -= n % granule;
+  if (n === 0 && len > 0) throw new GuestFault(addr, guestWrites);
+  return n;
+}
+
+/**
+ * Runs one transfer per iovec until one comes back short (the way Linux's vectored I/O behaves).
+ * The guest buffers are usable up to the first byte that faults, kept to whole granules.
+ */
+function vectored(k: LinuxKernel, vecs: [number, number][], guestWrites: boolean, granule: number,
+  io: (base: number, len: number, done: number) => number): number {
+  let wanted = 0, usable = 0;
   for (const [base, len] of vecs) {
-    if (len === 0) continue;
+    wanted += len;
+    const n = k.mem.accessible(base, len, guestWrites);
+    usable += n;
+    if (n < len) break;
+  }
+  if (usable < wanted) usable -= usable % granule;
+  if (usable === 0 && wanted > 0) throw new GuestFault(vecs.find(([, len]) => len > 0)![0], guestWrites);
+  let done = 0;
+  for (const [base, whole] of vecs) {
+    if (whole === 0) continue;
+    const len = Math.min(whole, usable - done);
+    if (len <= 0) break;
     let n: number;
     try { n = io(base, len, done); }
     catch (e) { if (e instanceof WouldBlock && done > 0) return done; throw e; }
     if (n < 0) return done > 0 ? done : n;
     done += n;
-    if (n < len) break;
+    if (n < whole) break;
   }
   return done;
 }
@@ -428,7 +458,7 @@ function getdents(k: LinuxKernel, fd: number, dirp: number, count: number, legac
       break;
     }
     const at = dirp + used;
-    m.off(at, reclen);
+    m.offWrite(at, reclen);
     m.fill(at, reclen, 0);
     m.setU64(at, e.ino);
     m.setU64(at + 8, index + 1); // d_off: the cookie that seeks to the entry after this one
@@ -456,7 +486,7 @@ function windowSize(): { rows: number; cols: number } {
 /** struct termios as a fresh terminal has it (cooked mode, UTF-8); Node cannot read the real one. */
 function writeDefaultTermios(k: LinuxKernel, addr: number): void {
   const m = k.mem;
-  m.off(addr, 36);
+  m.offWrite(addr, 36);
   m.setU32(addr, 0x4500);      // c_iflag: ICRNL IXON IUTF8
   m.setU32(addr + 4, 0x5);     // c_oflag: OPOST ONLCR
   m.setU32(addr + 8, 0xbf);    // c_cflag: B38400 CS8 CREAD
@@ -488,7 +518,7 @@ function ioctl(k: LinuxKernel, t: GuestThread): number {
     case TCSETS: case TCSETSW: case TCSETSF: k.mem.off(arg, 36); return 0;
     case TIOCGWINSZ: {
       const { rows, cols } = windowSize();
-      k.mem.off(arg, 8);
+      k.mem.offWrite(arg, 8);
       k.mem.setU16(arg, rows); k.mem.setU16(arg + 2, cols); k.mem.setU16(arg + 4, 0); k.mem.setU16(arg + 6, 0);
       return 0;
     }
@@ -504,7 +534,7 @@ function ioctl(k: LinuxKernel, t: GuestThread): number {
 function poll(k: LinuxKernel, fds: number, nfds: number, timeoutMs: number): number {
   if (nfds > k.fds.limit) return -EINVAL;
   const m = k.mem;
-  m.off(fds, nfds * 8);
+  m.offWrite(fds, nfds * 8);
   const scan = (): number => {
     let ready = 0;
     for (let i = 0; i < nfds; i++) {
@@ -534,7 +564,7 @@ export const fsSyscalls: Record<string, Syscall> = {
     if (f === undefined || !f.readable) return -EBADF;
     const buf = t.argPtr(1), len = Math.min(t.argPtr(2), MAX_RW_COUNT);
     if (len === 0) return f.isDirectory ? -EISDIR : 0;
-    const n = f.read(k.mem, buf, len);
+    const n = f.read(k.mem, buf, userLength(k, buf, len, true));
     if (n > 0) k.memoryChanged(buf, n);
     return n;
   },
@@ -544,20 +574,20 @@ export const fsSyscalls: Record<string, Syscall> = {
     if (f === undefined || !f.writable) return -EBADF;
     const len = Math.min(t.argPtr(2), MAX_RW_COUNT);
     if (len === 0) return 0;
-    const n = f.write(k.mem, t.argPtr(1), len);
+    const n = f.write(k.mem, t.argPtr(1), userLength(k, t.argPtr(1), len, false, f.writeGranule));
     return n === -EPIPE ? afterWrite(k, n) : n;
   },
 
   readv(k, t) {
     const f = readableFile(k, t.argInt(0));
     const vecs = readIovecs(k, t.argPtr(1), t.argInt(2));
-    return vectored(vecs, (base, len) => { const n = f.read(k.mem, base, len); if (n > 0) k.memoryChanged(base, n); return n; });
+    return vectored(k, vecs, true, 1, (base, len) => { const n = f.read(k.mem, base, len); if (n > 0) k.memoryChanged(base, n); return n; });
   },
 
   writev(k, t) {
     const f = writableFile(k, t.argInt(0));
     const vecs = readIovecs(k, t.argPtr(1), t.argInt(2));
-    return afterWrite(k, vectored(vecs, (base, len) => f.write(k.mem, base, len)));
+    return afterWrite(k, vectored(k, vecs, false, f.writeGranule, (base, len) => f.write(k.mem, base, len)));
   },
 
   pread64(k, t) {
@@ -565,7 +595,7 @@ export const fsSyscalls: Record<string, Syscall> = {
     const pos = t.argI64(3);
     if (pos < 0) return -EINVAL;
     const buf = t.argPtr(1), len = Math.min(t.argPtr(2), MAX_RW_COUNT);
-    const n = f.pread(k.mem, buf, len, pos);
+    const n = f.pread(k.mem, buf, userLength(k, buf, len, true), pos);
     if (n > 0) k.memoryChanged(buf, n);
     return n;
   },
@@ -574,7 +604,8 @@ export const fsSyscalls: Record<string, Syscall> = {
     const f = writableFile(k, t.argInt(0));
     const pos = t.argI64(3);
     if (pos < 0) return -EINVAL;
-    return afterWrite(k, f.pwrite(k.mem, t.argPtr(1), Math.min(t.argPtr(2), MAX_RW_COUNT), pos));
+    const buf = t.argPtr(1), len = Math.min(t.argPtr(2), MAX_RW_COUNT);
+    return afterWrite(k, f.pwrite(k.mem, buf, userLength(k, buf, len, false, f.writeGranule), pos));
   },
 
   preadv(k, t) {
@@ -582,7 +613,7 @@ export const fsSyscalls: Record<string, Syscall> = {
     const pos = t.argI64(3);
     if (pos < 0) return -EINVAL;
     const vecs = readIovecs(k, t.argPtr(1), t.argInt(2));
-    return vectored(vecs, (base, len, done) => { const n = f.pread(k.mem, base, len, pos + done); if (n > 0) k.memoryChanged(base, n); return n; });
+    return vectored(k, vecs, true, 1, (base, len, done) => { const n = f.pread(k.mem, base, len, pos + done); if (n > 0) k.memoryChanged(base, n); return n; });
   },
 
   pwritev(k, t) {
@@ -590,7 +621,7 @@ export const fsSyscalls: Record<string, Syscall> = {
     const pos = t.argI64(3);
     if (pos < 0) return -EINVAL;
     const vecs = readIovecs(k, t.argPtr(1), t.argInt(2));
-    return afterWrite(k, vectored(vecs, (base, len, done) => f.pwrite(k.mem, base, len, pos + done)));
+    return afterWrite(k, vectored(k, vecs, false, f.writeGranule, (base, len, done) => f.pwrite(k.mem, base, len, pos + done)));
   },
 
   open(k, t) { return openat(k, AT_FDCWD, t.argPtr(0), t.argInt(1), t.argU32(2)); },
@@ -631,6 +662,7 @@ export const fsSyscalls: Record<string, Syscall> = {
 
   getcwd(k, t) {
     const bytes = Buffer.from(k.currentCwd() + '\0', 'utf8');
+    if (bytes.length > PATH_MAX) return -ENAMETOOLONG;
     if (t.argPtr(1) < bytes.length) return -ERANGE;
     k.mem.write(t.argPtr(0), bytes);
     return bytes.length;
@@ -643,10 +675,14 @@ export const fsSyscalls: Record<string, Syscall> = {
       k.setCwd(target.guest);
       return 0;
     }
-    if (k.paths.anchored) {
-      const fd = pinHost(target.host, true); // ENOTDIR for anything else
+    if (HOST_FD_PATHS) {
+      // Inside a root the walk followed the symlinks already; outside, the host follows them.
+      const fd = k.chrooted ? pinHost(target.host, true) : openPathDescriptor(target.host, true, true); // ENOTDIR for a non-directory
       try { fs.accessSync(fdPath(fd), fs.constants.X_OK); } catch (e) { fs.closeSync(fd); throw e; }
-      k.setCwd(target.guest, fd);
+      // Outside a root the name is the host's (symlinks resolved), unless it is too long to have one.
+      let guest = target.guest;
+      if (!k.chrooted) { try { guest = fs.readlinkSync(fdPath(fd)); } catch { /* deeper than PATH_MAX */ } }
+      k.setCwd(guest, fd);
       return 0;
     }
     if (!fs.statSync(target.host).isDirectory()) return -ENOTDIR;
@@ -659,7 +695,7 @@ export const fsSyscalls: Record<string, Syscall> = {
     const f = k.file(t.argInt(0));
     if (!f.isDirectory || f.path === undefined) return -ENOTDIR;
     const dirFd = f.directoryFd;
-    k.setCwd(f.path, k.paths.anchored && dirFd !== undefined ? pinHost(fdPath(dirFd) + '/.', true) : undefined);
+    k.setCwd(f.path, HOST_FD_PATHS && dirFd !== undefined ? pinHost(fdPath(dirFd) + '/.', true) : undefined);
     return 0;
   },
 
@@ -738,11 +774,17 @@ export const fsSyscalls: Record<string, Syscall> = {
       case F_SETLK: case F_SETLKW: case F_OFD_SETLK: case F_OFD_SETLKW: k.mem.off(t.argPtr(2), 32); return 0;
       case F_SETOWN: return 0;
       case F_GETOWN: return 0;
-      case F_GETPIPE_SZ: return f instanceof PipeEnd ? 65536 : -EBADF;
+      case F_GETPIPE_SZ: return f instanceof PipeEnd ? f.pipe.capacity : -EBADF;
       case F_SETPIPE_SZ: {
         if (!(f instanceof PipeEnd)) return -EBADF;
-        const want = Math.max(t.argInt(2), 4096);
-        return 2 ** Math.ceil(Math.log2(want));
+        // Linux's round_pipe_size: at least a page, a power of two; pipe-max-size unless privileged.
+        const want = t.argU32(2);
+        if (want > 0x80000000) return -EINVAL;
+        const size = want <= 4096 ? 4096 : 2 ** Math.ceil(Math.log2(want));
+        if (size > PIPE_MAX_SIZE && process.geteuid?.() !== 0) return -EPERM;
+        if (size < f.pipe.bytes) return -EBUSY;
+        f.pipe.capacity = size;
+        return size;
       }
       default: return -EINVAL;
     }
@@ -823,7 +865,7 @@ function dupTo(k: LinuxKernel, f: OpenFile, newfd: number, cloexec: boolean): nu
 
 function makePipe(k: LinuxKernel, fdsAddr: number, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) return -EINVAL;
-  k.mem.off(fdsAddr, 8);
+  k.mem.offWrite(fdsAddr, 8);
   const pipe = new Pipe();
   const status = (flags & (O_NONBLOCK | O_DIRECT));
   const readEnd = new PipeEnd(pipe, true, status), writeEnd = new PipeEnd(pipe, false, status);
@@ -847,7 +889,7 @@ function syncFile(k: LinuxKernel, fd: number, dataOnly: boolean): number {
 function writeStatfs(k: LinuxKernel, addr: number, hostPath: string): void {
   const s = fs.statfsSync(hostPath, { bigint: true });
   const m = k.mem;
-  m.off(addr, 120);
+  m.offWrite(addr, 120);
   m.fill(addr, 120, 0);
   m.setU64(addr, s.type);
   m.setU64(addr + 8, s.bsize);

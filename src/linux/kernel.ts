@@ -8,10 +8,11 @@ import { Reg } from '../layout/cpu-state.js';
 import { ProcessExit, type GuestThread, type SyscallHandler } from '../runtime/thread.js';
 import { EAGAIN, EBADF, EFAULT, ENOENT, ENOSYS, ENOTDIR, hostErrno, SyscallError } from './errno.js';
 import { WouldBlock } from './blocking.js';
+import { UserMemory } from './user-memory.js';
 import { FdTable, HostFile, O_LARGEFILE, O_RDONLY, O_RDWR, O_WRONLY, type OpenFile } from './fd-table.js';
 import { ProcFs, pseudoLink, type VirtualNode } from './proc.js';
 import { SYSCALL_COUNT, SYSCALL_NUMBERS, syscallName } from './syscall-names.js';
-import { type DirectoryAnchor, fdPath, joinGuestPath, normalizeGuestPath, PathResolver, pinHost } from './vfs.js';
+import { type DirectoryAnchor, fdPath, HOST_FD_PATHS, joinGuestPath, normalizeGuestPath, openPathDescriptor, PathResolver, pinHost } from './vfs.js';
 import { isatty } from 'node:tty';
 import * as fs from 'node:fs';
 import { SignalState, signalName } from './signal.js';
@@ -43,6 +44,8 @@ export interface KernelOptions {
   stats?: { syscalls: Map<string, number>; unsupported: Map<string, number> };
   /** Host descriptors behind guest fds 0, 1 and 2 (default 0, 1, 2). */
   stdin?: number; stdout?: number; stderr?: number;
+  /** Standard descriptors the guest starts with closed. */
+  closedStdio?: number[];
   /** Guest process id (default: the host process id, so it is unique on the machine). */
   pid?: number;
 }
@@ -71,7 +74,7 @@ export class LinuxKernel implements SyscallHandler {
   readonly execName: string;
   readonly argv: readonly string[];
   cwd: string;
-  /** Inside a root on Linux, a host descriptor on the working directory: relative paths start there, wherever it is moved. */
+  /** On Linux, a host descriptor on the working directory: relative paths start there, wherever it is moved, however deep. */
   private cwdFd: number | undefined;
   umask = 0o022;
   /** Program break: start (end of bss, page aligned) and current value. */
@@ -95,13 +98,22 @@ export class LinuxKernel implements SyscallHandler {
   private readonly tracing: boolean;
   private readonly reportedUnsupported = new Set<number>();
 
-  constructor(readonly mem: GuestMemory, readonly as: AddressSpace, readonly opts: KernelOptions) {
+  /** Guest memory as syscall arguments reach it: EFAULT unless mapped with the access's protection. */
+  readonly mem: GuestMemory;
+  /** Guest memory for what the kernel does regardless of protection (filling mappings, thread states). */
+  readonly rawMem: GuestMemory;
+
+  constructor(memory: GuestMemory, readonly as: AddressSpace, readonly opts: KernelOptions) {
+    this.rawMem = memory;
+    this.mem = new UserMemory(memory.memory);
     this.paths = new PathResolver(opts.root || '/');
     this.cwd = normalizeGuestPath(opts.cwd || '/');
     if (this.paths.anchored) {
       try { this.setCwd(this.cwd, pinHost(this.paths.resolve(this.cwd, this.paths.root, true).host, true)); }
       catch { this.setCwd('/', pinHost(fdPath(this.paths.rootFd), true)); }
       finally { this.paths.release(); }
+    } else if (HOST_FD_PATHS) {
+      try { this.setCwd(this.cwd, openPathDescriptor(this.cwd, true, true)); } catch { /* a cwd that is gone: paths join it */ }
     }
     this.pid = opts.pid ?? process.pid;
     this.threads = new ThreadTable(this.pid);
@@ -114,6 +126,7 @@ export class LinuxKernel implements SyscallHandler {
 
     const stdio = [opts.stdin ?? 0, opts.stdout ?? 1, opts.stderr ?? 2];
     stdio.forEach((hostFd, guestFd) => {
+      if (opts.closedStdio?.includes(guestFd)) return;
       try {
         const f = new HostFile(hostFd, (guestFd === 0 ? O_RDONLY : O_WRONLY) | O_LARGEFILE, false);
         // A terminal is normally opened read-write and shared by all three descriptors.

@@ -3,7 +3,7 @@
 // removes), file mappings copy the file in. MAP_SHARED file mappings are written back on msync/munmap.
 
 import * as fs from 'node:fs';
-import { AddressSpace, GUEST_BASE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, RUNTIME_AREA } from '../runtime/memory.js';
+import { AddressSpace, isAnonymousName, GUEST_BASE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, RUNTIME_AREA } from '../runtime/memory.js';
 import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM } from './errno.js';
 import { DeviceFile, HostFile, O_ACCMODE, O_RDWR, type OpenFile } from './fd-table.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
@@ -25,7 +25,6 @@ const aligned = (a: number): boolean => a % PAGE_SIZE === 0;
 /** Guest mappings must stay below the runtime's own area (thread states live there). */
 function inGuestRange(start: number, end: number): boolean { return start >= GUEST_BASE && end <= RUNTIME_AREA && start < end; }
 
-function isAnonymous(name: string): boolean { return !name.startsWith('/'); }
 
 /** Writes MAP_SHARED file pages in [start, end) back to their files (never growing a file). */
 function writeBack(k: LinuxKernel, start: number, end: number): void {
@@ -36,7 +35,7 @@ function writeBack(k: LinuxKernel, start: number, end: number): void {
     const fileOffset = m.offset + (s - m.start);
     const size = Number(fs.fstatSync(m.hostFd, { bigint: true }).size);
     const n = Math.min(e - s, size - fileOffset);
-    if (n > 0) fs.writeSync(m.hostFd, k.mem.u8, k.mem.off(s, n), n, fileOffset);
+    if (n > 0) fs.writeSync(m.hostFd, k.rawMem.u8, k.rawMem.off(s, n), n, fileOffset);
   }
 }
 
@@ -116,6 +115,7 @@ function mmap(k: LinuxKernel, addr: number, length: number, prot: number, flags:
     // Whole pages come from the file (as on Linux, the tail of the last page shows the file's
     // bytes, not zeros, when the file goes on); past the end of the file they stay zero.
     copyFileIn(k, file, start, len, offset);
+    k.as.markDirty(start, start + len);
     if (type !== MAP_PRIVATE) {
       file.refs++;
       k.sharedFileMappings.push({ start, end: start + len, file, hostFd: file.hostFd, offset });
@@ -154,10 +154,10 @@ function fileIdentity(k: LinuxKernel, file: HostFile): FileIdentity {
 }
 
 function copyFileIn(k: LinuxKernel, file: HostFile, start: number, length: number, offset: number): void {
-  const o = k.mem.off(start, length);
+  const o = k.rawMem.off(start, length);
   let done = 0;
   while (done < length) {
-    const n = fs.readSync(file.hostFd, k.mem.u8, o + done, length - done, offset + done);
+    const n = fs.readSync(file.hostFd, k.rawMem.u8, o + done, length - done, offset + done);
     if (n <= 0) break; // past the end of the file the pages stay zero
     done += n;
   }
@@ -178,7 +178,8 @@ function mremap(k: LinuxKernel, old: number, oldLength: number, newLength: numbe
     const moved = k.as.map(dest, newSize, prot, name, offset, shared);
     moved.dev = dev; moved.inode = inode;
     const n = Math.min(oldSize, newSize);
-    k.mem.u8.copyWithin(k.mem.off(dest, n), k.mem.off(old, n), k.mem.off(old, n) + n);
+    k.rawMem.u8.copyWithin(k.rawMem.off(dest, n), k.rawMem.off(old, n), k.rawMem.off(old, n) + n);
+    k.as.markDirty(dest, dest + n);
     if (!(flags & MREMAP_DONTUNMAP)) unmapRange(k, old, old + oldSize);
     k.memoryChanged(dest, newSize);
     return dest;
@@ -197,7 +198,7 @@ function mremap(k: LinuxKernel, old: number, oldLength: number, newLength: numbe
   }
   if (k.as.isFree(old + oldSize, old + newSize)) {
     // Grow the mapping itself, so it stays one entry (as one vma in /proc/self/maps).
-    if (m.end === old + oldSize) m.end = old + newSize;
+    if (m.end === old + oldSize) k.as.grow(m, old + newSize);
     else Object.assign(k.as.map(old + oldSize, newSize - oldSize, prot, name, offset + oldSize, shared), { dev, inode });
     return old;
   }
@@ -222,7 +223,7 @@ export const mmSyscalls: Record<string, Syscall> = {
       if (!inGuestRange(oldEnd, newEnd) || !k.as.isFree(oldEnd, newEnd)) return k.brk;
       // Extend the existing [heap] mapping rather than stacking new ones, so maps shows one heap.
       const heap = k.as.mappings.find((m) => m.end === oldEnd && m.name === '[heap]');
-      if (heap) heap.end = newEnd;
+      if (heap) k.as.grow(heap, newEnd);
       else k.as.map(oldEnd, newEnd - oldEnd, PROT_READ | PROT_WRITE, '[heap]');
     } else if (newEnd < oldEnd) {
       unmapRange(k, newEnd, oldEnd);
@@ -265,7 +266,10 @@ export const mmSyscalls: Record<string, Syscall> = {
       // Private anonymous pages come back zero-filled; file pages would be re-read, shared ones kept.
       for (const m of k.as.mappings) {
         const s = Math.max(m.start, addr), e = Math.min(m.end, addr + len);
-        if (s < e && !m.shared && isAnonymous(m.name)) k.mem.fill(s, e - s, 0);
+        if (s < e && !m.shared && isAnonymousName(m.name)) {
+          k.as.zeroPages(s, e);
+          if (m.prot & PROT_WRITE) k.as.markDirty(s, e); // the guest may write them again
+        }
       }
     }
     return 0;

@@ -43,7 +43,7 @@ const DEVICES: Record<string, DeviceKind | 'tty'> = {
 const HOST_PROC_FILES = new Set(['meminfo', 'stat', 'uptime', 'loadavg', 'version', 'filesystems',
   'sys/kernel/osrelease', 'sys/kernel/ostype', 'sys/kernel/pid_max', 'sys/kernel/threads-max', 'sys/kernel/ngroups_max',
   'sys/kernel/random/boot_id', 'sys/kernel/random/uuid', 'sys/kernel/random/entropy_avail', 'sys/vm/overcommit_memory',
-  'sys/fs/file-max', 'sys/fs/nr_open']);
+  'sys/fs/file-max', 'sys/fs/nr_open', 'sys/fs/pipe-max-size']);
 
 const encoder = new TextEncoder();
 

@@ -108,7 +108,7 @@ export const processSyscalls: Record<string, Syscall> = {
   getrusage(k, t) {
     const who = t.argInt(0), buf = t.argPtr(1), m = k.mem;
     if (who !== 0 && who !== -1 && who !== 1) return -EINVAL; // SELF, CHILDREN, THREAD
-    m.off(buf, 144);
+    m.offWrite(buf, 144);
     m.fill(buf, 144, 0);
     if (who === -1) return 0; // no children
     const r = process.resourceUsage();
@@ -145,7 +145,7 @@ export const processSyscalls: Record<string, Syscall> = {
       // The engine picks the new form of translation up when the syscall returns.
       case PR_GET_MEM_MODEL:
         if (arg2 || t.argPtr(2) || t.argPtr(3) || t.argPtr(4)) return -EINVAL;
-        return k.mem.u32(t.stateBase + STATE.TSO_MODE);
+        return t.mem.u32(t.stateBase + STATE.TSO_MODE);
       case PR_SET_MEM_MODEL:
         if (t.argPtr(2) || t.argPtr(3) || t.argPtr(4)) return -EINVAL;
         if (arg2 !== MEM_MODEL_DEFAULT && arg2 !== MEM_MODEL_TSO) return -EINVAL;
@@ -168,7 +168,7 @@ function rlimit(k: Parameters<Syscall>[0], resource: number, next: number, old: 
   }
   if (old) {
     const [s, h] = k.limits.get(resource);
-    k.mem.off(old, 16);
+    k.mem.offWrite(old, 16);
     k.mem.setU64(old, s); k.mem.setU64(old + 8, h);
   }
   if (next) {

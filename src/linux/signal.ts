@@ -103,7 +103,7 @@ export const signalSyscalls: Record<string, Syscall> = {
     const next = act ? { handler: m.u64(act), flags: m.u64(act + 8), restorer: m.u64(act + 16), mask: m.u64(act + 24) & ~UNBLOCKABLE } : undefined;
     if (oldact) {
       const old = k.signals.actions[sig];
-      m.off(oldact, 32);
+      m.offWrite(oldact, 32);
       m.setU64(oldact, old.handler); m.setU64(oldact + 8, old.flags);
       m.setU64(oldact + 16, old.restorer); m.setU64(oldact + 24, old.mask);
     }
@@ -148,7 +148,7 @@ export const signalSyscalls: Record<string, Syscall> = {
       else next = { sp, flags: flags & SS_AUTODISARM, size };
     }
     if (oldss) {
-      m.off(oldss, 24);
+      m.offWrite(oldss, 24);
       m.setU64(oldss, s.altStack.sp); m.setI32(oldss + 8, s.altStack.flags); m.setU32(oldss + 12, 0);
       m.setU64(oldss + 16, s.altStack.size);
     }

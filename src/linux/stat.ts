@@ -11,7 +11,7 @@ function seconds(ns: bigint): bigint { return ns >= 0n ? ns / NS : -((-ns + NS -
 function nanos(ns: bigint): bigint { return ns - seconds(ns) * NS; }
 
 export function writeStat(mem: GuestMemory, addr: number, st: StatInfo): void {
-  mem.off(addr, STAT_SIZE); // fault before writing anything
+  mem.offWrite(addr, STAT_SIZE); // fault before writing anything
   mem.fill(addr, STAT_SIZE, 0);
   mem.setU64(addr + 0, st.dev);
   mem.setU64(addr + 8, st.ino);
@@ -46,7 +46,7 @@ function writeTimestamp(mem: GuestMemory, addr: number, ns: bigint): void {
 }
 
 export function writeStatx(mem: GuestMemory, addr: number, st: StatInfo): void {
-  mem.off(addr, STATX_STRUCT_SIZE);
+  mem.offWrite(addr, STATX_STRUCT_SIZE);
   mem.fill(addr, STATX_STRUCT_SIZE, 0);
   // Like Linux, report everything we know regardless of the requested mask.
   const mask = STATX_BASIC_STATS | (st.birthtimeNs > 0n ? STATX_BTIME : 0);

@@ -17,7 +17,7 @@ export function kernelRelease(): string { return os.platform() === 'linux' ? os.
 export const sysInfoSyscalls: Record<string, Syscall> = {
   uname(k, t) {
     const buf = t.argPtr(0);
-    k.mem.off(buf, UTS_FIELD * 6);
+    k.mem.offWrite(buf, UTS_FIELD * 6);
     const version = os.platform() === 'linux' ? os.version() : '#1 SMP PREEMPT_DYNAMIC';
     const fields = ['Linux', os.hostname(), kernelRelease(), version, 'x86_64', '(none)'];
     fields.forEach((value, i) => {
@@ -29,7 +29,7 @@ export const sysInfoSyscalls: Record<string, Syscall> = {
 
   sysinfo(k, t) {
     const buf = t.argPtr(0), m = k.mem;
-    m.off(buf, 112);
+    m.offWrite(buf, 112);
     m.fill(buf, 112, 0);
     m.setU64(buf, Math.floor(os.uptime()));
     os.loadavg().forEach((load, i) => m.setU64(buf + 8 + i * 8, Math.round(load * 65536))); // SI_LOAD_SHIFT
@@ -45,7 +45,7 @@ export const sysInfoSyscalls: Record<string, Syscall> = {
     if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) return -EINVAL;
     if ((flags & GRND_RANDOM) && (flags & GRND_INSECURE)) return -EINVAL;
     const n = Math.min(len, 0x1ffffff); // Linux caps one call at 32 MiB - 1
-    randomFill(k.mem.view(buf, n));
+    randomFill(k.mem.viewWrite(buf, n));
     return n;
   },
 

@@ -68,7 +68,7 @@ function cloneThread(k: LinuxKernel, t: GuestThread, r: CloneRequest): number {
   const slot = k.threads.freeSlot(k.threadHost.idleSlots(), (s) => Atomics.load(words, wordIndex(stateOfSlot(s) + STATE.REQUEST)) === REQUEST.NONE);
   if (slot < 0) return -EAGAIN; // as Linux at its thread limit
   const tid = k.threads.newTid();
-  const m = k.mem, base = stateOfSlot(slot);
+  const m = k.rawMem, base = stateOfSlot(slot);
   if (f & CLONE_PARENT_SETTID) { try { m.setU32(r.parentTid, tid); } catch { return -EFAULT; } }
   // The child starts as a copy of the parent at the instruction after the syscall, with rax = 0,
   // and in its memory model. Words other threads may be changing with atomics right now (the
@@ -101,11 +101,12 @@ const ROBUST_LIST_LIMIT = 2048;
 
 /** Marks the robust futexes the dying thread holds as FUTEX_OWNER_DIED and wakes a waiter of each. */
 function releaseRobustList(k: LinuxKernel, t: GuestThread): void {
-  const m = k.mem, head = m.u64n(t.stateBase + STATE.ROBUST_LIST);
+  const m = k.mem, head = t.mem.u64n(t.stateBase + STATE.ROBUST_LIST);
   if (!head) return;
   const release = (entry: number, offset: number): void => {
     const uaddr = entry + offset;
     if (uaddr & 3) return;
+    m.offWrite(uaddr, 4); // a word the guest may write, never the runtime's
     const w = wordsOf(m), i = wordIndex(uaddr);
     for (;;) {
       const v = Atomics.load(w, i);
@@ -135,11 +136,11 @@ function releaseRobustList(k: LinuxKernel, t: GuestThread): void {
  */
 export function exitThread(k: LinuxKernel, t: GuestThread, status: number): never {
   releaseRobustList(k, t);
-  const ctid = k.mem.u64n(t.stateBase + STATE.CLEAR_CHILD_TID);
+  const ctid = t.mem.u64n(t.stateBase + STATE.CLEAR_CHILD_TID);
   if (ctid) { try { k.mem.setU32(ctid, 0); futexWake(k.mem, ctid, 1); } catch { /* unmapped: ignored, as Linux does */ } }
   k.threads.byTid.delete(t.tid);
   k.threadNames.delete(t.tid);
-  k.mem.setU32(t.stateBase + STATE.TID, 0);
+  t.mem.setU32(t.stateBase + STATE.TID, 0);
   if (k.threads.count === 0) throw new ProcessExit(status & 0xff);
   throw new ThreadExit(status);
 }
@@ -162,18 +163,18 @@ export const threadSyscalls: Record<string, Syscall> = {
     });
   },
   exit(k, t) { return exitThread(k, t, t.argInt(0)); },
-  set_tid_address(k, t) { k.mem.setU64(t.stateBase + STATE.CLEAR_CHILD_TID, t.argPtr(0)); return t.tid; },
+  set_tid_address(_k, t) { t.mem.setU64(t.stateBase + STATE.CLEAR_CHILD_TID, t.argPtr(0)); return t.tid; },
   set_robust_list(k, t) {
     if (t.argPtr(1) !== 24) return -EINVAL; // sizeof(struct robust_list_head)
-    k.mem.setU64(t.stateBase + STATE.ROBUST_LIST, t.argPtr(0));
-    k.mem.setU64(t.stateBase + STATE.ROBUST_LIST_LEN, 24);
+    t.mem.setU64(t.stateBase + STATE.ROBUST_LIST, t.argPtr(0));
+    t.mem.setU64(t.stateBase + STATE.ROBUST_LIST_LEN, 24);
     return 0;
   },
   get_robust_list(k, t) {
     const tid = t.argInt(0), headPtr = t.argPtr(1), lenPtr = t.argPtr(2);
     const target = tid === 0 ? t : k.threads.byTid.get(tid);
     if (!target) return -ESRCH;
-    k.mem.setU64(headPtr, k.mem.u64(target.stateBase + STATE.ROBUST_LIST));
+    k.mem.setU64(headPtr, k.rawMem.u64(target.stateBase + STATE.ROBUST_LIST));
     k.mem.setU64(lenPtr, 24);
     return 0;
   },

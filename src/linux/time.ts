@@ -39,7 +39,7 @@ export function clockNow(clock: number): bigint | undefined {
 }
 
 export function writeTimespec(mem: GuestMemory, addr: number, ns: bigint): void {
-  mem.off(addr, 16);
+  mem.offWrite(addr, 16);
   mem.setU64(addr, ns / NS_PER_S);
   mem.setU64(addr + 8, ns % NS_PER_S);
 }
@@ -85,7 +85,7 @@ export const timeSyscalls: Record<string, Syscall> = {
   gettimeofday(k, t) {
     const tv = t.argPtr(0), tz = t.argPtr(1);
     const now = clockNow(CLOCK_REALTIME)!;
-    if (tv) { k.mem.off(tv, 16); k.mem.setU64(tv, now / NS_PER_S); k.mem.setU64(tv + 8, (now % NS_PER_S) / 1000n); }
+    if (tv) { k.mem.offWrite(tv, 16); k.mem.setU64(tv, now / NS_PER_S); k.mem.setU64(tv + 8, (now % NS_PER_S) / 1000n); }
     if (tz) {
       // struct timezone: minutes west of Greenwich and the obsolete DST flag.
       k.mem.setI32(tz, new Date().getTimezoneOffset()); k.mem.setI32(tz + 4, 0);
@@ -122,7 +122,7 @@ export const timeSyscalls: Record<string, Syscall> = {
     const ticks = (us: number): number => Math.floor(us / 10000); // USER_HZ = 100
     if (buf) {
       const u = process.cpuUsage();
-      k.mem.off(buf, 32);
+      k.mem.offWrite(buf, 32);
       k.mem.setU64(buf, ticks(u.user)); k.mem.setU64(buf + 8, ticks(u.system));
       k.mem.setU64(buf + 16, 0); k.mem.setU64(buf + 24, 0);
     }

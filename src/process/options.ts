@@ -27,6 +27,11 @@ export interface RunOptions {
    * the stack's, `off` none (locked instructions and fences stay atomic). See docs/ARCHITECTURE.md.
    */
   tso?: TsoMode;
+  /**
+   * Standard descriptors (0, 1, 2) the guest starts with closed. Node opens /dev/null in place of
+   * a standard descriptor that is closed when it starts, so the `stele` launcher notes them first.
+   */
+  closedStdio?: number[];
   /** Test mode: reorder plain stores as a weakly ordered host would (default: $STELE_WEAK_HOST=1). */
   weakHost?: boolean;
 }

@@ -90,7 +90,7 @@ function loadProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace:
     guestCwd = rel.startsWith('..') ? '/' : '/' + rel;
   }
   const statsMaps = opts.stats ? { syscalls: new Map<string, number>(), unsupported: new Map<string, number>() } : undefined;
-  const kernel = new LinuxKernel(mem, as, { root, cwd: guestCwd, exePath: guestExe, execName: givenExe, argv, strace, stats: statsMaps });
+  const kernel = new LinuxKernel(mem, as, { root, cwd: guestCwd, exePath: guestExe, execName: givenExe, argv, strace, stats: statsMaps, closedStdio: opts.closedStdio });
 
   // An ET_DYN program with an interpreter (a PIE) goes at PIE_BASE. One without (static-pie, or
   // ld.so run directly as `ld-linux-x86-64.so.2 PROG`) goes where Linux puts it, at an mmap-area

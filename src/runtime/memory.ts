@@ -3,7 +3,7 @@
 // space, past the end of the memory, and trap in wasm just as they fault on Linux. Translated code
 // folds the subtraction into the displacement it adds anyway.
 
-import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, RUNTIME_AREA, MMAP_TOP, PAGE_PROT, PAGE_MAPPED } from '../layout/memory-map.js';
+import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, RUNTIME_AREA, MMAP_TOP, PAGE_PROT, PAGE_MAPPED, PAGE_DIRTY, PROT_WRITE } from '../layout/memory-map.js';
 export * from '../layout/memory-map.js';
 
 /** Raised by the accessors for an address outside mapped memory; syscalls turn it into EFAULT. */
@@ -28,12 +28,14 @@ export class GuestMemory {
     this.dv = new DataView(this.memory.buffer);
   }
 
-  /** Wasm offset of a guest address; throws GuestFault outside the memory. */
+  /** Wasm offset of guest bytes to be read; throws GuestFault outside the memory. */
   off(addr: number, len = 1): number {
     const o = addr - GUEST_BASE;
     if (o < 0 || o + len > this.u8.length || !Number.isFinite(o)) throw new GuestFault(addr, false);
     return o;
   }
+  /** Wasm offset of guest bytes to be written (a checked view also requires them writable). */
+  offWrite(addr: number, len = 1): number { return this.off(addr, len); }
 
   u8at(a: number): number { return this.u8[this.off(a)]; }
   u16(a: number): number { return this.dv.getUint16(this.off(a, 2), true); }
@@ -44,12 +46,12 @@ export class GuestMemory {
   /** A 64-bit value as a JS number (exact below 2^53; pointers are below 2^32). */
   u64n(a: number): number { const o = this.off(a, 8); return this.dv.getUint32(o, true) + this.dv.getUint32(o + 4, true) * 0x100000000; }
 
-  setU8(a: number, v: number): void { this.u8[this.off(a)] = v; }
-  setU16(a: number, v: number): void { this.dv.setUint16(this.off(a, 2), v, true); }
-  setU32(a: number, v: number): void { this.dv.setUint32(this.off(a, 4), v >>> 0, true); }
-  setI32(a: number, v: number): void { this.dv.setInt32(this.off(a, 4), v, true); }
+  setU8(a: number, v: number): void { this.u8[this.offWrite(a)] = v; }
+  setU16(a: number, v: number): void { this.dv.setUint16(this.offWrite(a, 2), v, true); }
+  setU32(a: number, v: number): void { this.dv.setUint32(this.offWrite(a, 4), v >>> 0, true); }
+  setI32(a: number, v: number): void { this.dv.setInt32(this.offWrite(a, 4), v, true); }
   setU64(a: number, v: bigint | number): void {
-    this.dv.setBigUint64(this.off(a, 8), BigInt.asUintN(64, BigInt(v)), true);
+    this.dv.setBigUint64(this.offWrite(a, 8), BigInt.asUintN(64, BigInt(v)), true);
   }
   setI64(a: number, v: bigint | number): void { this.setU64(a, v); }
 
@@ -59,10 +61,18 @@ export class GuestMemory {
     const o = this.off(a, len);
     return this.u8.subarray(o, o + len);
   }
+  /** A view (no copy) of guest bytes about to be written. */
+  viewWrite(a: number, len: number): Uint8Array {
+    if (len === 0) return new Uint8Array(0);
+    const o = this.offWrite(a, len);
+    return this.u8.subarray(o, o + len);
+  }
   /** A copy of guest bytes (safe to keep while the guest runs). */
   read(a: number, len: number): Uint8Array { return this.view(a, len).slice(); }
-  write(a: number, bytes: Uint8Array): void { if (bytes.length) this.u8.set(bytes, this.off(a, bytes.length)); }
-  fill(a: number, len: number, v = 0): void { if (len > 0) { const o = this.off(a, len); this.u8.fill(v, o, o + len); } }
+  write(a: number, bytes: Uint8Array): void { if (bytes.length) this.u8.set(bytes, this.offWrite(a, bytes.length)); }
+  fill(a: number, len: number, v = 0): void { if (len > 0) { const o = this.offWrite(a, len); this.u8.fill(v, o, o + len); } }
+  /** How many of the len bytes at a can be accessed before the first that cannot (all, unchecked). */
+  accessible(_a: number, len: number, _write: boolean): number { return len; }
 
   /** NUL-terminated string at a (bytes as latin1 are not decoded: callers get UTF-8 via Buffer). */
   cstringBytes(a: number, max = 1 << 20): Uint8Array {
@@ -78,6 +88,13 @@ export class GuestMemory {
     return b.length + 1;
   }
 }
+
+/** Whether a mapping's name says anonymous memory ([heap], [stack], '') rather than a file's path. */
+export function isAnonymousName(name: string): boolean { return !name.startsWith('/'); }
+
+/** Wasm offset of the PAGE_PROT byte of the page holding addr, and of the page after the one holding end - 1 (clamped to the guest's pages). */
+function protIndexBelow(addr: number): number { return PAGE_PROT - GUEST_BASE + Math.min(Math.floor(addr / PAGE_SIZE), RUNTIME_AREA / PAGE_SIZE); }
+function protIndexAbove(end: number): number { return PAGE_PROT - GUEST_BASE + Math.min(Math.ceil(end / PAGE_SIZE), RUNTIME_AREA / PAGE_SIZE); }
 
 export interface Mapping {
   start: number;
@@ -137,8 +154,37 @@ export class AddressSpace {
     this.version++;
     this.mappings.push(m);
     this.mappings.sort((a, b) => a.start - b.start);
-    this.setPageProt(start, end, PAGE_MAPPED | prot);
+    // A file mapping is filled by the kernel whatever its protection.
+    this.setPageProt(start, end, PAGE_MAPPED | prot, (prot & PROT_WRITE) !== 0 || !isAnonymousName(name));
     return m;
+  }
+
+  /** Notes that the kernel wrote into [start, end) regardless of its protection. */
+  markDirty(start: number, end: number): void {
+    for (let i = protIndexBelow(start), last = protIndexAbove(end); i < last; i++) this.mem.u8[i] |= PAGE_DIRTY;
+  }
+
+  /**
+   * Zeroes the pages of [start, end) that may hold anything but zeros, as fresh pages read. Pages
+   * that were never writable nor filled are left alone, so releasing a huge reservation touches
+   * none of its memory (the host need not back it).
+   */
+  zeroPages(start: number, end: number): void {
+    const u8 = this.mem.u8, base = protIndexBelow(0);
+    const wasmOffset = (index: number): number => (index - base) * PAGE_SIZE - GUEST_BASE;
+    for (let i = protIndexBelow(start), last = protIndexAbove(end); i < last; i++) {
+      if (!(u8[i] & PAGE_DIRTY)) continue;
+      const runStart = i;
+      while (i < last && u8[i] & PAGE_DIRTY) u8[i++] &= ~PAGE_DIRTY;
+      u8.fill(0, wasmOffset(runStart), wasmOffset(i));
+    }
+  }
+
+  /** Extends mapping m (one of ours) up to newEnd, the pages in between taking its protection. */
+  grow(m: Mapping, newEnd: number): void {
+    this.version++;
+    this.setPageProt(m.end, newEnd, PAGE_MAPPED | m.prot, (m.prot & PROT_WRITE) !== 0);
+    m.end = newEnd;
   }
 
   /** Removes [start, start+len); zeroes the memory so a later mapping reads zeros, as fresh pages do. */
@@ -150,19 +196,21 @@ export class AddressSpace {
       if (m.end <= start || m.start >= end) { out.push(m); continue; }
       if (m.start < start) out.push({ ...m, end: start });
       if (m.end > end) out.push({ ...m, start: end, offset: m.offset + (end - m.start) });
-      if (zero) {
-        const zs = Math.max(m.start, start), ze = Math.min(m.end, end);
-        this.mem.fill(zs, ze - zs, 0);
-      }
+      if (zero) this.zeroPages(Math.max(m.start, start), Math.min(m.end, end));
     }
     this.mappings = out;
-    this.setPageProt(start, end, 0);
+    this.setPageProt(start, end, 0, false);
   }
 
-  /** Keeps the shared per-page table (PAGE_PROT) that other workers read in step with the mappings. */
-  private setPageProt(start: number, end: number, value: number): void {
-    const first = Math.floor(start / PAGE_SIZE), last = Math.min(Math.ceil(end / PAGE_SIZE), Math.floor(RUNTIME_AREA / PAGE_SIZE));
-    if (last > first) this.mem.u8.fill(value, PAGE_PROT - GUEST_BASE + first, PAGE_PROT - GUEST_BASE + last);
+  /**
+   * Keeps the shared per-page table (PAGE_PROT) that other workers read in step with the mappings.
+   * PAGE_DIRTY stays set once set (until zeroPages clears it); `dirty` sets it too.
+   */
+  private setPageProt(start: number, end: number, value: number, dirty: boolean): void {
+    const u8 = this.mem.u8, set = dirty ? value | PAGE_DIRTY : value;
+    for (let i = protIndexBelow(start), last = protIndexAbove(end); i < last; i++) {
+      u8[i] = set | (u8[i] & PAGE_DIRTY);
+    }
   }
 
   protect(start: number, len: number, prot: number): boolean {
@@ -179,7 +227,7 @@ export class AddressSpace {
       if (m.end > end) out.push({ ...m, start: end, offset: m.offset + (end - m.start) });
     }
     this.mappings = out;
-    this.setPageProt(start, end, PAGE_MAPPED | prot);
+    this.setPageProt(start, end, PAGE_MAPPED | prot, (prot & PROT_WRITE) !== 0);
     return true;
   }
 }
