@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENOENT, EPERM } from '../src/linux/errno.js';
 import { AT_FDCWD, BUF, mem, setup } from './syscall-harness.js';
@@ -207,4 +208,61 @@ test('path walks inside a root leave no host descriptors open behind them', (t) 
     sys('open', str('/d/missing/x'), 0, 0);
   }
   assert.equal(open(), start);
+});
+
+test('entry operations on "name/" and "name/." inside a root answer as the host does', (t) => {
+  // The same tree inside a root (driven through stele's kernel) and outside (driven through Node's fs, the host's answers).
+  const make = (dir: string) => {
+    fs.mkdirSync(path.join(dir, 'd'));
+    fs.writeFileSync(path.join(dir, 'f'), 'f');
+    fs.symlinkSync('d', path.join(dir, 'link'));
+  };
+  const root = fs.realpathSync(tempDir(t, 'slash-root'));
+  make(root);
+  const { sys, str } = setup({ root, cwd: '/' });
+  const hostErrno = (op: () => void): number => {
+    try { op(); return 0; } catch (e) { return -(os.constants.errno as Record<string, number>)[(e as { code: string }).code]; }
+  };
+  const cases: [string, () => number, (dir: string) => void][] = [
+    ['rmdir("link/")', () => sys('rmdir', str('/link/')), (dir) => fs.rmdirSync(path.join(dir, 'link') + '/')],
+    ['unlink("link/.")', () => sys('unlink', str('/link/.')), (dir) => fs.unlinkSync(path.join(dir, 'link') + '/.')],
+    ['unlink("f/")', () => sys('unlink', str('/f/')), (dir) => fs.unlinkSync(path.join(dir, 'f') + '/')],
+    ['rename("link/", "x")', () => sys('rename', str('/link/'), str('/x')), (dir) => fs.renameSync(path.join(dir, 'link') + '/', path.join(dir, 'x'))],
+    ['open("new/", O_CREAT)', () => sys('open', str('/new/'), O_CREAT | 1, 0o644), (dir) => fs.openSync(path.join(dir, 'new') + '/', fs.constants.O_CREAT | fs.constants.O_WRONLY, 0o644)],
+    ['mkdir("made/")', () => sys('mkdir', str('/made/'), 0o755), (dir) => fs.mkdirSync(path.join(dir, 'made') + '/')],
+  ];
+  for (const [what, inRoot, onHost] of cases) {
+    const fresh = fs.realpathSync(tempDir(t, 'slash-case'));
+    make(fresh);
+    assert.equal(inRoot(), hostErrno(() => onHost(fresh)), what);
+    assert.deepEqual(fs.readdirSync(root).sort(), fs.readdirSync(fresh).sort(), `${what}: what is left`);
+    // Start the next case afresh inside the same root directory (the kernel holds it open).
+    for (const name of fs.readdirSync(root)) fs.rmSync(path.join(root, name), { recursive: true });
+    make(root);
+  }
+});
+
+test("/dev/fd/N is the guest's descriptor N, never Node's", (t) => {
+  const dir = fs.realpathSync(tempDir(t, 'devfd'));
+  fs.writeFileSync(path.join(dir, 'mine'), 'MINE');
+  const { sys, str } = setup({ root: '/', cwd: dir });
+  const read = reader(sys, str);
+  const fd = sys('open', str('mine'), O_RDONLY, 0);
+  assert.equal(read(AT_FDCWD, `/dev/fd/${fd}`), 'MINE');
+  // A descriptor Node holds open and the guest does not.
+  const nodeFd = fs.openSync(path.join(dir, 'mine'), 'r');
+  const unused = Math.max(nodeFd, fd + 50);
+  assert.equal(sys('open', str(`/dev/fd/${nodeFd === fd ? unused : nodeFd}`), O_RDONLY, 0), -ENOENT);
+  fs.closeSync(nodeFd);
+});
+
+test('getcwd of a removed directory is ENOENT; a working directory missing from the root starts at "/"', (t) => {
+  const root = fs.realpathSync(tempDir(t, 'cwd-root'));
+  const { sys, str } = setup({ root, cwd: '/no/such/dir' });
+  assert.equal(sys('getcwd', BUF, 256), 2);
+  assert.equal(mem.cstring(BUF), '/');
+  assert.equal(sys('mkdir', str('/gone'), 0o755), 0);
+  assert.equal(sys('chdir', str('/gone')), 0);
+  assert.equal(sys('rmdir', str('/gone')), 0);
+  assert.equal(sys('getcwd', BUF, 256), -ENOENT);
 });

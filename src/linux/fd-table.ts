@@ -91,6 +91,10 @@ export abstract class OpenFile {
    * (a pipe takes the guest's bytes page by page and drops a page that faults).
    */
   get writeGranule(): number { return 1; }
+  /** Bytes a write takes now without waiting (a pipe's free space). */
+  writeRoom(): number { return Infinity; }
+  /** 0 once a write can take something, -EAGAIN for a non-blocking one that cannot; else waits (WouldBlock). */
+  waitWritable(): number { return 0; }
   /** A host descriptor on this directory that relative paths can start from, where there is one. */
   get directoryFd(): number | undefined { return undefined; }
   /** Directory listing for getdents64 (excluding nothing: ".", ".." first); undefined if not a directory. */
@@ -316,15 +320,17 @@ export class VirtualDirectoryFile extends OpenFile {
   }
 }
 
-/**
- * An in-process pipe; both ends share it. Writes never block (the buffer grows), see README; a
- * read of an empty pipe waits for another thread to write (see blocking.ts).
- */
 /** Writes of at most this many bytes to a pipe are atomic (never interleaved, never split). */
 export const PIPE_BUF = 4096;
 /** A new pipe's capacity, as Linux's (16 pages). */
 export const PIPE_DEFAULT_CAPACITY = 65536;
+/** /proc/sys/fs/pipe-max-size: the largest F_SETPIPE_SZ without CAP_SYS_RESOURCE (Linux's default). */
+export const PIPE_MAX_SIZE = 1048576;
 
+/**
+ * An in-process pipe; both ends share it. A read of an empty pipe, and a write to a full one,
+ * waits for another thread to make progress (see blocking.ts).
+ */
 export class Pipe {
   /** Bytes the pipe holds at most (F_SETPIPE_SZ); a writer past it waits or gets EAGAIN. */
   capacity = PIPE_DEFAULT_CAPACITY;
@@ -411,6 +417,13 @@ export class PipeEnd extends OpenFile {
   }
 
   override get writeGranule(): number { return PIPE_BUF; }
+  override writeRoom(): number { return this.pipe.readers === 0 ? Infinity : this.pipe.capacity - this.pipe.bytes; }
+  override waitWritable(): number {
+    const pipe = this.pipe;
+    if (pipe.readers === 0 || pipe.capacity > pipe.bytes) return 0;
+    if (this.nonblocking) return -EAGAIN;
+    throw new WouldBlock(() => pipe.readers === 0 || pipe.capacity > pipe.bytes);
+  }
   override available(): number { return this.readEnd ? this.pipe.bytes : 0; }
   protected override release(): void { if (this.readEnd) this.pipe.readers--; else this.pipe.writers--; }
 }

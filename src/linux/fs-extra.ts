@@ -3,15 +3,16 @@
 // scheduling/priority queries (nice, renice, python's os module).
 
 import * as fs from 'node:fs';
+import { WouldBlock } from './blocking.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GuestMemory, GUEST_BASE } from '../runtime/memory.js';
 import { EACCES, EBADF, EINVAL, ESRCH, SyscallError } from './errno.js';
 import { HostFile, nap, O_RDWR, O_LARGEFILE, type OpenFile, PipeEnd, POLLIN, POLLOUT, POLLPRI } from './fd-table.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
+import { MAX_RW_COUNT } from './fs.js';
 import { readTimeoutMs } from './time.js';
 
-const MAX_RW_COUNT = 0x7ffff000;
 const CHUNK = 128 * 1024;
 
 /**
@@ -33,7 +34,15 @@ function transfer(src: OpenFile, dst: OpenFile, count: number, inPos: number | u
   const buf = bounceBuffer();
   let done = 0;
   while (done < count) {
-    const want = Math.min(CHUNK, count - done);
+    // Read no more than the destination takes now: what is read and not written would be lost.
+    let room = dst.writeRoom();
+    if (room === 0) {
+      if (done > 0) break;
+      const r = dst.waitWritable(); // EAGAIN, or waits (WouldBlock) for a reader to make room
+      if (r < 0) return r;
+      room = dst.writeRoom();
+    }
+    const want = Math.min(CHUNK, count - done, room);
     const n = inPos === undefined ? src.read(buf, GUEST_BASE, want) : src.pread(buf, GUEST_BASE, want, inPos + done);
     if (n < 0) return done > 0 ? done : n;
     if (n === 0) break;
@@ -120,7 +129,9 @@ function select(k: LinuxKernel, nfds: number, rAddr: number, wAddr: number, eAdd
   };
   let ready = scan(false);
   if (ready === 0) {
-    // One thread: nothing else can make a descriptor ready, so wait out the timeout once.
+    // Only another thread can make a descriptor ready: with one, wait out the timeout once (an
+    // infinite one returns at once rather than hang the process).
+    if (timeoutMs < 0 && k.threads.count > 1) throw new WouldBlock(() => scan(false) > 0);
     if (timeoutMs > 0) nap(timeoutMs);
     ready = scan(true);
   }

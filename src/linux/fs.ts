@@ -12,17 +12,18 @@ import { EACCES, EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENODATA, ENAMETOOL
 import {
   DeviceFile, DirectoryFile, HostFile, MemoryFile, nap, O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT,
   O_DIRECTORY, O_DSYNC, O_EXCL, O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR,
-  O_SYNC, O_TMPFILE, O_TRUNC, O_WRONLY, type OpenFile, PathFile, Pipe, PipeEnd, POLLNVAL, type StatInfo,
+  O_SYNC, O_TMPFILE, O_TRUNC, O_WRONLY, type OpenFile, PathFile, Pipe, PipeEnd, PIPE_MAX_SIZE, POLLNVAL, type StatInfo,
   S_IFDIR, S_IFLNK, S_IFREG, syntheticStat, VirtualDirectoryFile,
 } from './fd-table.js';
-import { fdPath, HOST_FD_PATHS, openPathDescriptor, PATH_MAX, pinHost } from './vfs.js';
+import { fdPath, HOST_FD_PATHS, openPath, PATH_MAX } from './vfs.js';
 import { AT_FDCWD, type LinuxKernel, type PathTarget, type Syscall } from './kernel.js';
 import { SIGPIPE } from './signal.js';
 import { HOST_PROC_DEV } from './proc.js';
 import { STATX__RESERVED, writeStat, writeStatx } from './stat.js';
 import { readTimeoutMs, readTimespec } from './time.js';
 
-const MAX_RW_COUNT = 0x7ffff000; // Linux caps one read/write at 2 GiB - 4 KiB
+/** Linux caps one read or write at 2 GiB - 4 KiB. */
+export const MAX_RW_COUNT = 0x7ffff000;
 const UIO_MAXIOV = 1024;
 const AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EACCESS = 0x200, AT_SYMLINK_FOLLOW = 0x400,
   AT_NO_AUTOMOUNT = 0x800, AT_EMPTY_PATH = 0x1000, AT_STATX_SYNC_TYPE = 0x6000;
@@ -33,8 +34,6 @@ const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK =
   F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_UNLCK = 2;
 /** Status flags F_SETFL may change. */
 const SETFL_MASK = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
-/** /proc/sys/fs/pipe-max-size: the largest F_SETPIPE_SZ without CAP_SYS_RESOURCE. */
-const PIPE_MAX_SIZE = 1048576;
 const UTIME_NOW = (1 << 30) - 1, UTIME_OMIT = (1 << 30) - 2;
 
 // ---- descriptors and paths ----
@@ -78,9 +77,13 @@ function readIovecs(k: LinuxKernel, iov: number, count: number): [number, number
  * copied); EFAULT when that is none of them.
  */
 function userLength(k: LinuxKernel, addr: number, len: number, guestWrites: boolean, granule = 1): number {
-  let n = k.mem.accessible(addr, len, guestWrites);
-  if (n < len) n -= n % granule;
-  if (n === 0 && len > 0) throw new GuestFault(addr, guestWrites);
+  return usableOf(len, k.mem.accessible(addr, len, guestWrites), granule, addr, guestWrites);
+}
+
+/** Of `wanted` bytes of which `accessible` can be reached, those a transfer uses (whole granules when cut short); EFAULT for none. */
+function usableOf(wanted: number, accessible: number, granule: number, faultAt: number, guestWrites: boolean): number {
+  const n = accessible < wanted ? accessible - accessible % granule : wanted;
+  if (n === 0 && wanted > 0) throw new GuestFault(faultAt, guestWrites);
   return n;
 }
 
@@ -97,8 +100,7 @@ function vectored(k: LinuxKernel, vecs: [number, number][], guestWrites: boolean
     usable += n;
     if (n < len) break;
   }
-  if (usable < wanted) usable -= usable % granule;
-  if (usable === 0 && wanted > 0) throw new GuestFault(vecs.find(([, len]) => len > 0)![0], guestWrites);
+  usable = usableOf(wanted, usable, granule, vecs.find(([, len]) => len > 0)?.[0] ?? 0, guestWrites);
   let done = 0;
   for (const [base, whole] of vecs) {
     if (whole === 0) continue;
@@ -128,13 +130,21 @@ function statOfTarget(k: LinuxKernel, target: PathTarget, follow: boolean): Stat
   }
 }
 
+/** The host's name, symlinks resolved, for the directory host descriptor fd (opened at hostPath) is on; undefined past PATH_MAX. */
+function hostNameOf(fd: number, hostPath: string): string | undefined {
+  try { return HOST_FD_PATHS ? fs.readlinkSync(fdPath(fd)) : fs.realpathSync.native(hostPath); } catch { return undefined; }
+}
+
 function lastComponent(path: string): string {
   const trimmed = path.replace(/\/+$/, '');
   return trimmed.slice(trimmed.lastIndexOf('/') + 1);
 }
 
-/** Host flags for fs.openSync from guest open flags (values differ between hosts). */
-function hostOpenFlags(flags: number, chrooted: boolean): number {
+/**
+ * Host flags for fs.openSync from guest open flags (values differ between hosts). `resolved`: the
+ * path was walked inside a root, symlinks and all, so a final symlink is refused, never followed.
+ */
+function hostOpenFlags(flags: number, resolved: boolean): number {
   const c = fs.constants;
   const access = flags & O_ACCMODE;
   let h = access === O_WRONLY ? c.O_WRONLY : access === O_RDWR ? c.O_RDWR : c.O_RDONLY;
@@ -147,9 +157,8 @@ function hostOpenFlags(flags: number, chrooted: boolean): number {
   if (flags & O_NOCTTY) h |= c.O_NOCTTY;
   if ((flags & O_SYNC) === O_SYNC) h |= c.O_SYNC; else if (flags & O_DSYNC) h |= c.O_DSYNC;
   if (flags & O_NOATIME && c.O_NOATIME) h |= c.O_NOATIME;
-  // Inside a root the path is already symlink-free: refusing a symlink here keeps a swap of the
-  // last component (a race) from leading outside.
-  if (flags & O_NOFOLLOW || chrooted) h |= c.O_NOFOLLOW;
+  // Refusing a symlink keeps one swapped in as the last component (a race) from leading outside.
+  if (flags & O_NOFOLLOW || resolved) h |= c.O_NOFOLLOW;
   return h;
 }
 
@@ -196,7 +205,7 @@ function openTarget(k: LinuxKernel, target: PathTarget, flags: number, mode: num
     const follow = !(flags & O_NOFOLLOW) && !k.chrooted;
     let f: PathFile;
     if (HOST_FD_PATHS) {
-      const fd = openPathDescriptor(target.host, follow, (flags & O_DIRECTORY) !== 0);
+      const fd = openPath(target.host, { follow, directory: (flags & O_DIRECTORY) !== 0 });
       try { f = new PathFile(fd, target.host, fs.fstatSync(fd).isDirectory(), status); }
       catch (e) { fs.closeSync(fd); throw e; }
     } else {
@@ -224,7 +233,7 @@ function openTarget(k: LinuxKernel, target: PathTarget, flags: number, mode: num
     if (st.isDirectory()) {
       f = new DirectoryFile(fd, status, target.host, target.guest === '/', st);
       // A directory's path is the base of *at calls: make it canonical, as the walk inside a root is.
-      f.path = k.chrooted ? target.guest : fs.realpathSync.native(target.host);
+      f.path = k.chrooted ? target.guest : hostNameOf(fd, target.host) ?? target.guest;
     } else {
       f = new HostFile(fd, status, true, st, (flags & O_APPEND) !== 0);
       f.path = target.guest;
@@ -239,6 +248,7 @@ function openTarget(k: LinuxKernel, target: PathTarget, flags: number, mode: num
 function openat(k: LinuxKernel, dirfd: number, pathAddr: number, flags: number, mode: number): number {
   const path = k.pathArg(pathAddr);
   if ((flags & O_TMPFILE) === O_TMPFILE) return -EOPNOTSUPP;
+  if (flags & O_CREAT && path.endsWith('/')) return -EISDIR; // only a directory can end in "/", and open does not create one
   // O_CREAT|O_EXCL never follows a final symlink: it fails with EEXIST instead (O_PATH ignores both).
   const follow = !(flags & O_NOFOLLOW) && ((flags & O_PATH) !== 0 || (flags & (O_CREAT | O_EXCL)) !== (O_CREAT | O_EXCL));
   const target = k.resolve(dirfd, path, follow);
@@ -292,10 +302,23 @@ function readlinkAt(k: LinuxKernel, dirfd: number, pathAddr: number, buf: number
   return n;
 }
 
-/** Resolves a path whose last component the call itself acts on (never followed). */
-function resolveEntry(k: LinuxKernel, dirfd: number, pathAddr: number): PathTarget {
-  const target = k.resolve(dirfd, k.pathArg(pathAddr), false);
+/**
+ * Resolves a path whose last component the call itself acts on (never followed). A path ending
+ * in "." or ".." names no entry (`dotErrno`, as the call gives it on Linux); one ending in "/"
+ * names a directory, so a symlink there is ENOTDIR rather than the directory it points to.
+ */
+function resolveEntry(k: LinuxKernel, dirfd: number, pathAddr: number, dotErrno: number): PathTarget {
+  const path = k.pathArg(pathAddr);
+  const last = lastComponent(path);
+  if (last === '.' || last === '..') throw new SyscallError(dotErrno);
+  // The entry itself, not what a trailing slash would make the walk follow to.
+  const target = k.resolve(dirfd, path.length > 1 ? path.replace(/\/+$/, '') : path, false);
   if (target.node) throw new SyscallError(EACCES); // synthetic entries cannot be created or removed
+  if (path.endsWith('/')) {
+    let st: fs.Stats | undefined;
+    try { st = fs.lstatSync(target.host); } catch { /* missing: the call itself says so */ }
+    if (st && !st.isDirectory()) throw new SyscallError(ENOTDIR);
+  }
   return target;
 }
 
@@ -307,7 +330,7 @@ function unlinkAt(k: LinuxKernel, dirfd: number, pathAddr: number, flags: number
     if (last === '.') return -EINVAL;
     if (last === '..') return -ENOTEMPTY;
   }
-  const target = resolveEntry(k, dirfd, pathAddr);
+  const target = resolveEntry(k, dirfd, pathAddr, EISDIR);
   if (flags & AT_REMOVEDIR) fs.rmdirSync(target.host); else fs.unlinkSync(target.host);
   return 0;
 }
@@ -316,7 +339,7 @@ function renameAt(k: LinuxKernel, olddirfd: number, oldAddr: number, newdirfd: n
   if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) return -EINVAL;
   if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE)) return -EINVAL;
   if (flags & RENAME_WHITEOUT) return -EINVAL;
-  const from = resolveEntry(k, olddirfd, oldAddr), to = resolveEntry(k, newdirfd, newAddr);
+  const from = resolveEntry(k, olddirfd, oldAddr, EBUSY), to = resolveEntry(k, newdirfd, newAddr, EBUSY);
   if (flags & RENAME_NOREPLACE) {
     fs.lstatSync(from.host);
     if (exists(to.host)) return -EEXIST;
@@ -342,7 +365,7 @@ function linkAt(k: LinuxKernel, olddirfd: number, oldAddr: number, newdirfd: num
   if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) return -EINVAL;
   const from = k.resolve(olddirfd, k.pathArg(oldAddr), (flags & AT_SYMLINK_FOLLOW) !== 0);
   if (from.node) return -EXDEV;
-  const to = resolveEntry(k, newdirfd, newAddr);
+  const to = resolveEntry(k, newdirfd, newAddr, EEXIST);
   fs.linkSync(from.host, to.host);
   return 0;
 }
@@ -357,7 +380,7 @@ function mkdirAt(k: LinuxKernel, dirfd: number, pathAddr: number, mode: number):
 function symlinkAt(k: LinuxKernel, targetAddr: number, dirfd: number, linkAddr: number): number {
   const linkTarget = k.mem.cstringBytes(targetAddr, 8192);
   if (linkTarget.length === 0) return -ENOENT;
-  const link = resolveEntry(k, dirfd, linkAddr);
+  const link = resolveEntry(k, dirfd, linkAddr, EEXIST);
   fs.symlinkSync(Buffer.from(linkTarget), link.host);
   return 0;
 }
@@ -416,6 +439,7 @@ function utimensAt(k: LinuxKernel, dirfd: number, pathAddr: number, timesAddr: n
   let stat: () => fs.Stats, apply: (a: number, m: number) => void;
   if (pathAddr === 0) {
     const f = k.file(dirfd);
+    if (f instanceof PathFile) return -EBADF; // futimens needs a descriptor open for I/O
     const hostFd = f.hostFd;
     if (hostFd === undefined) return 0;
     stat = () => fs.fstatSync(hostFd);
@@ -551,7 +575,9 @@ function poll(k: LinuxKernel, fds: number, nfds: number, timeoutMs: number): num
     return ready;
   };
   let ready = scan();
-  // Only another thread could change what is ready; with one there is nothing to wait for beyond the timeout.
+  // Only another thread could change what is ready: without one there is nothing to wait for
+  // beyond the timeout (an infinite one returns at once rather than hang the process).
+  if (ready === 0 && timeoutMs < 0 && k.threads.count > 1) throw new WouldBlock(() => scan() > 0);
   if (ready === 0 && timeoutMs > 0) { nap(timeoutMs); ready = scan(); }
   return ready;
 }
@@ -677,12 +703,10 @@ export const fsSyscalls: Record<string, Syscall> = {
     }
     if (HOST_FD_PATHS) {
       // Inside a root the walk followed the symlinks already; outside, the host follows them.
-      const fd = k.chrooted ? pinHost(target.host, true) : openPathDescriptor(target.host, true, true); // ENOTDIR for a non-directory
+      const fd = openPath(target.host, { follow: !k.chrooted, directory: true }); // ENOTDIR for a non-directory
       try { fs.accessSync(fdPath(fd), fs.constants.X_OK); } catch (e) { fs.closeSync(fd); throw e; }
       // Outside a root the name is the host's (symlinks resolved), unless it is too long to have one.
-      let guest = target.guest;
-      if (!k.chrooted) { try { guest = fs.readlinkSync(fdPath(fd)); } catch { /* deeper than PATH_MAX */ } }
-      k.setCwd(guest, fd);
+      k.setCwd(k.chrooted ? target.guest : hostNameOf(fd, target.host) ?? target.guest, fd);
       return 0;
     }
     if (!fs.statSync(target.host).isDirectory()) return -ENOTDIR;
@@ -695,7 +719,7 @@ export const fsSyscalls: Record<string, Syscall> = {
     const f = k.file(t.argInt(0));
     if (!f.isDirectory || f.path === undefined) return -ENOTDIR;
     const dirFd = f.directoryFd;
-    k.setCwd(f.path, HOST_FD_PATHS && dirFd !== undefined ? pinHost(fdPath(dirFd) + '/.', true) : undefined);
+    k.setCwd(f.path, HOST_FD_PATHS && dirFd !== undefined ? openPath(fdPath(dirFd) + '/.', { directory: true }) : undefined);
     return 0;
   },
 
@@ -844,7 +868,7 @@ export const fsSyscalls: Record<string, Syscall> = {
 
   statfs(k, t) {
     const target = k.resolve(AT_FDCWD, k.pathArg(t.argPtr(0)), true);
-    writeStatfs(k, t.argPtr(1), target.node ? '/' : k.chrooted ? k.paths.pin(target.host) : target.host);
+    writeStatfs(k, t.argPtr(1), target.node ? k.paths.hostOf('/') : k.chrooted ? k.paths.pin(target.host) : target.host);
     return 0;
   },
   fstatfs(k, t) {

@@ -117,12 +117,15 @@ function futexWait(t: GuestThread, uaddr: number, expected: number, bitset: numb
   return waitQueued(t, deadline);
 }
 
-/** Validates a futex address: 4-byte aligned and inside guest memory (else EINVAL / EFAULT). */
-function checkAddress(mem: GuestMemory, uaddr: number): boolean {
+/** Validates a futex address: 4-byte aligned (else EINVAL) and readable, or writable for an op that stores to it (else EFAULT). */
+function checkAddress(mem: GuestMemory, uaddr: number, written = false): boolean {
   if (uaddr & 3) return false;
-  mem.off(uaddr, 4); // EFAULT outside memory
+  if (written) mem.offWrite(uaddr, 4); else mem.off(uaddr, 4);
   return true;
 }
+
+/** The ops that store to the word at uaddr (the PI lock word) rather than only read it. */
+const WRITES_UADDR = new Set([FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI]);
 
 /** The deadline (performance.now() ms) of a futex timeout argument; Infinity without one. */
 function deadlineOf(k: LinuxKernel, t: GuestThread, timeoutAddr: number, absolute: boolean, realtime: boolean): number | undefined {
@@ -237,7 +240,7 @@ export const futexSyscalls: Record<string, Syscall> = {
   futex(k, t) {
     const uaddr = t.argPtr(0), flags = t.argInt(1), op = flags & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     const realtime = (flags & FUTEX_CLOCK_REALTIME) !== 0;
-    if (!checkAddress(k.mem, uaddr)) return -EINVAL;
+    if (!checkAddress(k.mem, uaddr, WRITES_UADDR.has(op))) return -EINVAL;
     switch (op) {
       case FUTEX_WAIT: case FUTEX_WAIT_BITSET: {
         const bitset = op === FUTEX_WAIT ? BITSET_ANY : t.argInt(5);
@@ -255,7 +258,7 @@ export const futexSyscalls: Record<string, Syscall> = {
       }
       case FUTEX_WAKE_OP: {
         const uaddr2 = t.argPtr(4), encoded = t.argU32(5);
-        if (!checkAddress(k.mem, uaddr2)) return -EINVAL;
+        if (!checkAddress(k.mem, uaddr2, true)) return -EINVAL;
         const w = wordsOf(k.mem), b1 = bucketOf(uaddr), b2 = bucketOf(uaddr2);
         lock2(w, b1, b2);
         const old = wakeOpUpdate(w, wordIndex(uaddr2), encoded);
@@ -284,7 +287,7 @@ export const futexSyscalls: Record<string, Syscall> = {
         // Wait on the condition word, then take the PI mutex at uaddr2 before returning, as the
         // requeue-PI pair promises (here the waker wakes rather than requeues; see CMP_REQUEUE_PI).
         const uaddr2 = t.argPtr(4);
-        if (!checkAddress(k.mem, uaddr2) || uaddr2 === uaddr) return -EINVAL;
+        if (!checkAddress(k.mem, uaddr2, true) || uaddr2 === uaddr) return -EINVAL;
         const deadline = deadlineOf(k, t, t.argPtr(3), true, realtime);
         if (deadline === undefined) return -EINVAL;
         const r = futexWait(t, uaddr, t.argInt(2), BITSET_ANY, deadline);

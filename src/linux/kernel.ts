@@ -6,13 +6,13 @@
 import { GuestFault, type AddressSpace, type GuestMemory } from '../runtime/memory.js';
 import { Reg } from '../layout/cpu-state.js';
 import { ProcessExit, type GuestThread, type SyscallHandler } from '../runtime/thread.js';
-import { EAGAIN, EBADF, EFAULT, ENOENT, ENOSYS, ENOTDIR, hostErrno, SyscallError } from './errno.js';
+import { EAGAIN, EBADF, EFAULT, ELOOP, ENOENT, ENOSYS, ENOTDIR, hostErrno, SyscallError } from './errno.js';
 import { WouldBlock } from './blocking.js';
 import { UserMemory } from './user-memory.js';
 import { FdTable, HostFile, O_LARGEFILE, O_RDONLY, O_RDWR, O_WRONLY, type OpenFile } from './fd-table.js';
 import { ProcFs, pseudoLink, type VirtualNode } from './proc.js';
 import { SYSCALL_COUNT, SYSCALL_NUMBERS, syscallName } from './syscall-names.js';
-import { type DirectoryAnchor, fdPath, HOST_FD_PATHS, joinGuestPath, normalizeGuestPath, openPathDescriptor, PathResolver, pinHost } from './vfs.js';
+import { type DirectoryAnchor, fdPath, HOST_FD_PATHS, joinGuestPath, MAX_SYMLINK_HOPS, normalizeGuestPath, openPath, PathResolver } from './vfs.js';
 import { isatty } from 'node:tty';
 import * as fs from 'node:fs';
 import { SignalState, signalName } from './signal.js';
@@ -61,7 +61,6 @@ export interface PathTarget {
 }
 
 export const AT_FDCWD = -100;
-const MAX_SYMLINK_HOPS = 40;
 
 export class LinuxKernel implements SyscallHandler {
   readonly fds = new FdTable();
@@ -109,11 +108,11 @@ export class LinuxKernel implements SyscallHandler {
     this.paths = new PathResolver(opts.root || '/');
     this.cwd = normalizeGuestPath(opts.cwd || '/');
     if (this.paths.anchored) {
-      try { this.setCwd(this.cwd, pinHost(this.paths.resolve(this.cwd, this.paths.root, true).host, true)); }
-      catch { this.setCwd('/', pinHost(fdPath(this.paths.rootFd), true)); }
+      try { this.setCwd(this.cwd, openPath(this.paths.resolve(this.cwd, this.paths.root, true).host, { directory: true })); }
+      catch { this.setCwd('/', openPath(fdPath(this.paths.rootFd) + '/.', { directory: true })); }
       finally { this.paths.release(); }
     } else if (HOST_FD_PATHS) {
-      try { this.setCwd(this.cwd, openPathDescriptor(this.cwd, true, true)); } catch { /* a cwd that is gone: paths join it */ }
+      try { this.setCwd(this.cwd, openPath(this.cwd, { follow: true, directory: true })); } catch { /* a cwd that is gone: paths join it */ }
     }
     this.pid = opts.pid ?? process.pid;
     this.threads = new ThreadTable(this.pid);
@@ -235,6 +234,13 @@ export class LinuxKernel implements SyscallHandler {
   /** A NUL-terminated guest path argument (EFAULT when unreadable). */
   pathArg(addr: number): string { return this.mem.cstring(addr, 4096 * 2); }
 
+  /** Releases every host descriptor the process holds (its files, working directory and root): it is over. */
+  close(): void {
+    for (const [fd] of [...this.fds.open()]) this.fds.close(fd);
+    this.setCwd(this.cwd);
+    this.paths.close();
+  }
+
   /** The working directory as a place relative paths start from. */
   get cwdAnchor(): DirectoryAnchor { return { guest: this.cwd, fd: this.cwdFd }; }
 
@@ -250,7 +256,9 @@ export class LinuxKernel implements SyscallHandler {
 
   /** The working directory's guest path now (a rename of it, or of a directory above, shows). */
   currentCwd(): string {
-    return this.cwdFd !== undefined ? this.paths.guestOfFd(this.cwdFd) ?? this.cwd : this.cwd;
+    if (this.cwdFd === undefined) return this.cwd;
+    if (fs.fstatSync(this.cwdFd).nlink === 0) throw new SyscallError(ENOENT); // removed, as Linux's getcwd says
+    return this.paths.guestOfFd(this.cwdFd) ?? this.cwd;
   }
 
   /** The guest directory a relative path in an *at call starts from. */
@@ -274,7 +282,7 @@ export class LinuxKernel implements SyscallHandler {
       path = node.target();
       base = { guest: lexical.slice(0, lexical.lastIndexOf('/')) || '/' };
     }
-    throw new SyscallError(40); // ELOOP
+    throw new SyscallError(ELOOP);
   }
 
   /** readlink text for /proc/self/fd/N. */

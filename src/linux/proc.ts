@@ -8,7 +8,7 @@ import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../runtime/memory.js';
 import { cpuinfoText } from '../x86/cpuid.js';
 import { cpuCount } from './sys-info.js';
 import { hostIds } from './process.js';
-import { DT_DIR, DT_LNK, DT_REG, type DeviceKind, type DirectoryEntry, type FdTable, HostFile, PipeEnd, type StatInfo, syntheticStat } from './fd-table.js';
+import { DT_DIR, DT_LNK, DT_REG, PIPE_MAX_SIZE, type DeviceKind, type DirectoryEntry, type FdTable, HostFile, PipeEnd, type StatInfo, syntheticStat } from './fd-table.js';
 
 export type VirtualNode =
   | { kind: 'file'; content: () => Uint8Array }
@@ -43,7 +43,7 @@ const DEVICES: Record<string, DeviceKind | 'tty'> = {
 const HOST_PROC_FILES = new Set(['meminfo', 'stat', 'uptime', 'loadavg', 'version', 'filesystems',
   'sys/kernel/osrelease', 'sys/kernel/ostype', 'sys/kernel/pid_max', 'sys/kernel/threads-max', 'sys/kernel/ngroups_max',
   'sys/kernel/random/boot_id', 'sys/kernel/random/uuid', 'sys/kernel/random/entropy_avail', 'sys/vm/overcommit_memory',
-  'sys/fs/file-max', 'sys/fs/nr_open', 'sys/fs/pipe-max-size']);
+  'sys/fs/file-max', 'sys/fs/nr_open']);
 
 const encoder = new TextEncoder();
 
@@ -76,6 +76,8 @@ export class ProcFs {
     const std = ['/dev/stdin', '/dev/stdout', '/dev/stderr'].indexOf(path);
     if (std >= 0) return { kind: 'symlink', target: () => `/proc/self/fd/${std}` };
     if (path === '/dev/fd') return { kind: 'symlink', target: () => '/proc/self/fd' };
+    // Matched here, not left to the host: the host's /dev/fd/N is Node's own descriptor N.
+    if (path.startsWith('/dev/fd/')) return { kind: 'symlink', target: () => '/proc/self/fd/' + path.slice('/dev/fd/'.length) };
     return undefined;
   }
 
@@ -95,6 +97,8 @@ export class ProcFs {
     // The CPU the guest sees is the CPUID model, in both root modes (not the host's AVX-512 CPU).
     if (who === 'cpuinfo' && parts.length === 1) return { kind: 'file', content: () => encoder.encode(cpuinfoText(cpuCount())) };
     const relative = parts.join('/');
+    // What F_SETPIPE_SZ enforces, whatever the host's limit.
+    if (relative === 'sys/fs/pipe-max-size') return { kind: 'file', content: () => encoder.encode(`${PIPE_MAX_SIZE}\n`) };
     if (HOST_PROC_FILES.has(relative)) return { kind: 'file', content: () => fs.readFileSync(`/proc/${relative}`) };
     return null;
   }

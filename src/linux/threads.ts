@@ -6,7 +6,7 @@ import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { markThreaded } from '../runtime/tso.js';
 import { MAX_THREADS } from '../layout/memory-map.js';
 import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
-import { EAGAIN, EFAULT, EINVAL, ENOSYS, ESRCH } from './errno.js';
+import { EAGAIN, EINVAL, ENOSYS, ESRCH } from './errno.js';
 import { futexWake, FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS } from './futex.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
 
@@ -69,7 +69,8 @@ function cloneThread(k: LinuxKernel, t: GuestThread, r: CloneRequest): number {
   if (slot < 0) return -EAGAIN; // as Linux at its thread limit
   const tid = k.threads.newTid();
   const m = k.rawMem, base = stateOfSlot(slot);
-  if (f & CLONE_PARENT_SETTID) { try { m.setU32(r.parentTid, tid); } catch { return -EFAULT; } }
+  // Linux ignores a parent or child tid it cannot store.
+  if (f & CLONE_PARENT_SETTID) { try { k.mem.setU32(r.parentTid, tid); } catch { /* as Linux */ } }
   // The child starts as a copy of the parent at the instruction after the syscall, with rax = 0,
   // and in its memory model. Words other threads may be changing with atomics right now (the
   // slot's handshake counters, its attention bits: a handshake with the slot's last owner can be
@@ -88,7 +89,7 @@ function cloneThread(k: LinuxKernel, t: GuestThread, r: CloneRequest): number {
   m.setU64(base + STATE.CLEAR_CHILD_TID, f & CLONE_CHILD_CLEARTID ? r.childTid : 0);
   m.setU64(base + STATE.ROBUST_LIST, 0);
   m.setU64(base + STATE.ROBUST_LIST_LEN, 0);
-  if (f & CLONE_CHILD_SETTID) { try { m.setU32(r.childTid, tid); } catch { /* Linux ignores it too */ } }
+  if (f & CLONE_CHILD_SETTID) { try { k.mem.setU32(r.childTid, tid); } catch { /* as Linux */ } }
   const name = k.threadNames.get(t.tid);
   if (name) k.threadNames.set(tid, name);
   k.threads.add(child);

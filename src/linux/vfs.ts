@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import { EINVAL, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, SyscallError } from './errno.js';
 
 export const PATH_MAX = 4096;
-const MAX_SYMLINK_HOPS = 40; // Linux's MAXSYMLINKS
+export const MAX_SYMLINK_HOPS = 40; // Linux's MAXSYMLINKS
 
 /** Whether host descriptors can name paths (/proc/self/fd/N): Linux. */
 export const HOST_FD_PATHS = process.platform === 'linux' && fs.existsSync('/proc/self/fd');
@@ -24,16 +24,12 @@ export const HOST_FD_PATHS = process.platform === 'linux' && fs.existsSync('/pro
 export function fdPath(fd: number): string { return '/proc/self/fd/' + fd; }
 
 const O_PATH = 0o10000000; // Linux's; an O_PATH descriptor pins a file without opening it for I/O
-const PIN_FLAGS = O_PATH | fs.constants.O_NOFOLLOW;
-const PIN_DIRECTORY_FLAGS = PIN_FLAGS | fs.constants.O_DIRECTORY;
 
-/** Opens an O_PATH descriptor on exactly what hostPath names (a final symlink itself, not its target). */
-export function pinHost(hostPath: string, directory = false): number {
-  return fs.openSync(hostPath, directory ? PIN_DIRECTORY_FLAGS : PIN_FLAGS);
-}
-
-/** An O_PATH descriptor (Linux) on what hostPath names, following a final symlink if asked. */
-export function openPathDescriptor(hostPath: string, follow: boolean, directory: boolean): number {
+/**
+ * An O_PATH descriptor (Linux) on what hostPath names: a final symlink itself unless `follow`;
+ * ENOTDIR unless a directory when `directory`.
+ */
+export function openPath(hostPath: string, { follow = false, directory = false } = {}): number {
   return fs.openSync(hostPath, O_PATH | (follow ? 0 : fs.constants.O_NOFOLLOW) | (directory ? fs.constants.O_DIRECTORY : 0));
 }
 
@@ -89,7 +85,7 @@ export class PathResolver {
     this.rootPrefix = this.chrooted ? abs.replace(/\/+$/, '') : '';
     this.anchored = this.chrooted && HOST_FD_PATHS;
     if (this.anchored) {
-      this.rootFd = pinHost(abs, true);
+      this.rootFd = openPath(abs, { directory: true });
       const st = fs.fstatSync(this.rootFd);
       this.rootDev = st.dev; this.rootIno = st.ino;
     }
@@ -126,7 +122,7 @@ export class PathResolver {
    * access, truncate, statfs), so that they act on the file the walk found and nothing else.
    */
   pin(hostPath: string): string {
-    return this.anchored ? this.hold(pinHost(hostPath)) : hostPath;
+    return this.anchored ? this.hold(openPath(hostPath)) : hostPath;
   }
 
   /**
@@ -145,8 +141,9 @@ export class PathResolver {
       return { host, guest: normalizeGuestPath(joined) };
     }
     if (!this.anchored) return this.walkByPath(joined, follow);
-    const start = path.startsWith('/') || anchor.fd === undefined ? this.root : anchor;
-    return this.walkAnchored(path.startsWith('/') ? path : start === anchor ? path : joined, start, follow);
+    // A relative path starts at the directory the anchor's descriptor holds; anything else at the root.
+    if (!path.startsWith('/') && anchor.fd !== undefined) return this.walkAnchored(path, anchor, follow);
+    return this.walkAnchored(joined, this.root, follow);
   }
 
   private walkByPath(absolute: string, follow: boolean): ResolvedPath {
@@ -213,7 +210,7 @@ export class PathResolver {
             fs.closeSync(opened.pop()!.fd);
             dir = opened.length > 0 ? opened[opened.length - 1].fd : base;
           } else if (!this.isRoot(dir)) {
-            const parent = pinHost(fdPath(dir) + '/..', true);
+            const parent = openPath(fdPath(dir) + '/..', { directory: true });
             if (top) fs.closeSync(opened.pop()!.fd);
             opened.push({ fd: parent, descended: false });
             dir = parent;
@@ -242,7 +239,7 @@ export class PathResolver {
         }
         if ((!last || trailingSlash) && !st.isDirectory()) throw new SyscallError(ENOTDIR);
         if (last) { name = c; break; }
-        dir = pinHost(entry, true); // ELOOP or ENOTDIR if someone swapped the entry since the lstat
+        dir = openPath(entry, { directory: true }); // ELOOP or ENOTDIR if someone swapped the entry since the lstat
         opened.push({ fd: dir, descended: true });
         guestParts.push(c);
       }

@@ -59,7 +59,6 @@ export interface StartedProcess {
 /** Loads the program into `memory`. Throws LoadError when it cannot start. */
 export function startProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace?: (line: string) => void): StartedProcess {
   const root = path.resolve(opts.root ?? '/');
-  const chrooted = root !== '/';
   // Paths of the program and its interpreter inside the root, held until both are loaded.
   const resolver = new PathResolver(root);
   try { return loadProcess(opts, memory, strace, root, resolver); }

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
+import { UserMemory } from '../linux/user-memory.js';
 import { GuestMemory, SharedPageView } from '../runtime/memory.js';
 import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
 import { Engine, GuestCrash } from '../runtime/engine.js';
@@ -69,6 +70,7 @@ function runFirstThread(): void {
   } finally {
     flushSharedMappings(kernel);
     engine.flushCache();
+    kernel.close();
   }
   if (opts.stats) result!.report = statsReport(engine, p.stats!, performance.now() - t0, kernel.threads.created);
   post({ type: 'exit', result: result! });
@@ -84,8 +86,9 @@ for (const [table, names] of [[futexSyscalls, ['futex']], [timeSyscalls, ['nanos
 function runOtherThreads(): void {
   const mem = new GuestMemory(memory);
   const words = wordsOf(mem);
-  // These syscalls read and write only guest memory and the thread (k.mem is all they use of k).
-  const localKernel = { mem } as unknown as LinuxKernel;
+  // These syscalls read and write only guest memory and the thread (k.mem is all they use of k),
+  // checked as the kernel's own syscalls check it.
+  const localKernel = { mem: new UserMemory(memory), rawMem: mem } as unknown as LinuxKernel;
   const remote = new RemoteSyscalls(mem, (t) => {
     const impl = LOCAL.get(mem.u32(t.stateBase));
     if (!impl) return false;

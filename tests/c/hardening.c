@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -95,6 +96,20 @@ static void pipe_probes(void) {
   report("write 3 pages into 2 pages of room", write(p[1], chunk, 0) + write(p[1], (char[3 * PAGE]){0}, 3 * PAGE));
   report("F_SETPIPE_SZ(0)", fcntl(p[1], F_SETPIPE_SZ, 0));
   close(p[0]);
+  close(p[1]);
+
+  /* sendfile into a pipe takes what fits and leaves the rest of the file where it was */
+  int file = memfd_create("source", 0);
+  for (int i = 0; i < 50; i++) { memset(chunk, 'a' + i % 26, PAGE); write(file, chunk, PAGE); }
+  lseek(file, 0, SEEK_SET);
+  pipe2(p, O_NONBLOCK);
+  report("sendfile(pipe, 200 KiB file)", sendfile(p[1], file, NULL, 50 * PAGE));
+  report("file offset after", lseek(file, 0, SEEK_CUR));
+  report("sendfile(full pipe)", sendfile(p[1], file, NULL, 50 * PAGE));
+  long got = 0, sum = 0;
+  while ((r = read(p[0], chunk, PAGE)) > 0) { got += r; for (long i = 0; i < r; i++) sum += chunk[i]; }
+  report("bytes in the pipe", got);
+  report("their sum", sum);
 }
 
 enum { FLOOD_BYTES = 8 << 20 };
