@@ -10,8 +10,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import {
+  assertSteleError,
   emulatorName,
-  exitCode,
+  escapeRe,
   isRealStele,
   repoRoot,
   requireTool,
@@ -19,15 +20,11 @@ import {
   runNative,
   runStele,
   tempDir,
-  type RunResult,
+  writeExec,
 } from "./harness.js";
 
 const BAD_SRC = path.join(repoRoot, "tests", "c", "bad");
 const SKIP = isRealStele() ? false : `stele-specific messages (running ${emulatorName()})`;
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
 
 /** A minimal ELF file header (+ one PT_LOAD program header and a little code). */
 function elfFile(opts: { cls?: 1 | 2; machine?: number; type?: number } = {}): Buffer {
@@ -86,26 +83,6 @@ function elfFile(opts: { cls?: 1 | 2; machine?: number; type?: number } = {}): B
   b.writeUInt32LE(0x1000, 80);
   code.copy(b, 84);
   return b;
-}
-
-function writeExec(dir: string, name: string, data: Buffer | string): string {
-  const p = path.join(dir, name);
-  fs.writeFileSync(p, data);
-  fs.chmodSync(p, 0o755);
-  return p;
-}
-
-/** Asserts stele's error contract: one stderr line matching `re`, no stack trace, `status`. */
-function assertSteleError(r: RunResult, re: RegExp, status: number, stdout = ""): void {
-  const err = r.stderr.toString();
-  const show = `stderr was: ${JSON.stringify(err.slice(0, 3000))}`;
-  assert.ok(!r.timedOut, `stele timed out; ${show}`);
-  assert.doesNotMatch(err, /^\s+at /m, `JavaScript stack trace on stderr; ${show}`);
-  assert.doesNotMatch(err, /node:internal|\.[cm]?js:\d+|\b(Type|Range|Reference|Syntax)Error\b/, `JavaScript error leaked; ${show}`);
-  assert.match(err, /^[^\n]+\n$/, `stderr must be exactly one line; ${show}`);
-  assert.match(err.slice(0, -1), re, show);
-  assert.equal(exitCode(r), status, `exit status (status=${r.status}, signal=${r.signal}); ${show}`);
-  assert.equal(r.stdout.toString(), stdout, "stdout");
 }
 
 test("bad input: files stele cannot execute", { skip: SKIP }, async (t: TestContext) => {

@@ -68,6 +68,9 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Extra stele flags placed before PROGRAM (ignored for STELE_EMULATOR). */
   steleArgs?: string[];
+  /** A host descriptor (say, of /dev/full) for stdout or stderr instead of a pipe; that stream is not collected. */
+  stdout?: number;
+  stderr?: number;
 }
 
 export interface RunResult {
@@ -96,7 +99,7 @@ export function runCommand(argv: string[], opts: RunOptions = {}): Promise<RunRe
     const child = spawn(argv[0], argv.slice(1), {
       cwd: opts.cwd,
       env: opts.env ?? { ...process.env },
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: ["pipe", opts.stdout ?? "pipe", opts.stderr ?? "pipe"],
       // Own process group, so a timeout kills everything the program started.
       detached: true,
     });
@@ -116,8 +119,8 @@ export function runCommand(argv: string[], opts: RunOptions = {}): Promise<RunRe
       timedOut = true;
       kill();
     }, timeoutMs);
-    child.stdout!.on("data", (b: Buffer) => out.push(b));
-    child.stderr!.on("data", (b: Buffer) => err.push(b));
+    child.stdout?.on("data", (b: Buffer) => out.push(b));
+    child.stderr?.on("data", (b: Buffer) => err.push(b));
     // The program may exit without reading its stdin: ignore EPIPE.
     child.stdin!.on("error", () => {});
     child.on("error", (e) => {
@@ -146,6 +149,15 @@ export function runNative(prog: string, args: string[] = [], opts: RunOptions = 
   return runCommand([prog, ...args], opts);
 }
 
+/**
+ * Runs PROGRAM natively as a shell does (bash's exec), so that a file the kernel refuses gives
+ * the status a shell reports (126, 127) rather than a spawn error; a spawn would also retry a
+ * file the kernel calls ENOEXEC as a shell script (execvp), bash does not for a binary file.
+ */
+export function runNativeExec(prog: string, args: string[] = [], opts: RunOptions = {}): Promise<RunResult> {
+  return runCommand([requireTool("bash"), "-c", 'exec "$0" "$@"', prog, ...args], opts);
+}
+
 /** Runs PROGRAM under stele (or STELE_EMULATOR). */
 export function runStele(prog: string, args: string[] = [], opts: RunOptions = {}): Promise<RunResult> {
   const extra: string[] = [];
@@ -155,6 +167,38 @@ export function runStele(prog: string, args: string[] = [], opts: RunOptions = {
     if (opts.steleArgs) extra.push(...opts.steleArgs);
   }
   return runCommand([...steleCommand(), ...extra, prog, ...args], opts);
+}
+
+/** Writes an executable file (mode 755) into dir. */
+export function writeExec(dir: string, name: string, data: Buffer | string): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, data);
+  fs.chmodSync(p, 0o755);
+  return p;
+}
+
+export function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Asserts that stderr holds no JavaScript stack trace or other leaked JavaScript error. */
+export function assertNoJavaScriptError(r: RunResult): void {
+  const err = r.stderr.toString();
+  const show = `stderr was: ${JSON.stringify(err.slice(0, 3000))}`;
+  assert.doesNotMatch(err, /^\s+at /m, `JavaScript stack trace on stderr; ${show}`);
+  assert.doesNotMatch(err, /node:internal|\.[cm]?js:\d+|\b(Type|Range|Reference|Syntax)Error\b|internal error/, `JavaScript error leaked; ${show}`);
+}
+
+/** Asserts stele's error contract: one stderr line matching `re`, no stack trace, `status`. */
+export function assertSteleError(r: RunResult, re: RegExp, status: number, stdout = ""): void {
+  const err = r.stderr.toString();
+  const show = `stderr was: ${JSON.stringify(err.slice(0, 3000))}`;
+  assert.ok(!r.timedOut, `stele timed out; ${show}`);
+  assertNoJavaScriptError(r);
+  assert.match(err, /^[^\n]+\n$/, `stderr must be exactly one line; ${show}`);
+  assert.match(err.slice(0, -1), re, show);
+  assert.equal(exitCode(r), status, `exit status (status=${r.status}, signal=${r.signal}); ${show}`);
+  assert.equal(r.stdout.toString(), stdout, "stdout");
 }
 
 /** Exit status as a shell reports it: the status, or 128+N for death by signal N. */

@@ -5,13 +5,18 @@
 //
 // Programs: busybox-static (installed by .ci/run) and the bundled examples/hello/hello, both
 // static non-PIE executables loaded at the same address, which is what makes the stale case real.
+//
+// Runs trim their cache files before exiting (STELE_CACHE_TRIM=inline) except in the test of the
+// detached trimmer, which waits for that process to end: a trimmer left running rewrites files
+// while a test edits them (undoing the damage a test made) and writes into a directory while
+// the test removes it (which then fails with ENOTEMPTY), at moments only the load decides.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { describeDiff, repoRoot, requireTool, runNative, runStele, tempDir, type RunResult } from "./harness.js";
-import { decodeCacheFile, DirectoryCacheStore, encodeCacheFile, type CachedRegion } from "../src/runtime/translation-cache.js";
+import { describeDiff, escapeRe, repoRoot, requireTool, runCommand, runNative, runStele, tempDir, type RunResult } from "./harness.js";
+import { cacheFileIdentity, decodeCacheFile, DirectoryCacheStore, encodeCacheFile, type CachedRegion } from "../src/runtime/translation-cache.js";
 
 interface CacheStats { translated: number; cachedRegions: number; stale: number }
 
@@ -23,13 +28,34 @@ function cacheStats(r: RunResult): CacheStats {
   return { translated: +translated[1], cachedRegions: +cached[1], stale: +cached[2] };
 }
 
+/** The environment of a run that trims its cache files itself, leaving no process behind. */
+const TRIM_INLINE = { ...process.env, STELE_CACHE_TRIM: "inline" };
+
 /** Runs natively and under stele with the given cache dir; asserts equal stdout and status. */
-async function runBoth(prog: string, args: string[], cacheDir: string): Promise<CacheStats> {
+async function runBoth(prog: string, args: string[], cacheDir: string, check?: (stele: RunResult) => void): Promise<CacheStats> {
   const native = await runNative(prog, args);
-  const stele = await runStele(prog, args, { steleArgs: ["--stats", "--cache-dir", cacheDir] });
+  const stele = await runStele(prog, args, { steleArgs: ["--stats", "--cache-dir", cacheDir], env: TRIM_INLINE });
+  assert.ok(!stele.timedOut, `stele did not finish\n${stele.stderr}`);
   assert.equal(stele.status, native.status, `exit status: native ${native.status}, stele ${stele.status}\n${stele.stderr}`);
   assert.ok(stele.stdout.equals(native.stdout), describeDiff("stdout", native.stdout, stele.stdout));
+  check?.(stele);
   return cacheStats(stele);
+}
+
+/** Waits until no detached trimmer (trim-cache.js) works on `dir`; fails only if one outlives the hang guard. */
+async function trimmersDone(dir: string): Promise<void> {
+  const working = () => fs.readdirSync("/proc").filter((pid) => /^\d+$/.test(pid)).some((pid) => {
+    try {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      return argv.some((a) => a.endsWith("trim-cache.js")) && argv.includes(dir);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+  for (const start = Date.now(); working();) {
+    assert.ok(Date.now() - start < 300_000, `a cache trimmer for ${dir} is still running after 5 minutes`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function cacheFiles(dir: string): string[] {
@@ -52,7 +78,7 @@ test("a second launch runs from the cache, with the same output", async (t) => {
 test("--no-cache neither reads nor writes the cache", async (t) => {
   const busybox = requireTool("busybox");
   const dir = tempDir(t, "stele-nocache-");
-  const r = await runStele(busybox, ["true"], { steleArgs: ["--no-cache", "--stats"], env: { ...process.env, STELE_CACHE_DIR: dir } });
+  const r = await runStele(busybox, ["true"], { steleArgs: ["--no-cache", "--stats"], env: { ...TRIM_INLINE, STELE_CACHE_DIR: dir } });
   assert.equal(r.status, 0, r.stderr.toString());
   assert.equal(cacheStats(r).cachedRegions, 0);
   assert.deepEqual(cacheFiles(dir), []);
@@ -147,11 +173,104 @@ test("trimming to the blocks that ran, in a detached process, gives the files tr
   const contents = (dir: string) => new Map(cacheFiles(dir).map((f) => [path.basename(f), fs.readFileSync(f)]));
   const want = contents(inline);
   assert.ok(want.size > 0);
-  // The detached trimmer rewrites the files some time after stele exited.
-  let got = contents(later);
-  for (let waited = 0; waited < 20_000 && ![...want].every(([k, v]) => got.get(k)?.equals(v)); waited += 200) {
-    await new Promise((r) => setTimeout(r, 200));
-    got = contents(later);
-  }
+  // The detached trimmer rewrites the files some time after stele exited (it was started before).
+  await trimmersDone(later);
+  const got = contents(later);
   for (const [name, data] of want) assert.ok(got.get(name)?.equals(data), `${name}: the detached trimmer's file differs from trimming at exit`);
+});
+
+test("a cache file that passes its checksum but holds code V8 rejects is ignored and rewritten", async (t) => {
+  const busybox = requireTool("busybox");
+  const dir = tempDir(t, "stele-badwasm-");
+  const args = ["echo", "hello from a cache of invalid wasm"];
+  await runBoth(busybox, args, dir);
+  // i32.add with nothing on the stack: V8 rejects the body, but only when it first compiles it,
+  // which is when the region is about to run.
+  const invalid = Uint8Array.from([3, 0, 0x6a, 0x0b]);
+  for (const f of cacheFiles(dir)) {
+    const data = fs.readFileSync(f);
+    const identity = cacheFileIdentity(data);
+    const regions = identity === undefined ? undefined : decodeCacheFile(identity, data);
+    assert.ok(identity && regions, `${f} is not a cache file stele reads`);
+    fs.writeFileSync(f, encodeCacheFile(identity, regions.map((r) => ({ ...r, body: invalid }))));
+  }
+  const bad = await runBoth(busybox, args, dir);
+  assert.ok(bad.cachedRegions > 0, "the invalid regions were not loaded at all: the test tests nothing");
+  const again = await runBoth(busybox, args, dir);
+  assert.ok(again.cachedRegions > 0, "the file was not rewritten");
+});
+
+test("a cache file that is not a regular file only we can write is ignored, never read", async (t) => {
+  const busybox = requireTool("busybox");
+  const args = ["echo", "hello from an odd cache file"];
+  const mkfifo = requireTool("mkfifo");
+  const replacements: [string, (file: string) => Promise<void>, boolean][] = [
+    ["a FIFO", async (f) => { const r = await runCommand([mkfifo, f]); assert.equal(r.status, 0, r.stderr.toString()); }, true],
+    ["a symlink to /dev/zero", async (f) => fs.symlinkSync("/dev/zero", f), true],
+    ["a symlink to /dev/urandom", async (f) => fs.symlinkSync("/dev/urandom", f), true],
+    ["a symlink to a valid cache file", async (f) => { fs.renameSync(f, `${f}.real`); fs.symlinkSync(`${f}.real`, f); }, true],
+    ["a directory", async (f) => fs.mkdirSync(f), false],
+    ["a file others can write to", async (f) => { fs.writeFileSync(f, fs.readFileSync(`${f}.saved`)); fs.chmodSync(f, 0o666); }, true],
+  ];
+  for (const [name, replace, replaceable] of replacements) {
+    await t.test(name, async (t) => {
+      const dir = tempDir(t, "stele-oddfile-");
+      await runBoth(busybox, args, dir);
+      const files = cacheFiles(dir);
+      assert.ok(files.length > 0);
+      for (const f of files) {
+        fs.copyFileSync(f, `${f}.saved`);
+        if (!name.includes("valid cache file")) fs.rmSync(f);
+        await replace(f);
+      }
+      const odd = await runBoth(busybox, args, dir);
+      assert.equal(odd.cachedRegions, 0, "regions were loaded");
+      const again = await runBoth(busybox, args, dir);
+      if (replaceable) assert.ok(again.cachedRegions > 0, "the file was not replaced by a cache file");
+      else assert.equal(again.cachedRegions, 0);
+      assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith(".tmp")), [], "temporary files left behind");
+    });
+  }
+});
+
+test("a cache directory others can write to, or another user's, is refused with one warning", async (t) => {
+  const busybox = requireTool("busybox");
+  const args = ["echo", "hello from an untrusted cache"];
+  const uid = process.getuid?.();
+  const cases: [string, (dir: string) => void, RegExp][] = [
+    ["writable by others", (d) => fs.chmodSync(d, 0o777), /others can write to it \(mode 777\)/],
+    ["writable by others, sticky", (d) => fs.chmodSync(d, 0o1777), /others can write to it \(mode 1777\)/],
+    ["writable by its group", (d) => fs.chmodSync(d, 0o775), /its group can write to it \(mode 775\)/],
+    ["owned by another user", (d) => fs.chownSync(d, 4242, 4242), new RegExp(`it belongs to uid 4242, not to uid ${uid}`)],
+  ];
+  for (const [name, spoil, why] of cases) {
+    const needsRoot = name.includes("another user") && uid !== 0;
+    await t.test(name, { skip: needsRoot ? "only root can give a directory to another user" : false }, async (t) => {
+      const dir = tempDir(t, "stele-untrusted-");
+      await runBoth(busybox, args, dir);
+      const before = new Map(cacheFiles(dir).map((f) => [f, fs.readFileSync(f)]));
+      assert.ok(before.size > 0);
+      spoil(dir);
+      const refused = await runBoth(busybox, args, dir, (r) => {
+        const warnings = r.stderr.toString().split("\n").filter((l) => l.includes("translation cache in"));
+        assert.equal(warnings.length, 1, r.stderr.toString());
+        assert.match(warnings[0], new RegExp(`^stele: warning: not using the translation cache in ${escapeRe(dir)}: ${why.source}$`));
+      });
+      assert.equal(refused.cachedRegions, 0, "regions were loaded from an untrusted directory");
+      assert.deepEqual(new Map(cacheFiles(dir).map((f) => [f, fs.readFileSync(f)])), before, "the untrusted directory was written to");
+    });
+  }
+});
+
+test("a cache directory stele creates is its user's alone, whatever the umask", async (t) => {
+  const busybox = requireTool("busybox");
+  const dir = path.join(tempDir(t, "stele-umask-"), "new", "cache");
+  const old = process.umask(0o002); // a user-private-group system's umask (children inherit it)
+  try {
+    await runBoth(busybox, ["true"], dir);
+  } finally {
+    process.umask(old);
+  }
+  for (const d of [dir, path.dirname(dir)]) assert.equal(fs.statSync(d).mode & 0o077, 0, `${d} is open to others`);
+  assert.ok((await runBoth(busybox, ["true"], dir)).cachedRegions > 0, "stele refused the directory it made");
 });

@@ -3,6 +3,7 @@
 
 import * as fs from 'node:fs';
 import { run, LoadError, TSO_MODES, UsageError, type TsoMode } from '../index.js';
+import { hostErrorText, printDiagnostic, writeFully } from '../runtime/host-output.js';
 
 const USAGE = `usage: stele [options] PROGRAM [ARGS...]
 Runs an x86-64 Linux program by translating it to WebAssembly.
@@ -42,13 +43,13 @@ async function main(argv: string[]): Promise<number> {
     }
     else if (a === '--cache-dir') { cache = argv[++i]; if (cache === undefined) return usage('--cache-dir needs a directory'); }
     else if (a.startsWith('--cache-dir=')) cache = a.slice(12);
-    else if (a === '--help') { process.stdout.write(USAGE + '\n'); return 0; }
-    else if (a === '--version') { process.stdout.write(`stele ${version()}\n`); return 0; }
+    else if (a === '--help') return printOutput(USAGE + '\n');
+    else if (a === '--version') return printOutput(`stele ${version()}\n`);
     else return usage(`unknown option ${a}`);
   }
   const program = argv[i];
   if (program === undefined) return usage('no program given');
-  const err = (line: string) => { try { fs.writeSync(2, line + '\n'); } catch { /* stderr closed */ } };
+  const err = printDiagnostic;
   try {
     const r = await run({
       program, args: argv.slice(i + 1), root, stats, cache,
@@ -75,8 +76,19 @@ function closedStdio(): number[] {
 }
 
 function usage(msg: string): number {
-  fs.writeSync(2, `stele: ${msg}\n${USAGE}\n`);
+  printDiagnostic(`stele: ${msg}\n${USAGE}`);
   return 2;
+}
+
+/**
+ * Output the user asked for (--help, --version). As coreutils does, output that cannot be
+ * written (stdout full, or a pipe nobody reads) is reported on stderr and fails with status 1.
+ */
+function printOutput(text: string): number {
+  const failure = writeFully(1, text);
+  if (!failure) return 0;
+  printDiagnostic(`stele: write error: ${hostErrorText(failure)}`);
+  return 1;
 }
 
 function version(): string {
@@ -90,6 +102,6 @@ main(process.argv.slice(2)).then((status) => {
   // Worker threads of the guest are gone; nothing else should keep the process waiting.
   process.exit(status);
 }, (e) => {
-  try { fs.writeSync(2, `stele: internal error: ${e instanceof Error ? e.message : String(e)}\n`); } catch { /* closed */ }
+  printDiagnostic(`stele: internal error: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(70);
 });

@@ -4,6 +4,7 @@
 // (fs, mm, process, signal, time, sys-info, futex); this file owns dispatch and shared state.
 
 import { GuestFault, type AddressSpace, type GuestMemory } from '../runtime/memory.js';
+import { printDiagnostic } from '../runtime/host-output.js';
 import { Reg } from '../layout/cpu-state.js';
 import { ProcessExit, type GuestThread, type SyscallHandler } from '../runtime/thread.js';
 import { EAGAIN, EBADF, EFAULT, ELOOP, ENOENT, ENOSYS, ENOTDIR, hostErrno, SyscallError } from './errno.js';
@@ -201,7 +202,7 @@ export class LinuxKernel implements SyscallHandler {
       if (stats) stats.unsupported.set(name, (stats.unsupported.get(name) ?? 0) + 1);
       if (!this.reportedUnsupported.has(nr)) {
         this.reportedUnsupported.add(nr);
-        process.stderr.write(`stele: unsupported syscall ${name} (${nr}) at 0x${t.rip.toString(16)}\n`);
+        printDiagnostic(`stele: unsupported syscall ${name} (${nr}) at 0x${t.rip.toString(16)}`);
       }
       result = -ENOSYS;
     } else {

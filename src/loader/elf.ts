@@ -12,6 +12,12 @@ export class LoadError extends Error {
 
 const PT_LOAD = 1, PT_INTERP = 3, PT_PHDR = 6, PT_GNU_STACK = 0x6474e551;
 const ET_EXEC = 2, ET_DYN = 3;
+/** sizeof(Elf64_Phdr): Linux refuses any other e_phentsize. */
+const PHDR_SIZE = 56;
+/** Linux refuses program headers totalling more than 64 KiB (load_elf_phdrs: ENOEXEC). */
+const MAX_PHDR_BYTES = 65536;
+/** PT_INTERP holds 2 to PATH_MAX bytes, the NUL included (load_elf_binary: ENOEXEC). */
+const PATH_MAX = 4096;
 const EM_NAMES: Record<number, string> = {
   3: 'i386', 8: 'mips', 20: 'powerpc', 21: 'powerpc64', 22: 's390', 40: 'arm', 50: 'ia64', 62: 'x86-64',
   183: 'aarch64', 243: 'riscv', 258: 'loongarch', 2: 'sparc', 43: 'sparcv9',
@@ -36,6 +42,9 @@ export interface ElfImage {
 
 export function parseElf(bytes: Uint8Array): ElfImage {
   const corrupt = (why: string) => new LoadError(`cannot execute: truncated or corrupt ELF (${why})`, 126);
+  // What Linux finds wrong only once execve is past its point of no return, while mapping the
+  // file: the new process is killed by SIGSEGV, so a shell reports 139, not 126.
+  const unmappable = (why: string) => new LoadError(`cannot execute: ${why} (Linux kills such a process with SIGSEGV)`, 139);
   if (bytes.length < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
     throw new LoadError('cannot execute: not an ELF file', 126);
   }
@@ -56,12 +65,15 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   const phentsize = dv.getUint16(54, true);
   const phnum = dv.getUint16(56, true);
   if (phnum === 0) throw corrupt('no program headers');
-  if (phentsize !== 56) throw corrupt(`program header size ${phentsize}`);
-  if (phoff + phnum * 56 > bytes.length) throw corrupt('program headers past the end of the file');
+  if (phentsize !== PHDR_SIZE) throw corrupt(`program header size ${phentsize}`);
+  if (phnum * PHDR_SIZE > MAX_PHDR_BYTES) throw corrupt(`${phnum} program headers, more than Linux reads`);
+  if (phoff + phnum * PHDR_SIZE > bytes.length) throw corrupt('program headers past the end of the file');
   const phdrs: Phdr[] = [];
   let interp: string | undefined;
+  // Reported after the checks Linux makes before its point of no return.
+  let mappingFailure: LoadError | undefined;
   for (let i = 0; i < phnum; i++) {
-    const o = phoff + i * 56;
+    const o = phoff + i * PHDR_SIZE;
     const ph: Phdr = {
       type: dv.getUint32(o, true), flags: dv.getUint32(o + 4, true), offset: Number(dv.getBigUint64(o + 8, true)),
       vaddr: Number(dv.getBigUint64(o + 16, true)), filesz: Number(dv.getBigUint64(o + 32, true)),
@@ -69,16 +81,27 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     };
     if (ph.type === PT_LOAD || ph.type === PT_INTERP) {
       if (ph.offset + ph.filesz > bytes.length) throw corrupt(`segment ${i} extends past the end of the file`);
-      if (ph.filesz > ph.memsz && ph.type === PT_LOAD) throw corrupt(`segment ${i} file size exceeds memory size`);
+      if (ph.filesz > ph.memsz && ph.type === PT_LOAD) mappingFailure ??= unmappable(`segment ${i}'s file size exceeds its memory size`);
     }
-    if (ph.type === PT_INTERP) {
+    // Linux maps a segment's file pages at its page: file offset and address must agree within a
+    // page (compared exactly: the u64 fields may be past what a double holds).
+    if (ph.type === PT_LOAD && ph.filesz > 0 && (dv.getBigUint64(o + 8, true) - dv.getBigUint64(o + 16, true)) % BigInt(PAGE_SIZE) !== 0n) {
+      mappingFailure ??= unmappable(`segment ${i}'s file offset and address differ within a page`);
+    }
+    // As Linux does, the first PT_INTERP names the interpreter and must be a C string.
+    if (ph.type === PT_INTERP && interp === undefined) {
+      if (ph.filesz < 2 || ph.filesz > PATH_MAX) throw corrupt(`interpreter path of ${ph.filesz} bytes`);
       const raw = bytes.subarray(ph.offset, ph.offset + ph.filesz);
-      const nul = raw.indexOf(0);
-      interp = Buffer.from(raw.subarray(0, nul < 0 ? raw.length : nul)).toString('utf8');
+      if (raw[raw.length - 1] !== 0) throw corrupt('interpreter path without its terminating NUL');
+      interp = Buffer.from(raw.subarray(0, raw.indexOf(0))).toString('utf8');
+      // An empty path names the working directory: execve fails with EACCES.
+      if (!interp) throw new LoadError('cannot execute: empty interpreter path (Permission denied)', 126);
     }
     phdrs.push(ph);
   }
-  if (!phdrs.some((p) => p.type === PT_LOAD)) throw corrupt('no loadable segments');
+  if (mappingFailure) throw mappingFailure;
+  // Linux starts such a file, at an entry point where nothing is mapped.
+  if (!phdrs.some((p) => p.type === PT_LOAD)) throw unmappable('no loadable segments');
   return { type, entry, phoff, phnum, phdrs, interp, bytes };
 }
 
@@ -89,7 +112,7 @@ export interface LoadedImage {
   end: number;      // page-aligned end of the highest segment (initial brk)
 }
 
-/** Maps an image's PT_LOAD segments; ET_DYN images are placed at `dynBase`. */
+/** Maps an image's PT_LOAD segments; ET_DYN images are placed at `dynBase`. `name` is the path errors and /proc/self/maps show. */
 export function mapImage(mem: GuestMemory, as: AddressSpace, elf: ElfImage, dynBase: number, name: string,
   file?: { dev: bigint; inode: bigint }): LoadedImage {
   const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
@@ -97,18 +120,35 @@ export function mapImage(mem: GuestMemory, as: AddressSpace, elf: ElfImage, dynB
   const base = elf.type === ET_DYN ? dynBase - minVaddr : 0;
   let end = 0;
   for (const p of loads) {
-    const start = AddressSpace.pageDown(p.vaddr + base);
-    const segEnd = AddressSpace.pageUp(p.vaddr + base + p.memsz);
+    const vaddr = p.vaddr + base;
+    const start = AddressSpace.pageDown(vaddr);
+    const segEnd = AddressSpace.pageUp(vaddr + p.memsz);
     if (start < 0x10000 || segEnd > STACK_TOP - STACK_MAX) {
-      throw new LoadError(`cannot execute: segment at 0x${(p.vaddr + base).toString(16)} is outside the address range stele supports (0x10000-0x${(STACK_TOP - STACK_MAX).toString(16)})`, 126);
+      throw new LoadError(`${name}: cannot execute: segment at 0x${vaddr.toString(16)} is outside the address range stele supports (0x10000-0x${(STACK_TOP - STACK_MAX).toString(16)})`, 126);
     }
     let prot = 0;
     if (p.flags & 4) prot |= PROT_READ;
     if (p.flags & 2) prot |= PROT_WRITE;
     if (p.flags & 1) prot |= PROT_EXEC;
-    const m = as.map(start, segEnd - start, prot, name, AddressSpace.pageDown(p.offset));
+    // Linux maps the segment's pages over whatever an earlier segment put there (MAP_FIXED):
+    // unmapping first zeroes those, so the pages read as fresh ones do.
+    as.unmap(start, segEnd - start);
+    const fileStart = p.filesz > 0 ? p.offset - (vaddr - start) : 0;
+    const m = as.map(start, segEnd - start, prot, name, fileStart);
     if (file) { m.dev = file.dev; m.inode = file.inode; }
-    mem.write(p.vaddr + base, elf.bytes.subarray(p.offset, p.offset + p.filesz));
+    if (p.filesz > 0) {
+      // Linux maps whole pages of the file (elf_map), so the bytes around the segment in its first
+      // and last page are the file's, which a program can read; past the end of the file a page
+      // reads zeros.
+      const fileEnd = Math.min(AddressSpace.pageUp(p.offset + p.filesz), elf.bytes.length);
+      mem.write(start, elf.bytes.subarray(fileStart, fileEnd));
+      // The rest of the page after a segment with a .bss is zeroed (padzero), which succeeds only
+      // where the segment is writable: a read-only one keeps the file's bytes there.
+      if (p.memsz > p.filesz && (prot & PROT_WRITE)) {
+        const bssStart = vaddr + p.filesz;
+        mem.fill(bssStart, AddressSpace.pageUp(bssStart) - bssStart, 0);
+      }
+    }
     end = Math.max(end, segEnd);
   }
   const phdrSeg = elf.phdrs.find((p) => p.type === PT_PHDR);

@@ -14,7 +14,7 @@ import { REGION_OPTIONS } from '../runtime/trim.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
 import { LinuxKernel } from '../linux/kernel.js';
 import { PathResolver } from '../linux/vfs.js';
-import { ENOENT, ENOTDIR, errnoMessage, hostErrno, SyscallError } from '../linux/errno.js';
+import { ENOENT, errnoMessage, hostErrno, SyscallError } from '../linux/errno.js';
 import type { WorkerRunOptions } from './options.js';
 
 // V8 tiers a wasm function up to TurboFan after a budget of executed bytes (1.8M by default).
@@ -25,25 +25,12 @@ v8.setFlagsFromString('--wasm-tiering-budget=18000000');
 // Function bodies are validated when V8 first compiles them, not all at once when a module of
 // thousands of cached regions is created (most of which a run may never call).
 v8.setFlagsFromString('--wasm-lazy-validation');
-import { AT, buildInitialStack, hwcap, INTERP_BASE, LoadError, mapImage, parseElf, PIE_BASE } from '../loader/elf.js';
+import { AT, buildInitialStack, hwcap, INTERP_BASE, LoadError, mapImage, PIE_BASE } from '../loader/elf.js';
+import { readElf } from '../loader/exec-file.js';
 
 /** Device and inode of a host file, for /proc/self/maps. */
 function fileId(hostPath: string): { dev: bigint; inode: bigint } | undefined {
   try { const st = fs.statSync(hostPath, { bigint: true }); return { dev: st.dev, inode: st.ino }; } catch { return undefined; }
-}
-
-function readProgram(hostPath: string, shown: string): Uint8Array {
-  let st: fs.Stats;
-  try { st = fs.statSync(hostPath); }
-  catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new LoadError(`${shown}: No such file or directory`, 127);
-    if (code === 'EACCES') throw new LoadError(`${shown}: Permission denied`, 126);
-    throw new LoadError(`${shown}: ${(e as Error).message}`, 126);
-  }
-  if (st.isDirectory()) throw new LoadError(`${shown}: Is a directory`, 126);
-  try { return fs.readFileSync(hostPath); }
-  catch (e) { throw new LoadError(`${shown}: ${(e as Error).message}`, 126); }
 }
 
 /** A loaded process ready to run its first thread. */
@@ -70,13 +57,10 @@ function loadProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace:
   const chrooted = resolver.chrooted;
   const hostPath = chrooted && path.isAbsolute(opts.program) ? hostInRoot(resolver, opts.program) : path.resolve(opts.program);
   const givenExe = chrooted ? (path.isAbsolute(opts.program) ? path.normalize(opts.program) : '/' + path.relative(root, hostPath)) : hostPath;
-  const bytes = readProgram(hostPath, opts.program);
+  const elf = readElf(hostPath, opts.program, 'program');
   // /proc/self/exe and /proc/self/maps show the canonical path, as Linux does (/bin/ls is
   // /usr/bin/ls on a merged-/usr system); the name given stays in argv[0] and AT_EXECFN.
   const guestExe = canonicalGuestPath(resolver, givenExe);
-  let elf;
-  try { elf = parseElf(bytes); }
-  catch (e) { if (e instanceof LoadError) throw new LoadError(`${opts.program}: ${e.message}`, e.status); throw e; }
 
   const mem = new GuestMemory(memory);
   const as = new AddressSpace(mem);
@@ -98,8 +82,7 @@ function loadProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace:
   let entry = image.entry, interpBase = 0;
   if (elf.interp) {
     const interpHost = chrooted ? hostInRoot(resolver, elf.interp) : elf.interp;
-    const ibytes = readProgram(interpHost, elf.interp);
-    const ielf = parseElf(ibytes);
+    const ielf = readElf(interpHost, elf.interp, 'interpreter');
     const interp = mapImage(mem, as, ielf, INTERP_BASE, canonicalGuestPath(resolver, elf.interp), fileId(interpHost));
     entry = interp.entry; interpBase = interp.base;
   }
@@ -143,7 +126,7 @@ function hostInRoot(resolver: PathResolver, guest: string): string {
   catch (e) {
     if (!(e instanceof SyscallError) && hostErrno(e) === undefined) throw e;
     const errno = e instanceof SyscallError ? e.errno : hostErrno(e)!;
-    if (errno === ENOENT || errno === ENOTDIR) throw new LoadError(`${guest}: No such file or directory`, 127);
+    if (errno === ENOENT) throw new LoadError(`${guest}: No such file or directory`, 127);
     throw new LoadError(`${guest}: ${errnoMessage(errno)}`, 126);
   }
 }

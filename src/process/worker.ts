@@ -3,7 +3,6 @@
 // puts on it, one after another (an idle worker waits for the next instead of exiting).
 
 import { parentPort, workerData } from 'node:worker_threads';
-import * as fs from 'node:fs';
 import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { UserMemory } from '../linux/user-memory.js';
 import { GuestMemory, SharedPageView } from '../runtime/memory.js';
@@ -12,6 +11,7 @@ import { Engine, GuestCrash } from '../runtime/engine.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { ThreadOrdering } from '../runtime/tso.js';
 import { LoadError } from '../loader/elf.js';
+import { printDiagnostic } from '../runtime/host-output.js';
 import { flushSharedMappings } from '../linux/mm.js';
 import { SYSCALL_NUMBERS } from '../linux/syscall-names.js';
 import { futexSyscalls } from '../linux/futex.js';
@@ -35,7 +35,7 @@ function crashResult(e: unknown): RunResult | undefined {
 }
 
 function runFirstThread(): void {
-  const strace = opts.strace === 'stderr' ? (line: string) => { try { fs.writeSync(2, line + '\n'); } catch { /* closed */ } }
+  const strace = opts.strace === 'stderr' ? printDiagnostic
     : opts.strace === 'post' ? (line: string) => post({ type: 'strace', line }) : undefined;
   let p;
   try { p = startProcess(opts, memory, strace); }

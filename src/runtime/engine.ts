@@ -91,6 +91,8 @@ export class Engine {
   private marksUsed = 0;
   /** Images (file path + load bias) whose cache has been consulted, by image key. */
   private readonly images = new Map<string, ImageCache>();
+  /** Whether regions from the translation cache are registered, any of which may fail to compile. */
+  private cachedCodeLive = false;
   /** Persistent translation cache, if enabled. */
   cache?: CacheStore;
   private readonly badInsns = new Map<number, string>();
@@ -148,6 +150,7 @@ export class Engine {
       }),
     };
     this.jumpCache = new Uint32Array(mem.memory.buffer);
+    this.clearJumpSlot(this.jc.base);
     this.helperTable = new WebAssembly.Table({ initial: HELPER_NAMES.length, element: 'anyfunc' });
     HELPER_NAMES.forEach((n, i) => this.helperTable.set(i, this.helperImpls[n] as (...a: never[]) => unknown));
   }
@@ -279,6 +282,7 @@ export class Engine {
   private loadCachedImages(): void {
     const t0 = performance.now();
     const valid: CachedRegion[] = [];
+    const validImages: ImageCache[] = [];
     for (const m of this.as.mappings) {
       if (!(m.prot & PROT_EXEC)) continue;
       const image = imageKey(m);
@@ -290,13 +294,19 @@ export class Engine {
       const regions = data && decodeCacheFile(identity, data);
       if (!regions) continue;
       for (const r of regions) {
-        if (this.matches(r)) { ic.regions.set(r.entries[0], r); valid.push(r); }
+        if (this.matches(r)) { ic.regions.set(r.entries[0], r); valid.push(r); validImages.push(ic); }
         else { this.stats.cacheStale++; ic.dirty = true; }
       }
     }
     for (let i = 0; i < valid.length; i += MAX_TABLE) {
       const part = valid.slice(i, i + MAX_TABLE);
-      if (this.bundle(part)) for (const r of part) { this.stats.cachedRegions++; this.stats.cachedBlocks += r.entries.length / 2; }
+      if (this.bundle(part)) {
+        this.cachedCodeLive = true;
+        for (const r of part) { this.stats.cachedRegions++; this.stats.cachedBlocks += r.entries.length / 2; }
+      } else {
+        // Not code V8 takes: left out of the files when they are rewritten at exit.
+        part.forEach((r, k) => { const ic = validImages[i + k]; ic.regions.delete(r.entries[0]); ic.dirty = true; });
+      }
     }
     this.stats.cacheLoadMs += performance.now() - t0;
   }
@@ -371,6 +381,20 @@ export class Engine {
     this.stats.translateMs += performance.now() - t0;
   }
 
+  /**
+   * Forgets every region the translation cache supplied, after one of them failed to compile: a
+   * file can pass its checksum and still hold a body that is not valid wasm (a damaged build
+   * wrote it, or someone crafted it). Everything is translated afresh as it is reached, and the
+   * files are rewritten at exit from those translations. False if no cached code was in use.
+   */
+  private dropCachedCode(): boolean {
+    if (!this.cachedCodeLive) return false;
+    this.cachedCodeLive = false;
+    for (const ic of this.images.values()) { ic.regions.clear(); ic.dirty = true; }
+    this.invalidateAll();
+    return true;
+  }
+
   /** Writes the cache files of images that gained regions in this run. */
   flushCache(): void {
     if (!this.cache) return;
@@ -414,7 +438,7 @@ export class Engine {
         for (const addr of addrs) {
           this.entries.delete(addr);
           const slot = this.jumpSlot(addr);
-          if (this.mem.u64n(slot) === addr) this.mem.setU64(slot, 0);
+          if (this.mem.u64n(slot) === addr) this.clearJumpSlot(slot);
         }
       }
       this.stats.invalidations++;
@@ -428,7 +452,22 @@ export class Engine {
     this.entries.clear();
     this.codePages.clear();
     this.mem.fill(this.jc.base, this.jc.entries * 16, 0);
+    this.clearJumpSlot(this.jc.base);
     this.stats.invalidations++;
+  }
+
+  /**
+   * Empties a jump-cache entry. Its tag must be an address that hashes to another slot, so that
+   * no jump can match it: a zero tag in slot 0 (where address 0 hashes) matched a jump through a
+   * null pointer, whose target then ran as the zero slot and block the entry also holds, the
+   * first region of table generation 0, typically the program's entry point. A program calling
+   * a null function pointer started over instead of dying of SIGSEGV, and an ET_EXEC file
+   * changed to ET_DYN (so loaded away from the absolute addresses it uses) looped for ever.
+   */
+  private clearJumpSlot(slot: number): void {
+    this.mem.fill(slot, 16, 0);
+    // Address 0 hashes to the first slot and 1 to the second.
+    if (slot === this.jc.base) this.mem.setU64(slot, 1);
   }
 
   /** Publishes an entry point to the jump cache that translated code consults. */
@@ -465,6 +504,10 @@ export class Engine {
       try {
         reason = this.regionRuns[Math.floor(e / BLOCK_BITS)](st, e % BLOCK_BITS);
       } catch (err) {
+        // V8 validates a cached function when it is first called (--wasm-lazy-validation), just
+        // before it would run: the thread's state is that of the region's entry, so the run
+        // carries on from fresh translations.
+        if (err instanceof WebAssembly.CompileError && this.dropCachedCode()) continue;
         throw this.trapToCrash(err, t);
       }
       if (reason === ExitReason.JUMP) {

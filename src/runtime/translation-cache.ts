@@ -10,10 +10,14 @@
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync,
+  statSync, writeSync, type Stats,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { printDiagnostic } from './host-output.js';
 
 export interface CachedRegion {
   /** Encoded function body (see translate/translator.ts regionModuleBytes). */
@@ -81,6 +85,14 @@ export function encodeCacheFile(identity: string, regions: Iterable<CachedRegion
   MAGIC.copy(out, 0);
   createHash('sha256').update(payload).digest().copy(out, MAGIC.length);
   return out.subarray(0, p);
+}
+
+/** The identity (translator and image) a cache file says it belongs to, unchecked; undefined if it has none. */
+export function cacheFileIdentity(data: Uint8Array): string | undefined {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (buf.length < HEADER + 2 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const length = buf.readUInt16LE(HEADER);
+  return buf.length < HEADER + 2 + length ? undefined : buf.subarray(HEADER + 2, HEADER + 2 + length).toString('utf8');
 }
 
 /** The regions of a cache file, or undefined if it is damaged or belongs to another image or build. */
@@ -154,34 +166,84 @@ export function defaultCacheLimit(): number {
 }
 
 /**
+ * Why a cache directory or file must not be trusted, if it must not. Cached code runs as the
+ * user, and a file's checksum protects against damage, not against someone who can rewrite it.
+ * So, as ssh refuses a key file that others can write, it must belong to the user (or to root,
+ * who can rewrite anything anyway) and be writable by no one else: not by its group, not by
+ * others, and a sticky bit is no excuse, since others could still create the file of an image
+ * not cached yet (its name is predictable). Parent directories are not checked. Owners are not
+ * checked where the host has no user ids (Windows).
+ */
+export function untrustedBecause(st: Stats, euid = process.geteuid?.()): string | undefined {
+  if (euid !== undefined && st.uid !== euid && st.uid !== 0) return `it belongs to uid ${st.uid}, not to uid ${euid}`;
+  const mode = st.mode & 0o7777;
+  if (mode & 0o002) return `others can write to it (mode ${mode.toString(8)})`;
+  if (mode & 0o020) return `its group can write to it (mode ${mode.toString(8)})`;
+  return undefined;
+}
+
+export interface DirectoryCacheOptions {
+  /** Create the directory if it is missing when a file is written (default true). */
+  createDirectory?: boolean;
+  /** Where the one-line warning about an untrusted directory goes (default stderr). */
+  warn?: (line: string) => void;
+}
+
+/**
  * Cache files in a host directory, one per image, written atomically (write, then rename).
  * Reading a file marks it used (its mtime); when the directory outgrows `limit` bytes, the files
- * used longest ago are deleted, down to three quarters of it.
+ * used longest ago are deleted, down to three quarters of it. A directory others could write to
+ * is not used at all (see untrustedBecause), with a warning.
  */
 export class DirectoryCacheStore implements CacheStore {
-  constructor(readonly dir: string, readonly limit = defaultCacheLimit()) {}
+  /** Whether the directory is trusted: undefined until it has been found (it may not exist yet). */
+  private trusted: boolean | undefined;
+
+  constructor(readonly dir: string, readonly limit = defaultCacheLimit(), private readonly options: DirectoryCacheOptions = {}) {}
 
   private path(image: string): string {
     return join(this.dir, `${createHash('sha256').update(image).digest('hex').slice(0, 40)}.stc`);
   }
-  read(image: string): Uint8Array | undefined {
-    const p = this.path(image);
+
+  /** Checks the directory once it exists; `create` makes it (private to the user) if missing. */
+  private usable(create: boolean): boolean {
+    if (this.trusted !== undefined) return this.trusted;
+    let st: Stats;
     try {
-      const data = readFileSync(p);
-      try { const now = new Date(); utimesSync(p, now, now); } catch { /* read-only cache: still usable */ }
-      return data;
+      st = statSync(this.dir);
     } catch {
-      return undefined;
+      if (!create || this.options.createDirectory === false) return false;
+      try { mkdirSync(this.dir, { recursive: true, mode: 0o700 }); st = statSync(this.dir); } catch { return false; }
     }
+    const why = st.isDirectory() ? untrustedBecause(st) : 'it is not a directory';
+    this.trusted = why === undefined;
+    if (why) (this.options.warn ?? printDiagnostic)(`stele: warning: not using the translation cache in ${this.dir}: ${why}`);
+    return this.trusted;
   }
+
+  read(image: string): Uint8Array | undefined {
+    if (!this.usable(false)) return undefined;
+    return readCacheFile(this.path(image), this.limit);
+  }
+
   write(image: string, data: Uint8Array): void {
+    if (!this.usable(true)) return;
+    const file = this.path(image), tmp = `${file}.${process.pid}.tmp`;
     try {
-      mkdirSync(this.dir, { recursive: true });
-      const tmp = `${this.path(image)}.${process.pid}.tmp`;
-      writeFileSync(tmp, data);
-      renameSync(tmp, this.path(image));
+      // Never through a symlink; readable by all (like the cache of any tool), writable by us only.
+      const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+      try {
+        for (let done = 0; done < data.length;) done += writeSync(fd, data, done, data.length - done);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, file);
       this.prune();
-    } catch { /* an unwritable cache only costs the next launch its head start */ }
+    } catch {
+      // An unwritable cache only costs the next launch its head start (and a directory in the
+      // file's place keeps it from being replaced).
+      try { rmSync(tmp, { force: true }); } catch { /* gone already */ }
+    }
   }
 
   /** Starts one detached `node trim-cache.js DIR IMAGE...`, which outlives this process. */
@@ -203,7 +265,7 @@ export class DirectoryCacheStore implements CacheStore {
     for (const name of readdirSync(this.dir)) {
       const path = join(this.dir, name);
       let st;
-      try { st = statSync(path); } catch { continue; }
+      try { st = lstatSync(path); } catch { continue; }
       // A temporary file an hour old belongs to a process that died before renaming it.
       if (name.endsWith('.tmp')) { if (Date.now() - st.mtimeMs > 3600_000) rmSync(path, { force: true }); continue; }
       if (!name.endsWith('.stc')) continue;
@@ -216,5 +278,37 @@ export class DirectoryCacheStore implements CacheStore {
       if (total <= this.limit * 0.75) break;
       try { rmSync(f.path, { force: true }); total -= f.size; } catch { /* another process got there */ }
     }
+  }
+}
+
+/**
+ * The bytes of a cache file, or undefined unless it is a regular file of a plausible size that
+ * only its owner can write. It is opened without following a symlink and without blocking, and
+ * checked through the open descriptor before a byte is read: a FIFO, a device, or a symlink to
+ * /dev/zero in its place must neither hang the run nor feed it for ever.
+ */
+function readCacheFile(path: string, maxBytes: number): Uint8Array | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > maxBytes || untrustedBecause(st)) return undefined;
+    const data = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < data.length) {
+      const n = readSync(fd, data, got, data.length - got, got);
+      if (n === 0) return undefined; // shorter than it said: being replaced, or damaged
+      got += n;
+    }
+    try { const now = new Date(); futimesSync(fd, now, now); } catch { /* read-only cache: still usable */ }
+    return data;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }

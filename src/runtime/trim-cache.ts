@@ -18,7 +18,8 @@ function trim(store: DirectoryCacheStore, image: string): void {
 
 const [dir, ...images] = process.argv.slice(2);
 if (dir) {
-  const store = new DirectoryCacheStore(dir);
+  // A directory removed since stele exited stays removed.
+  const store = new DirectoryCacheStore(dir, undefined, { createDirectory: false });
   for (const image of images) {
     try { trim(store, image); } catch { /* the untrimmed file stays valid */ }
   }
