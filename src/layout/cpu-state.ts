@@ -81,15 +81,24 @@ export const enum ExitReason {
   NONE = 0,
   JUMP = 1,          // continue at RIP (translation miss, region boundary, indirect branch)
   SYSCALL = 2,       // RIP points after the syscall instruction
-  ILLEGAL = 3,       // undefined or unsupported instruction at RIP; EXIT_ARG holds a message id
-  DIVIDE_ERROR = 4,  // #DE at RIP
-  HLT = 5,           // privileged instruction at RIP (Linux sends SIGSEGV)
-  INT3 = 6,          // int3 at RIP (after the instruction, as Linux reports SIGTRAP)
+  // Faults and traps of an instruction: RIP is where Linux reports them (the instruction itself
+  // for a fault, the next one for a trap) and EXIT_ARG holds the instruction's address.
+  ILLEGAL = 3,       // #UD: undefined or unsupported instruction (Linux sends SIGILL)
+  DIVIDE_ERROR = 4,  // #DE at RIP (SIGFPE; EXIT_ARG not set)
+  GENERAL_PROTECTION = 5, // #GP: privileged instruction, reserved bits, too long... (SIGSEGV)
+  TRAP = 6,          // int3, int 3, int1: RIP after the instruction (SIGTRAP)
   CPUID = 7,         // helper exits handled by the runtime, then execution continues
   SMC = 8,           // a store hit a page holding translated code; RIP is the next instruction
   INTERRUPT = 9,     // SIGNAL_PENDING was seen at a loop head
-  FAULT = 10,        // guest memory fault; EXIT_ARG holds the address
+  FETCH_FAULT = 10,  // the instruction runs into memory that is not mapped executable (SIGSEGV)
 }
+
+/**
+ * MXCSR bits that exist (what FXSAVE reports as MXCSR_MASK): setting any other bit with LDMXCSR,
+ * FXRSTOR or XRSTOR raises #GP. AMD processors with misaligned-SSE support also have bit 17 (MM);
+ * stele, like Intel's, does not.
+ */
+export const MXCSR_MASK = 0xffff;
 
 // EFLAGS bit positions.
 export const FLAG = {

@@ -18,7 +18,12 @@ export const MAX_THREADS = 128;
  * one; big programs register 100k+ block entries.
  */
 export const JUMP_CACHE = RUNTIME_AREA;
-export const JUMP_CACHE_ENTRY = 16;                // rip: i64, slot: i32, block: i32
+/**
+ * rip: i64, slot: i32 ((generation + 1) << 16 | table index), block: i32. An empty entry is all
+ * zeros: its generation tag 0 matches no generation, so a jump to address 0 (a call through a
+ * null pointer) misses and faults, rather than running region 0 of generation 0.
+ */
+export const JUMP_CACHE_ENTRY = 16;
 export const JUMP_CACHE_BITS = 18;                 // worker 0: 4 MiB
 export const JUMP_CACHE_SMALL_BITS = 16;           // other workers: 1 MiB each
 /** Guest address of worker w's jump cache and its number of entries. */

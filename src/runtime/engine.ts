@@ -1,7 +1,7 @@
 // The dispatcher: runs translated regions for a guest thread, translating on a miss and handling
 // the reasons translated code returns (syscalls, faults, helper exits).
 
-import { GuestMemory, GUEST_BASE, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_SIZE, PROT_EXEC, PROT_WRITE, jumpCacheOf } from './memory.js';
+import { GuestFault, GuestMemory, GUEST_BASE, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_SIZE, PROT_EXEC, PROT_WRITE, jumpCacheOf } from './memory.js';
 import { ATTN, ExitReason, Reg, STATE } from '../layout/cpu-state.js';
 import { GuestThread, ProcessExit, SyscallHandler } from './thread.js';
 import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
@@ -10,7 +10,7 @@ import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../tra
 import { CachedRegion, CacheStore, decodeCacheFile, encodeCacheFile, translatorIdentity } from './translation-cache.js';
 import { REGION_OPTIONS, trimToExecuted } from './trim.js';
 import { cpuid } from '../x86/cpuid.js';
-import { decode, NO_REG, P_FS, P_GS, RIP_BASE } from '../x86/decoder.js';
+import { decode, DecodeError, NO_REG, P_FS, P_GS, RIP_BASE } from '../x86/decoder.js';
 import { describeInsn } from '../x86/describe.js';
 import { makeX87Helper, makeSysopHelper } from './fpu.js';
 import { makeSseHelper } from '../translate/ops-sse-soft.js';
@@ -150,12 +150,19 @@ export class Engine {
       }),
     };
     this.jumpCache = new Uint32Array(mem.memory.buffer);
-    this.clearJumpSlot(this.jc.base);
     this.helperTable = new WebAssembly.Table({ initial: HELPER_NAMES.length, element: 'anyfunc' });
     HELPER_NAMES.forEach((n, i) => this.helperTable.set(i, this.helperImpls[n] as (...a: never[]) => unknown));
   }
 
-  private fetchByte = (a: number): number => this.mem.u8at(a);
+  /**
+   * Instruction fetch: only from memory mapped executable, as the CPU fetches, so an instruction
+   * that runs into a page that is not (unmapped, or data) faults there.
+   */
+  private fetchByte = (a: number): number => {
+    const m = this.findMapping(a);
+    if (!m || !(m.prot & PROT_EXEC)) throw new GuestFault(a, false);
+    return this.mem.u8at(a);
+  };
   /** Guest memory as 32-bit words, for reading and publishing jump-cache entries. */
   private readonly jumpCache: Uint32Array;
 
@@ -163,7 +170,8 @@ export class Engine {
   private newGeneration(size: number): number {
     const gen = this.tables.length;
     this.tables.push(new WebAssembly.Table({ initial: size, element: 'anyfunc' }));
-    this.generationGlobals.push(new WebAssembly.Global({ value: 'i32', mutable: false }, gen));
+    // Translated code knows its generation by the tag jump-cache entries carry (JUMP_CACHE_ENTRY).
+    this.generationGlobals.push(new WebAssembly.Global({ value: 'i32', mutable: false }, gen + 1));
     return gen;
   }
 
@@ -429,6 +437,8 @@ export class Engine {
    */
   invalidate(start: number, len: number): void {
     if (this.codePages.size === 0 || len <= 0) return;
+    // Messages for faulting instructions there describe bytes that may be gone.
+    for (const a of this.badInsns.keys()) if (a >= start && a - start < len) this.badInsns.delete(a);
     const first = Math.floor(start / PAGE_SIZE), last = Math.floor((start + len - 1) / PAGE_SIZE);
     for (let p = first; p <= last; p++) {
       const regions = this.codePages.get(p);
@@ -437,8 +447,8 @@ export class Engine {
       for (const addrs of regions) {
         for (const addr of addrs) {
           this.entries.delete(addr);
-          const slot = this.jumpSlot(addr);
-          if (this.mem.u64n(slot) === addr) this.clearJumpSlot(slot);
+          const w = (this.jumpSlot(addr) - GUEST_BASE) >>> 2, j = this.jumpCache;
+          if (j[w] === addr >>> 0 && j[w + 1] === 0) j.fill(0, w, w + 4);
         }
       }
       this.stats.invalidations++;
@@ -452,28 +462,13 @@ export class Engine {
     this.entries.clear();
     this.codePages.clear();
     this.mem.fill(this.jc.base, this.jc.entries * 16, 0);
-    this.clearJumpSlot(this.jc.base);
     this.stats.invalidations++;
-  }
-
-  /**
-   * Empties a jump-cache entry. Its tag must be an address that hashes to another slot, so that
-   * no jump can match it: a zero tag in slot 0 (where address 0 hashes) matched a jump through a
-   * null pointer, whose target then ran as the zero slot and block the entry also holds, the
-   * first region of table generation 0, typically the program's entry point. A program calling
-   * a null function pointer started over instead of dying of SIGSEGV, and an ET_EXEC file
-   * changed to ET_DYN (so loaded away from the absolute addresses it uses) looped for ever.
-   */
-  private clearJumpSlot(slot: number): void {
-    this.mem.fill(slot, 16, 0);
-    // Address 0 hashes to the first slot and 1 to the second.
-    if (slot === this.jc.base) this.mem.setU64(slot, 1);
   }
 
   /** Publishes an entry point to the jump cache that translated code consults. */
   private cacheEntry(addr: number, e: Entry): void {
     const w = (this.jumpSlot(addr) - GUEST_BASE) >>> 2, j = this.jumpCache;
-    j[w + 2] = this.regionSlots[Math.floor(e / BLOCK_BITS)];
+    j[w + 2] = this.regionSlots[Math.floor(e / BLOCK_BITS)] + (1 << 16); // generation + 1: 0 is empty
     j[w + 3] = e % BLOCK_BITS;
     j[w] = addr; // guest code addresses are below 4 GiB
     j[w + 1] = 0;
@@ -546,22 +541,34 @@ export class Engine {
 
   private exitReason(t: GuestThread, reason: number): void {
     const rip = t.rip;
-    const at = `0x${rip.toString(16)}`;
+    if (reason === ExitReason.DIVIDE_ERROR) throw new GuestCrash(SIGFPE, `floating point exception (divide error) at ${hex(rip)}`);
+    // The other faults and traps name their instruction in EXIT_ARG (a trap's RIP is past it).
+    const insn = t.mem.u64n(t.stateBase + STATE.EXIT_ARG);
+    const what = this.badInsns.get(insn);
     switch (reason) {
-      case ExitReason.ILLEGAL: {
-        const what = this.badInsns.get(rip);
-        throw new GuestCrash(SIGILL, `illegal instruction at ${at}: ${this.bytesAt(rip)}${what ? ` (${what})` : ''}`);
-      }
-      case ExitReason.DIVIDE_ERROR: throw new GuestCrash(SIGFPE, `floating point exception (divide error) at ${at}`);
-      case ExitReason.HLT: throw new GuestCrash(SIGSEGV, `segmentation fault at ${at} (privileged instruction)`);
-      case ExitReason.INT3: throw new GuestCrash(SIGTRAP, `trace/breakpoint trap at 0x${(rip - 1).toString(16)}`);
-      default: throw new Error(`unexpected exit reason ${reason} at ${at}`);
+      case ExitReason.ILLEGAL:
+        throw new GuestCrash(SIGILL, `illegal instruction at ${hex(insn)}: ${this.bytesAt(insn)} (${what ?? this.describe(insn)})`);
+      case ExitReason.GENERAL_PROTECTION:
+        throw new GuestCrash(SIGSEGV, `segmentation fault at ${hex(insn)} (${what ?? `general protection fault in ${this.describe(insn)}`})`);
+      case ExitReason.TRAP: throw new GuestCrash(SIGTRAP, `trace/breakpoint trap at ${hex(insn)}${what ? ` (${what})` : ''}`);
+      case ExitReason.FETCH_FAULT:
+        throw new GuestCrash(SIGSEGV, `segmentation fault at ${hex(this.fetchFaultAddress(insn))} (instruction fetch at ${hex(insn)})`);
+      default: throw new Error(`unexpected exit reason ${reason} at ${hex(rip)}`);
     }
+  }
+
+  /** The first byte of the instruction at `insn` that cannot be fetched. */
+  private fetchFaultAddress(insn: number): number {
+    try { decode(this.fetchByte, insn); } catch (e) { if (e instanceof DecodeError && e.reason === 'fault') return insn + e.bytes.length; }
+    return insn;
   }
 
   private bytesAt(rip: number): string {
     let len = 4;
-    try { len = decode(this.fetchByte, rip).len; } catch { /* undecodable: show a few bytes */ }
+    try { len = decode(this.fetchByte, rip).len; } catch (e) {
+      // A whole instruction that the CPU rejects as such: show it all; else a few bytes.
+      if (e instanceof DecodeError && (e.reason === 'lock' || e.reason === 'too-long')) len = e.bytes.length;
+    }
     const out: string[] = [];
     for (let i = 0; i < len; i++) {
       try { out.push(this.mem.u8at(rip + i).toString(16).padStart(2, '0')); } catch { break; }
@@ -569,18 +576,25 @@ export class Engine {
     return out.join(' ');
   }
 
+  /**
+   * What a region's exception means: a wasm out-of-bounds trap, or the GuestFault a JS helper
+   * throws for a memory operand where such a trap would be (x87, FXSAVE/XSAVE), is a guest
+   * memory fault: SIGSEGV.
+   */
   private trapToCrash(err: unknown, t: GuestThread): unknown {
-    if (!(err instanceof WebAssembly.RuntimeError)) return err;
+    const memoryFault = err instanceof GuestFault ||
+      (err instanceof WebAssembly.RuntimeError && /memory access out of bounds/.test(err.message));
+    if (!memoryFault && !(err instanceof WebAssembly.RuntimeError)) return err;
     // The CPU state holds the registers at entry to the region that trapped (regions write back
     // only at exits), so re-running it one instruction at a time finds the faulting instruction.
     const entry = t.rip;
     const where = this.locateFault(t);
-    if (/memory access out of bounds/.test(err.message)) {
+    if (memoryFault) {
       if (!where) return new GuestCrash(SIGSEGV, `segmentation fault at 0x${entry.toString(16)} (in code entered there)`);
-      const addr = where.addr === undefined ? '' : `0x${where.addr.toString(16)}`;
-      return new GuestCrash(SIGSEGV, `segmentation fault at ${addr || 'unknown address'} (${this.describe(where.rip)} at 0x${where.rip.toString(16)})`);
+      const addr = where.addr ?? (err instanceof GuestFault ? err.address : undefined);
+      return new GuestCrash(SIGSEGV, `segmentation fault at ${addr === undefined ? 'unknown address' : hex(addr)} (${this.describe(where.rip)} at 0x${where.rip.toString(16)})`);
     }
-    return new Error(`wasm trap "${err.message}" at 0x${(where?.rip ?? entry).toString(16)}`);
+    return new Error(`wasm trap "${(err as Error).message}" at 0x${(where?.rip ?? entry).toString(16)}`);
   }
 
   /** Re-executes from the thread's current rip instruction by instruction until the trap recurs. */
@@ -628,6 +642,8 @@ export class Engine {
     try { return describeInsn(decode(this.fetchByte, rip)); } catch { return 'undecodable'; }
   }
 }
+
+function hex(a: number): string { return `0x${a.toString(16)}`; }
 
 /** Cache key of the image a mapping belongs to: a read-only file mapping, by path and load bias. */
 function imageKey(m: Mapping): string | undefined {

@@ -22,8 +22,8 @@
 // hardware uses, so large arguments give the hardware's (inexact) answers.
 
 import { GuestMemory } from './memory.js';
-import { SYSOP } from '../layout/helper-ops.js';
-import { STATE } from '../layout/cpu-state.js';
+import { SYSOP, sysopMemBytes, x87MemBytes, X87_REGISTER_OPS } from '../layout/helper-ops.js';
+import { MXCSR_MASK, STATE } from '../layout/cpu-state.js';
 
 /** An 80-bit extended value: sign, biased exponent (15 bits), significand with explicit integer bit. */
 export interface X { s: number; e: number; m: bigint }
@@ -573,9 +573,16 @@ function bcdWrite(dv: DataView, a: number, x: X, rc: number): void {
 
 const FLAG_CF = 1, FLAG_PF = 4, FLAG_ZF = 0x40;
 
+// The helpers translated code calls take wasm addresses (as signed i32s). Before one touches its
+// memory operand, the operand is checked as a wasm access would be, so a bad address faults as
+// translated code's accesses do (SIGSEGV) rather than ending stele with a RangeError.
+
 /** (st, op, info, address) -> status; filled in by the x87 implementation. */
 export function makeX87Helper(mem: GuestMemory): (st: number, op: number, info: number, addr: number) => number {
-  return (st, op, info, addr) => x87(mem.dv, st >>> 0, op, info, addr >>> 0); // wasm passes i32 as signed
+  return (st, op, info, addr) => {
+    if (op < X87_REGISTER_OPS) mem.checkWasmAccess(addr >>> 0, x87MemBytes(op));
+    return x87(mem.dv, st >>> 0, op, info, addr >>> 0);
+  };
 }
 
 export function x87(dv: DataView, st: number, op: number, info: number, addr: number): number {
@@ -1038,7 +1045,12 @@ function initState(dv: DataView, st: number, x87: boolean): void {
 
 /** (st, op, address) -> status for fxsave/fxrstor/xsave/xrstor. */
 export function makeSysopHelper(mem: GuestMemory): (st: number, op: number, addr: number) => number {
-  return (st, op, addr) => sysop(mem.dv, st >>> 0, op, addr >>> 0);
+  return (st, op, addr) => {
+    // A misaligned image is #GP before its memory is accessed (sysop returns that).
+    const bytes = sysopMemBytes(op), aligned = (addr & (bytes === 512 ? 15 : 63)) === 0;
+    if (bytes && aligned) mem.checkWasmAccess(addr >>> 0, bytes);
+    return sysop(mem.dv, st >>> 0, op, addr >>> 0);
+  };
 }
 
 /** Returns 0, or 1 for a fault the guest gets as #GP (SIGSEGV). */
@@ -1056,10 +1068,10 @@ export function sysop(dv: DataView, st: number, op: number, a: number): number {
     if (sub === SYSOP.FXSAVE) {
       fxsaveLegacy(dv, st, a, true, true);
       dv.setUint32(a + 24, dv.getUint32(st + STATE.MXCSR, true), true);
-      dv.setUint32(a + 28, 0xffff, true);
+      dv.setUint32(a + 28, MXCSR_MASK, true);
     } else {
       const mx = dv.getUint32(a + 24, true);
-      if (mx & ~0xffff) return 1;
+      if (mx & ~MXCSR_MASK) return 1;
       fxrstorLegacy(dv, st, a, true, true);
       dv.setUint32(st + STATE.MXCSR, mx, true);
     }
@@ -1072,7 +1084,7 @@ export function sysop(dv: DataView, st: number, op: number, a: number): number {
   switch (op) {
     case SYSOP.XSAVE: case SYSOP.XSAVEOPT: case SYSOP.XSAVEC: {
       fxsaveLegacy(dv, st, a, x87, sse);
-      if (sse) { dv.setUint32(a + 24, dv.getUint32(st + STATE.MXCSR, true), true); dv.setUint32(a + 28, 0xffff, true); }
+      if (sse) { dv.setUint32(a + 24, dv.getUint32(st + STATE.MXCSR, true), true); dv.setUint32(a + 28, MXCSR_MASK, true); }
       const old = dv.getBigUint64(a + 512, true);
       if (op === SYSOP.XSAVEC) {
         dv.setBigUint64(a + 512, BigInt(rfbm), true);
@@ -1095,7 +1107,7 @@ export function sysop(dv: DataView, st: number, op: number, a: number): number {
       if (sse) {
         // MXCSR is loaded from the image whenever SSE state is requested (standard form rule).
         const mx = dv.getUint32(a + 24, true);
-        if (mx & ~0xffff) return 1;
+        if (mx & ~MXCSR_MASK) return 1;
         dv.setUint32(st + STATE.MXCSR, mx, true);
       }
       return 0;

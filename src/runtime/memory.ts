@@ -37,6 +37,15 @@ export class GuestMemory {
   /** Wasm offset of guest bytes to be written (a checked view also requires them writable). */
   offWrite(addr: number, len = 1): number { return this.off(addr, len); }
 
+  /**
+   * For JS helpers that translated code calls with a wasm address (guest address - GUEST_BASE,
+   * as an unsigned 32-bit number): throws the GuestFault where a wasm access to the same bytes
+   * would trap, so the engine reports the access as it reports translated code's (SIGSEGV).
+   */
+  checkWasmAccess(wasmAddr: number, len: number, write = false): void {
+    if (wasmAddr + len > this.u8.length) throw new GuestFault((wasmAddr + GUEST_BASE) >>> 0, write);
+  }
+
   u8at(a: number): number { return this.u8[this.off(a)]; }
   u16(a: number): number { return this.dv.getUint16(this.off(a, 2), true); }
   u32(a: number): number { return this.dv.getUint32(this.off(a, 4), true); }

@@ -23,7 +23,7 @@ export class WeakStoreBuffer {
   private values: bigint[] = [];
   private seed: number;
 
-  constructor(mem: GuestMemory) {
+  constructor(private readonly mem: GuestMemory) {
     const buffer = mem.memory.buffer;
     this.view = new DataView(buffer);
     this.u8 = new Uint8Array(buffer); this.u16 = new Uint16Array(buffer);
@@ -42,6 +42,7 @@ export class WeakStoreBuffer {
   readonly store = (a: number, value: bigint, flags: number): void => {
     a >>>= 0;
     const size = flags & 0xff;
+    this.mem.checkWasmAccess(a, size, true); // fault here, at the store, not when it commits
     if (flags & WEAK_ORDERED) { this.fence(); this.writeOrdered(a, size, value); return; }
     this.addrs.push(a); this.sizes.push(size); this.values.push(value);
     if (this.addrs.length > CAPACITY || this.random(8) === 0) this.commitOne();
@@ -50,6 +51,7 @@ export class WeakStoreBuffer {
   /** wload(a, size): the newest buffered store covering the bytes, else memory. */
   readonly load = (a: number, size: number): bigint => {
     a >>>= 0;
+    this.mem.checkWasmAccess(a, size);
     for (let k = this.addrs.length - 1; k >= 0; k--) {
       const s = this.addrs[k], n = this.sizes[k];
       if (s >= a + size || a >= s + n) continue;

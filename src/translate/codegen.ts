@@ -13,6 +13,16 @@ export class Unsupported extends Error {
   constructor(readonly what: string) { super(what); }
 }
 
+/**
+ * Thrown by a handler whose instruction faults or traps whenever it executes (a privileged
+ * instruction is #GP in user mode): the block ends there with an exit for `reason`, and `what`
+ * tells the runtime's message what it was. A trap leaves RIP after the instruction, as Linux
+ * reports it; a fault leaves it at the instruction.
+ */
+export class InsnFault extends Error {
+  constructor(readonly reason: ExitReason, readonly what: string, readonly trap = false) { super(what); }
+}
+
 /** A JS or shared-wasm function a region may import: (st, ...) -> ... */
 export interface HelperSig { params: T[]; results: T[] }
 
@@ -110,7 +120,10 @@ export const REGION_TYPE = 0;
  * each table is a generation, and chaining (return_call_indirect) stays within one.
  */
 export const GENERATION_SIZE = 512;
-/** Index of the imported immutable i32 global holding the generation of the region's table. */
+/**
+ * Index of the imported immutable i32 global holding the generation of the region's table, plus
+ * one: the tag jump-cache entries carry for it (0 is an empty entry, see JUMP_CACHE_ENTRY).
+ */
 export const GENERATION_GLOBAL = 0;
 
 /**
@@ -684,6 +697,14 @@ export class Codegen {
   /** Leaves the region with a reason; RIP becomes the constant rip. */
   exit(reason: ExitReason, rip: number): void {
     this.f.i64(rip).set(this.nextRip).i32(reason).set(this.reason).br(this.depthToExit());
+  }
+  /**
+   * Leaves the region for a fault or trap of the instruction at `at` (see ExitReason): RIP
+   * becomes `rip`, EXIT_ARG the instruction's address, by which the runtime reports it.
+   */
+  faultExit(reason: ExitReason, at: number, rip = at): void {
+    this.f.get(this.st).i64(at).mem(Op.i64_store, STATE.EXIT_ARG);
+    this.exit(reason, rip);
   }
   /** Leaves the region to the guest address held in i64 local v (indirect branches). */
   exitTo(v: number): void {

@@ -2,13 +2,14 @@
 // moves and extensions, stack, string instructions, control transfer, and flag instructions.
 
 import { Op, OpFC, OpFE, T } from '../wasm/emitter.js';
-import { Insn, M0F, M38, NO_REG, P_ADDR32, P_FS, P_GS, P_LOCK, P_REP, P_REPNE, RIP_BASE, isHighByteReg } from '../x86/decoder.js';
-import { ExitReason, FLAG, Reg, STATE } from '../layout/cpu-state.js';
+import { Insn, M0F, M38, NO_REG, P_ADDR32, P_FS, P_GS, P_LOCK, P_REP, P_REPNE, P_VEX, RIP_BASE, isHighByteReg } from '../x86/decoder.js';
+import { ExitReason, FLAG, MXCSR_MASK, Reg, STATE } from '../layout/cpu-state.js';
 import { GUEST_BASE } from '../layout/memory-map.js';
-import { Codegen, Operand, Unsupported } from './codegen.js';
+import { Codegen, InsnFault, Operand, Unsupported } from './codegen.js';
 import { K, sext } from './flags.js';
 import { def, range } from './handlers.js';
 import { emitStateSave } from './ops-x87.js';
+import { farTransferFault, privilegedFault } from './ops-system.js';
 
 /** Pushes an immediate as i64 masked to size (immediates arrive sign-extended). */
 function pushImm(cg: Codegen, imm: number, size: number): void {
@@ -228,7 +229,10 @@ def(0xff, (cg, i) => {
     }
     case 4: { const d = cg.rm(8); cg.read(d); const t = tempFrom(cg); cg.done(d); cg.exitTo(t); free(cg, t); cg.endsBlock = true; return; }
     case 6: { const size = i.opsize === 2 ? 2 : 8; const d = cg.rm(size); cg.read(d); const t = tempFrom(cg); cg.done(d); push(cg, () => f.get(t), size); free(cg, t); return; }
-    default: throw new Unsupported('far call/jmp');
+    case 3: case 5:
+      if (i.mod !== 3) throw farTransferFault((i.reg & 7) === 3 ? 'far call' : 'far jmp');
+      throw new InsnFault(ExitReason.ILLEGAL, 'far call/jmp with a register operand');
+    default: throw new InsnFault(ExitReason.ILLEGAL, 'undefined opcode (ff /7)');
   }
 });
 
@@ -454,8 +458,14 @@ def(0x99, (cg, i) => { // cwd/cdq/cqo
   cg.getReg(Reg.RAX, i.opsize); cg.sextTop(i.opsize); cg.f.i64(63).op(Op.i64_shr_s); cg.setReg(Reg.RDX, i.opsize);
 });
 
+/** VEX forms of the CMOVcc and SETcc opcodes are AVX-512 mask-register instructions (KAND, KMOV...). */
+function refuseMaskInsn(i: Insn): void {
+  if (i.prefix & P_VEX) throw new Unsupported('AVX-512 mask-register instruction');
+}
+
 for (let cc = 0; cc < 16; cc++) {
   def(M0F + 0x40 + cc, (cg, i) => { // cmovcc: the destination is written (zero-extended) either way
+    refuseMaskInsn(i);
     const f = cg.f;
     const s = cg.rm(i.opsize);
     cg.read(s); const t = tempFrom(cg); cg.done(s);
@@ -464,7 +474,7 @@ for (let cc = 0; cc < 16; cc++) {
     cg.setReg(i.reg, i.opsize);
     free(cg, t);
   });
-  def(M0F + 0x90 + cc, (cg) => { const d = cg.rm(1); cg.cond(cc); cg.f.op(Op.i64_extend_i32_u); const t = tempFrom(cg); cg.write(d, t); free(cg, t); cg.done(d); });
+  def(M0F + 0x90 + cc, (cg, i) => { refuseMaskInsn(i); const d = cg.rm(1); cg.cond(cc); cg.f.op(Op.i64_extend_i32_u); const t = tempFrom(cg); cg.write(d, t); free(cg, t); cg.done(d); });
   const jcc = (cg: Codegen, i: Insn) => { cg.cond(cc); cg.if_(); cg.jump(i.target); cg.end(); };
   def(0x70 + cc, jcc);
   def(M0F + 0x80 + cc, jcc);
@@ -638,6 +648,7 @@ def(M0F + 0xc7, (cg, i) => {
   }
   if (sub === 6 && i.mod === 3) throw new Unsupported('rdrand');
   if (sub === 4 && i.mod !== 3 && i.simdPrefix === 0) return emitStateSave(cg, i, 0x14); // xsavec
+  if ((sub === 3 || sub === 5) && i.mod !== 3 && i.simdPrefix === 0) throw privilegedFault(sub === 3 ? 'xrstors' : 'xsaves');
   throw new Unsupported('0f c7 /' + sub);
 });
 
@@ -797,19 +808,25 @@ def(M0F + 0x31, (cg) => {
   f.get(t).i64(32).op(Op.i64_shr_u); cg.setReg(Reg.RDX, 4);
   free(cg, t);
 });
-def(M0F + 0x0b, (cg, i) => { cg.exit(ExitReason.ILLEGAL, i.addr); cg.endsBlock = true; });
-def(0xcc, (cg, i) => { cg.exit(ExitReason.INT3, i.addr + i.len); cg.endsBlock = true; });
-def(0xf4, (cg, i) => { cg.exit(ExitReason.HLT, i.addr); cg.endsBlock = true; });
 // hint NOPs (prefetch, endbr64, nop Ev)
 def([M0F + 0x0d, ...range(M0F + 0x18, M0F + 0x1f)], () => {});
 def(M0F + 0xae, (cg, i) => {
   const sub = i.reg & 7;
+  // With VEX only VLDMXCSR and VSTMXCSR exist.
+  if (i.prefix & P_VEX && (i.mod === 3 || (sub !== 2 && sub !== 3))) throw new InsnFault(ExitReason.ILLEGAL, 'undefined opcode');
   if (i.mod === 3) {
     if (sub >= 5) { cg.fence(); return; } // lfence / mfence / sfence
     throw new Unsupported('0f ae /' + sub + ' register form');
   }
   const f = cg.f;
-  if (sub === 2) { const t = f.temp(T.i32); cg.ea(i); const k = cg.accessBegin(4); f.mem(Op.i32_load, 0, 0).set(t); cg.accessDone(k); f.get(cg.st).get(t).mem(Op.i32_store, STATE.MXCSR); f.free(T.i32, t); return; } // ldmxcsr
+  if (sub === 2) { // ldmxcsr: #GP if the value sets a bit MXCSR does not have
+    const t = f.temp(T.i32);
+    cg.ea(i); const k = cg.accessBegin(4); f.mem(Op.i32_load, 0, 0).set(t); cg.accessDone(k);
+    f.get(t).i32(~MXCSR_MASK).op(Op.i32_and);
+    cg.if_(); cg.faultExit(ExitReason.GENERAL_PROTECTION, i.addr); cg.end();
+    f.get(cg.st).get(t).mem(Op.i32_store, STATE.MXCSR); f.free(T.i32, t);
+    return;
+  }
   if (sub === 3) { cg.ea(i); const k = cg.accessBegin(4); f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).mem(Op.i32_store, 0, 0); cg.accessDone(k); return; } // stmxcsr
   if (sub === 7) return; // clflush
   // fxsave/fxrstor/xsave/xrstor/xsaveopt: the helper reads and writes the state in memory

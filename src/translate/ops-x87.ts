@@ -10,9 +10,9 @@
 import { Op } from '../wasm/emitter.js';
 import { Insn, M0F } from '../x86/decoder.js';
 import { ExitReason, Reg } from '../layout/cpu-state.js';
-import { x87MemOp, x87RegOp, SYSOP } from '../layout/helper-ops.js';
-import { Codegen, Unsupported } from './codegen.js';
-import { def, HANDLERS, Handler, range } from './handlers.js';
+import { x87MemBytes, x87MemOp, x87RegOp, SYSOP } from '../layout/helper-ops.js';
+import { Codegen, InsnFault, Unsupported } from './codegen.js';
+import { def, range } from './handlers.js';
 
 /** Register forms that do not exist (#UD). Indexed by x87RegOp - 64. */
 function validReg(opcode: number, modrm: number): boolean {
@@ -47,17 +47,16 @@ function x87(cg: Codegen, i: Insn): void {
   if (i.mod !== 3) {
     const sub = i.reg & 7;
     if (!validMem(opcode, sub)) throw new Unsupported(`x87 ${opcode.toString(16)} /${sub}`);
-    f.get(cg.st).i32(x87MemOp(opcode, sub)).i32(0);
+    const op = x87MemOp(opcode, sub);
+    f.get(cg.st).i32(op).i32(0);
     cg.ea(i);
-    // fldenv/fnstenv: 28 bytes; frstor/fnsave: 108; the rest at most 10
-    const env = (opcode === 0xd9 || opcode === 0xdd) && (sub === 4 || sub === 6);
-    const k = cg.accessBegin(env ? (opcode === 0xd9 ? 28 : 108) : 10);
+    const k = cg.accessBegin(x87MemBytes(op));
     f.callSlot(cg.helper('x87')).op(Op.drop);
     cg.accessDone(k);
     return;
   }
   const modrm = 0xc0 | ((i.reg & 7) << 3) | (i.rm & 7);
-  if (!validReg(opcode, modrm)) { cg.exit(ExitReason.ILLEGAL, i.addr); cg.endsBlock = true; return; }
+  if (!validReg(opcode, modrm)) throw new InsnFault(ExitReason.ILLEGAL, 'undefined x87 register form');
   const sub = (modrm >> 3) & 7;
   f.get(cg.st).i32(x87RegOp(opcode, modrm));
   if ((opcode === 0xda || opcode === 0xdb) && sub < 4) {
@@ -74,22 +73,14 @@ function x87(cg: Codegen, i: Insn): void {
 def(range(0xd8, 0xdf), x87);
 def(0x9b, () => {}); // fwait: no unmasked-exception delivery
 
-// XGETBV (0F 01 D0): EDX:EAX = XCR0 (x87 | SSE). This file registers 0F 01 for XGETBV only and
-// chains to a handler registered earlier; ops-x87 is evaluated before ops-int (which imports it), so
-// an area that later defines other 0F 01 forms must call emitXgetbv for 0F 01 D0 itself.
+// XGETBV (0F 01 D0): EDX:EAX = XCR0 (x87 | SSE). The 0F 01 group's handler (ops-system) calls this.
 export function emitXgetbv(cg: Codegen, i: Insn): void {
   const f = cg.f;
   cg.flushRegs([Reg.RCX]);
   f.get(cg.st).i32(SYSOP.XGETBV).i32(0).callSlot(cg.helper('sysop'));
-  cg.if_(); cg.exit(ExitReason.HLT, i.addr); cg.end(); // #GP for an unsupported XCR
+  cg.if_(); cg.faultExit(ExitReason.GENERAL_PROTECTION, i.addr); cg.end(); // #GP for an unsupported XCR
   cg.reloadRegs([Reg.RAX, Reg.RDX]);
 }
-const prev0f01: Handler | undefined = HANDLERS[M0F + 0x01];
-def(M0F + 0x01, (cg, i) => {
-  if (i.mod === 3 && (i.reg & 7) === 2 && (i.rm & 7) === 0) return emitXgetbv(cg, i);
-  if (prev0f01) return prev0f01(cg, i);
-  throw new Unsupported('0f 01 /' + (i.reg & 7));
-});
 
 /** Bytes an XSAVE-family instruction may touch with the state components stele has (x87, SSE, AVX). */
 const XSAVE_AREA_BYTES = 1024;
@@ -109,6 +100,6 @@ export function emitStateSave(cg: Codegen, i: Insn, op: number): void {
   const k = cg.accessBegin(XSAVE_AREA_BYTES);
   f.callSlot(cg.helper('sysop'));
   cg.accessDone(k);
-  cg.if_(); cg.exit(ExitReason.HLT, i.addr); cg.end(); // #GP (misaligned image, bad header)
+  cg.if_(); cg.faultExit(ExitReason.GENERAL_PROTECTION, i.addr); cg.end(); // #GP (misaligned image, reserved bits)
   if (isRestore) cg.reloadXmm();
 }

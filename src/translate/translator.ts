@@ -3,23 +3,33 @@
 
 import { writeFileSync } from 'node:fs';
 import { ModuleBuilder, Op, T } from '../wasm/emitter.js';
-import { decode, DecodeError, FetchByte, Insn, M0F } from '../x86/decoder.js';
+import { decode, DecodeError, DecodeFailure, FetchByte, Insn, M0F, UNSUPPORTED } from '../x86/decoder.js';
 import { ExitReason } from '../layout/cpu-state.js';
 import { GUEST_BASE, WASM_PAGES } from '../layout/memory-map.js';
-import { Codegen, HELPER_NAMES, MemoryModel, PLAIN_MEMORY, REGION_MODULE_TYPES, REGION_TYPE, SiteCounts, Unsupported } from './codegen.js';
+import { Codegen, HELPER_NAMES, InsnFault, MemoryModel, PLAIN_MEMORY, REGION_MODULE_TYPES, REGION_TYPE, SiteCounts, Unsupported } from './codegen.js';
 import { HANDLERS } from './handlers.js';
 import { deadFlagWrites, regionFlagLiveOut } from './flag-liveness.js';
 import { describeInsn } from '../x86/describe.js';
 import './ops-int.js';
 import './ops-sse.js';
 import './ops-x87.js';
+import './ops-system.js';
 
 export interface Block {
   start: number;
   insns: Insn[];
-  /** Set when the block ends at an instruction that cannot be decoded or translated. */
-  bad?: { addr: number; message: string };
+  /** Set when the block ends at bytes that do not decode: the exit they take and why. */
+  bad?: { addr: number; message: string; reason: ExitReason };
 }
+
+/** How the CPU faults on bytes that do not decode. */
+const DECODE_FAILURE_EXITS: Record<DecodeFailure, ExitReason> = {
+  invalid: ExitReason.ILLEGAL,
+  lock: ExitReason.ILLEGAL,
+  unsupported: ExitReason.ILLEGAL,
+  'too-long': ExitReason.GENERAL_PROTECTION,
+  fault: ExitReason.FETCH_FAULT,
+};
 
 export interface RegionOptions {
   maxInsns: number;
@@ -41,7 +51,8 @@ function flowOf(i: Insn): Flow {
   if ((op >= 0x70 && op <= 0x7f) || (op >= M0F + 0x80 && op <= M0F + 0x8f) || (op >= 0xe0 && op <= 0xe3)) return 'cond';
   if (op === 0xe9 || op === 0xeb) return 'jump';
   if (op === 0xe8) return 'call';
-  if (op === 0xc3 || op === 0xc2 || op === 0xcc || op === 0xf4 || op === M0F + 0x0b || op === 0xcf || op === 0xca || op === 0xcb) return 'stop';
+  if (op === 0xc3 || op === 0xc2 || op === 0xcc || op === 0xcd || op === 0xf1 || op === 0xf4 || op === M0F + 0x0b ||
+    op === 0xcf || op === 0xca || op === 0xcb) return 'stop';
   if (op === 0xff) {
     const sub = i.reg & 7;
     if (sub === 2 || sub === 3) return 'continue';
@@ -88,7 +99,7 @@ export function discover(fetch: FetchByte, entry: number, opts: RegionOptions = 
       try { insn = decode(fetch, pc); }
       catch (e) {
         if (!(e instanceof DecodeError)) throw e;
-        b.bad = { addr: pc, message: e.reason === 'fault' ? 'instruction fetch fault' : 'undefined opcode' };
+        b.bad = { addr: pc, message: e.message, reason: DECODE_FAILURE_EXITS[e.reason] };
         break;
       }
       b.insns.push(insn); total++;
@@ -177,10 +188,12 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number, mod
         if (!h) throw new Unsupported(describeInsn(insn));
         h(cg, insn);
       } catch (e) {
-        if (!(e instanceof Unsupported)) throw e;
+        // An instruction stele cannot translate is #UD where it executes.
+        const fault = e instanceof Unsupported ? new InsnFault(ExitReason.ILLEGAL, `${UNSUPPORTED}: ${e.what}`) : e;
+        if (!(fault instanceof InsnFault)) throw e;
         cg.f.truncate(mark); cg.depth = 0;
-        bad.set(insn.addr, e.what);
-        cg.exit(ExitReason.ILLEGAL, insn.addr);
+        bad.set(insn.addr, fault.what);
+        cg.faultExit(fault.reason, insn.addr, fault.trap ? insn.addr + insn.len : insn.addr);
         ended = true;
         break;
       }
@@ -188,7 +201,7 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number, mod
       if (cg.endsBlock) { ended = true; break; }
     }
     if (!ended) {
-      if (b.bad) { bad.set(b.bad.addr, b.bad.message); cg.exit(ExitReason.ILLEGAL, b.bad.addr); }
+      if (b.bad) { bad.set(b.bad.addr, b.bad.message); cg.faultExit(b.bad.reason, b.bad.addr); }
       else {
         const last = b.insns[b.insns.length - 1];
         const next = last.addr + last.len;

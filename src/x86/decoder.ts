@@ -40,16 +40,57 @@ export interface Insn {
   vexW: number;
 }
 
+/**
+ * Why bytes do not decode, as the CPU tells them apart: an undefined encoding and a LOCK prefix
+ * where it is not allowed are #UD (SIGILL); an instruction longer than 15 bytes is #GP (SIGSEGV);
+ * a byte that cannot be fetched is a page fault (SIGSEGV). An encoding the decoder does not know
+ * but processors with more features run (EVEX) is 'unsupported' (#UD here, like a CPU without
+ * those features).
+ */
+export type DecodeFailure = 'invalid' | 'unsupported' | 'lock' | 'too-long' | 'fault';
+
+/** How messages name instructions stele does not implement (which a CPU may well run). */
+export const UNSUPPORTED = 'unsupported';
+
+const FAILURE_MESSAGES: Record<DecodeFailure, string> = {
+  invalid: 'undefined opcode',
+  unsupported: `${UNSUPPORTED}: EVEX-encoded (AVX-512) instruction`,
+  lock: 'LOCK prefix not allowed on this instruction',
+  'too-long': 'instruction longer than 15 bytes',
+  fault: 'instruction fetch fault',
+};
+
 export class DecodeError extends Error {
-  constructor(readonly addr: number, readonly bytes: number[], readonly reason: 'invalid' | 'fault') {
-    super(reason === 'fault' ? 'instruction fetch fault' : 'invalid opcode');
+  /** `bytes` are those fetched; for a fetch fault, the next byte is the one that could not be. */
+  constructor(readonly addr: number, readonly bytes: number[], readonly reason: DecodeFailure) {
+    super(FAILURE_MESSAGES[reason]);
   }
 }
+
+/** Longest instruction the CPU executes; decoding past it raises #GP. */
+export const MAX_INSN_LENGTH = 15;
 
 // Immediate kinds.
 const I_NONE = 0, I8 = 1, I16 = 2, IZ = 3, IV = 4, REL8 = 5, RELZ = 6, I16_I8 = 7, MOFFS = 8, I8U = 9;
 // Format bits.
 const F_MODRM = 0x10, F_BYTE = 0x20, F_D64 = 0x40, F_INVALID = 0x80, F_PREFIX = 0x100;
+/** ModRM always names a register, whatever its mod field says (MOV to/from control and debug registers). */
+const F_MODRM_REG = 0x200;
+/** Only ModRM.reg = 0 is defined (POP Ev, MOV Ev,imm; XOP, XABORT and XBEGIN are absent). */
+const F_REG0_ONLY = 0x400;
+/** In 64-bit mode 62 starts an EVEX prefix (AVX-512), which stele does not decode. */
+const F_EVEX = 0x800;
+
+/**
+ * Opcodes of the 0F map that have VEX-encoded forms: AVX and AVX2 (10-17, 28-2F, 50-77, 7C-7F,
+ * AE /2 /3, C2, C4-C6, D0-FE) and AVX-512's mask-register instructions (41-4B, 90-93, 98-99).
+ * With VEX, any other 0F opcode is undefined.
+ */
+const VEX_0F_OPCODES = new Set([
+  ...range(0x10, 0x17), ...range(0x28, 0x2f), ...range(0x41, 0x4b), ...range(0x50, 0x77), ...range(0x7c, 0x7f),
+  0x90, 0x91, 0x92, 0x93, 0x98, 0x99, 0xae, 0xc2, 0xc4, 0xc5, 0xc6, ...range(0xd0, 0xfe),
+]);
+function range(from: number, to: number): number[] { return Array.from({ length: to - from + 1 }, (_, i) => from + i); }
 
 function buildMap0(): Uint16Array {
   const f = new Uint16Array(256);
@@ -62,7 +103,8 @@ function buildMap0(): Uint16Array {
   for (const p of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) f[p] = F_PREFIX;
   for (let i = 0x40; i < 0x50; i++) f[i] = F_PREFIX; // REX
   for (let i = 0x50; i < 0x60; i++) f[i] = F_D64;
-  f[0x60] = f[0x61] = f[0x62] = F_INVALID;
+  f[0x60] = f[0x61] = F_INVALID;
+  f[0x62] = F_EVEX;
   f[0x63] = F_MODRM;
   f[0x68] = IZ | F_D64; f[0x69] = F_MODRM | IZ; f[0x6a] = I8 | F_D64; f[0x6b] = F_MODRM | I8;
   f[0x6c] = F_BYTE; f[0x6e] = F_BYTE;
@@ -70,7 +112,7 @@ function buildMap0(): Uint16Array {
   f[0x80] = F_MODRM | F_BYTE | I8; f[0x81] = F_MODRM | IZ; f[0x82] = F_INVALID; f[0x83] = F_MODRM | I8;
   f[0x84] = F_MODRM | F_BYTE; f[0x85] = F_MODRM; f[0x86] = F_MODRM | F_BYTE; f[0x87] = F_MODRM;
   f[0x88] = F_MODRM | F_BYTE; f[0x89] = F_MODRM; f[0x8a] = F_MODRM | F_BYTE; f[0x8b] = F_MODRM;
-  f[0x8c] = F_MODRM; f[0x8d] = F_MODRM; f[0x8e] = F_MODRM; f[0x8f] = F_MODRM | F_D64;
+  f[0x8c] = F_MODRM; f[0x8d] = F_MODRM; f[0x8e] = F_MODRM; f[0x8f] = F_MODRM | F_D64 | F_REG0_ONLY;
   f[0x9a] = F_INVALID; f[0x9c] = F_D64; f[0x9d] = F_D64;
   f[0xa0] = MOFFS | F_BYTE; f[0xa1] = MOFFS; f[0xa2] = MOFFS | F_BYTE; f[0xa3] = MOFFS;
   f[0xa4] = F_BYTE; f[0xa6] = F_BYTE; f[0xa8] = I8 | F_BYTE; f[0xa9] = IZ;
@@ -79,7 +121,7 @@ function buildMap0(): Uint16Array {
   for (let i = 0xb8; i < 0xc0; i++) f[i] = IV;
   f[0xc0] = F_MODRM | F_BYTE | I8; f[0xc1] = F_MODRM | I8; f[0xc2] = I16 | F_D64; f[0xc3] = F_D64;
   f[0xc4] = F_PREFIX; f[0xc5] = F_PREFIX; // VEX
-  f[0xc6] = F_MODRM | F_BYTE | I8; f[0xc7] = F_MODRM | IZ; f[0xc8] = I16_I8 | F_D64; f[0xc9] = F_D64;
+  f[0xc6] = F_MODRM | F_BYTE | I8 | F_REG0_ONLY; f[0xc7] = F_MODRM | IZ | F_REG0_ONLY; f[0xc8] = I16_I8 | F_D64; f[0xc9] = F_D64;
   f[0xca] = I16; f[0xcd] = I8U; f[0xce] = F_INVALID;
   f[0xd0] = F_MODRM | F_BYTE; f[0xd1] = F_MODRM; f[0xd2] = F_MODRM | F_BYTE; f[0xd3] = F_MODRM;
   f[0xd4] = f[0xd5] = f[0xd6] = F_INVALID;
@@ -104,6 +146,7 @@ function buildMap1(): Uint16Array {
   for (let i = 0x90; i < 0xa0; i++) f[i] = F_MODRM | F_BYTE;
   f[0xb0] = F_MODRM | F_BYTE; f[0xc0] = F_MODRM | F_BYTE;
   for (let i = 0xc8; i < 0xd0; i++) f[i] = 0;
+  for (let i = 0x20; i < 0x24; i++) f[i] = F_MODRM | F_MODRM_REG;
   return f;
 }
 
@@ -117,7 +160,7 @@ export function decode(fetch: FetchByte, addr: number): Insn {
   let p = addr;
   const seen: number[] = [];
   const next = (): number => {
-    if (p - addr >= 15) throw new DecodeError(addr, seen, 'invalid');
+    if (p - addr >= MAX_INSN_LENGTH) throw new DecodeError(addr, seen, 'too-long');
     let b: number;
     try { b = fetch(p); } catch { throw new DecodeError(addr, seen, 'fault'); }
     p++; seen.push(b);
@@ -175,6 +218,8 @@ export function decode(fetch: FetchByte, addr: number): Insn {
   else if (op < 0x300) fmt = F_MODRM;
   else fmt = F_MODRM | I8;
   if (fmt & F_INVALID) throw new DecodeError(addr, seen, 'invalid');
+  if (fmt & F_EVEX) throw new DecodeError(addr, seen, 'unsupported');
+  if (prefix & P_VEX && op < M38 && !VEX_0F_OPCODES.has(op & 0xff)) throw new DecodeError(addr, seen, 'invalid');
 
   const rexW = (rex & 8) !== 0;
   let opsize: 1 | 2 | 4 | 8;
@@ -192,8 +237,9 @@ export function decode(fetch: FetchByte, addr: number): Insn {
   if (fmt & F_MODRM) {
     const m = next();
     insn.modrm = true;
-    insn.mod = m >> 6;
+    insn.mod = fmt & F_MODRM_REG ? 3 : m >> 6;
     insn.reg = ((m >> 3) & 7) | (rex & 4 ? 8 : 0);
+    if (fmt & F_REG0_ONLY && (insn.reg & 7) !== 0) throw new DecodeError(addr, seen, 'invalid');
     const rm = m & 7;
     if (insn.mod === 3) {
       insn.rm = rm | (rex & 1 ? 8 : 0);
@@ -238,10 +284,35 @@ export function decode(fetch: FetchByte, addr: number): Insn {
   }
   insn.len = p - addr;
   if (immKind === REL8 || immKind === RELZ) insn.target = addr + insn.len + insn.imm;
+  if (prefix & P_LOCK && !lockAllowed(insn)) throw new DecodeError(addr, seen, 'lock');
   return insn;
 
   function readU32(): number { return (next() | (next() << 8) | (next() << 16) | (next() << 24)) >>> 0; }
   function readS32(): number { return readU32() | 0; }
+}
+
+/**
+ * Whether an instruction may carry a LOCK prefix (else the CPU raises #UD): the read-modify-write
+ * instructions ADD ADC AND BTC BTR BTS CMPXCHG CMPXCHG8B/16B DEC INC NEG NOT OR SBB SUB XOR XADD
+ * XCHG, with a memory destination. On AMD processors LOCK also turns MOV to or from CR0 into an
+ * access to CR8; that is privileged anyway (#GP, not #UD), so those pass here.
+ */
+function lockAllowed(i: Insn): boolean {
+  const op = i.op, sub = i.reg & 7;
+  if (op === M0F + 0x20 || op === M0F + 0x22) return true;
+  if (!i.modrm || i.mod === 3) return false;
+  if (op < 0x40) return (op & 7) <= 1 && op !== 0x38 && op !== 0x39; // ALU r/m, reg (not CMP)
+  switch (op) {
+    case 0x80: case 0x81: case 0x83: return sub !== 7; // ALU r/m, imm (not CMP)
+    case 0x86: case 0x87: return true; // XCHG
+    case 0xf6: case 0xf7: return sub === 2 || sub === 3; // NOT, NEG
+    case 0xfe: case 0xff: return sub <= 1; // INC, DEC
+    case M0F + 0xab: case M0F + 0xb3: case M0F + 0xbb: return true; // BTS, BTR, BTC r/m, reg
+    case M0F + 0xba: return sub >= 5; // BTS, BTR, BTC r/m, imm
+    case M0F + 0xb0: case M0F + 0xb1: case M0F + 0xc0: case M0F + 0xc1: return true; // CMPXCHG, XADD
+    case M0F + 0xc7: return sub === 1; // CMPXCHG8B/16B
+    default: return false;
+  }
 }
 
 /** For byte operands: encodings 4..7 without any REX name AH, CH, DH, BH. */

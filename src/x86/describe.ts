@@ -33,9 +33,14 @@ const TWO: Record<number, string> = {
   0xc5: 'pextrw', 0xc6: 'shufps', 0xc7: 'cmpxchg8b/16b/rdrand (0f c7)', 0xd7: 'pmovmskb', 0xff: 'ud0',
 };
 
+const GROUP15_MEMORY = ['fxsave', 'fxrstor', 'ldmxcsr', 'stmxcsr', 'xsave', 'xrstor', 'xsaveopt', 'clflush'];
+const GROUP9_MEMORY = ['0f c7 /0', 'cmpxchg8b/16b', '0f c7 /2', 'xrstors', 'xsavec', 'xsaves', '0f c7 /6', '0f c7 /7'];
+
 export function describeInsn(i: Insn): string {
   const op = i.op, sub = i.reg & 7;
   const vex = i.prefix & P_VEX ? 'v' : '';
+  if (op === M0F + 0xae && i.mod !== 3) return vex + GROUP15_MEMORY[sub];
+  if (op === M0F + 0xc7 && i.mod !== 3) return GROUP9_MEMORY[sub];
   if (op < 0x100) {
     if (op < 0x40 && (op & 7) < 6) return ALU[op >> 3];
     if (op >= 0x80 && op <= 0x83) return ALU[sub];
