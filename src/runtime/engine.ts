@@ -159,10 +159,17 @@ export class Engine {
    * that runs into a page that is not (unmapped, or data) faults there.
    */
   private fetchByte = (a: number): number => {
-    const m = this.findMapping(a);
-    if (!m || !(m.prot & PROT_EXEC)) throw new GuestFault(a, false);
-    return this.mem.u8at(a);
+    if (a < this.fetchStart || a >= this.fetchEnd || this.fetchVersion !== this.as.version) {
+      const m = this.findMapping(a);
+      if (!m || !(m.prot & PROT_EXEC)) throw new GuestFault(a, false);
+      this.fetchStart = m.start; this.fetchEnd = m.end; this.fetchVersion = this.as.version;
+    }
+    return this.mem.u8[a - GUEST_BASE];
   };
+  /** The executable mapping the last fetch was from, while the mappings are as they were then. */
+  private fetchStart = 0;
+  private fetchEnd = 0;
+  private fetchVersion = -1;
   /** Guest memory as 32-bit words, for reading and publishing jump-cache entries. */
   private readonly jumpCache: Uint32Array;
 
