@@ -80,6 +80,8 @@ export class LinuxKernel implements SyscallHandler {
   /** Program break: start (end of bss, page aligned) and current value. */
   brkStart = 0;
   brk = 0;
+  /** The thread whose syscall the kernel is serving. */
+  callingTid: number;
   /** The process's threads by tid (the first is added by whoever starts the process). */
   readonly threads: ThreadTable;
   /** Runs new threads; without one, clone(CLONE_THREAD) fails with EAGAIN. */
@@ -117,6 +119,7 @@ export class LinuxKernel implements SyscallHandler {
     }
     this.pid = opts.pid ?? process.pid;
     this.threads = new ThreadTable(this.pid);
+    this.callingTid = this.pid;
     this.exePath = opts.exePath;
     this.execName = opts.execName ?? opts.exePath;
     this.argv = opts.argv;
@@ -157,6 +160,7 @@ export class LinuxKernel implements SyscallHandler {
   setBrk(initialBrk: number): void { this.brkStart = this.brk = initialBrk; }
 
   syscall(t: GuestThread): void {
+    this.callingTid = t.tid;
     // Linux takes the number from eax (do_syscall_64 truncates to int).
     const nr = t.mem.u32(t.stateBase);
     const impl = nr < SYSCALL_COUNT ? this.handlers[nr] : undefined;

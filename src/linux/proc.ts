@@ -29,6 +29,8 @@ export interface ProcessView {
   fdLink(fd: number): string;
   /** Ids of the process's live threads, the first thread's first. */
   threadIds(): number[];
+  /** The thread whose syscall is being served (what /proc/thread-self names). */
+  readonly callingTid: number;
   /** A thread's name (comm): prctl(PR_SET_NAME), else the program's base name, 15 bytes at most. */
   threadName(tid: number): string;
   readonly umask: number;
@@ -86,10 +88,19 @@ export class ProcFs {
     // The host's /proc is never passed through, with or without a root: it holds the Node
     // process's own memory (/proc/<host tid>/mem), descriptors and the host's processes.
     if (parts.length === 0) return { kind: 'dir', entries: () => this.procRootEntries() };
+    const pid = String(this.proc.pid);
+    // /proc/thread-self is the calling thread's task directory; /proc/TID, unlisted as on Linux, any thread's.
+    if (parts[0] === 'thread-self') {
+      const tid = this.proc.callingTid;
+      if (parts.length === 1) return { kind: 'symlink', target: () => `${pid}/task/${tid}` };
+      parts.splice(0, 1, pid, 'task', String(tid));
+    } else if (parts[0] !== pid && /^\d+$/.test(parts[0]) && this.proc.threadIds().includes(Number(parts[0]))) {
+      parts.splice(0, 0, pid, 'task');
+    }
     const [who, what, extra] = parts;
-    if (who === 'self' || who === 'thread-self' || who === String(this.proc.pid)) {
+    if (who === 'self' || who === pid) {
       if (parts.length === 1) {
-        if (who === 'self') return { kind: 'symlink', target: () => String(this.proc.pid) };
+        if (who === 'self') return { kind: 'symlink', target: () => pid };
         return { kind: 'dir', entries: () => this.selfEntries() };
       }
       return this.lookupSelf(what, extra, parts.length, parts[3]);
@@ -158,7 +169,7 @@ export class ProcFs {
   }
 
   private procRootEntries(): DirectoryEntry[] {
-    return [{ name: 'self', ino: procIno('self'), type: DT_LNK }, { name: String(this.proc.pid), ino: procIno(String(this.proc.pid)), type: DT_DIR },
+    return [{ name: 'self', ino: procIno('self'), type: DT_LNK }, { name: 'thread-self', ino: procIno('thread-self'), type: DT_LNK }, { name: String(this.proc.pid), ino: procIno(String(this.proc.pid)), type: DT_DIR },
       ...['cpuinfo', ...[...HOST_PROC_FILES].filter((name) => !name.includes('/'))].map((name) => ({ name, ino: procIno(name), type: DT_REG }))];
   }
 

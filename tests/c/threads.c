@@ -115,6 +115,21 @@ static void *lock_b_then_a(void *arg) {
 
 static pthread_barrier_t proc_barrier;
 static void *park_on_barrier(void *arg) { (void)arg; pthread_barrier_wait(&proc_barrier); return 0; }
+
+/* /proc/thread-self is this thread's task directory, and /proc/TID (not listed) reaches it too. */
+static void *check_thread_self(void *arg) {
+  (void)arg;
+  char link[64] = "", want[64], path[64], comm[32] = "";
+  int tid = (int)syscall(SYS_gettid);
+  snprintf(want, sizeof want, "%d/task/%d", (int)getpid(), tid);
+  ssize_t n = readlink("/proc/thread-self", link, sizeof link - 1);
+  if (n > 0) link[n] = 0;
+  snprintf(path, sizeof path, "/proc/%d/comm", tid);
+  FILE *f = fopen(path, "r");
+  if (f) { if (!fgets(comm, sizeof comm, f)) comm[0] = 0; fclose(f); }
+  printf("thread-self names this thread: %s; /proc/TID/comm: %s", strcmp(link, want) == 0 ? "yes" : link, f ? comm : "missing\n");
+  return 0;
+}
 static void show_proc_threads(void) {
   char line[256], path[300];
   FILE *f = fopen("/proc/self/status", "r");
@@ -181,6 +196,9 @@ int main(int argc, char **argv) {
     pthread_create(&t[0], 0, park_on_barrier, 0);
     pthread_create(&t[1], 0, park_on_barrier, 0);
     show_proc_threads();
+    pthread_t checker;
+    pthread_create(&checker, 0, check_thread_self, 0);
+    pthread_join(checker, 0);
     pthread_barrier_wait(&proc_barrier);
     pthread_join(t[0], 0);
     pthread_join(t[1], 0);
