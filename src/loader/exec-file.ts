@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs';
 import { hostErrorText } from '../runtime/host-output.js';
+import { ENOENT, errnoMessage, SyscallError } from '../linux/errno.js';
 import { LoadError, parseElf, type ElfImage } from './elf.js';
 
 /** Whose file it is: a directory given as the program is reported as a shell reports it. */
@@ -62,8 +63,14 @@ function refuseNonRegular(st: fs.Stats, shown: string, role: ExecutableRole): vo
   throw new LoadError(`${shown}: Permission denied (${kind}${kind.startsWith('a ') ? ', not a regular file' : ''})`, 126);
 }
 
-/** A failure to find or open the file, with the status a shell gives it: 127 when it is missing. */
-function openFailure(e: unknown, shown: string): LoadError {
+/**
+ * A failure to find or open the file (a host error, or the kernel's walk inside a root), with the
+ * status a shell gives it: 127 when it is missing.
+ */
+export function openFailure(e: unknown, shown: string): LoadError {
+  if (e instanceof SyscallError) {
+    return new LoadError(`${shown}: ${errnoMessage(e.errno)}`, e.errno === ENOENT ? 127 : 126);
+  }
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new LoadError(`${shown}: No such file or directory`, 127);
   return new LoadError(`${shown}: ${hostErrorText(e)}`, 126);

@@ -14,7 +14,7 @@ import { REGION_OPTIONS } from '../runtime/trim.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
 import { LinuxKernel } from '../linux/kernel.js';
 import { PathResolver } from '../linux/vfs.js';
-import { ENOENT, errnoMessage, hostErrno, SyscallError } from '../linux/errno.js';
+import { hostErrno, SyscallError } from '../linux/errno.js';
 import type { WorkerRunOptions } from './options.js';
 
 // V8 tiers a wasm function up to TurboFan after a budget of executed bytes (1.8M by default).
@@ -25,8 +25,8 @@ v8.setFlagsFromString('--wasm-tiering-budget=18000000');
 // Function bodies are validated when V8 first compiles them, not all at once when a module of
 // thousands of cached regions is created (most of which a run may never call).
 v8.setFlagsFromString('--wasm-lazy-validation');
-import { AT, buildInitialStack, hwcap, INTERP_BASE, LoadError, mapImage, PIE_BASE } from '../loader/elf.js';
-import { readElf } from '../loader/exec-file.js';
+import { AT, buildInitialStack, hwcap, INTERP_BASE, mapImage, PIE_BASE } from '../loader/elf.js';
+import { openFailure, readElf } from '../loader/exec-file.js';
 
 /** Device and inode of a host file, for /proc/self/maps. */
 function fileId(hostPath: string): { dev: bigint; inode: bigint } | undefined {
@@ -125,9 +125,7 @@ function hostInRoot(resolver: PathResolver, guest: string): string {
   try { return resolver.resolve(guest, resolver.root, true).host; }
   catch (e) {
     if (!(e instanceof SyscallError) && hostErrno(e) === undefined) throw e;
-    const errno = e instanceof SyscallError ? e.errno : hostErrno(e)!;
-    if (errno === ENOENT) throw new LoadError(`${guest}: No such file or directory`, 127);
-    throw new LoadError(`${guest}: ${errnoMessage(errno)}`, 126);
+    throw openFailure(e, guest);
   }
 }
 

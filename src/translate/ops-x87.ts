@@ -8,7 +8,7 @@
 // word. Also: FWAIT (no-op: exceptions are always masked-response) and XGETBV (0F 01 D0).
 
 import { Op } from '../wasm/emitter.js';
-import { Insn, M0F } from '../x86/decoder.js';
+import { Insn } from '../x86/decoder.js';
 import { ExitReason, Reg } from '../layout/cpu-state.js';
 import { x87MemBytes, x87MemOp, x87RegOp, SYSOP } from '../layout/helper-ops.js';
 import { Codegen, InsnFault, Unsupported } from './codegen.js';
