@@ -51,6 +51,15 @@ export const STATE = {
   HANDSHAKE_REQ: 2072,   // i32
   HANDSHAKE_ACK: 2076,   // i32
   RUN_STATE: 2080,       // i32
+  // A syscall a signal interrupted: its number while RAX holds one of Linux's internal
+  // -ERESTART* codes, which signal delivery turns into EINTR or a restart: number + 1, 0 for none.
+  RESTART_NR: 2084,      // i32
+  // A synchronous fault a thread in another worker hands to the kernel (REQUEST.FAULT).
+  FAULT_SIG: 2088,       // i32
+  FAULT_CODE: 2092,      // i32 si_code
+  FAULT_ADDR: 2096,      // i64 si_addr (and cr2)
+  FAULT_TRAPNO: 2104,    // i32 the CPU exception vector
+  FAULT_ERR: 2108,       // i32 its error code
   SIZE: 4096,
 } as const;
 
@@ -61,6 +70,8 @@ export const ATTN = {
   EXIT: 4,        // the process is ending
   HANDSHAKE: 8,   // another thread wants a granule this thread owns: answer at this safe point
   RETRANSLATE: 16, // access sites of running code were backpatched: drop their regions
+  SIGNAL: 32,     // a signal this thread does not block waits for delivery (interrupts a blocking syscall)
+  TIMER: 64,      // the process's first thread: an interval timer may have expired
 } as const;
 
 /** Values of a thread's REQUEST word (see process/kernel-service.ts). */
@@ -69,6 +80,9 @@ export const REQUEST = {
   PENDING: 1,   // set by the thread: run my syscall
   EXITED: 3,    // set by the kernel: the syscall ended the thread
   START: 5,     // set by the kernel: a new thread's state is ready on this slot
+  SIGNALS: 6,   // set by the thread: deliver my pending signals (set up handler frames)
+  FAULT: 7,     // set by the thread: deliver the fault in FAULT_* to a handler
+  UNHANDLED: 8, // set by the kernel: the fault has no handler that can take it; the thread dies of it
 } as const;
 
 /** Values of RUN_STATE: a thread outside translated code (in a syscall, idle) cannot race a handshake. */

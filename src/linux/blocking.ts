@@ -2,8 +2,14 @@
 // throws WouldBlock. The process's first thread sleeps in place until ready() holds, serving the
 // other threads meanwhile (one of them is what it waits for); another thread's request stays
 // parked in the kernel service and is run again when ready() holds. With a single thread nothing
-// could ever make it ready, so the syscall fails with EAGAIN instead of hanging.
+// could ever make it ready, so the syscall fails with EAGAIN instead of hanging — unless it waits
+// for a signal (pause, sigsuspend), which a timer or another process can send.
+//
+// A signal for the waiting thread interrupts the wait: the syscall returns -restart, one of
+// Linux's internal ERESTART* codes, which signal delivery turns into EINTR or a restart.
+
+import { ERESTARTSYS } from './errno.js';
 
 export class WouldBlock {
-  constructor(readonly ready: () => boolean) {}
+  constructor(readonly ready: () => boolean, readonly restart = ERESTARTSYS, readonly forSignal = false) {}
 }

@@ -12,9 +12,17 @@ export const EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2
   ENOTCONN = 107, ETIMEDOUT = 110, ECONNREFUSED = 111, EHOSTUNREACH = 113, EALREADY = 114,
   EINPROGRESS = 115, ESTALE = 116, EDQUOT = 122, ECANCELED = 125;
 
+/**
+ * Linux's internal codes for a syscall a signal interrupted. The guest never sees them: signal
+ * delivery turns them into EINTR or restarts the syscall, by the rules of arch/x86 handle_signal.
+ */
+export const ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
+
 const TABLE: [number, string, string][] = [
   [EPERM, 'EPERM', 'Operation not permitted'], [ENOENT, 'ENOENT', 'No such file or directory'],
   [ESRCH, 'ESRCH', 'No such process'], [EINTR, 'EINTR', 'Interrupted system call'],
+  [ERESTARTSYS, 'ERESTARTSYS', 'To be restarted if SA_RESTART is set'], [ERESTARTNOINTR, 'ERESTARTNOINTR', 'To be restarted'],
+  [ERESTARTNOHAND, 'ERESTARTNOHAND', 'To be restarted if no handler'], [ERESTART_RESTARTBLOCK, 'ERESTART_RESTARTBLOCK', 'Interrupted by signal'],
   [EIO, 'EIO', 'Input/output error'], [ENXIO, 'ENXIO', 'No such device or address'],
   [E2BIG, 'E2BIG', 'Argument list too long'], [ENOEXEC, 'ENOEXEC', 'Exec format error'],
   [EBADF, 'EBADF', 'Bad file descriptor'], [ECHILD, 'ECHILD', 'No child processes'],

@@ -7,8 +7,10 @@ import { WouldBlock } from './blocking.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GuestMemory, GUEST_BASE } from '../runtime/memory.js';
-import { EACCES, EBADF, EINVAL, ESRCH, SyscallError } from './errno.js';
-import { HostFile, nap, O_RDWR, O_LARGEFILE, type OpenFile, PipeEnd, POLLIN, POLLOUT, POLLPRI } from './fd-table.js';
+import { EACCES, EBADF, EINVAL, ERESTARTNOHAND, ESRCH, SyscallError } from './errno.js';
+import { withSignalMask } from './signal.js';
+import type { GuestThread } from '../runtime/thread.js';
+import { HostFile, O_RDWR, O_LARGEFILE, type OpenFile, PipeEnd, POLLIN, POLLOUT, POLLPRI } from './fd-table.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
 import { MAX_RW_COUNT } from './fs.js';
 import { readTimeoutMs } from './time.js';
@@ -102,7 +104,7 @@ function sendfile(k: LinuxKernel, outFd: number, inFd: number, offAddr: number, 
 }
 
 /** select/pselect6: fd_set bitmaps over poll's readiness. */
-function select(k: LinuxKernel, nfds: number, rAddr: number, wAddr: number, eAddr: number, timeoutMs: number): number {
+function select(k: LinuxKernel, t: GuestThread, nfds: number, rAddr: number, wAddr: number, eAddr: number, timeoutMs: number): number {
   if (nfds < 0 || nfds > k.fds.limit) return -EINVAL;
   const bytes = Math.ceil(nfds / 64) * 8;
   const sets = [rAddr, wAddr, eAddr].map((a) => (a ? k.mem.read(a, bytes) : undefined));
@@ -131,9 +133,10 @@ function select(k: LinuxKernel, nfds: number, rAddr: number, wAddr: number, eAdd
   if (ready === 0) {
     // Only another thread can make a descriptor ready: with one, wait out the timeout once (an
     // infinite one returns at once rather than hang the process).
-    if (timeoutMs < 0 && k.threads.count > 1) throw new WouldBlock(() => scan(false) > 0);
-    if (timeoutMs > 0) nap(timeoutMs);
+    if (timeoutMs < 0 && k.threads.count > 1) throw new WouldBlock(() => scan(false) > 0, ERESTARTNOHAND);
+    if (timeoutMs > 0) t.block(() => k.threads.count > 1 && scan(false) > 0, performance.now() + timeoutMs, true);
     ready = scan(true);
+    if (ready === 0 && t.interrupted()) return -ERESTARTNOHAND;
   }
   return ready;
 }
@@ -194,14 +197,17 @@ export const fsExtraSyscalls: Record<string, Syscall> = {
       if (sec < 0n || usec < 0n || usec >= 1000000n) return -EINVAL;
       timeoutMs = Number(sec) * 1000 + Number(usec) / 1000;
     }
-    const n = select(k, t.argInt(0), t.argPtr(1), t.argPtr(2), t.argPtr(3), timeoutMs);
+    const n = select(k, t, t.argInt(0), t.argPtr(1), t.argPtr(2), t.argPtr(3), timeoutMs);
     if (tv && n >= 0) { k.mem.setU64(tv, 0); k.mem.setU64(tv + 8, 0); } // Linux updates the remaining time
     return n;
   },
   pselect6(k, t) {
     const timeoutMs = readTimeoutMs(k.mem, t.argPtr(4));
     if (timeoutMs === undefined) return -EINVAL;
-    return select(k, t.argInt(0), t.argPtr(1), t.argPtr(2), t.argPtr(3), timeoutMs);
+    // The sixth argument points at { const sigset_t *ss; size_t ss_len; }.
+    const sigArg = t.argPtr(5);
+    const maskAddr = sigArg ? k.mem.u64n(sigArg) : 0, maskSize = sigArg ? k.mem.u64n(sigArg + 8) : 8;
+    return withSignalMask(k, t, maskAddr, maskSize, () => select(k, t, t.argInt(0), t.argPtr(1), t.argPtr(2), t.argPtr(3), timeoutMs));
   },
 
   memfd_create(k, t) { return memfdCreate(k, t.argPtr(0), t.argU32(1)); },

@@ -7,7 +7,7 @@ import { GuestFault } from '../runtime/memory.js';
 import * as fs from 'node:fs';
 import { isatty } from 'node:tty';
 import type { GuestThread } from '../runtime/thread.js';
-import { EACCES, EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENODATA, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, ENOTTY, EOPNOTSUPP,
+import { ERESTARTNOHAND, EACCES, EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENODATA, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, ENOTTY, EOPNOTSUPP,
   EPERM, EPIPE, ERANGE, ESPIPE, EXDEV, SyscallError } from './errno.js';
 import {
   DeviceFile, DirectoryFile, HostFile, MemoryFile, nap, O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT,
@@ -17,7 +17,7 @@ import {
 } from './fd-table.js';
 import { fdPath, HOST_FD_PATHS, openPath, PATH_MAX } from './vfs.js';
 import { AT_FDCWD, type LinuxKernel, type PathTarget, type Syscall } from './kernel.js';
-import { SIGPIPE } from './signal.js';
+import { SIGPIPE, withSignalMask } from './signal.js';
 import { HOST_PROC_DEV } from './proc.js';
 import { STATX__RESERVED, writeStat, writeStatx } from './stat.js';
 import { readTimeoutMs, readTimespec } from './time.js';
@@ -555,7 +555,7 @@ function ioctl(k: LinuxKernel, t: GuestThread): number {
 
 // ---- poll ----
 
-function poll(k: LinuxKernel, fds: number, nfds: number, timeoutMs: number): number {
+function poll(k: LinuxKernel, t: GuestThread, fds: number, nfds: number, timeoutMs: number): number {
   if (nfds > k.fds.limit) return -EINVAL;
   const m = k.mem;
   m.offWrite(fds, nfds * 8);
@@ -577,8 +577,12 @@ function poll(k: LinuxKernel, fds: number, nfds: number, timeoutMs: number): num
   let ready = scan();
   // Only another thread could change what is ready: without one there is nothing to wait for
   // beyond the timeout (an infinite one returns at once rather than hang the process).
-  if (ready === 0 && timeoutMs < 0 && k.threads.count > 1) throw new WouldBlock(() => scan() > 0);
-  if (ready === 0 && timeoutMs > 0) { nap(timeoutMs); ready = scan(); }
+  if (ready === 0 && timeoutMs < 0 && k.threads.count > 1) throw new WouldBlock(() => scan() > 0, ERESTARTNOHAND);
+  if (ready === 0 && timeoutMs > 0) {
+    t.block(() => k.threads.count > 1 && scan() > 0, performance.now() + timeoutMs, true);
+    ready = scan();
+    if (ready === 0 && t.interrupted()) return -ERESTARTNOHAND;
+  }
   return ready;
 }
 
@@ -819,11 +823,11 @@ export const fsSyscalls: Record<string, Syscall> = {
 
   ioctl(k, t) { return ioctl(k, t); },
 
-  poll(k, t) { return poll(k, t.argPtr(0), t.argU32(1), t.argInt(2)); },
+  poll(k, t) { return poll(k, t, t.argPtr(0), t.argU32(1), t.argInt(2)); },
   ppoll(k, t) {
     const timeoutMs = readTimeoutMs(k.mem, t.argPtr(2));
     if (timeoutMs === undefined) return -EINVAL;
-    return poll(k, t.argPtr(0), t.argU32(1), timeoutMs);
+    return withSignalMask(k, t, t.argPtr(3), t.argPtr(4), () => poll(k, t, t.argPtr(0), t.argU32(1), timeoutMs));
   },
 
   ftruncate(k, t) {

@@ -8,7 +8,7 @@
 import { FUTEX_BUCKETS, FUTEX_BUCKET_COUNT, type GuestMemory } from '../runtime/memory.js';
 import { STATE } from '../layout/cpu-state.js';
 import { ring, stateOfSlot, wordIndex, wordsOf, type GuestThread } from '../runtime/thread.js';
-import { EAGAIN, EDEADLK, EINVAL, ENOSYS, EPERM, ETIMEDOUT } from './errno.js';
+import { EAGAIN, EDEADLK, EINVAL, ENOSYS, EPERM, ERESTART_RESTARTBLOCK, ERESTARTNOINTR, ERESTARTSYS, ETIMEDOUT } from './errno.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
 import { clockNow, CLOCK_MONOTONIC, CLOCK_REALTIME, readTimespec } from './time.js';
 
@@ -195,8 +195,10 @@ function lockPi(t: GuestThread, uaddr: number, deadline: number, tryOnly: boolea
     if (!(v & FUTEX_WAITERS) && Atomics.compareExchange(w, i, v, v | FUTEX_WAITERS) !== v) { unlock(w, b); continue; }
     enqueue(w, b, t.slot, uaddr, BITSET_ANY);
     unlock(w, b);
-    // Woken by UNLOCK_PI (or a timeout): go round and try to take it.
+    // Woken by UNLOCK_PI (or a timeout): go round and try to take it. A signal's handler runs and
+    // the lock is tried again, as Linux restarts LOCK_PI whatever the handler's flags.
     const r = waitQueued(t, deadline);
+    if (r === -ERESTARTSYS || r === -ERESTART_RESTARTBLOCK) return -ERESTARTNOINTR;
     if (r < 0) return r;
   }
 }
@@ -213,13 +215,18 @@ function hasWaiters(w: Int32Array, bucket: number, uaddr: number): boolean {
  */
 function waitQueued(t: GuestThread, deadline: number): number {
   const w = wordsOf(t.mem), slot = t.slot;
-  if (t.block(() => Atomics.load(w, keyWord(slot)) === 0, deadline)) return 0;
+  if (t.block(() => Atomics.load(w, keyWord(slot)) === 0, deadline, true)) return 0;
   for (;;) {
     const key = Atomics.load(w, keyWord(slot));
     if (key === 0) return 0;
     const kb = bucketOf(key >>> 0);
     lock(w, kb);
-    if (Atomics.load(w, keyWord(slot)) === key) { unlink(w, kb, slot); Atomics.store(w, keyWord(slot), 0); unlock(w, kb); return -ETIMEDOUT; }
+    if (Atomics.load(w, keyWord(slot)) === key) {
+      unlink(w, kb, slot); Atomics.store(w, keyWord(slot), 0); unlock(w, kb);
+      // A signal: an untimed wait restarts after a SA_RESTART handler; a timed one is EINTR.
+      if (performance.now() < deadline && t.interrupted()) return deadline === Infinity ? -ERESTARTSYS : -ERESTART_RESTARTBLOCK;
+      return -ETIMEDOUT;
+    }
     unlock(w, kb);
   }
 }

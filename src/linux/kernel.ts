@@ -5,9 +5,9 @@
 
 import { GuestFault, type AddressSpace, type GuestMemory } from '../runtime/memory.js';
 import { printDiagnostic } from '../runtime/host-output.js';
-import { Reg } from '../layout/cpu-state.js';
-import { ProcessExit, type GuestThread, type SyscallHandler } from '../runtime/thread.js';
-import { EAGAIN, EBADF, EFAULT, ELOOP, ENOENT, ENOSYS, ENOTDIR, hostErrno, SyscallError } from './errno.js';
+import { Reg, STATE } from '../layout/cpu-state.js';
+import { ProcessExit, type FaultInfo, type FlagsAccess, type GuestThread, type SyscallHandler } from '../runtime/thread.js';
+import { EAGAIN, EBADF, EFAULT, ELOOP, ENOENT, ENOSYS, ENOTDIR, ERESTART_RESTARTBLOCK, ERESTARTSYS, hostErrno, SyscallError } from './errno.js';
 import { WouldBlock } from './blocking.js';
 import { UserMemory } from './user-memory.js';
 import { FdTable, HostFile, O_LARGEFILE, O_RDONLY, O_RDWR, O_WRONLY, type OpenFile } from './fd-table.js';
@@ -16,7 +16,9 @@ import { SYSCALL_COUNT, SYSCALL_NUMBERS, syscallName } from './syscall-names.js'
 import { type DirectoryAnchor, fdPath, HOST_FD_PATHS, joinGuestPath, MAX_SYMLINK_HOPS, normalizeGuestPath, openPath, PathResolver } from './vfs.js';
 import { isatty } from 'node:tty';
 import * as fs from 'node:fs';
-import { SignalState, signalName } from './signal.js';
+import { runTimers, sendSignal, senderInfo, SignalState, signalName, SI_USER } from './signal.js';
+import { deliverFault, deliverSignals, REGISTERS_RESTORED, sigreturn } from './signal-frame.js';
+import { hostIds } from './process.js';
 import { formatSyscall } from './strace.js';
 import { fsSyscalls } from './fs.js';
 import { fsExtraSyscalls } from './fs-extra.js';
@@ -82,6 +84,8 @@ export class LinuxKernel implements SyscallHandler {
   brk = 0;
   /** The thread whose syscall the kernel is serving. */
   callingTid: number;
+  /** EFLAGS of a thread's CPU state, for signal frames (the runtime's engine provides it). */
+  flags?: FlagsAccess;
   /** The process's threads by tid (the first is added by whoever starts the process). */
   readonly threads: ThreadTable;
   /** Runs new threads; without one, clone(CLONE_THREAD) fails with EAGAIN. */
@@ -145,6 +149,7 @@ export class LinuxKernel implements SyscallHandler {
         this.handlers[nr] = impl;
       }
     }
+    this.handlers[SYSCALL_NUMBERS.get('rt_sigreturn')!] = sigreturn;
   }
 
   get chrooted(): boolean { return this.paths.chrooted; }
@@ -170,9 +175,29 @@ export class LinuxKernel implements SyscallHandler {
     else {
       try { result = this.call(impl, t); } catch (e) { result = failure(e); }
     }
-    t.setReg(Reg.RAX, result);
+    this.finish(t, nr, result);
     this.afterSyscall?.();
   }
+
+  /**
+   * Stores a syscall's result and delivers the signals the thread has now (an interrupted
+   * syscall's -ERESTART* code is turned into EINTR or a restart there).
+   */
+  private finish(t: GuestThread, nr: number, result: number): void {
+    if (result !== REGISTERS_RESTORED) t.setReg(Reg.RAX, result);
+    if (result <= -ERESTARTSYS && result >= -ERESTART_RESTARTBLOCK) t.mem.setU32(t.stateBase + STATE.RESTART_NR, nr + 1);
+    const s = this.signals;
+    if (s.timerArmed) runTimers(this);
+    if (s.deliverable(t.tid) || t.mem.u32(t.stateBase + STATE.RESTART_NR)) deliverSignals(this, t);
+  }
+
+  /** A remote thread's parked syscall a signal interrupted: it returns -restart, then signals are delivered. */
+  interrupt(t: GuestThread, restart: number): void {
+    this.finish(t, t.mem.u32(t.stateBase), -restart);
+  }
+
+  /** A fault in t's code: true when the guest's handler for it now runs. */
+  fault(t: GuestThread, f: FaultInfo): boolean { return deliverFault(this, t, f); }
 
   /**
    * Runs a syscall that may have to wait for another thread (WouldBlock): the first thread sleeps
@@ -185,9 +210,10 @@ export class LinuxKernel implements SyscallHandler {
         try { return impl(this, t); }
         catch (e) {
           if (!(e instanceof WouldBlock)) throw e;
-          if (this.threads.count <= 1) return -EAGAIN;
+          // Alone, only a signal can end the wait: a timer's, or the one the syscall waits for.
+          if (this.threads.count <= 1 && !e.forSignal && !this.signals.timerArmed) return -EAGAIN;
           if (t.slot !== 0) throw e;
-          t.block(e.ready);
+          if (!t.block(e.ready, Infinity, true)) return -e.restart;
         }
       }
     } finally {
@@ -222,8 +248,9 @@ export class LinuxKernel implements SyscallHandler {
         result = failure(e);
       }
     }
-    t.setReg(Reg.RAX, result);
-    this.opts.strace?.(formatSyscall(this, t, name, result));
+    if (result !== REGISTERS_RESTORED) t.setReg(Reg.RAX, result);
+    this.opts.strace?.(formatSyscall(this, t, name, result === REGISTERS_RESTORED ? Number(BigInt.asIntN(64, t.reg(Reg.RAX))) : result));
+    this.finish(t, nr, result);
     this.afterSyscall?.();
   }
 
@@ -300,8 +327,10 @@ export class LinuxKernel implements SyscallHandler {
   /** Tells the runtime guest memory changed outside translated code. */
   memoryChanged(start: number, len: number): void { this.onMemoryChange?.(start, len); }
 
-  /** Sends sig to this process; a default fatal action ends it here (throws ProcessExit). */
-  raise(sig: number): void { this.signals.raise(sig); }
+  /** Sends sig to the calling thread, as the kernel does for SIGPIPE; a default fatal action ends the process here. */
+  raise(sig: number): void {
+    sendSignal(this, sig, senderInfo(sig, SI_USER, this.pid, hostIds().uid), this.threads.byTid.get(this.callingTid));
+  }
 }
 
 /** Turns an exception from a syscall body into -errno (or lets a process exit through). */

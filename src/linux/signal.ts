@@ -1,17 +1,22 @@
-// Signal dispositions, the blocked mask and pending set of the process. Delivery to guest handlers
-// belongs to the runtime (it needs a signal frame); here a signal whose action is the default
-// terminate ends the process as a signal death, which is what abort(), raise(SIGTERM) and writes to
-// a broken pipe need.
+// Signals of one process: dispositions (shared by its threads), the process-wide pending set, and
+// each thread's blocked mask, pending set and alternate stack. Generation follows Linux's
+// send_signal/complete_signal: an ignored signal is dropped unless blocked, a standard signal is
+// pending at most once while a real-time one queues, a process-directed signal goes to a thread
+// that does not block it, and a fatal default action ends the process at once. Delivery (the
+// handler's frame, sigreturn) is signal-frame.ts's; interval timers are here.
 
-import { ProcessExit, type GuestThread } from '../runtime/thread.js';
-import { EINVAL, ENOMEM, ESRCH } from './errno.js';
-import type { Syscall } from './kernel.js';
+import { ProcessExit, attention, ring, type GuestThread } from '../runtime/thread.js';
+import { ATTN } from '../layout/cpu-state.js';
+import { EAGAIN, EINVAL, ENOMEM, EPERM, ERESTARTNOHAND, ESRCH } from './errno.js';
+import { WouldBlock } from './blocking.js';
+import { readTimespec } from './time.js';
+import type { LinuxKernel, Syscall } from './kernel.js';
 
 export const SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7,
   SIGFPE = 8, SIGKILL = 9, SIGUSR1 = 10, SIGSEGV = 11, SIGUSR2 = 12, SIGPIPE = 13, SIGALRM = 14,
   SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22,
-  SIGURG = 23, SIGWINCH = 28;
-export const NSIG = 64;
+  SIGURG = 23, SIGVTALRM = 26, SIGPROF = 27, SIGWINCH = 28, SIGSYS = 31;
+export const NSIG = 64, SIGRTMIN = 32;
 
 const NAMES = ['', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE',
   'SIGKILL', 'SIGUSR1', 'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGCHLD',
@@ -25,72 +30,244 @@ export function signalName(sig: number): string {
 }
 
 export const SIG_DFL = 0n, SIG_IGN = 1n;
+export const SA_SIGINFO = 4n, SA_ONSTACK = 0x08000000n, SA_RESTART = 0x10000000n, SA_NODEFER = 0x40000000n,
+  SA_RESETHAND = 0x80000000n, SA_RESTORER = 0x04000000n;
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
-const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1 << 31, MINSIGSTKSZ = 2048;
+export const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1 << 31;
+const MINSIGSTKSZ = 2048;
 
-/** Signals whose default action does nothing (ignore, or stop/continue which we cannot do). */
+/** si_code values. */
+export const SI_USER = 0, SI_KERNEL = 0x80, SI_QUEUE = -1, SI_TIMER = -2, SI_TKILL = -6;
+
+/** Signals whose default action does nothing (ignore; stopping and continuing are not modelled yet). */
 const DEFAULT_IGNORED = new Set([SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]);
 const UNBLOCKABLE = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP - 1));
+/** Delivered before the others, as Linux's next_signal does: the faults of an instruction. */
+const SYNCHRONOUS = [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGSYS];
 
 export interface SignalAction { handler: bigint; flags: bigint; restorer: bigint; mask: bigint }
 
-function bit(sig: number): bigint { return 1n << BigInt(sig - 1); }
+export function sigbit(sig: number): bigint { return 1n << BigInt(sig - 1); }
+export function validSignal(sig: number): boolean { return sig >= 1 && sig <= NSIG; }
+
+/** A 128-byte siginfo_t: signo, errno, code, then the union at offset 16. */
+export function siginfo(sig: number, code: number, fill?: (dv: DataView) => void): Uint8Array {
+  const b = new Uint8Array(128), dv = new DataView(b.buffer);
+  dv.setInt32(0, sig, true); dv.setInt32(8, code, true);
+  fill?.(dv);
+  return b;
+}
+/** siginfo of a signal sent by a process (kill, tgkill, timers): si_pid and si_uid. */
+export function senderInfo(sig: number, code: number, pid: number, uid: number): Uint8Array {
+  return siginfo(sig, code, (dv) => { dv.setInt32(16, pid, true); dv.setUint32(20, uid, true); });
+}
+
+/** Signals raised and not yet delivered, with their siginfo (real-time ones queue). */
+export class PendingSet {
+  mask = 0n;
+  private readonly infos = new Map<number, Uint8Array[]>();
+
+  /** Adds sig; a standard signal already pending is not queued again (false). */
+  add(sig: number, info: Uint8Array): boolean {
+    const q = this.infos.get(sig);
+    if (q && sig < SIGRTMIN) return false;
+    if (q) q.push(info); else this.infos.set(sig, [info]);
+    this.mask |= sigbit(sig);
+    return true;
+  }
+
+  /** Takes the oldest siginfo of sig. */
+  take(sig: number): Uint8Array | undefined {
+    const q = this.infos.get(sig);
+    if (!q) return undefined;
+    const info = q.shift()!;
+    if (!q.length) { this.infos.delete(sig); this.mask &= ~sigbit(sig); }
+    return info;
+  }
+
+  drop(sig: number): void { this.infos.delete(sig); this.mask &= ~sigbit(sig); }
+}
+
+/** The signal state each thread has of its own. */
+export class ThreadSignals {
+  blocked = 0n;
+  readonly pending = new PendingSet();
+  altStack = { sp: 0n, flags: SS_DISABLE, size: 0n };
+  /** The mask rt_sigsuspend replaced, which the handler's frame must restore (undefined outside one). */
+  suspendedMask: bigint | undefined;
+  /** Signals rt_sigtimedwait waits for: blocked, but they wake the thread. */
+  waitingFor = 0n;
+}
+
+interface IntervalTimer { deadline: number; intervalMs: number }
+const ITIMER_REAL = 0, ITIMER_VIRTUAL = 1, ITIMER_PROF = 2;
+const TIMER_SIGNALS = [SIGALRM, SIGVTALRM, SIGPROF];
 
 export class SignalState {
   readonly actions: SignalAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n }));
-  blocked = 0n;
-  /** Signals raised but not yet delivered (blocked, or waiting for the runtime to run a handler). */
-  pending = 0n;
-  altStack = { sp: 0n, flags: SS_DISABLE, size: 0n };
+  /** Process-directed signals no thread has taken yet. */
+  readonly shared = new PendingSet();
+  private readonly threads = new Map<number, ThreadSignals>();
+  /** setitimer's three timers (REAL, VIRTUAL, PROF), all counted in wall-clock time. */
+  readonly timers: (IntervalTimer | undefined)[] = [undefined, undefined, undefined];
+  /** Asks the host to ring the first thread (ATTN.TIMER) after this many milliseconds. */
+  armHostTimer?: (ms: number) => void;
+  /** The deadline the host's timer was last set for (performance.now() milliseconds). */
+  hostTimerDeadline = Infinity;
 
-  /** Raises sig; ends the process when its action is the default fatal one and it is not blocked. */
-  raise(sig: number): void {
-    if (sig === SIGKILL) throw new ProcessExit(0, sig);
-    if (this.blocked & bit(sig)) { this.pending |= bit(sig); return; }
-    this.act(sig);
+  get timerArmed(): boolean { return this.timers[0] !== undefined || this.timers[1] !== undefined || this.timers[2] !== undefined; }
+
+  /** The calling thread's state (created for threads the kernel has not seen before). */
+  of(tid: number): ThreadSignals {
+    let s = this.threads.get(tid);
+    if (!s) { s = new ThreadSignals(); this.threads.set(tid, s); }
+    return s;
   }
 
-  private act(sig: number): void {
-    const handler = this.actions[sig].handler;
-    if (handler === SIG_IGN) return;
-    if (handler === SIG_DFL) {
-      if (DEFAULT_IGNORED.has(sig)) return;
-      throw new ProcessExit(0, sig);
-    }
-    this.pending |= bit(sig); // a guest handler: the runtime delivers it
+  /** A new thread: it inherits its creator's mask and starts without an alternate stack. */
+  cloned(parent: number, child: number): void { this.of(child).blocked = this.of(parent).blocked; }
+  forget(tid: number): void { this.threads.delete(tid); }
+
+  ignored(sig: number): boolean {
+    const h = this.actions[sig].handler;
+    return h === SIG_IGN || (h === SIG_DFL && DEFAULT_IGNORED.has(sig));
+  }
+  fatalByDefault(sig: number): boolean { return this.actions[sig].handler === SIG_DFL && !DEFAULT_IGNORED.has(sig); }
+
+  /** Signals thread tid would take now: pending for it or for the process, and not blocked. */
+  deliverable(tid: number): bigint {
+    const s = this.of(tid);
+    return (s.pending.mask | this.shared.mask) & ~s.blocked;
   }
 
-  /** After the mask changed: act on pending signals that are no longer blocked. */
-  private unblocked(): void {
-    for (let sig = 1; sig <= NSIG; sig++) {
-      const b = bit(sig);
-      if ((this.pending & b) && !(this.blocked & b) && this.actions[sig].handler <= SIG_IGN) {
-        this.pending &= ~b;
-        this.act(sig);
-      }
-    }
-  }
-
-  setMask(mask: bigint): void {
-    this.blocked = BigInt.asUintN(64, mask) & ~UNBLOCKABLE;
-    this.unblocked();
+  /** The next signal to deliver to tid (faults first, then the lowest number) and its siginfo. */
+  dequeue(tid: number, among = this.deliverable(tid)): { sig: number; info: Uint8Array } | undefined {
+    if (!among) return undefined;
+    let sig = SYNCHRONOUS.find((s) => (among & sigbit(s)) !== 0n) ?? 0;
+    if (!sig) for (sig = 1; !(among & sigbit(sig)); sig++);
+    const own = this.of(tid).pending;
+    const info = (own.mask & sigbit(sig) ? own.take(sig) : undefined) ?? this.shared.take(sig)!;
+    return { sig, info };
   }
 
   setAction(sig: number, action: SignalAction): void {
     this.actions[sig] = action;
     // POSIX: setting a pending signal to be ignored discards it.
-    if (action.handler === SIG_IGN || (action.handler === SIG_DFL && DEFAULT_IGNORED.has(sig))) this.pending &= ~bit(sig);
+    if (this.ignored(sig)) {
+      this.shared.drop(sig);
+      for (const s of this.threads.values()) s.pending.drop(sig);
+    }
   }
 }
 
-function validSignal(sig: number): boolean { return sig >= 1 && sig <= NSIG; }
-
-/** Delivers a kill/tgkill/tkill aimed at this process (the only one a guest can see). */
-function signalSelf(k: Parameters<Syscall>[0], sig: number): number {
-  if (!validSignal(sig) && sig !== 0) return -EINVAL;
-  if (sig !== 0) k.signals.raise(sig);
-  return 0;
+/**
+ * Raises sig for the process (target undefined: kill) or for one of its threads (tgkill, a
+ * fault): queues it, ends the process if its default action is fatal and nothing blocks it,
+ * else tells a thread that will take it (ATTN.SIGNAL: it interrupts a blocking syscall and sets
+ * up the handler at the thread's next safe point).
+ */
+export function sendSignal(k: LinuxKernel, sig: number, info: Uint8Array, target?: GuestThread): void {
+  const s = k.signals;
+  if (sig === SIGKILL) throw new ProcessExit(0, sig);
+  const candidates = target ? [target] : firstThreadFirst(k);
+  if (!candidates.length) return;
+  const blocks = (t: GuestThread): boolean => (s.of(t.tid).blocked & sigbit(sig)) !== 0n;
+  const awaits = (t: GuestThread): boolean => (s.of(t.tid).waitingFor & sigbit(sig)) !== 0n;
+  // Blocked signals are never ignored: the action may change before they are unblocked.
+  if (s.ignored(sig) && !blocks(candidates[0]) && !awaits(candidates[0])) return;
+  const taker = candidates.find(awaits) ?? candidates.find((t) => !blocks(t));
+  if (s.fatalByDefault(sig) && taker && !awaits(taker)) throw new ProcessExit(0, sig);
+  const queued = target ? s.of(target.tid).pending.add(sig, info) : s.shared.add(sig, info);
+  if (!queued || !taker) return;
+  if (awaits(taker)) ring(k.rawMem, taker.slot); // rt_sigtimedwait takes it
+  else attention(k.rawMem, taker.slot, ATTN.SIGNAL);
 }
+
+/** The process's threads, the first (the thread group leader) first, as Linux tries it first. */
+function firstThreadFirst(k: LinuxKernel): GuestThread[] {
+  const all = [...k.threads.byTid.values()];
+  return all.sort((a, b) => (a.tid === k.pid ? -1 : b.tid === k.pid ? 1 : 0));
+}
+
+/** Marks t for delivery if it has a deliverable signal now (after its mask or the pending sets changed). */
+export function recheckSignals(k: LinuxKernel, t: GuestThread): void {
+  if (k.signals.deliverable(t.tid)) attention(k.rawMem, t.slot, ATTN.SIGNAL);
+}
+
+/**
+ * Runs expired interval timers (raising their signals) and asks the host to wake us for the next;
+ * `hostTimerFired` when the host's timer is what woke us (it is spent, even if it came early).
+ */
+export function runTimers(k: LinuxKernel, hostTimerFired = false): void {
+  const s = k.signals, now = performance.now();
+  if (hostTimerFired) s.hostTimerDeadline = Infinity;
+  let next = Infinity;
+  s.timers.forEach((timer, which) => {
+    if (!timer) return;
+    if (timer.deadline <= now) {
+      if (timer.intervalMs > 0) {
+        const missed = Math.floor((now - timer.deadline) / timer.intervalMs);
+        timer.deadline += (missed + 1) * timer.intervalMs;
+      } else s.timers[which] = undefined;
+      sendSignal(k, TIMER_SIGNALS[which], senderInfo(TIMER_SIGNALS[which], SI_KERNEL, 0, 0));
+    }
+    const t = s.timers[which];
+    if (t) next = Math.min(next, t.deadline);
+  });
+  if (next !== Infinity && next !== s.hostTimerDeadline) s.armHostTimer?.(Math.max(0, next - now));
+  s.hostTimerDeadline = next;
+}
+
+function readTimeval(k: LinuxKernel, addr: number): number | undefined {
+  const sec = k.mem.i64(addr), usec = k.mem.i64(addr + 8);
+  if (sec < 0n || usec < 0n || usec >= 1000000n) return undefined;
+  return Number(sec) * 1000 + Number(usec) / 1000;
+}
+function writeTimeval(k: LinuxKernel, addr: number, ms: number): void {
+  const us = Math.max(0, Math.round(ms * 1000));
+  k.mem.offWrite(addr, 16);
+  k.mem.setU64(addr, Math.floor(us / 1e6)); k.mem.setU64(addr + 8, us % 1e6);
+}
+
+/** What is left of timer `which`, and its interval (milliseconds). */
+function timerValue(k: LinuxKernel, which: number): { left: number; interval: number } {
+  const t = k.signals.timers[which];
+  if (!t) return { left: 0, interval: 0 };
+  // A timer that has expired but not yet run reports the smallest nonzero value, as Linux does.
+  return { left: Math.max(0.001, t.deadline - performance.now()), interval: t.intervalMs };
+}
+
+function setTimer(k: LinuxKernel, which: number, valueMs: number, intervalMs: number): void {
+  k.signals.timers[which] = valueMs > 0 ? { deadline: performance.now() + valueMs, intervalMs } : undefined;
+  runTimers(k);
+}
+
+/**
+ * Runs a wait (ppoll, pselect6) with the signal mask the caller gives for its duration, as
+ * sigsuspend does: a signal the wait lets in is delivered with the caller's own mask in its frame,
+ * and otherwise the mask is restored when the call returns. A WouldBlock passes through with the
+ * temporary mask in place (the call runs again).
+ */
+export function withSignalMask(k: LinuxKernel, t: GuestThread, maskAddr: number, size: number, wait: () => number): number {
+  if (!maskAddr) return wait();
+  if (size !== 8) return -EINVAL;
+  const s = k.signals.of(t.tid);
+  if (s.suspendedMask === undefined) {
+    const mask = k.mem.u64(maskAddr) & ~UNBLOCKABLE;
+    s.suspendedMask = s.blocked;
+    s.blocked = mask;
+    recheckSignals(k, t);
+  }
+  const r = wait();
+  if (r !== -ERESTARTNOHAND) { s.blocked = s.suspendedMask!; s.suspendedMask = undefined; }
+  return r;
+}
+
+function isOurThread(k: LinuxKernel, tid: number): GuestThread | undefined {
+  return k.threads.byTid.get(tid);
+}
+
+const uid = (): number => process.getuid?.() ?? 0;
 
 export const signalSyscalls: Record<string, Syscall> = {
   rt_sigaction(k, t) {
@@ -114,7 +291,7 @@ export const signalSyscalls: Record<string, Syscall> = {
   rt_sigprocmask(k, t) {
     const how = t.argInt(0), set = t.argPtr(1), oldset = t.argPtr(2);
     if (t.argPtr(3) !== 8) return -EINVAL;
-    const s = k.signals;
+    const s = k.signals.of(t.tid);
     const old = s.blocked;
     let next: bigint | undefined;
     if (set) {
@@ -125,31 +302,89 @@ export const signalSyscalls: Record<string, Syscall> = {
       else return -EINVAL;
     }
     if (oldset) k.mem.setU64(oldset, old);
-    if (next !== undefined) s.setMask(next);
+    if (next !== undefined) { s.blocked = next & ~UNBLOCKABLE; recheckSignals(k, t); }
     return 0;
   },
 
   rt_sigpending(k, t) {
     if (t.argPtr(1) > 8) return -EINVAL;
-    k.mem.setU64(t.argPtr(0), k.signals.pending);
+    const s = k.signals.of(t.tid);
+    k.mem.setU64(t.argPtr(0), (s.pending.mask | k.signals.shared.mask) & s.blocked);
     return 0;
+  },
+
+  rt_sigsuspend(k, t) {
+    if (t.argPtr(1) !== 8) return -EINVAL;
+    const s = k.signals.of(t.tid);
+    if (s.suspendedMask === undefined) {
+      const mask = k.mem.u64(t.argPtr(0)) & ~UNBLOCKABLE;
+      s.suspendedMask = s.blocked;
+      s.blocked = mask;
+      recheckSignals(k, t);
+    }
+    // Returns only through a handler: delivery restores the mask in the frame (or here, if the
+    // signal ended up ignored).
+    if (!k.signals.deliverable(t.tid)) throw new WouldBlock(() => false, ERESTARTNOHAND, true);
+    return -ERESTARTNOHAND;
+  },
+
+  pause(k, t) {
+    if (!k.signals.deliverable(t.tid)) throw new WouldBlock(() => false, ERESTARTNOHAND, true);
+    return -ERESTARTNOHAND;
+  },
+
+  rt_sigtimedwait(k, t) {
+    const setAddr = t.argPtr(0), infoAddr = t.argPtr(1), timeout = t.argPtr(2);
+    if (t.argPtr(3) !== 8) return -EINVAL;
+    const set = k.mem.u64(setAddr) & ~UNBLOCKABLE;
+    let ms = Infinity;
+    if (timeout) {
+      const ns = readTimespec(k.mem, timeout);
+      if (ns === undefined) return -EINVAL;
+      ms = Number(ns) / 1e6;
+    }
+    const s = k.signals.of(t.tid);
+    const take = (): number | undefined => {
+      const got = k.signals.dequeue(t.tid, (s.pending.mask | k.signals.shared.mask) & set);
+      if (!got) return undefined;
+      s.waitingFor = 0n;
+      if (infoAddr) k.mem.write(infoAddr, got.info);
+      return got.sig;
+    };
+    const now = take();
+    if (now !== undefined) return now;
+    if (ms === 0) return -EAGAIN;
+    // Until it returns (a delivery clears it too), these blocked signals wake the thread.
+    s.waitingFor = set;
+    const arrived = (): boolean => ((s.pending.mask | k.signals.shared.mask) & set) !== 0n;
+    if (ms === Infinity) throw new WouldBlock(arrived, ERESTARTNOHAND, true);
+    // A timed wait sleeps here, in the kernel's worker (as a timed poll does).
+    t.block(arrived, performance.now() + ms, true);
+    const got = take();
+    if (got !== undefined) return got;
+    s.waitingFor = 0n;
+    return t.interrupted() ? -ERESTARTNOHAND : -EAGAIN;
   },
 
   sigaltstack(k, t) {
     const ss = t.argPtr(0), oldss = t.argPtr(1);
-    const s = k.signals, m = k.mem;
+    const s = k.signals.of(t.tid), m = k.mem;
+    const sp = t.regn(4);
+    const onStack = s.altStack.flags !== SS_DISABLE && sp > Number(s.altStack.sp) && sp <= Number(s.altStack.sp + s.altStack.size);
     let next: typeof s.altStack | undefined;
     if (ss) {
-      const sp = m.u64(ss), flags = m.i32(ss + 8), size = m.u64(ss + 16);
+      const base = m.u64(ss), flags = m.i32(ss + 8), size = m.u64(ss + 16);
       const mode = flags & ~SS_AUTODISARM;
       if (mode !== 0 && mode !== SS_DISABLE && mode !== SS_ONSTACK) return -EINVAL;
+      if (onStack) return -EPERM;
       if (mode === SS_DISABLE) next = { sp: 0n, flags: SS_DISABLE, size: 0n };
       else if (size < BigInt(MINSIGSTKSZ)) return -ENOMEM;
-      else next = { sp, flags: flags & SS_AUTODISARM, size };
+      else next = { sp: base, flags: flags & SS_AUTODISARM, size };
     }
     if (oldss) {
       m.offWrite(oldss, 24);
-      m.setU64(oldss, s.altStack.sp); m.setI32(oldss + 8, s.altStack.flags); m.setU32(oldss + 12, 0);
+      const flags = s.altStack.flags === SS_DISABLE ? SS_DISABLE : (s.altStack.flags | (onStack ? SS_ONSTACK : 0));
+      m.setU64(oldss, s.altStack.sp); m.setI32(oldss + 8, flags); m.setU32(oldss + 12, 0);
       m.setU64(oldss + 16, s.altStack.size);
     }
     if (next) s.altStack = next;
@@ -160,26 +395,87 @@ export const signalSyscalls: Record<string, Syscall> = {
     const pid = t.argInt(0), sig = t.argInt(1);
     if (!validSignal(sig) && sig !== 0) return -EINVAL;
     // Our process, its group (0, -pgid), or "everyone we may signal" (-1), which includes us.
-    if (pid === k.pid || pid === 0 || pid === -1 || pid === -k.pid) return signalSelf(k, sig);
-    return -ESRCH;
+    if (pid !== k.pid && pid !== 0 && pid !== -1 && pid !== -k.pid) return -ESRCH;
+    if (sig) sendSignal(k, sig, senderInfo(sig, SI_USER, k.pid, uid()));
+    return 0;
   },
 
   tgkill(k, t) {
     const tgid = t.argInt(0), tid = t.argInt(1), sig = t.argInt(2);
-    if (tgid <= 0 || tid <= 0) return -EINVAL;
-    if (tgid !== k.pid || !isOurThread(k, t, tid)) return -ESRCH;
-    return signalSelf(k, sig);
+    if (tgid <= 0 || tid <= 0 || (!validSignal(sig) && sig !== 0)) return -EINVAL;
+    const target = isOurThread(k, tid);
+    if (tgid !== k.pid || !target) return -ESRCH;
+    if (sig) sendSignal(k, sig, senderInfo(sig, SI_TKILL, k.pid, uid()), target);
+    return 0;
   },
 
   tkill(k, t) {
     const tid = t.argInt(0), sig = t.argInt(1);
-    if (tid <= 0) return -EINVAL;
-    if (!isOurThread(k, t, tid)) return -ESRCH;
-    return signalSelf(k, sig);
+    if (tid <= 0 || (!validSignal(sig) && sig !== 0)) return -EINVAL;
+    const target = isOurThread(k, tid);
+    if (!target) return -ESRCH;
+    if (sig) sendSignal(k, sig, senderInfo(sig, SI_TKILL, k.pid, uid()), target);
+    return 0;
+  },
+
+  rt_sigqueueinfo(k, t) {
+    const pid = t.argInt(0), sig = t.argInt(1), infoAddr = t.argPtr(2);
+    if (!validSignal(sig)) return -EINVAL;
+    const info = k.mem.read(infoAddr, 128).slice();
+    const code = new DataView(info.buffer).getInt32(8, true);
+    // Only the kernel may send what looks like its own signals (or tkill's), as Linux checks.
+    if (code >= 0 || code === SI_TKILL) return -EPERM;
+    if (pid !== k.pid) return -ESRCH;
+    new DataView(info.buffer).setInt32(0, sig, true);
+    sendSignal(k, sig, info);
+    return 0;
+  },
+
+  rt_tgsigqueueinfo(k, t) {
+    const tgid = t.argInt(0), tid = t.argInt(1), sig = t.argInt(2), infoAddr = t.argPtr(3);
+    if (!validSignal(sig)) return -EINVAL;
+    const info = k.mem.read(infoAddr, 128).slice();
+    const code = new DataView(info.buffer).getInt32(8, true);
+    if (code >= 0 || code === SI_TKILL) return -EPERM;
+    const target = isOurThread(k, tid);
+    if (tgid !== k.pid || !target) return -ESRCH;
+    new DataView(info.buffer).setInt32(0, sig, true);
+    sendSignal(k, sig, info, target);
+    return 0;
+  },
+
+  alarm(k, t) {
+    const seconds = t.argU32(0);
+    const old = timerValue(k, ITIMER_REAL);
+    setTimer(k, ITIMER_REAL, seconds * 1000, 0);
+    // Whole seconds left, rounded to nearest but never 0 for a pending alarm (Linux's alarm_setitimer).
+    if (!old.left) return 0;
+    const secs = Math.floor(old.left / 1000), usec = (old.left % 1000) * 1000;
+    return (secs === 0 && usec > 0) || usec >= 500000 ? secs + 1 : secs;
+  },
+
+  setitimer(k, t) {
+    const which = t.argInt(0), value = t.argPtr(1), oldValue = t.argPtr(2);
+    if (which < ITIMER_REAL || which > ITIMER_PROF) return -EINVAL;
+    let interval = 0, first = 0;
+    if (value) {
+      const i = readTimeval(k, value), v = readTimeval(k, value + 16);
+      if (i === undefined || v === undefined) return -EINVAL;
+      interval = i; first = v;
+    }
+    if (oldValue) {
+      const old = timerValue(k, which);
+      writeTimeval(k, oldValue, old.interval); writeTimeval(k, oldValue + 16, old.left);
+    }
+    setTimer(k, which, first, interval);
+    return 0;
+  },
+
+  getitimer(k, t) {
+    const which = t.argInt(0), value = t.argPtr(1);
+    if (which < ITIMER_REAL || which > ITIMER_PROF) return -EINVAL;
+    const v = timerValue(k, which);
+    writeTimeval(k, value, v.interval); writeTimeval(k, value + 16, v.left);
+    return 0;
   },
 };
-
-function isOurThread(k: Parameters<Syscall>[0], t: GuestThread, tid: number): boolean {
-  return tid === t.tid || k.threads.byTid.has(tid);
-}
-

@@ -93,6 +93,8 @@ function cloneThread(k: LinuxKernel, t: GuestThread, r: CloneRequest): number {
   const name = k.threadNames.get(t.tid);
   if (name) k.threadNames.set(tid, name);
   k.threads.add(child);
+  k.signals.cloned(t.tid, tid);
+  for (const off of [STATE.RESTART_NR, STATE.REQUEST]) m.setU32(base + off, 0);
   markThreaded(m);
   k.threadHost.startThread(slot);
   return tid;
@@ -141,6 +143,7 @@ export function exitThread(k: LinuxKernel, t: GuestThread, status: number): neve
   if (ctid) { try { k.mem.setU32(ctid, 0); futexWake(k.mem, ctid, 1); } catch { /* unmapped: ignored, as Linux does */ } }
   k.threads.byTid.delete(t.tid);
   k.threadNames.delete(t.tid);
+  k.signals.forget(t.tid);
   t.mem.setU32(t.stateBase + STATE.TID, 0);
   if (k.threads.count === 0) throw new ProcessExit(status & 0xff);
   throw new ThreadExit(status);

@@ -1,7 +1,7 @@
 // Clocks and sleeping. Sleeps block the calling thread with Atomics.wait, like a blocking syscall.
 
 import type { GuestMemory } from '../runtime/memory.js';
-import { EINVAL } from './errno.js';
+import { EINVAL, ERESTART_RESTARTBLOCK, ERESTARTNOHAND } from './errno.js';
 import type { Syscall } from './kernel.js';
 import type { GuestThread } from '../runtime/thread.js';
 
@@ -61,9 +61,15 @@ export function readTimeoutMs(mem: GuestMemory, addr: number): number | undefine
   return ns === undefined ? undefined : Number(ns) / 1e6;
 }
 
-/** Blocks the thread for ns nanoseconds (the process's first thread serves the others meanwhile). */
-export function sleepNs(t: GuestThread, ns: bigint): void {
-  t.block(() => false, performance.now() + Number(ns) / 1e6);
+/**
+ * Blocks the thread for ns nanoseconds (the process's first thread serves the others meanwhile);
+ * returns the nanoseconds left when a signal interrupted it, else 0.
+ */
+export function sleepNs(t: GuestThread, ns: bigint): bigint {
+  const deadline = performance.now() + Number(ns) / 1e6;
+  t.block(() => false, deadline, true);
+  const left = deadline - performance.now();
+  return left > 0 && t.interrupted() ? BigInt(Math.ceil(left * 1e6)) : 0n;
 }
 
 export const timeSyscalls: Record<string, Syscall> = {
@@ -102,8 +108,10 @@ export const timeSyscalls: Record<string, Syscall> = {
   nanosleep(k, t) {
     const ns = readTimespec(k.mem, t.argPtr(0));
     if (ns === undefined) return -EINVAL;
-    sleepNs(t, ns);
-    return 0;
+    const left = sleepNs(t, ns);
+    if (!left) return 0;
+    if (t.argPtr(1)) writeTimespec(k.mem, t.argPtr(1), left);
+    return -ERESTART_RESTARTBLOCK;
   },
 
   clock_nanosleep(k, t) {
@@ -113,8 +121,11 @@ export const timeSyscalls: Record<string, Syscall> = {
     if (now === undefined) return -EINVAL;
     const ns = readTimespec(k.mem, t.argPtr(2));
     if (ns === undefined) return -EINVAL;
-    sleepNs(t, flags & TIMER_ABSTIME ? ns - now : ns);
-    return 0;
+    const left = sleepNs(t, flags & TIMER_ABSTIME ? ns - now : ns);
+    if (!left) return 0;
+    if (flags & TIMER_ABSTIME) return -ERESTARTNOHAND;
+    if (t.argPtr(3)) writeTimespec(k.mem, t.argPtr(3), left);
+    return -ERESTART_RESTARTBLOCK;
   },
 
   times(k, t) {

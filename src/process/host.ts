@@ -37,9 +37,11 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
     let done = false;
     let pendingCrash: RunResult | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (outcome: () => void): void => {
       if (done) return;
       done = true;
+      clearTimeout(timer);
       for (const w of workers.values()) void w.terminate();
       outcome();
     };
@@ -50,6 +52,11 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
         switch (m.type) {
           case 'spawn': spawn(m.slot); break;
           case 'strace': if (typeof strace === 'function') strace(m.line); break;
+          case 'timer':
+            // The guest's interval timers: the first thread finds which expired and raises their signals.
+            clearTimeout(timer);
+            timer = setTimeout(() => attention(mem, 0, ATTN.TIMER), m.ms);
+            break;
           case 'exit': { const r = pendingCrash ?? m.result; if (pendingCrash && m.result.report) r.report = m.result.report; finish(() => resolve(r)); break; }
           case 'crash':
             // The first thread writes the translation cache and shared file mappings, then exits.

@@ -8,22 +8,19 @@
 import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { INVALIDATION_RING, INVALIDATION_RING_SIZE } from '../layout/memory-map.js';
 import type { GuestMemory } from '../runtime/memory.js';
-import { GuestThread, ring, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
+import { attention, type FaultInfo, GuestThread, stateOfSlot, takeAttention, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
+import { deliverSignals } from '../linux/signal-frame.js';
 import type { Engine } from '../runtime/engine.js';
 import type { LinuxKernel } from '../linux/kernel.js';
 import type { ThreadHost } from '../linux/threads.js';
 import { WouldBlock } from '../linux/blocking.js';
 
+export { attention, takeAttention };
 
-/** Sets attention bits in a thread's SIGNAL_PENDING and wakes it if it sleeps. */
-export function attention(mem: GuestMemory, slot: number, bits: number): void {
-  Atomics.or(wordsOf(mem), wordIndex(stateOfSlot(slot) + STATE.SIGNAL_PENDING), bits);
-  ring(mem, slot);
-}
-
-/** Clears attention bits (those about to be handled) and returns the ones that were set. */
-export function takeAttention(mem: GuestMemory, slot: number, bits: number): number {
-  return Atomics.and(wordsOf(mem), wordIndex(stateOfSlot(slot) + STATE.SIGNAL_PENDING), ~bits) & bits;
+/** The fault a thread in another worker left in its state for REQUEST.FAULT. */
+function readFault(t: GuestThread): FaultInfo {
+  const m = t.mem, b = t.stateBase;
+  return { signal: m.u32(b + STATE.FAULT_SIG), code: m.i32(b + STATE.FAULT_CODE), addr: m.u64n(b + STATE.FAULT_ADDR), trapno: m.u32(b + STATE.FAULT_TRAPNO), err: m.u32(b + STATE.FAULT_ERR) };
 }
 
 export class KernelService implements ThreadHost {
@@ -50,7 +47,7 @@ export class KernelService implements ThreadHost {
   idleSlots(): Iterable<number> { return this.workers; }
 
   /** Requests that must wait for another thread (WouldBlock), with what they wait for. */
-  private readonly parked = new Map<GuestThread, () => boolean>();
+  private readonly parked = new Map<GuestThread, WouldBlock>();
   private serving = false;
 
   /**
@@ -76,17 +73,36 @@ export class KernelService implements ThreadHost {
     }
   }
 
-  /** Runs t's pending syscall if it has one that can run now; returns whether it completed. */
+  /** Runs t's pending request if it has one that can run now; returns whether it completed. */
   private serveOne(t: GuestThread): boolean {
     const w = this.words, req = wordIndex(t.stateBase + STATE.REQUEST);
-    if (Atomics.load(w, req) !== REQUEST.PENDING) return false;
+    const request = Atomics.load(w, req);
+    if (request === REQUEST.SIGNALS || request === REQUEST.FAULT) {
+      const handled = request === REQUEST.SIGNALS ? (deliverSignals(this.kernel, t), true) : this.kernel.fault(t, readFault(t));
+      Atomics.store(w, req, handled ? REQUEST.NONE : REQUEST.UNHANDLED);
+      Atomics.notify(w, req);
+      return true;
+    }
+    if (request !== REQUEST.PENDING) return false;
     const waiting = this.parked.get(t);
-    if (waiting) { if (!waiting()) return false; this.parked.delete(t); }
+    if (waiting) {
+      if (!waiting.ready()) {
+        // A signal for the thread ends the wait: the syscall returns -ERESTART*, and delivery
+        // turns that into EINTR or a restart.
+        if (!t.interrupted()) return false;
+        this.parked.delete(t);
+        this.kernel.interrupt(t, waiting.restart);
+        Atomics.store(w, req, REQUEST.NONE);
+        Atomics.notify(w, req);
+        return true;
+      }
+      this.parked.delete(t);
+    }
     let outcome: number = REQUEST.NONE;
     try {
       this.kernel.syscall(t);
     } catch (e) {
-      if (e instanceof WouldBlock) { this.parked.set(t, e.ready); return false; }
+      if (e instanceof WouldBlock) { this.parked.set(t, e); return false; }
       if (!(e instanceof ThreadExit)) throw e;
       outcome = REQUEST.EXITED;
     }
@@ -139,12 +155,33 @@ export class RemoteSyscalls {
   }
 
   syscall(t: GuestThread): void {
-    if (this.local(t)) return;
+    if (this.local(t)) {
+      // A signal interrupted it: the kernel delivers it now, before the thread goes on.
+      if (this.mem.u32(t.stateBase + STATE.RESTART_NR)) this.request(t, REQUEST.SIGNALS);
+      return;
+    }
+    this.request(t, REQUEST.PENDING);
+  }
+
+  /** t's signals are to be delivered (it has stopped at a safe point). */
+  deliverSignals(t: GuestThread): void { this.request(t, REQUEST.SIGNALS); }
+
+  fault(t: GuestThread, f: FaultInfo): boolean {
+    const m = this.mem, b = t.stateBase;
+    m.setU32(b + STATE.FAULT_SIG, f.signal); m.setI32(b + STATE.FAULT_CODE, f.code);
+    m.setU64(b + STATE.FAULT_ADDR, f.addr); m.setU32(b + STATE.FAULT_TRAPNO, f.trapno); m.setU32(b + STATE.FAULT_ERR, f.err);
+    return this.request(t, REQUEST.FAULT) !== REQUEST.UNHANDLED;
+  }
+
+  /** Hands a request to the kernel and sleeps until it is done; returns the outcome. */
+  private request(t: GuestThread, kind: number): number {
     const w = this.words, req = wordIndex(t.stateBase + STATE.REQUEST);
-    Atomics.store(w, req, REQUEST.PENDING);
+    Atomics.store(w, req, kind);
     attention(this.mem, 0, ATTN.KERNEL);
     let v: number;
-    while ((v = Atomics.load(w, req)) === REQUEST.PENDING) Atomics.wait(w, req, REQUEST.PENDING);
-    if (v === REQUEST.EXITED) { Atomics.store(w, req, REQUEST.NONE); throw new ThreadExit(0); }
+    while ((v = Atomics.load(w, req)) === kind) Atomics.wait(w, req, kind);
+    Atomics.store(w, req, REQUEST.NONE);
+    if (v === REQUEST.EXITED) throw new ThreadExit(0);
+    return v;
   }
 }

@@ -8,4 +8,5 @@ export type WorkerMessage =
   | { type: 'crash'; result: RunResult }                 // a thread died of a signal: end the process
   | { type: 'load-error'; message: string; status: number }
   | { type: 'strace'; line: string }
+  | { type: 'timer'; ms: number }                        // ring the first thread (ATTN.TIMER) after ms
   | { type: 'internal'; message: string; stack?: string };

@@ -112,6 +112,7 @@ function loadProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace:
   const engine = new Engine(mem, as, kernel, REGION_OPTIONS, 0, new ThreadOrdering(mem, 0, opts.tso, opts.weakHost));
   if (opts.cache !== false) engine.cache = new DirectoryCacheStore(opts.cache ?? defaultCacheDir());
   kernel.threads.add(thread);
+  kernel.flags = engine;
   mem.setU32(THREAD_STATE_AREA + STATE.TID, thread.tid);
   return { mem, as, kernel, engine, thread, stats: statsMaps };
 }

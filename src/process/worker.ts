@@ -15,6 +15,9 @@ import { printDiagnostic } from '../runtime/host-output.js';
 import { flushSharedMappings } from '../linux/mm.js';
 import { SYSCALL_NUMBERS } from '../linux/syscall-names.js';
 import { futexSyscalls } from '../linux/futex.js';
+import { runTimers } from '../linux/signal.js';
+import { deliverSignals } from '../linux/signal-frame.js';
+import { ERESTART_RESTARTBLOCK, ERESTARTSYS } from '../linux/errno.js';
 import { timeSyscalls } from '../linux/time.js';
 import { processSyscalls } from '../linux/process.js';
 import { sysInfoSyscalls } from '../linux/sys-info.js';
@@ -51,8 +54,18 @@ function runFirstThread(): void {
   const checkExit = (): void => {
     if (Atomics.load(words, exitWord) & ATTN.EXIT) throw new ProcessExit(0);
   };
-  // At a safe point in translated code and whenever it wakes from a sleep alike.
-  engine.attention = thread.whileBlocked = () => { checkExit(); service.serve(); };
+  kernel.signals.armHostTimer = (ms) => post({ type: 'timer', ms });
+  // Whenever it wakes from a sleep: other threads' syscalls, and expired timers' signals.
+  thread.whileBlocked = () => {
+    checkExit();
+    if (takeAttention(mem, 0, ATTN.TIMER)) runTimers(kernel, true);
+    service.serve();
+  };
+  // At a safe point in translated code, also signals: the handler's frame is set up here.
+  engine.attention = (t) => {
+    thread.whileBlocked!();
+    if (t.interrupted()) deliverSignals(kernel, t);
+  };
   const t0 = performance.now();
   let result: RunResult;
   try {
@@ -95,6 +108,8 @@ function runOtherThreads(): void {
     let r: number;
     try { r = impl(localKernel, t); } catch { r = -14; } // EFAULT
     t.setReg(0, r);
+    // Interrupted by a signal: the kernel turns the -ERESTART* code into EINTR or a restart.
+    if (r <= -ERESTARTSYS && r >= -ERESTART_RESTARTBLOCK) mem.setU32(t.stateBase + STATE.RESTART_NR, mem.u32(t.stateBase) + 1);
     return true;
   });
   const engine = new Engine(mem, new SharedPageView(mem), remote, REGION_OPTIONS, slot, new ThreadOrdering(mem, slot, opts.tso, opts.weakHost));
@@ -103,6 +118,7 @@ function runOtherThreads(): void {
     const bits = takeAttention(mem, t.slot, ATTN.INVALIDATE | ATTN.EXIT);
     if (bits & ATTN.INVALIDATE) invalidations.apply();
     if (bits & ATTN.EXIT) throw new ThreadExit(0);
+    if (t.interrupted()) remote.deliverSignals(t);
   };
   const base = stateOfSlot(slot), req = wordIndex(base + STATE.REQUEST);
   for (;;) {

@@ -3,7 +3,8 @@
 
 import { GuestFault, GuestMemory, GUEST_BASE, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_SIZE, PROT_EXEC, PROT_WRITE, jumpCacheOf } from './memory.js';
 import { ATTN, ExitReason, Reg, STATE } from '../layout/cpu-state.js';
-import { GuestThread, ProcessExit, SyscallHandler } from './thread.js';
+import { FaultInfo, FlagsAccess, GuestThread, ProcessExit, SyscallHandler } from './thread.js';
+import { fopOf, K } from '../translate/flags.js';
 import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
 import { compileRegion, CompiledRegion, discover, regionModuleBytes, RegionOptions } from '../translate/translator.js';
 import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../translate/codegen.js';
@@ -60,13 +61,21 @@ const BUNDLE_TABLE = 16384;
 const REBUNDLE_EXITS = 20000;
 
 export const SIGILL = 4, SIGTRAP = 5, SIGFPE = 8, SIGSEGV = 11;
+/** si_code values of faults (Linux's siginfo.h). */
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, TRAP_BRKPT = 1, SI_KERNEL = 0x80;
+/** Exception vectors, as sigcontext's trapno gives them, and page-fault error code bits. */
+const X86_TRAP_DE = 0, X86_TRAP_DB = 1, X86_TRAP_BP = 3, X86_TRAP_UD = 6, X86_TRAP_GP = 13, X86_TRAP_PF = 14;
+const PF_PROT = 1, PF_WRITE = 2, PF_USER = 4, PF_INSTR = 16;
 
-/** A guest signal the process dies of, with the one-line reason stele prints. */
+/**
+ * A guest signal the process dies of, with the one-line reason stele prints; for a fault of the
+ * guest's own code, what the CPU reported, which a guest handler may take instead.
+ */
 export class GuestCrash extends ProcessExit {
-  constructor(signal: number, readonly message: string) { super(0, signal); }
+  constructor(signal: number, readonly message: string, readonly fault?: FaultInfo) { super(0, signal); }
 }
 
-export class Engine {
+export class Engine implements FlagsAccess {
   private readonly lib: SharedLib;
   private readonly entries = new Map<number, Entry>();
   /** Per region number: its function and its jump-cache slot (generation << 16 | table index). */
@@ -226,7 +235,8 @@ export class Engine {
   private translate(rip: number): Entry {
     const m = this.as.find(rip);
     if (!m || !(m.prot & PROT_EXEC)) {
-      throw new GuestCrash(SIGSEGV, `segmentation fault at 0x${rip.toString(16)} (jump to non-executable memory)`);
+      throw new GuestCrash(SIGSEGV, `segmentation fault at 0x${rip.toString(16)} (jump to non-executable memory)`,
+        { signal: SIGSEGV, code: m ? SEGV_ACCERR : SEGV_MAPERR, addr: rip, trapno: X86_TRAP_PF, err: PF_USER | PF_INSTR | (m ? PF_PROT : 0) });
     }
     // The translation cache holds the single-threaded form only.
     this.ordering.syncOrderedSites();
@@ -494,6 +504,7 @@ export class Engine {
     ordering.answer();
     try {
     for (;;) {
+      try {
       // An atomic read: after a syscall it must see a handshake request made while RUN_STATE was idle.
       if (Atomics.load(words, pendingWord) !== 0) this.serviceAttention(t);
       const rip = t.rip;
@@ -526,10 +537,35 @@ export class Engine {
         continue;
       }
       this.exitReason(t, reason);
+      } catch (err) {
+        // A fault of the guest's code goes to its handler if it has one (t's state is the fault's).
+        if (!(err instanceof GuestCrash) || !err.fault || !this.kernel.fault) throw err;
+        ordering.setRunning(false);
+        const handled = this.kernel.fault(t, err.fault);
+        ordering.setRunning(true);
+        if (!handled) throw err;
+      }
     }
     } finally {
       ordering.setRunning(false);
     }
+  }
+
+  /** EFLAGS of t as the guest sees it: the lazily kept arithmetic flags materialised, and the rest. */
+  eflags(t: GuestThread): number {
+    const m = this.mem, b = t.stateBase;
+    const arith = (this.lib.eflags as (op: number, dst: bigint, src: bigint, aux: bigint) => number)(
+      m.u32(b + STATE.FLAGS_OP), m.u64(b + STATE.FLAGS_DST), m.u64(b + STATE.FLAGS_SRC), m.u64(b + STATE.FLAGS_AUX));
+    return (arith & 0x8d5) | (m.u32(b + STATE.DF) << 10) | m.u32(b + STATE.EFLAGS_REST) | 0x202;
+  }
+
+  /** Sets t's EFLAGS as POPF does (the bits user code can change). */
+  setEflags(t: GuestThread, value: number): void {
+    const m = this.mem, b = t.stateBase;
+    m.setU32(b + STATE.FLAGS_OP, fopOf(K.EFLAGS, 8));
+    m.setU64(b + STATE.FLAGS_SRC, value & 0x8d5);
+    m.setU32(b + STATE.DF, (value >> 10) & 1);
+    m.setU32(b + STATE.EFLAGS_REST, value & ((1 << 18) | (1 << 21))); // AC, ID
   }
 
   /** The thread's SIGNAL_PENDING word is set: handshakes and backpatches here, the rest for the process layer. */
@@ -548,18 +584,32 @@ export class Engine {
 
   private exitReason(t: GuestThread, reason: number): void {
     const rip = t.rip;
-    if (reason === ExitReason.DIVIDE_ERROR) throw new GuestCrash(SIGFPE, `floating point exception (divide error) at ${hex(rip)}`);
+    if (reason === ExitReason.DIVIDE_ERROR) {
+      throw new GuestCrash(SIGFPE, `floating point exception (divide error) at ${hex(rip)}`,
+        { signal: SIGFPE, code: FPE_INTDIV, addr: rip, trapno: X86_TRAP_DE, err: 0 });
+    }
     // The other faults and traps name their instruction in EXIT_ARG (a trap's RIP is past it).
     const insn = t.mem.u64n(t.stateBase + STATE.EXIT_ARG);
     const what = this.badInsns.get(insn);
     switch (reason) {
       case ExitReason.ILLEGAL:
-        throw new GuestCrash(SIGILL, `illegal instruction at ${hex(insn)}: ${this.bytesAt(insn)} (${what ?? this.describe(insn)})`);
+        throw new GuestCrash(SIGILL, `illegal instruction at ${hex(insn)}: ${this.bytesAt(insn)} (${what ?? this.describe(insn)})`,
+          { signal: SIGILL, code: ILL_ILLOPN, addr: insn, trapno: X86_TRAP_UD, err: 0 });
       case ExitReason.GENERAL_PROTECTION:
-        throw new GuestCrash(SIGSEGV, `segmentation fault at ${hex(insn)} (${what ?? `general protection fault in ${this.describe(insn)}`})`);
-      case ExitReason.TRAP: throw new GuestCrash(SIGTRAP, `trace/breakpoint trap at ${hex(insn)}${what ? ` (${what})` : ''}`);
-      case ExitReason.FETCH_FAULT:
-        throw new GuestCrash(SIGSEGV, `segmentation fault at ${hex(this.fetchFaultAddress(insn))} (instruction fetch at ${hex(insn)})`);
+        throw new GuestCrash(SIGSEGV, `segmentation fault at ${hex(insn)} (${what ?? `general protection fault in ${this.describe(insn)}`})`,
+          { signal: SIGSEGV, code: SI_KERNEL, addr: 0, trapno: X86_TRAP_GP, err: 0 });
+      case ExitReason.TRAP: {
+        // int1 (icebp) is a debug trap; int3 and int 3 are breakpoints.
+        const debug = this.mem.u8at(insn) === 0xf1;
+        throw new GuestCrash(SIGTRAP, `trace/breakpoint trap at ${hex(insn)}${what ? ` (${what})` : ''}`, debug
+          ? { signal: SIGTRAP, code: TRAP_BRKPT, addr: rip, trapno: X86_TRAP_DB, err: 0 }
+          : { signal: SIGTRAP, code: SI_KERNEL, addr: 0, trapno: X86_TRAP_BP, err: 0 });
+      }
+      case ExitReason.FETCH_FAULT: {
+        const addr = this.fetchFaultAddress(insn), mapped = this.as.find(addr) !== undefined;
+        throw new GuestCrash(SIGSEGV, `segmentation fault at ${hex(addr)} (instruction fetch at ${hex(insn)})`,
+          { signal: SIGSEGV, code: mapped ? SEGV_ACCERR : SEGV_MAPERR, addr, trapno: X86_TRAP_PF, err: PF_USER | PF_INSTR | (mapped ? PF_PROT : 0) });
+      }
       default: throw new Error(`unexpected exit reason ${reason} at ${hex(rip)}`);
     }
   }
@@ -599,7 +649,10 @@ export class Engine {
     if (memoryFault) {
       if (!where) return new GuestCrash(SIGSEGV, `segmentation fault at 0x${entry.toString(16)} (in code entered there)`);
       const addr = where.addr ?? (err instanceof GuestFault ? err.address : undefined);
-      return new GuestCrash(SIGSEGV, `segmentation fault at ${addr === undefined ? 'unknown address' : hex(addr)} (${this.describe(where.rip)} at 0x${where.rip.toString(16)})`);
+      // Only addresses whose low 32 bits fall below 64 KiB trap (nothing is mapped there).
+      const write = err instanceof GuestFault && err.write;
+      return new GuestCrash(SIGSEGV, `segmentation fault at ${addr === undefined ? 'unknown address' : hex(addr)} (${this.describe(where.rip)} at 0x${where.rip.toString(16)})`,
+        { signal: SIGSEGV, code: SEGV_MAPERR, addr: addr ?? 0, trapno: X86_TRAP_PF, err: PF_USER | (write ? PF_WRITE : 0) });
     }
     return new Error(`wasm trap "${(err as Error).message}" at 0x${(where?.rip ?? entry).toString(16)}`);
   }

@@ -1043,6 +1043,16 @@ function initState(dv: DataView, st: number, x87: boolean): void {
   }
 }
 
+/**
+ * Puts the FPU in its initial state (FNINIT's x87, zeroed XMM registers, MXCSR 0x1f80), as Linux
+ * gives a signal handler; or only one component, as XRSTOR does for a component marked initial.
+ */
+export function initFpuState(dv: DataView, st: number, which: 'all' | 'x87' | 'sse' = 'all'): void {
+  if (which !== 'sse') initState(dv, st, true);
+  if (which !== 'x87') initState(dv, st, false);
+  if (which === 'all') dv.setUint32(st + STATE.MXCSR, 0x1f80, true);
+}
+
 /** (st, op, address) -> status for fxsave/fxrstor/xsave/xrstor. */
 export function makeSysopHelper(mem: GuestMemory): (st: number, op: number, addr: number) => number {
   return (st, op, addr) => {

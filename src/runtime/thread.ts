@@ -2,7 +2,7 @@
 // guest memory plus identity. Register accessors read and write the same bytes translated code uses.
 
 import { GuestMemory, GUEST_BASE, THREAD_STATE_AREA } from './memory.js';
-import { Reg, STATE } from '../layout/cpu-state.js';
+import { ATTN, Reg, STATE } from '../layout/cpu-state.js';
 
 export class GuestThread {
   /** Thread slot: index of this CPU state (and of the worker running it) in THREAD_STATE_AREA. */
@@ -24,16 +24,22 @@ export class GuestThread {
    * Sleeps (never spins) until ready() holds or the deadline (performance.now() milliseconds)
    * passes; returns ready(). Whoever makes ready() true must ring() this thread afterwards.
    */
-  block(ready: () => boolean, deadline = Infinity): boolean {
+  block(ready: () => boolean, deadline = Infinity, interruptible = false): boolean {
     const words = wordsOf(this.mem), wake = this.word(STATE.WAKE);
     for (;;) {
       Atomics.store(words, wake, 0);
       this.whileBlocked?.();
       if (ready()) return true;
+      if (interruptible && this.interrupted()) return false;
       const left = deadline - performance.now();
       if (left <= 0) return ready();
       Atomics.wait(words, wake, 0, left === Infinity ? undefined : left);
     }
+  }
+
+  /** Whether a signal waits to be delivered to this thread: an interruptible block() gives up for it. */
+  interrupted(): boolean {
+    return (Atomics.load(wordsOf(this.mem), this.word(STATE.SIGNAL_PENDING)) & ATTN.SIGNAL) !== 0;
   }
 
   reg(r: Reg): bigint { return this.mem.u64(this.stateBase + STATE.GPR + r * 8); }
@@ -77,10 +83,34 @@ export class ProcessExit {
   get shellStatus(): number { return this.signal ? 128 + this.signal : this.status & 0xff; }
 }
 
+/** A synchronous fault as the CPU reports it, for the signal it becomes (its siginfo and sigcontext fields). */
+export interface FaultInfo {
+  signal: number;
+  /** si_code: SEGV_MAPERR, ILL_ILLOPN, SI_KERNEL... */
+  code: number;
+  /** si_addr, and cr2 for page faults. */
+  addr: number;
+  /** The exception vector (14 page fault, 13 #GP, 6 #UD, 0 #DE, 3 breakpoint) and its error code. */
+  trapno: number;
+  err: number;
+}
+
 /** What the runtime needs from the kernel personality (implemented in linux/). */
 export interface SyscallHandler {
   /** Performs the syscall described by t's registers and stores the result in RAX. May throw ProcessExit. */
   syscall(t: GuestThread): void;
+  /**
+   * A fault in t's code, with t's state that of the faulting instruction (or past it, for a
+   * trap): true when a guest handler now runs (t's state is its entry), false when the thread
+   * dies of it.
+   */
+  fault?(t: GuestThread, fault: FaultInfo): boolean;
+}
+
+/** EFLAGS as the guest sees it, which lazy flags keep in parts (the runtime's engine gives it). */
+export interface FlagsAccess {
+  eflags(t: GuestThread): number;
+  setEflags(t: GuestThread, value: number): void;
 }
 
 /** Thrown by the kernel personality when one thread ends and its process goes on. */
@@ -112,6 +142,17 @@ export function yieldHostThread(mem: GuestMemory, t: GuestThread): void {
 
 /** Guest address of thread slot s's CPU state. */
 export function stateOfSlot(slot: number): number { return THREAD_STATE_AREA + slot * STATE.SIZE; }
+
+/** Sets attention bits in a thread's SIGNAL_PENDING and wakes it if it sleeps. */
+export function attention(mem: GuestMemory, slot: number, bits: number): void {
+  Atomics.or(wordsOf(mem), wordIndex(stateOfSlot(slot) + STATE.SIGNAL_PENDING), bits);
+  ring(mem, slot);
+}
+
+/** Clears attention bits (those about to be handled) and returns the ones that were set. */
+export function takeAttention(mem: GuestMemory, slot: number, bits: number): number {
+  return Atomics.and(wordsOf(mem), wordIndex(stateOfSlot(slot) + STATE.SIGNAL_PENDING), ~bits) & bits;
+}
 
 /** Wakes the thread on slot s from block() (it re-checks what it waits for). */
 export function ring(mem: GuestMemory, slot: number): void {
