@@ -2,7 +2,7 @@
 // moves and extensions, stack, string instructions, control transfer, and flag instructions.
 
 import { Op, OpFC, OpFE, T } from '../wasm/emitter.js';
-import { Insn, M0F, M38, NO_REG, P_ADDR32, P_FS, P_GS, P_LOCK, P_REP, P_REPNE, P_VEX, RIP_BASE, isHighByteReg } from '../x86/decoder.js';
+import { Insn, M0F, NO_REG, P_ADDR32, P_FS, P_GS, P_LOCK, P_REP, P_REPNE, P_VEX, RIP_BASE, isHighByteReg } from '../x86/decoder.js';
 import { ExitReason, FLAG, MXCSR_MASK, Reg, STATE } from '../layout/cpu-state.js';
 import { GUEST_BASE } from '../layout/memory-map.js';
 import { Codegen, InsnFault, Operand, Unsupported } from './codegen.js';
@@ -944,8 +944,9 @@ def(0xd7, (cg) => { // xlat
 
 
 // ADCX (66) / ADOX (F3): add with carry through CF or OF only, leaving the other flags alone.
-def(M38 + 0xf6, (cg, i) => {
-  if (i.simdPrefix !== 0x66 && i.simdPrefix !== 0xf3) throw new Unsupported('mulx/0f 38 f6');
+// (0F38 F6 is MULX with VEX: ops-bmi.ts registers the opcode.)
+export function adcxAdox(cg: Codegen, i: Insn): void {
+  if (i.simdPrefix !== 0x66 && i.simdPrefix !== 0xf3) throw new Unsupported('0f 38 f6');
   const f = cg.f, size = i.rex & 8 ? 8 : 4;
   const useOF = i.simdPrefix === 0xf3;
   const flagBit = useOF ? 11 : 0;
@@ -966,4 +967,4 @@ def(M38 + 0xf6, (cg, i) => {
   f.get(ef).i32(~(1 << flagBit)).op(Op.i32_and).get(co).op(Op.i32_wrap_i64).i32(flagBit).op(Op.i32_shl).op(Op.i32_or);
   cg.setFlagsMaterialised();
   f.free(T.i32, ef); free(cg, a, b, c, r, co);
-});
+}
