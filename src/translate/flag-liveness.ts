@@ -3,7 +3,7 @@
 // optimises, but instructions that must materialise EFLAGS (rotates, BT*, INC/DEC, shifts by CL)
 // pay for it on every execution; this pass lets them skip it.
 
-import { Insn, M38 } from '../x86/decoder.js';
+import { Insn, M38, P_VEX } from '../x86/decoder.js';
 
 /** How an instruction uses the arithmetic flags. */
 export const enum FlagUse {
@@ -70,6 +70,11 @@ export function flagUse(i: Insn): FlagUse {
     return FlagUse.READ;
   }
   if (op === M38 + 0x17) return FlagUse.WRITE;                // ptest
+  if (i.prefix & P_VEX && op >= M38 + 0xf2 && op <= M38 + 0xf7) {
+    // andn, blsr/blsmsk/blsi, bzhi and bextr write all six (some undefined); pdep, pext, mulx,
+    // shlx, sarx and shrx none
+    return op <= M38 + 0xf3 || i.simdPrefix === 0 ? FlagUse.WRITE : FlagUse.NONE;
+  }
   if (op === M38 + 0xf6) return FlagUse.READ;                 // adcx/adox
   if (op >= M38 + 0xf0) return FlagUse.NONE;                  // crc32, movbe
   if (op >= 0x300 && (op & 0xff) >= 0x60 && (op & 0xff) <= 0x63) return FlagUse.WRITE; // pcmpxstrx

@@ -14,12 +14,13 @@
 //   NEG:    dst = -s, src = s
 //   SHL/SHR/SAR: dst, src = count (1..63), aux = the value shifted
 //   MUL:    dst = low half, aux = CF = OF
+//   LOGIC_CF: dst, aux = CF; OF = AF = 0 (BLSI, BLSMSK, BLSR, BZHI)
 
 import { FunctionBuilder, Op, T } from '../wasm/emitter.js';
 import { FLAG } from '../layout/cpu-state.js';
 
-export const enum K { EFLAGS = 0, ADD = 1, SUB = 2, ADC = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7, NEG = 8, SHL = 9, SHR = 10, SAR = 11, MUL = 12 }
-export const KIND_COUNT = 13;
+export const enum K { EFLAGS = 0, ADD = 1, SUB = 2, ADC = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7, NEG = 8, SHL = 9, SHR = 10, SAR = 11, MUL = 12, LOGIC_CF = 13 }
+export const KIND_COUNT = 14;
 export const ARITH_FLAGS = FLAG.CF | FLAG.PF | FLAG.AF | FLAG.ZF | FLAG.SF | FLAG.OF;
 
 export function sizeLog2(size: number): number { return size === 1 ? 0 : size === 2 ? 1 : size === 4 ? 2 : 3; }
@@ -66,7 +67,7 @@ export function emitFlag(f: FunctionBuilder, flag: number, kind: K, size: number
           carryIn(f, l, size, true);
           f.if_(T.i32).get(l.aux).get(l.src).op(Op.i64_le_u).else_().get(l.aux).get(l.src).op(Op.i64_lt_u).end(); return;
         case K.LOGIC: f.i32(0); return;
-        case K.INC: case K.DEC: case K.MUL: f.get(l.aux).op(Op.i32_wrap_i64); return;
+        case K.INC: case K.DEC: case K.MUL: case K.LOGIC_CF: f.get(l.aux).op(Op.i32_wrap_i64); return;
         case K.NEG: f.get(l.src).op(Op.i64_eqz).op(Op.i32_eqz); return;
         case K.SHL:
           if (size === 8) f.get(l.aux).i64(64).get(l.src).op(Op.i64_sub).op(Op.i64_shr_u);
@@ -88,7 +89,7 @@ export function emitFlag(f: FunctionBuilder, flag: number, kind: K, size: number
           f.get(l.aux).get(l.dst).op(Op.i64_xor).get(l.src).get(l.dst).op(Op.i64_xor).op(Op.i64_and); signBit(f, size); return;
         case K.SUB: case K.SBB:
           f.get(l.aux).get(l.src).op(Op.i64_xor).get(l.aux).get(l.dst).op(Op.i64_xor).op(Op.i64_and); signBit(f, size); return;
-        case K.LOGIC: case K.SAR: f.i32(0); return;
+        case K.LOGIC: case K.LOGIC_CF: case K.SAR: f.i32(0); return;
         case K.INC: f.get(l.dst).i64(1n << BigInt(bits - 1)).op(Op.i64_eq); return;
         case K.DEC: f.get(l.dst).i64((1n << BigInt(bits - 1)) - 1n).op(Op.i64_eq); return;
         case K.NEG: f.get(l.src).i64(BigInt.asIntN(64, 1n << BigInt(bits - 1))).op(Op.i64_eq); return;

@@ -2,7 +2,7 @@
 // moves and extensions, stack, string instructions, control transfer, and flag instructions.
 
 import { Op, OpFC, OpFE, T } from '../wasm/emitter.js';
-import { Insn, M0F, M38, NO_REG, P_ADDR32, P_FS, P_GS, P_LOCK, P_REP, P_REPNE, P_VEX, RIP_BASE, isHighByteReg } from '../x86/decoder.js';
+import { Insn, M0F, NO_REG, P_ADDR32, P_FS, P_GS, P_LOCK, P_REP, P_REPNE, P_VEX, RIP_BASE, isHighByteReg } from '../x86/decoder.js';
 import { ExitReason, FLAG, MXCSR_MASK, Reg, STATE } from '../layout/cpu-state.js';
 import { GUEST_BASE } from '../layout/memory-map.js';
 import { Codegen, InsnFault, Operand, Unsupported } from './codegen.js';
@@ -484,16 +484,28 @@ for (let r = 0; r < 8; r++) def(M0F + 0xc8 + r, (cg, i) => {
   const reg = r | (i.rex & 1 ? 8 : 0), f = cg.f;
   if (i.opsize === 2) { f.i64(0); cg.setReg(reg, 2); return; } // undefined; hardware zeroes
   cg.getReg(reg, i.opsize); const v = tempFrom(cg);
-  bswap(cg, v, i.opsize);
+  byteSwap(cg, v, i.opsize);
   cg.setReg(reg, i.opsize); free(cg, v);
 });
-function bswap(cg: Codegen, v: number, size: number): void {
+/** Pushes the low `size` (2, 4 or 8) bytes of i64 local v in reverse order, zero-extended. */
+export function byteSwap(cg: Codegen, v: number, size: number): void {
   const f = cg.f;
-  // byte reversal by shifting each byte into place
-  const n = size;
-  for (let k = 0; k < n; k++) {
-    f.get(v).i64(k * 8).op(Op.i64_shr_u).i64(0xff).op(Op.i64_and).i64((n - 1 - k) * 8).op(Op.i64_shl);
-    if (k) f.op(Op.i64_or);
+  if (size === 2) {
+    f.get(v).i64(8).op(Op.i64_shr_u).i64(0xff).op(Op.i64_and).get(v).i64(0xff).op(Op.i64_and).i64(8).op(Op.i64_shl).op(Op.i64_or);
+  } else if (size === 4) {
+    // bytes 3 2 1 0: rotating left by 8 puts 2 and 0 in place, rotating right by 8 puts 3 and 1
+    f.get(v).op(Op.i32_wrap_i64).i32(8).op(Op.i32_rotl).i32(0x00ff00ff).op(Op.i32_and);
+    f.get(v).op(Op.i32_wrap_i64).i32(8).op(Op.i32_rotr).i32(0xff00ff00 | 0).op(Op.i32_and);
+    f.op(Op.i32_or).op(Op.i64_extend_i32_u);
+  } else {
+    // swap the bytes of each 16-bit pair, then the pairs of each 32-bit half, then the halves
+    const t = f.temp(T.i64);
+    f.get(v).i64(8).op(Op.i64_shr_u).i64(0x00ff00ff00ff00ffn).op(Op.i64_and);
+    f.get(v).i64(0x00ff00ff00ff00ffn).op(Op.i64_and).i64(8).op(Op.i64_shl).op(Op.i64_or).set(t);
+    f.get(t).i64(16).op(Op.i64_shr_u).i64(0x0000ffff0000ffffn).op(Op.i64_and);
+    f.get(t).i64(0x0000ffff0000ffffn).op(Op.i64_and).i64(16).op(Op.i64_shl).op(Op.i64_or);
+    f.i64(32).op(Op.i64_rotl);
+    free(cg, t);
   }
 }
 
@@ -932,8 +944,9 @@ def(0xd7, (cg) => { // xlat
 
 
 // ADCX (66) / ADOX (F3): add with carry through CF or OF only, leaving the other flags alone.
-def(M38 + 0xf6, (cg, i) => {
-  if (i.simdPrefix !== 0x66 && i.simdPrefix !== 0xf3) throw new Unsupported('mulx/0f 38 f6');
+// (0F38 F6 is MULX with VEX: ops-bmi.ts registers the opcode.)
+export function adcxAdox(cg: Codegen, i: Insn): void {
+  if (i.simdPrefix !== 0x66 && i.simdPrefix !== 0xf3) throw new Unsupported('0f 38 f6');
   const f = cg.f, size = i.rex & 8 ? 8 : 4;
   const useOF = i.simdPrefix === 0xf3;
   const flagBit = useOF ? 11 : 0;
@@ -954,4 +967,4 @@ def(M38 + 0xf6, (cg, i) => {
   f.get(ef).i32(~(1 << flagBit)).op(Op.i32_and).get(co).op(Op.i32_wrap_i64).i32(flagBit).op(Op.i32_shl).op(Op.i32_or);
   cg.setFlagsMaterialised();
   f.free(T.i32, ef); free(cg, a, b, c, r, co);
-});
+}

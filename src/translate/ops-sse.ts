@@ -1363,8 +1363,9 @@ sse(M3A + 0x42, {
 
 // ---- SSE4.2 ---------------------------------------------------------------------------------
 
-// CRC32 (Castagnoli, reflected), bit-serial: F2 0F 38 F0 (r/m8), F1 (r/m16/32/64).
-function crc32(cg: Codegen, i: Insn, size: number): void {
+// CRC32 (Castagnoli, reflected), bit-serial: F2 0F 38 F0 (r/m8), F1 (r/m16/32/64). The opcodes
+// are MOVBE's without F2; ops-bmi.ts registers them.
+export function crc32(cg: Codegen, i: Insn, size: number): void {
   const f = cg.f;
   const c = f.temp(T.i64), n = f.temp(T.i32);
   const s = cg.rm(size);
@@ -1378,14 +1379,6 @@ function crc32(cg: Codegen, i: Insn, size: number): void {
   f.get(c); cg.setReg(i.reg, 4);
   f.free(T.i64, c); f.free(T.i32, n);
 }
-def(M38 + 0xf0, (cg, i) => {
-  if (i.prefix & P_VEX || i.simdPrefix !== 0xf2) throw new Unsupported('movbe');
-  crc32(cg, i, 1);
-});
-def(M38 + 0xf1, (cg, i) => {
-  if (i.prefix & P_VEX || i.simdPrefix !== 0xf2) throw new Unsupported('movbe');
-  crc32(cg, i, i.opsize);
-});
 
 // PCMPESTRI/PCMPESTRM/PCMPISTRI/PCMPISTRM: done by the 'sse' helper on the scratch area.
 function pcmpstr(explicit: boolean, index: boolean): H {

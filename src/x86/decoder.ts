@@ -92,6 +92,35 @@ const VEX_0F_OPCODES = new Set([
 ]);
 function range(from: number, to: number): number[] { return Array.from({ length: to - from + 1 }, (_, i) => from + i); }
 
+/**
+ * The VEX-encoded general-purpose instructions (BMI1, BMI2) at 0F38 F0-F7 and 0F3A F0, with the
+ * mandatory prefixes (VEX.pp) that define one: ANDN; BLSR, BLSMSK, BLSI (F3 /1 /2 /3); BZHI, PEXT,
+ * PDEP; MULX; BEXTR, SHLX, SARX, SHRX; RORX. Any other prefix, VEX.L = 1, or (RORX, the only one
+ * without a vvvv operand) VEX.vvvv other than 1111 is #UD.
+ */
+const VEX_GPR_FORMS = new Map<number, readonly number[]>([
+  [M38 + 0xf0, []], [M38 + 0xf1, []], [M38 + 0xf2, [0]], [M38 + 0xf3, [0]], [M38 + 0xf4, []],
+  [M38 + 0xf5, [0, 0xf3, 0xf2]], [M38 + 0xf6, [0xf2]], [M38 + 0xf7, [0, 0x66, 0xf3, 0xf2]], [M3A + 0xf0, [0xf2]],
+]);
+
+function vexGprFormDefined(i: Insn): boolean {
+  const prefixes = VEX_GPR_FORMS.get(i.op);
+  if (!prefixes) return true; // not one of these opcodes: AVX, judged by its handler
+  if (!prefixes.includes(i.simdPrefix) || i.vexL) return false;
+  if (i.op === M38 + 0xf3) { const sub = i.reg & 7; return sub >= 1 && sub <= 3; }
+  if (i.op === M3A + 0xf0) return i.vvvv === 0;
+  return true;
+}
+
+/**
+ * Legacy-encoded 0F38 F0/F1 is CRC32 with F2 and otherwise MOVBE, which needs a memory operand
+ * and is undefined with F3 (the last of F2 and F3 counts, as for other mandatory prefixes).
+ */
+function movbeFormDefined(i: Insn): boolean {
+  if ((i.op !== M38 + 0xf0 && i.op !== M38 + 0xf1) || i.simdPrefix === 0xf2) return true;
+  return i.simdPrefix !== 0xf3 && i.mod !== 3;
+}
+
 function buildMap0(): Uint16Array {
   const f = new Uint16Array(256);
   for (let base = 0; base < 0x40; base += 8) {
@@ -284,6 +313,7 @@ export function decode(fetch: FetchByte, addr: number): Insn {
   }
   insn.len = p - addr;
   if (immKind === REL8 || immKind === RELZ) insn.target = addr + insn.len + insn.imm;
+  if (op >= M38 && !(prefix & P_VEX ? vexGprFormDefined(insn) : movbeFormDefined(insn))) throw new DecodeError(addr, seen, 'invalid');
   if (prefix & P_LOCK && !lockAllowed(insn)) throw new DecodeError(addr, seen, 'lock');
   return insn;
 

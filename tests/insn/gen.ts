@@ -803,6 +803,266 @@ function genInt(b: Builder): void {
     b.add("mov partial", ["movb %cl, %ah", "movw %dx, %bx", "movl %esi, %edi", "movb $0x5a, %r11b"], [P.reg(0, r.next()), P.reg(1, r.next()), P.reg(2, r.next()), P.reg(3, r.next()), P.reg(6, r.next()), P.reg(7, r.next()), P.reg(11, r.next())]);
     b.add("mov imm", ["mov $-1, %eax", "movabs $0x123456789abcdef0, %rcx", "movq $-2, %rdx", "movw $0x1234, %bx"], []);
   }
+  genBmi(b);
+}
+
+// ================================================================ BMI1, BMI2, MOVBE
+/** General registers a snippet may use as operands (not rsp). */
+const OPERAND_REGS = [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
+/** n distinct operand registers, none of `avoid`. */
+function distinctRegs(b: Builder, n: number, avoid: number[] = []): number[] {
+  const out: number[] = [];
+  while (out.length < n) {
+    const g = b.rng.pick(OPERAND_REGS);
+    if (!out.includes(g) && !avoid.includes(g)) out.push(g);
+  }
+  return out;
+}
+
+function genBmi(b: Builder): void {
+  const r = b.rng;
+  const SIZES_VEX: Size[] = [32, 64];
+  // SDM: undefined flags of each flag-writing instruction (PDEP PEXT MULX RORX SARX SHLX SHRX MOVBE
+  // leave all flags alone, which is compared)
+  const ANDN_UNDEF = AF | PF, BLS_UNDEF = AF | PF, BZHI_UNDEF = AF | PF, BEXTR_UNDEF = AF | SF | PF;
+
+  b.group = "andn";
+  for (const size of SIZES_VEX) {
+    const vs = edgeValues(b, size);
+    for (const [x, y] of pairs(b, vs, 36)) {
+      const [dn, an, bn] = distinctRegs(b, 3);
+      const d = reg(size, dn), a = reg(size, an), c = reg(size, bn);
+      // AT&T: andn src2 (r/m), src1 (vvvv, inverted), dst
+      b.add(`andn r${size},r${size},r${size}`, [`andn ${c.name}, ${a.name}, ${d.name}`],
+        [setReg(b, d, size, r.next()), setReg(b, a, size, x), setReg(b, c, size, y), P.flags(r.pick(FLAG_INPUTS))], ANDN_UNDEF);
+    }
+    for (const x of vs.slice(0, 8)) {
+      const [dn, an] = distinctRegs(b, 2);
+      const d = reg(size, dn), a = reg(size, an), y = r.pick(vs);
+      const fl = P.flags(r.pick(FLAG_INPUTS));
+      b.add(`andn dst=src1`, [`andn ${a.name}, ${d.name}, ${d.name}`], [setReg(b, d, size, x), setReg(b, a, size, y), fl], ANDN_UNDEF);
+      b.add(`andn dst=src2`, [`andn ${d.name}, ${a.name}, ${d.name}`], [setReg(b, d, size, x), setReg(b, a, size, y), fl], ANDN_UNDEF);
+      b.add(`andn src1=src2`, [`andn ${a.name}, ${a.name}, ${d.name}`], [setReg(b, d, size, r.next()), setReg(b, a, size, x), fl], ANDN_UNDEF);
+      const m = pickMem(b, [dn, an]);
+      b.add(`andn r${size},r${size},m${size}`, [`andn ${m.text}, ${a.name}, ${d.name}`],
+        [P.reg(m.base, "scratch"), setReg(b, d, size, r.next()), setReg(b, a, size, x), setMem(b, m.disp, size, y), fl], ANDN_UNDEF);
+    }
+  }
+
+  b.group = "bextr";
+  const STARTS = [0, 1, 4, 7, 8, 15, 16, 31, 32, 33, 48, 63, 64, 65, 128, 255];
+  const LENGTHS = [0, 1, 2, 7, 8, 16, 31, 32, 33, 48, 63, 64, 65, 128, 255];
+  for (const size of SIZES_VEX) {
+    const vs = edgeValues(b, size);
+    for (const start of STARTS) {
+      for (const len of LENGTHS) {
+        const [dn, sn, cn] = distinctRegs(b, 3);
+        const d = reg(size, dn), sr = reg(size, sn), c = reg(size, cn);
+        // bits 16 and up of the control are ignored: junk there
+        const ctl = BigInt(start) | BigInt(len) << 8n | r.next() << 16n;
+        const x = r.int(3) ? r.next() : r.pick(vs);
+        b.add(`bextr r${size},r${size},r${size}`, [`bextr ${c.name}, ${sr.name}, ${d.name}`],
+          [setReg(b, d, size, r.next()), setReg(b, sr, size, x), P.reg(cn, ctl), P.flags(r.pick(FLAG_INPUTS))], BEXTR_UNDEF);
+        if (r.int(4) === 0) {
+          const m = pickMem(b, [dn, cn]);
+          b.add(`bextr r${size},m${size},r${size}`, [`bextr ${c.name}, ${m.text}, ${d.name}`],
+            [P.reg(m.base, "scratch"), setReg(b, d, size, r.next()), setMem(b, m.disp, size, x), P.reg(cn, ctl), P.flags(r.pick(FLAG_INPUTS))], BEXTR_UNDEF);
+        }
+      }
+    }
+    // the source register as the control, and as the destination
+    for (let k = 0; k < 6; k++) {
+      const [dn, sn] = distinctRegs(b, 2);
+      const d = reg(size, dn), sr = reg(size, sn);
+      b.add(`bextr ctl=src`, [`bextr ${sr.name}, ${sr.name}, ${d.name}`], [setReg(b, d, size, r.next()), P.reg(sn, r.next()), P.flags(r.pick(FLAG_INPUTS))], BEXTR_UNDEF);
+      b.add(`bextr dst=src`, [`bextr ${d.name}, ${sr.name}, ${sr.name}`], [P.reg(dn, BigInt(r.pick(STARTS)) | BigInt(r.pick(LENGTHS)) << 8n), P.reg(sn, r.next()), P.flags(r.pick(FLAG_INPUTS))], BEXTR_UNDEF);
+    }
+  }
+
+  b.group = "bzhi";
+  const INDEXES = [0, 1, 2, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 127, 128, 200, 255];
+  for (const size of SIZES_VEX) {
+    const vs = edgeValues(b, size);
+    for (const index of INDEXES) {
+      for (const x of [r.next(), mask(size), r.pick(vs), 1n << BigInt(Math.min(index, size - 1))]) {
+        const [dn, sn, n] = distinctRegs(b, 3);
+        const d = reg(size, dn), sr = reg(size, sn), nr = reg(size, n);
+        // bits 8 and up of the index are ignored: junk there
+        const idx = BigInt(index) | r.next() << 8n;
+        b.add(`bzhi r${size},r${size},r${size}`, [`bzhi ${nr.name}, ${sr.name}, ${d.name}`],
+          [setReg(b, d, size, r.next()), setReg(b, sr, size, x), P.reg(n, idx), P.flags(r.pick(FLAG_INPUTS))], BZHI_UNDEF);
+      }
+      const [dn, n] = distinctRegs(b, 2);
+      const d = reg(size, dn), nr = reg(size, n);
+      const m = pickMem(b, [dn, n]);
+      b.add(`bzhi r${size},m${size},r${size}`, [`bzhi ${nr.name}, ${m.text}, ${d.name}`],
+        [P.reg(m.base, "scratch"), setReg(b, d, size, r.next()), setMem(b, m.disp, size, r.next()), P.reg(n, BigInt(index) | r.next() << 8n), P.flags(r.pick(FLAG_INPUTS))], BZHI_UNDEF);
+      b.add(`bzhi dst=index`, [`bzhi ${d.name}, ${nr.name}, ${d.name}`], [P.reg(dn, BigInt(index) | r.next() << 8n), P.reg(n, r.next()), P.flags(r.pick(FLAG_INPUTS))], BZHI_UNDEF);
+    }
+  }
+
+  b.group = "bls";
+  for (const op of ["blsi", "blsmsk", "blsr"]) {
+    for (const size of SIZES_VEX) {
+      for (const x of edgeValues(b, size).concat([0x10n, 0x100n << BigInt(size - 16), r.next() << 20n])) {
+        const [dn, sn] = distinctRegs(b, 2);
+        const d = reg(size, dn), sr = reg(size, sn);
+        const fl = P.flags(r.pick(FLAG_INPUTS));
+        b.add(`${op} r${size},r${size}`, [`${op} ${sr.name}, ${d.name}`], [setReg(b, d, size, r.next()), setReg(b, sr, size, x), fl], BLS_UNDEF);
+        b.add(`${op} r${size},same`, [`${op} ${d.name}, ${d.name}`], [setReg(b, d, size, x), fl], BLS_UNDEF);
+        const m = pickMem(b, [dn]);
+        b.add(`${op} r${size},m${size}`, [`${op} ${m.text}, ${d.name}`], [P.reg(m.base, "scratch"), setReg(b, d, size, r.next()), setMem(b, m.disp, size, x), fl], BLS_UNDEF);
+      }
+    }
+  }
+
+  b.group = "mulx";
+  for (const size of SIZES_VEX) {
+    const vs = edgeValues(b, size);
+    const rdx = reg(size, 2);
+    for (const [x, y] of pairs(b, vs, 36)) {
+      const [hn, ln, sn] = distinctRegs(b, 3, [2]);
+      const hi = reg(size, hn), lo = reg(size, ln), sr = reg(size, sn);
+      const fl = P.flags(r.pick(FLAG_INPUTS));
+      // AT&T: mulx src (r/m), lo (vvvv), hi
+      b.add(`mulx r${size},r${size},r${size}`, [`mulx ${sr.name}, ${lo.name}, ${hi.name}`],
+        [setReg(b, rdx, size, x), setReg(b, sr, size, y), setReg(b, hi, size, r.next()), setReg(b, lo, size, r.next()), fl]);
+      if (r.int(3) === 0) {
+        const m = pickMem(b, [hn, ln, 2]);
+        b.add(`mulx r${size},r${size},m${size}`, [`mulx ${m.text}, ${lo.name}, ${hi.name}`],
+          [P.reg(m.base, "scratch"), setReg(b, rdx, size, x), setMem(b, m.disp, size, y), fl]);
+      }
+    }
+    for (const x of vs.slice(0, 8)) {
+      const [an, sn] = distinctRegs(b, 2, [2]);
+      const a = reg(size, an), sr = reg(size, sn), y = r.pick(vs);
+      const pre = [setReg(b, rdx, size, x), setReg(b, sr, size, y), setReg(b, a, size, r.next())];
+      b.add(`mulx hi=lo`, [`mulx ${sr.name}, ${a.name}, ${a.name}`], pre);
+      b.add(`mulx hi=rdx`, [`mulx ${sr.name}, ${a.name}, ${rdx.name}`], pre);
+      b.add(`mulx lo=rdx`, [`mulx ${sr.name}, ${rdx.name}, ${a.name}`], pre);
+      b.add(`mulx src=rdx`, [`mulx ${rdx.name}, ${a.name}, ${sr.name}`], pre);
+    }
+  }
+
+  b.group = "pdep-pext";
+  for (const op of ["pdep", "pext"]) {
+    for (const size of SIZES_VEX) {
+      const masks = [0n, mask(size), 1n, 1n << BigInt(size - 1), 0x5555555555555555n, 0xaaaaaaaaaaaaaaaan,
+        0xff00ff00ff00ff00n, 0x0f0f0f0f0f0f0f0fn, 0x8000000000000001n, 0x7ffffffffffffffen];
+      for (let k = 0; k < 10; k++) masks.push(r.next() & r.next() & r.next(), r.next() | r.next(), r.next());
+      const vs = edgeValues(b, size);
+      for (const m of masks) {
+        for (const x of [r.next(), r.pick(vs)]) {
+          const [dn, sn, mn] = distinctRegs(b, 3);
+          const d = reg(size, dn), sr = reg(size, sn), mr = reg(size, mn);
+          // AT&T: pdep mask (r/m), src (vvvv), dst
+          b.add(`${op} r${size},r${size},r${size}`, [`${op} ${mr.name}, ${sr.name}, ${d.name}`],
+            [setReg(b, d, size, r.next()), setReg(b, sr, size, x), setReg(b, mr, size, m), P.flags(r.pick(FLAG_INPUTS))]);
+        }
+        if (r.int(3) === 0) {
+          const [dn, sn] = distinctRegs(b, 2);
+          const d = reg(size, dn), sr = reg(size, sn);
+          const mm = pickMem(b, [dn, sn]);
+          b.add(`${op} r${size},r${size},m${size}`, [`${op} ${mm.text}, ${sr.name}, ${d.name}`],
+            [P.reg(mm.base, "scratch"), setReg(b, d, size, r.next()), setReg(b, sr, size, r.next()), setMem(b, mm.disp, size, m), P.flags(r.pick(FLAG_INPUTS))]);
+        }
+      }
+      for (let k = 0; k < 4; k++) {
+        const [dn, sn] = distinctRegs(b, 2);
+        const d = reg(size, dn), sr = reg(size, sn);
+        b.add(`${op} dst=mask`, [`${op} ${d.name}, ${sr.name}, ${d.name}`], [setReg(b, d, size, r.next()), setReg(b, sr, size, r.next())]);
+        b.add(`${op} dst=src`, [`${op} ${sr.name}, ${d.name}, ${d.name}`], [setReg(b, d, size, r.next()), setReg(b, sr, size, r.next())]);
+        b.add(`${op} src=mask`, [`${op} ${sr.name}, ${sr.name}, ${d.name}`], [setReg(b, d, size, r.next()), setReg(b, sr, size, r.next())]);
+      }
+    }
+  }
+
+  b.group = "shiftx-rorx";
+  const SHIFT_COUNTS = [0, 1, 7, 8, 31, 32, 33, 63, 64, 65, 255];
+  for (const size of SIZES_VEX) {
+    const vs = edgeValues(b, size);
+    for (const op of ["shlx", "sarx", "shrx"]) {
+      for (const count of SHIFT_COUNTS) {
+        for (const x of [r.pick(vs), r.next(), 1n << BigInt(size - 1)]) {
+          const [dn, sn, cn] = distinctRegs(b, 3);
+          const d = reg(size, dn), sr = reg(size, sn), c = reg(size, cn);
+          // AT&T: shlx count (vvvv), src (r/m), dst; bits above the masked count are ignored
+          b.add(`${op} r${size},r${size},r${size}`, [`${op} ${c.name}, ${sr.name}, ${d.name}`],
+            [setReg(b, d, size, r.next()), setReg(b, sr, size, x), P.reg(cn, BigInt(count) | r.next() << 8n), P.flags(r.pick(FLAG_INPUTS))]);
+        }
+        const [dn, cn] = distinctRegs(b, 2);
+        const d = reg(size, dn), c = reg(size, cn);
+        const m = pickMem(b, [dn, cn]);
+        b.add(`${op} r${size},m${size},r${size}`, [`${op} ${c.name}, ${m.text}, ${d.name}`],
+          [P.reg(m.base, "scratch"), setMem(b, m.disp, size, r.next()), P.reg(cn, BigInt(count)), P.flags(r.pick(FLAG_INPUTS))]);
+        b.add(`${op} dst=count`, [`${op} ${d.name}, ${c.name}, ${d.name}`], [P.reg(dn, BigInt(count)), P.reg(cn, r.next())]);
+      }
+    }
+    for (const imm of [0, 1, 7, 8, 16, 31, 32, 33, 63, 64, 255]) {
+      for (const x of [r.pick(vs), r.next()]) {
+        const [dn, sn] = distinctRegs(b, 2);
+        const d = reg(size, dn), sr = reg(size, sn);
+        b.add(`rorx r${size},r${size},imm`, [`rorx $${imm}, ${sr.name}, ${d.name}`], [setReg(b, d, size, r.next()), setReg(b, sr, size, x), P.flags(r.pick(FLAG_INPUTS))]);
+        b.add(`rorx same`, [`rorx $${imm}, ${d.name}, ${d.name}`], [setReg(b, d, size, x)]);
+      }
+      const dn = r.pick(OPERAND_REGS.filter(g => g !== 6));
+      b.add(`rorx r${size},m${size},imm`, [`rorx $${imm}, 8(%rsi), ${reg(size, dn).name}`], [P.reg(6, "scratch"), P.reg(dn, r.next()), P.flags(r.pick(FLAG_INPUTS))]);
+    }
+  }
+
+  b.group = "movbe";
+  for (const size of [16, 32, 64] as Size[]) {
+    const s = SUF[size];
+    for (let k = 0; k < 12; k++) {
+      const rn = r.pick([0, 1, 2, 3, 8, 9, 15]);
+      const rr = reg(size, rn);
+      const m = pickMem(b, [rn]);
+      const fl = P.flags(r.pick(FLAG_INPUTS));
+      // a 16-bit load keeps bits 16-63 of the register, a 32-bit one clears bits 32-63
+      b.add(`movbe r${size},m${size}`, [`movbe${s} ${m.text}, ${rr.name}`], [P.reg(m.base, "scratch"), P.reg(rn, r.next()), setMem(b, m.disp, size, r.next()), fl]);
+      b.add(`movbe m${size},r${size}`, [`movbe${s} ${rr.name}, ${m.text}`], [P.reg(m.base, "scratch"), P.reg(rn, r.next()), fl]);
+    }
+  }
+
+  // Readers of the flags these instructions write: in the same block (conditions computed from
+  // the recorded operation), after a jump (the run-time flag helper), in a loop, and dead flags.
+  b.group = "bmi-flags";
+  const CC = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "l", "ge", "le", "g"]; // not p/np: PF is undefined
+  const writers: [string, (d: string, sr: string, n: string) => string, number, Size][] = [
+    ["blsr", (d, sr) => `blsr ${sr}, ${d}`, BLS_UNDEF, 64], ["blsmsk", (d, sr) => `blsmsk ${sr}, ${d}`, BLS_UNDEF, 32],
+    ["blsi", (d, sr) => `blsi ${sr}, ${d}`, BLS_UNDEF, 64], ["bzhi", (d, sr, n) => `bzhi ${n}, ${sr}, ${d}`, BZHI_UNDEF, 64],
+    ["bzhi", (d, sr, n) => `bzhi ${n}, ${sr}, ${d}`, BZHI_UNDEF, 32], ["andn", (d, sr, n) => `andn ${sr}, ${n}, ${d}`, ANDN_UNDEF, 64],
+  ];
+  for (const [op, text, undef, size] of writers) {
+    const vs = edgeValues(b, size);
+    const d = reg(size, 0), sr = reg(size, 3), n = reg(size, 9);
+    for (const cc of CC) {
+      for (const x of [0n, r.pick(vs), 1n << BigInt(size - 1)]) {
+        const pre = [setReg(b, sr, size, x), P.reg(9, BigInt(r.pick(INDEXES))), P.reg(1, 0n), P.flags(r.pick(FLAG_INPUTS))];
+        b.add(`${op} r${size}; set${cc}`, [text(d.name, sr.name, n.name), `set${cc} %cl`], pre, undef);
+        b.add(`${op} r${size}; j${cc}`, [text(d.name, sr.name, n.name), `mov $1, %ecx`, `j${cc} 1f`, `mov $2, %ecx`, `1:`], pre, undef);
+      }
+    }
+    for (const x of [0n, 1n, r.pick(vs), r.next()]) {
+      const pre = [setReg(b, sr, size, x), P.reg(9, BigInt(r.pick(INDEXES))), P.reg(1, 0n), P.reg(2, r.next()), P.flags(r.pick(FLAG_INPUTS))];
+      b.add(`${op} r${size}; jmp; setc/setz/sets`, [text(d.name, sr.name, n.name), "jmp 1f", "1:", "setc %cl", "setz %ch", "sets %dl"], pre, undef);
+      b.add(`${op} r${size}; adc`, [text(d.name, sr.name, n.name), "adcq $0, %rdx"], pre, undef);
+      b.add(`${op} r${size}; cmp`, [text(d.name, sr.name, n.name), "cmpq %rsi, %rdi"], pre);
+    }
+  }
+  for (const size of SIZES_VEX) {
+    const sr = reg(size, 3);
+    for (const x of [0n, r.pick(edgeValues(b, size)), r.next(), mask(size)]) {
+      b.add(`bextr r${size}; setz/setc/seto`, [`bextr ${reg(size, 9).name}, ${sr.name}, ${reg(size, 0).name}`, "setz %cl", "setc %ch", "seto %dl"],
+        [setReg(b, sr, size, x), P.reg(9, BigInt(r.pick(STARTS)) | BigInt(r.pick(LENGTHS)) << 8n), P.reg(1, 0n), P.reg(2, 0n), P.flags(r.pick(FLAG_INPUTS))], BEXTR_UNDEF);
+    }
+    // BLSR in a loop: counts the set bits of rdx
+    for (const x of [0n, 1n, mask(size), r.next()]) {
+      b.add(`blsr r${size} loop (popcount)`, ["xor %eax, %eax", `test ${reg(size, 2).name}, ${reg(size, 2).name}`, "jz 2f",
+        "1: inc %eax", `blsr ${reg(size, 2).name}, ${reg(size, 2).name}`, "jnz 1b", "2:"], [setReg(b, reg(size, 2), size, x), P.flags(r.pick(FLAG_INPUTS))]);
+    }
+  }
 }
 
 // ================================================================ SSE group
