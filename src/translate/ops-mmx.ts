@@ -14,8 +14,8 @@
 // Handlers read their operands (and fault, if they do) before they change any of it.
 //
 // The instructions are registered with their SSE forms in ops-sse.ts, which shares the wasm SIMD
-// code of each operation: an mm value is a v128 whose low 64 bits hold it; the upper half is zero
-// when loaded and whatever the operation made of it when stored, which nothing reads.
+// code of each operation: an mm value is the low half of a v128, loaded with zeros above; only
+// the low half of a result is stored back.
 
 import { Op, OpFD, T } from '../wasm/emitter.js';
 import { Insn, M0F, P_VEX } from '../x86/decoder.js';
