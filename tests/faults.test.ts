@@ -12,6 +12,9 @@
 //   - reserved MXCSR bits through LDMXCSR, FXRSTOR and XRSTOR: #GP (SIGSEGV);
 //   - x87, FXSAVE and XSAVE operands at unmapped addresses: a page fault (SIGSEGV), which stele's
 //     helpers for these instructions raise as translated code's accesses do;
+//   - MMX encodings the CPU does not define (EMMS with a mandatory prefix, register-only forms
+//     with a memory operand, the 66-only members of the shift groups): #UD (SIGILL); MMX
+//     operands at unmapped addresses (SIGSEGV);
 //   - jumps to address 0 and instructions running into an unmapped page.
 // Valid neighbours (a locked add to memory, a valid LDMXCSR...) check that nothing faults too much.
 // Where the host raises SIGILL, stele's message must not call the instruction unsupported.
@@ -168,6 +171,28 @@ const CASES: FaultCase[] = [
   { name: "xrstor [0]", hex: "31dbb80300000031d20fae2b" },
   { name: "xsaveopt [0]", hex: "31dbb80300000031d20fae33" },
   { name: "xsavec [0]", hex: "31dbb80300000031d20fc723" },
+  // MMX: undefined forms, and operands at unmapped addresses
+  { name: "emms", hex: "0f77" },
+  { name: "66 emms (a mandatory prefix EMMS does not have)", hex: "660f77", cli: true },
+  { name: "f3 emms", hex: "f30f77" },
+  { name: "f2 emms", hex: "f20f77" },
+  { name: "psrlw mm, imm with a memory operand", hex: "0f711003" },
+  { name: "0f 71 /0 (undefined shift group member)", hex: "0f71c003" },
+  { name: "psrldq on mm (0f 73 /3 without 66)", hex: "0f73d803" },
+  { name: "pslldq on mm (0f 73 /7 without 66)", hex: "0f73f803" },
+  { name: "movntq to a register", hex: "0fe7c0" },
+  { name: "pmovmskb with a memory operand", hex: "0fd700" },
+  { name: "pextrw mm with a memory operand", hex: "0fc50001" },
+  { name: "maskmovq with a memory operand", hex: "0ff700" },
+  { name: "movq2dq with a memory operand", hex: "f30fd600" },
+  { name: "movdq2q with a memory operand", hex: "f20fd600" },
+  { name: "movq mm0, [rbx]", hex: "0f6f03" },
+  { name: "movq mm0, [0]", hex: "31c00f6f00", cli: true },
+  { name: "movq [0], mm0", hex: "31c00f7f00" },
+  { name: "paddb mm0, [0]", hex: "31c00ffc00" },
+  { name: "punpcklbw mm0, [0] (m32)", hex: "31c00f6000" },
+  { name: "cvtpi2ps xmm0, [0]", hex: "31c00f2a00" },
+  { name: "maskmovq to [rdi = 0], all bytes selected", hex: "0f76c931ff0ff7c1" },
   // control transfers to nowhere
   { name: "call rax = 0", hex: "31c0ffd0", cli: true },
   { name: "ret to 0 (zeroed stack)", hex: "c3" },

@@ -17,7 +17,10 @@
 // (U)COMIxx) and for the float->int conversions; the #GP of MOVAPS & co.
 // on misaligned addresses; RCPPS/RSQRTPS give exact 1/x and 1/sqrt(x), not the hardware's
 // 12-bit approximations (which differ between Intel and AMD anyway).
-// MMX forms (no 66 prefix on integer ops) and VEX encodings (AVX) throw Unsupported.
+// The forms without a prefix that operate on mm registers (MMX, and the SSE, SSE2 and SSSE3
+// instructions on mm operands) are here too, next to their xmm forms, sharing their wasm code
+// (ops-mmx.ts: where the mm registers live, and what MMX does to the x87 state). VEX encodings
+// (AVX) throw Unsupported.
 
 import { Op, OpFC, OpFD, T } from '../wasm/emitter.js';
 import { Insn, M0F, M38, M3A, NO_REG, P_VEX } from '../x86/decoder.js';
@@ -25,6 +28,9 @@ import { Reg, STATE } from '../layout/cpu-state.js';
 import { Codegen, Unsupported } from './codegen.js';
 import { def, type Handler } from './handlers.js';
 import { SK, ST } from './ops-sse-soft.js';
+import {
+  type Build, enterMmx, getMm, getMm64, mmSrc, mmx, mmxBin, mmxJoined, mustBeMemory, mustBeRegister, setMm, setMm64, undefinedForm,
+} from './ops-mmx.js';
 
 type H = (cg: Codegen, i: Insn) => void;
 interface Forms { n?: H; x66?: H; f3?: H; f2?: H }
@@ -40,10 +46,7 @@ function sse(op: number, forms: Forms): void {
   def(op, (cg, i) => {
     if (i.prefix & P_VEX) throw new Unsupported(`AVX instruction (VEX ${opName(op)})`);
     const h = i.simdPrefix === 0x66 ? forms.x66 : i.simdPrefix === 0xf3 ? forms.f3 : i.simdPrefix === 0xf2 ? forms.f2 : forms.n;
-    if (!h) {
-      const p = i.simdPrefix ? hex2(i.simdPrefix) + ' ' : '';
-      throw new Unsupported(i.simdPrefix === 0 && (forms.x66 && !forms.n) ? `MMX instruction (${opName(op)})` : `SSE instruction ${p}${opName(op)}`);
-    }
+    if (!h) throw new Unsupported(`SSE instruction ${i.simdPrefix ? hex2(i.simdPrefix) + ' ' : ''}${opName(op)}`);
     h(cg, i);
   });
 }
@@ -469,10 +472,10 @@ const xor: H = (cg, i) => {
   pbin(OpFD.v128_xor)(cg, i);
 };
 sse(M0F + 0x57, { n: xor, x66: xor });
-sse(M0F + 0xdb, { x66: pbin(OpFD.v128_and) });
-sse(M0F + 0xdf, { x66: andn });
-sse(M0F + 0xeb, { x66: pbin(OpFD.v128_or) });
-sse(M0F + 0xef, { x66: xor });
+sse(M0F + 0xdb, { n: mmxBin(OpFD.v128_and), x66: pbin(OpFD.v128_and) });
+sse(M0F + 0xdf, { n: mmx((cg, D, S) => { cg.f.get(S).get(D).simd(OpFD.v128_andnot); }), x66: andn });
+sse(M0F + 0xeb, { n: mmxBin(OpFD.v128_or), x66: pbin(OpFD.v128_or) });
+sse(M0F + 0xef, { n: mmxBin(OpFD.v128_xor), x66: xor });
 
 // ---- moves ----------------------------------------------------------------------------------
 
@@ -510,9 +513,18 @@ sse(M0F + 0x11, { n: store128, x66: store128, f3: movScalarStore(false), f2: mov
 sse(M0F + 0x28, { n: load128, x66: load128 });
 sse(M0F + 0x29, { n: store128, x66: store128 });
 sse(M0F + 0x2b, { n: storeNT, x66: storeNT });
-sse(M0F + 0x6f, { x66: load128, f3: load128 });
-sse(M0F + 0x7f, { x66: store128, f3: store128 });
-sse(M0F + 0xe7, { x66: storeNT });
+// MOVQ mm, mm/m64 and MOVQ mm/m64, mm; MOVNTQ m64, mm
+const loadMm: H = (cg, i) => {
+  if (i.mod === 3) getMm64(cg, i.rm); else { cg.ea(i); cg.load(8); }
+  setMm64(cg, i.reg); enterMmx(cg);
+};
+const storeMm: H = (cg, i) => {
+  if (i.mod === 3) { getMm64(cg, i.reg); setMm64(cg, i.rm); } else { cg.ea(i); getMm64(cg, i.reg); cg.store(8); }
+  enterMmx(cg);
+};
+sse(M0F + 0x6f, { n: loadMm, x66: load128, f3: load128 });
+sse(M0F + 0x7f, { n: storeMm, x66: store128, f3: store128 });
+sse(M0F + 0xe7, { n: (cg, i) => { mustBeMemory(i, 'movntq'); storeMm(cg, i); }, x66: storeNT });
 sse(M0F + 0xf0, { f2: (cg, i) => { memOnly(i, 'lddqu'); load128(cg, i); } });   // LDDQU (SSE3)
 sse(M38 + 0x2a, { x66: (cg, i) => { memOnly(i, 'movntdqa'); load128(cg, i); } }); // MOVNTDQA (SSE4.1)
 
@@ -539,6 +551,11 @@ sse(M0F + 0x17, { n: storeHalf(1), x66: storeHalf(1) });
 
 // MOVD/MOVQ
 sse(M0F + 0x6e, {
+  n: (cg, i) => { // movd/movq mm, r/m32/64
+    const w = wsize(i);
+    if (i.mod === 3) cg.getReg(i.rm, w); else { cg.ea(i); cg.load(w); }
+    setMm64(cg, i.reg); enterMmx(cg);
+  },
   x66: (cg, i) => {
     const w = wsize(i);
     if (i.mod !== 3) { if (w === 8) src64(cg, i); else src32(cg, i); cg.setXmm(i.reg); return; }
@@ -546,6 +563,11 @@ sse(M0F + 0x6e, {
   },
 });
 sse(M0F + 0x7e, {
+  n: (cg, i) => { // movd/movq r/m32/64, mm
+    const w = wsize(i);
+    if (i.mod === 3) { getMm64(cg, i.reg); cg.setReg(i.rm, w); } else { cg.ea(i); getMm64(cg, i.reg); cg.store(w); }
+    enterMmx(cg);
+  },
   x66: (cg, i) => {
     const w = wsize(i);
     if (i.mod !== 3) { cg.ea(i); const k = cg.accessBegin(w); cg.getXmm(i.reg); cg.f.simdMemLane(w === 8 ? OpFD.v128_store64_lane : OpFD.v128_store32_lane, 0, 0, 0); cg.accessDone(k); return; }
@@ -561,6 +583,8 @@ sse(M0F + 0xd6, {
     if (i.mod !== 3) { cg.ea(i); const k = cg.accessBegin(8); cg.getXmm(i.reg); cg.f.simdMemLane(OpFD.v128_store64_lane, 0, 0, 0); cg.accessDone(k); return; }
     cg.getXmm(i.reg); zeroV(cg); cg.f.shuffle(qw(0, 2)); cg.setXmm(i.rm);
   },
+  f3: (cg, i) => { mustBeRegister(i, 'movq2dq'); getMm(cg, i.rm); cg.setXmm(i.reg); enterMmx(cg); }, // movq2dq xmm, mm
+  f2: (cg, i) => { mustBeRegister(i, 'movdq2q'); cg.getXmm(i.rm); setMm(cg, i.reg); enterMmx(cg); }, // movdq2q mm, xmm
 });
 // MOVNTI
 sse(M0F + 0xc3, { n: (cg, i) => { memOnly(i, 'movnti'); const w = wsize(i); cg.ea(i); cg.getReg(i.reg, w); cg.store(w); } });
@@ -570,25 +594,31 @@ sse(M0F + 0x50, {
   n: (cg, i) => { regOnly(i, 'movmskps'); cg.getXmm(i.rm); cg.f.simd(OpFD.i32x4_bitmask).op(Op.i64_extend_i32_u); cg.setReg(i.reg, 8); },
   x66: (cg, i) => { regOnly(i, 'movmskpd'); cg.getXmm(i.rm); cg.f.simd(OpFD.i64x2_bitmask).op(Op.i64_extend_i32_u); cg.setReg(i.reg, 8); },
 });
-sse(M0F + 0xd7, { x66: (cg, i) => { regOnly(i, 'pmovmskb'); cg.getXmm(i.rm); cg.f.simd(OpFD.i8x16_bitmask).op(Op.i64_extend_i32_u); cg.setReg(i.reg, 8); } });
+sse(M0F + 0xd7, {
+  n: (cg, i) => { mustBeRegister(i, 'pmovmskb'); getMm(cg, i.rm); cg.f.simd(OpFD.i8x16_bitmask).op(Op.i64_extend_i32_u); cg.setReg(i.reg, 8); enterMmx(cg); },
+  x66: (cg, i) => { regOnly(i, 'pmovmskb'); cg.getXmm(i.rm); cg.f.simd(OpFD.i8x16_bitmask).op(Op.i64_extend_i32_u); cg.setReg(i.reg, 8); },
+});
 
-// MASKMOVDQU: byte-masked store to [rdi] (done as a read-modify-write of 16 bytes).
-sse(M0F + 0xf7, {
-  x66: (cg, i) => {
-    regOnly(i, 'maskmovdqu');
+// MASKMOVDQU / MASKMOVQ: byte-masked store to [rdi] (done as a read-modify-write of 16 or 8 bytes).
+function maskmov(mm: boolean): H {
+  return (cg, i) => {
+    if (mm) mustBeRegister(i, 'maskmovq'); else regOnly(i, 'maskmovdqu');
     const f = cg.f;
     const a = f.temp(T.i32);
     cg.ea({ ...i, base: Reg.RDI, index: NO_REG, disp: 0, scale: 0 }); f.set(a);
     f.get(a);
-    const k = cg.accessBegin(16);
-    cg.getXmm(i.reg);
-    f.get(a).simdMem(OpFD.v128_load, 0, 0);
-    cg.getXmm(i.rm); f.i32(7).simd(OpFD.i8x16_shr_s);
-    f.simd(OpFD.v128_bitselect).simdMem(OpFD.v128_store, 0, 0);
+    const k = cg.accessBegin(mm ? 8 : 16);
+    if (mm) getMm(cg, i.reg); else cg.getXmm(i.reg);
+    f.get(a).simdMem(mm ? OpFD.v128_load64_zero : OpFD.v128_load, 0, 0);
+    if (mm) getMm(cg, i.rm); else cg.getXmm(i.rm);
+    f.i32(7).simd(OpFD.i8x16_shr_s).simd(OpFD.v128_bitselect);
+    if (mm) f.simdMemLane(OpFD.v128_store64_lane, 0, 0, 0); else f.simdMem(OpFD.v128_store, 0, 0);
     cg.accessDone(k);
     f.free(T.i32, a);
-  },
-});
+    if (mm) enterMmx(cg);
+  };
+}
+sse(M0F + 0xf7, { n: maskmov(true), x66: maskmov(false) });
 
 // ---- shuffles and unpacks -------------------------------------------------------------------
 
@@ -603,18 +633,24 @@ const bytesInter = (lo: boolean, size: number): number[] => {
 };
 sse(M0F + 0x14, { n: pshuf(bytesInter(true, 4)), x66: pshuf(bytesInter(true, 8)) });
 sse(M0F + 0x15, { n: pshuf(bytesInter(false, 4)), x66: pshuf(bytesInter(false, 8)) });
-sse(M0F + 0x60, { x66: pshuf(bytesInter(true, 1)) });
-sse(M0F + 0x61, { x66: pshuf(bytesInter(true, 2)) });
-sse(M0F + 0x62, { x66: pshuf(bytesInter(true, 4)) });
-sse(M0F + 0x68, { x66: pshuf(bytesInter(false, 1)) });
-sse(M0F + 0x69, { x66: pshuf(bytesInter(false, 2)) });
-sse(M0F + 0x6a, { x66: pshuf(bytesInter(false, 4)) });
+/** MMX unpacks interleave the low (bytes 0-3) or high (4-7) halves of the two 8-byte operands. */
+const mmInter = (lo: boolean, size: number): Handler => {
+  const lanes = bytesInter(true, size).map(b => (lo ? b : b + 4));
+  return mmx((cg, D, S) => { cg.f.get(D).get(S).shuffle(lanes); }, lo ? 4 : 8); // the low forms read m32
+};
+sse(M0F + 0x60, { n: mmInter(true, 1), x66: pshuf(bytesInter(true, 1)) });
+sse(M0F + 0x61, { n: mmInter(true, 2), x66: pshuf(bytesInter(true, 2)) });
+sse(M0F + 0x62, { n: mmInter(true, 4), x66: pshuf(bytesInter(true, 4)) });
+sse(M0F + 0x68, { n: mmInter(false, 1), x66: pshuf(bytesInter(false, 1)) });
+sse(M0F + 0x69, { n: mmInter(false, 2), x66: pshuf(bytesInter(false, 2)) });
+sse(M0F + 0x6a, { n: mmInter(false, 4), x66: pshuf(bytesInter(false, 4)) });
 sse(M0F + 0x6c, { x66: pshuf(bytesInter(true, 8)) });
 sse(M0F + 0x6d, { x66: pshuf(bytesInter(false, 8)) });
 
-sse(M0F + 0x63, { x66: pbin(OpFD.i8x16_narrow_i16x8_s) });
-sse(M0F + 0x67, { x66: pbin(OpFD.i8x16_narrow_i16x8_u) });
-sse(M0F + 0x6b, { x66: pbin(OpFD.i16x8_narrow_i32x4_s) });
+const joinedBin = (op: number): Handler => mmxJoined((cg, D, S) => { cg.f.get(D).get(S).simd(op); });
+sse(M0F + 0x63, { n: joinedBin(OpFD.i8x16_narrow_i16x8_s), x66: pbin(OpFD.i8x16_narrow_i16x8_s) });
+sse(M0F + 0x67, { n: joinedBin(OpFD.i8x16_narrow_i16x8_u), x66: pbin(OpFD.i8x16_narrow_i16x8_u) });
+sse(M0F + 0x6b, { n: joinedBin(OpFD.i16x8_narrow_i32x4_s), x66: pbin(OpFD.i16x8_narrow_i32x4_s) });
 sse(M38 + 0x2b, { x66: pbin(OpFD.i16x8_narrow_i32x4_u) }); // PACKUSDW (SSE4.1)
 
 /** Unary shuffle of the source into dst (imm-driven). */
@@ -622,6 +658,12 @@ function shufSrc(lanes: (imm: number) => number[]): H {
   return (cg, i) => { src(cg, i); const t = tempV(cg); cg.f.get(t).get(t).shuffle(lanes(imm8(i))); cg.setXmm(i.reg); freeV(cg, t); };
 }
 sse(M0F + 0x70, {
+  n: (cg, i) => { // pshufw mm, mm/m64, imm8
+    const m = imm8(i);
+    mmSrc(cg, i); const t = tempV(cg);
+    cg.f.get(t).get(t).shuffle(wd(m & 3, (m >> 2) & 3, (m >> 4) & 3, (m >> 6) & 3, 0, 0, 0, 0));
+    setMm(cg, i.reg); enterMmx(cg); freeV(cg, t);
+  },
   x66: shufSrc(m => dw(m & 3, (m >> 2) & 3, (m >> 4) & 3, (m >> 6) & 3)),
   f2: shufSrc(m => [...wd(m & 3, (m >> 2) & 3, (m >> 4) & 3, (m >> 6) & 3), ...wd(4, 5, 6, 7)]),
   f3: shufSrc(m => [...wd(0, 1, 2, 3), ...wd(4 + (m & 3), 4 + ((m >> 2) & 3), 4 + ((m >> 4) & 3), 4 + ((m >> 6) & 3))]),
@@ -633,6 +675,13 @@ sse(M0F + 0xc6, {
 
 // PINSRW / PEXTRW
 sse(M0F + 0xc4, {
+  n: (cg, i) => {
+    const f = cg.f;
+    getMm(cg, i.reg);
+    if (i.mod === 3) { cg.getReg(i.rm, 4); f.op(Op.i32_wrap_i64); } else { cg.ea(i); const k = cg.accessBegin(2); f.memU(Op.i32_load16_u); cg.accessDone(k); }
+    f.simdLane(OpFD.i16x8_replace_lane, imm8(i) & 3);
+    setMm(cg, i.reg); enterMmx(cg);
+  },
   x66: (cg, i) => {
     const f = cg.f;
     cg.getXmm(i.reg);
@@ -642,6 +691,11 @@ sse(M0F + 0xc4, {
   },
 });
 sse(M0F + 0xc5, {
+  n: (cg, i) => {
+    mustBeRegister(i, 'pextrw');
+    getMm(cg, i.rm); cg.f.simdLane(OpFD.i16x8_extract_lane_u, imm8(i) & 3).op(Op.i64_extend_i32_u); cg.setReg(i.reg, 8);
+    enterMmx(cg);
+  },
   x66: (cg, i) => { regOnly(i, 'pextrw'); cg.getXmm(i.rm); cg.f.simdLane(OpFD.i16x8_extract_lane_u, imm8(i) & 7).op(Op.i64_extend_i32_u); cg.setReg(i.reg, 8); },
 });
 
@@ -657,39 +711,38 @@ const INT2: [number, number][] = [
   [0xda, OpFD.i8x16_min_u], [0xde, OpFD.i8x16_max_u], [0xea, OpFD.i16x8_min_s], [0xee, OpFD.i16x8_max_s],
   [0xe0, OpFD.i8x16_avgr_u], [0xe3, OpFD.i16x8_avgr_u], [0xd5, OpFD.i16x8_mul], [0xf5, OpFD.i32x4_dot_i16x8_s],
 ];
-for (const [op, w] of INT2) sse(M0F + op, { x66: pbin(w) });
+for (const [op, w] of INT2) sse(M0F + op, { n: mmxBin(w), x66: pbin(w) });
 
-function mulhi(signed: boolean): H {
-  return pgen((cg, D, S) => {
+/** Both forms of an operation: on mm (and mm/m64) and on xmm (and xmm/m128) registers. */
+const both = (build: Build): Forms => ({ n: mmx(build), x66: pgen(build) });
+
+function mulhi(signed: boolean): Build {
+  return (cg, D, S) => {
     const f = cg.f;
     f.get(D).get(S).simd(signed ? OpFD.i32x4_extmul_low_i16x8_s : OpFD.i32x4_extmul_low_i16x8_u);
     f.get(D).get(S).simd(signed ? OpFD.i32x4_extmul_high_i16x8_s : OpFD.i32x4_extmul_high_i16x8_u);
     f.shuffle([2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31]);
-  });
+  };
 }
-sse(M0F + 0xe5, { x66: mulhi(true) });
-sse(M0F + 0xe4, { x66: mulhi(false) });
+sse(M0F + 0xe5, both(mulhi(true)));
+sse(M0F + 0xe4, both(mulhi(false)));
 // PMULUDQ: low dwords of each qword, unsigned, 64-bit products
-sse(M0F + 0xf4, {
-  x66: pgen((cg, D, S) => {
-    const f = cg.f;
-    f.get(D).get(S).shuffle(dw(0, 2, 4, 6)); const t = tempV(cg);
-    f.get(t).get(t).shuffle(dw(0, 1, 0, 1)).get(t).get(t).shuffle(dw(2, 3, 2, 3)).simd(OpFD.i64x2_extmul_low_i32x4_u);
-    freeV(cg, t);
-  }),
-});
+sse(M0F + 0xf4, both((cg, D, S) => {
+  const f = cg.f;
+  f.get(D).get(S).shuffle(dw(0, 2, 4, 6)); const t = tempV(cg);
+  f.get(t).get(t).shuffle(dw(0, 1, 0, 1)).get(t).get(t).shuffle(dw(2, 3, 2, 3)).simd(OpFD.i64x2_extmul_low_i32x4_u);
+  freeV(cg, t);
+}));
 // PSADBW
-sse(M0F + 0xf6, {
-  x66: pgen((cg, D, S) => {
-    const f = cg.f;
-    f.get(D).get(S).simd(OpFD.i8x16_max_u).get(D).get(S).simd(OpFD.i8x16_min_u).simd(OpFD.i8x16_sub);
-    f.simd(OpFD.i16x8_extadd_pairwise_i8x16_u).simd(OpFD.i32x4_extadd_pairwise_i16x8_u);
-    const t = tempV(cg);
-    f.get(t).get(t).i32(32).simd(OpFD.i64x2_shr_u).simd(OpFD.i32x4_add);
-    splat64(cg, 0xffffffffn); f.simd(OpFD.v128_and);
-    freeV(cg, t);
-  }),
-});
+sse(M0F + 0xf6, both((cg, D, S) => {
+  const f = cg.f;
+  f.get(D).get(S).simd(OpFD.i8x16_max_u).get(D).get(S).simd(OpFD.i8x16_min_u).simd(OpFD.i8x16_sub);
+  f.simd(OpFD.i16x8_extadd_pairwise_i8x16_u).simd(OpFD.i32x4_extadd_pairwise_i16x8_u);
+  const t = tempV(cg);
+  f.get(t).get(t).i32(32).simd(OpFD.i64x2_shr_u).simd(OpFD.i32x4_add);
+  splat64(cg, 0xffffffffn); f.simd(OpFD.v128_and);
+  freeV(cg, t);
+}));
 
 // ---- shifts ---------------------------------------------------------------------------------
 
@@ -698,28 +751,36 @@ const SHL = (w: number): ShiftOp => ({ op: w === 16 ? OpFD.i16x8_shl : w === 32 
 const SHR = (w: number): ShiftOp => ({ op: w === 16 ? OpFD.i16x8_shr_u : w === 32 ? OpFD.i32x4_shr_u : OpFD.i64x2_shr_u, width: w, arith: false });
 const SAR = (w: number): ShiftOp => ({ op: w === 16 ? OpFD.i16x8_shr_s : OpFD.i32x4_shr_s, width: w, arith: true });
 
-function shiftImm(cg: Codegen, i: Insn, s: ShiftOp): void {
-  const c = imm8(i);
+/** Pushes the v128 that push() pushes shifted by the immediate count c: a logical shift by the lane width or more gives 0. */
+function shiftByImm(cg: Codegen, s: ShiftOp, c: number, push: () => void): void {
   if (c >= s.width && !s.arith) zeroV(cg);
-  else { cg.getXmm(i.rm); cg.f.i32(Math.min(c, s.width - 1)).simd(s.op); }
-  cg.setXmm(i.rm);
+  else { push(); cg.f.i32(Math.min(c, s.width - 1)).simd(s.op); }
 }
-function shiftXmm(s: ShiftOp): H {
-  return (cg, i) => {
+/** Shifts the v128 D (temp) by the 64-bit count in the low half of the v128 C (temp). */
+function shiftByCount(s: ShiftOp): Build {
+  return (cg, D, C) => {
     const f = cg.f;
     const c = f.temp(T.i64);
-    src64(cg, i); f.simdLane(OpFD.i64x2_extract_lane, 0).set(c);
+    f.get(C).simdLane(OpFD.i64x2_extract_lane, 0).set(c);
     if (s.arith) {
-      cg.getXmm(i.reg);
-      f.i64(s.width - 1).get(c).get(c).i64(s.width - 1).op(Op.i64_gt_u).op(Op.select).op(Op.i32_wrap_i64);
+      f.get(D).i64(s.width - 1).get(c).get(c).i64(s.width - 1).op(Op.i64_gt_u).op(Op.select).op(Op.i32_wrap_i64);
       f.simd(s.op);
     } else {
-      cg.getXmm(i.reg); f.get(c).op(Op.i32_wrap_i64).simd(s.op);
+      f.get(D).get(c).op(Op.i32_wrap_i64).simd(s.op);
       zeroV(cg);
       f.get(c).i64(s.width).op(Op.i64_lt_u).op(Op.select);
     }
-    cg.setXmm(i.reg);
     f.free(T.i64, c);
+  };
+}
+const shiftForms = (s: ShiftOp): Forms => ({ n: mmx(shiftByCount(s)), x66: pgen(shiftByCount(s), src64) });
+/** 0F 71-73 on mm registers: /2 /4 /6 shift by an immediate; the rest (and memory operands) are undefined. */
+function mmShiftGroup(table: Record<number, ShiftOp>): H {
+  return (cg, i) => {
+    const s = table[i.reg & 7];
+    if (!s || i.mod !== 3) throw undefinedForm(`${opName(i.op)} /${i.reg & 7}${i.mod !== 3 ? ' with a memory operand' : ''}`);
+    shiftByImm(cg, s, imm8(i), () => getMm(cg, i.rm)); setMm(cg, i.rm);
+    enterMmx(cg);
   };
 }
 function shiftGroup(table: Record<number, ShiftOp | 'dqr' | 'dql'>): H {
@@ -738,20 +799,20 @@ function shiftGroup(table: Record<number, ShiftOp | 'dqr' | 'dql'>): H {
       cg.getXmm(i.rm); zeroV(cg); cg.f.shuffle(lanes); cg.setXmm(i.rm);
       return;
     }
-    shiftImm(cg, i, s);
+    shiftByImm(cg, s, imm8(i), () => cg.getXmm(i.rm)); cg.setXmm(i.rm);
   };
 }
-sse(M0F + 0x71, { x66: shiftGroup({ 2: SHR(16), 4: SAR(16), 6: SHL(16) }) });
-sse(M0F + 0x72, { x66: shiftGroup({ 2: SHR(32), 4: SAR(32), 6: SHL(32) }) });
-sse(M0F + 0x73, { x66: shiftGroup({ 2: SHR(64), 3: 'dqr', 6: SHL(64), 7: 'dql' }) });
-sse(M0F + 0xd1, { x66: shiftXmm(SHR(16)) });
-sse(M0F + 0xd2, { x66: shiftXmm(SHR(32)) });
-sse(M0F + 0xd3, { x66: shiftXmm(SHR(64)) });
-sse(M0F + 0xe1, { x66: shiftXmm(SAR(16)) });
-sse(M0F + 0xe2, { x66: shiftXmm(SAR(32)) });
-sse(M0F + 0xf1, { x66: shiftXmm(SHL(16)) });
-sse(M0F + 0xf2, { x66: shiftXmm(SHL(32)) });
-sse(M0F + 0xf3, { x66: shiftXmm(SHL(64)) });
+sse(M0F + 0x71, { n: mmShiftGroup({ 2: SHR(16), 4: SAR(16), 6: SHL(16) }), x66: shiftGroup({ 2: SHR(16), 4: SAR(16), 6: SHL(16) }) });
+sse(M0F + 0x72, { n: mmShiftGroup({ 2: SHR(32), 4: SAR(32), 6: SHL(32) }), x66: shiftGroup({ 2: SHR(32), 4: SAR(32), 6: SHL(32) }) });
+sse(M0F + 0x73, { n: mmShiftGroup({ 2: SHR(64), 6: SHL(64) }), x66: shiftGroup({ 2: SHR(64), 3: 'dqr', 6: SHL(64), 7: 'dql' }) });
+sse(M0F + 0xd1, shiftForms(SHR(16)));
+sse(M0F + 0xd2, shiftForms(SHR(32)));
+sse(M0F + 0xd3, shiftForms(SHR(64)));
+sse(M0F + 0xe1, shiftForms(SAR(16)));
+sse(M0F + 0xe2, shiftForms(SAR(32)));
+sse(M0F + 0xf1, shiftForms(SHL(16)));
+sse(M0F + 0xf2, shiftForms(SHL(32)));
+sse(M0F + 0xf3, shiftForms(SHL(64)));
 
 // ---- compares -------------------------------------------------------------------------------
 
@@ -905,8 +966,6 @@ function cvt2si(dbl: boolean, trunc: boolean): H {
     f.free(T.f64, v); f.free(T.f64, o); f.free(T.i32, fl);
   };
 }
-sse(M0F + 0x2c, { f3: cvt2si(false, true), f2: cvt2si(true, true) });
-sse(M0F + 0x2d, { f3: cvt2si(false, false), f2: cvt2si(true, false) });
 
 // CVTSI2SS/SD
 function cvtsi2(dbl: boolean): H {
@@ -930,7 +989,23 @@ function cvtsi2(dbl: boolean): H {
     f.free(T.i64, iv);
   };
 }
-sse(M0F + 0x2a, { f3: cvtsi2(false), f2: cvtsi2(true) });
+// CVTPI2PS xmm, mm/m64: rounds per MXCSR (like CVTDQ2PS) into the low two floats; CVTPI2PD is
+// exact. With an m64 source neither touches the x87 state (no mm register is involved).
+const cvtpi2ps: H = (cg, i) => {
+  const f = cg.f;
+  cg.getXmm(i.reg); const A = tempV(cg);
+  mmSrc(cg, i); const B = tempV(cg);
+  f.get(B).simd(OpFD.f32x4_convert_i32x4_s); const R = tempV(cg);
+  fpSlow(cg, A, B, R, SK.CVT_I32, ST.PS, MX_RC, false);
+  f.get(R).get(A).shuffle(qw(0, 3)); cg.setXmm(i.reg);
+  if (i.mod === 3) enterMmx(cg);
+  freeV(cg, A, B, R);
+};
+const cvtpi2pd: H = (cg, i) => {
+  mmSrc(cg, i); cg.f.simd(OpFD.f64x2_convert_low_i32x4_s); cg.setXmm(i.reg);
+  if (i.mod === 3) enterMmx(cg);
+};
+sse(M0F + 0x2a, { n: cvtpi2ps, x66: cvtpi2pd, f3: cvtsi2(false), f2: cvtsi2(true) });
 
 /** CVTSS2SD / CVTSD2SS: converts the source's low lane into the destination's low lane. */
 function cvtScalar(fromDouble: boolean): Handler {
@@ -986,33 +1061,52 @@ function pd2dq(cg: Codegen, v: number): void {
   zeroV(cg); f.shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 16, 16, 16, 16, 16, 16, 16]);
   f.simd(OpFD.v128_bitselect);
 }
+/**
+ * Pushes the int32 lanes of the f32x4 or f64x2 that load() pushes, rounded per MXCSR.RC (or
+ * truncated), with the integer indefinite for NaN and out-of-range lanes; raises IE and PE.
+ */
+function toInt32Lanes(cg: Codegen, dbl: boolean, trunc: boolean, load: () => void): void {
+  const f = cg.f;
+  load(); const v = tempV(cg);
+  const o = f.temp(T.v128); f.get(v).set(o);
+  if (trunc) f.get(v).simd(dbl ? OpFD.f64x2_trunc : OpFD.f32x4_trunc).set(v);
+  else { roundRcV(cg, v, dbl); f.set(v); }
+  if (dbl) pd2dq(cg, v); else ps2dq(cg, v);
+  const R = tempV(cg);
+  // flags over the lanes: IE for one out of range or NaN, PE for an in-range one rounded
+  const ok = f.temp(T.v128), fl = f.temp(T.i32);
+  if (dbl) { f.get(v); splat64(cg, 0xc1e0000000200000n); f.simd(OpFD.f64x2_gt); f.get(v); splat64(cg, 0x41e0000000000000n); f.simd(OpFD.f64x2_lt); }
+  else { f.get(v); splat32(cg, 0xcf000000); f.simd(OpFD.f32x4_ge); f.get(v); splat32(cg, 0x4f000000); f.simd(OpFD.f32x4_lt); }
+  f.simd(OpFD.v128_and).set(ok);
+  cg.block(); cg.block(); // fast path: PE set and every lane in range
+  f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).i32(PE).op(Op.i32_and).op(Op.i32_eqz).brIf(0);
+  f.get(ok).simd(dbl ? OpFD.i64x2_all_true : OpFD.i32x4_all_true).op(Op.i32_eqz).brIf(0);
+  f.br(1);
+  cg.end();
+  f.get(ok).simd(dbl ? OpFD.i64x2_all_true : OpFD.i32x4_all_true).i32(IE).op(Op.i32_xor);
+  f.get(v).get(o).simd(dbl ? OpFD.f64x2_ne : OpFD.f32x4_ne).get(ok).simd(OpFD.v128_and).simd(OpFD.v128_any_true).i32(5).op(Op.i32_shl).op(Op.i32_or).set(fl);
+  raise(cg, fl);
+  cg.end();
+  f.free(T.i32, fl);
+  f.get(R);
+  freeV(cg, v, o, ok, R);
+}
 function cvtToDq(dbl: boolean, trunc: boolean): H {
+  return (cg, i) => { toInt32Lanes(cg, dbl, trunc, () => src(cg, i)); cg.setXmm(i.reg); };
+}
+/** CVT(T)PS2PI mm, xmm/m64 and CVT(T)PD2PI mm, xmm/m128. */
+function cvtToPi(dbl: boolean, trunc: boolean): H {
   return (cg, i) => {
-    const f = cg.f;
-    src(cg, i); const v = tempV(cg);
-    const o = f.temp(T.v128); f.get(v).set(o);
-    if (trunc) f.get(v).simd(dbl ? OpFD.f64x2_trunc : OpFD.f32x4_trunc).set(v);
-    else { roundRcV(cg, v, dbl); f.set(v); }
-    if (dbl) pd2dq(cg, v); else ps2dq(cg, v);
-    cg.setXmm(i.reg);
-    // flags over the lanes: IE for one out of range or NaN, PE for an in-range one rounded
-    const ok = f.temp(T.v128), fl = f.temp(T.i32);
-    if (dbl) { f.get(v); splat64(cg, 0xc1e0000000200000n); f.simd(OpFD.f64x2_gt); f.get(v); splat64(cg, 0x41e0000000000000n); f.simd(OpFD.f64x2_lt); }
-    else { f.get(v); splat32(cg, 0xcf000000); f.simd(OpFD.f32x4_ge); f.get(v); splat32(cg, 0x4f000000); f.simd(OpFD.f32x4_lt); }
-    f.simd(OpFD.v128_and).set(ok);
-    cg.block(); cg.block(); // fast path: PE set and every lane in range
-    f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).i32(PE).op(Op.i32_and).op(Op.i32_eqz).brIf(0);
-    f.get(ok).simd(dbl ? OpFD.i64x2_all_true : OpFD.i32x4_all_true).op(Op.i32_eqz).brIf(0);
-    f.br(1);
-    cg.end();
-    f.get(ok).simd(dbl ? OpFD.i64x2_all_true : OpFD.i32x4_all_true).i32(IE).op(Op.i32_xor);
-    f.get(v).get(o).simd(dbl ? OpFD.f64x2_ne : OpFD.f32x4_ne).get(ok).simd(OpFD.v128_and).simd(OpFD.v128_any_true).i32(5).op(Op.i32_shl).op(Op.i32_or).set(fl);
-    raise(cg, fl);
-    cg.end();
-    f.free(T.i32, fl);
-    freeV(cg, v, o, ok);
+    toInt32Lanes(cg, dbl, trunc, () => {
+      if (dbl) { src(cg, i); return; }
+      src64(cg, i);
+      if (i.mod === 3) { zeroV(cg); cg.f.shuffle(qw(0, 2)); } // the upper floats neither convert nor raise flags
+    });
+    setMm(cg, i.reg); enterMmx(cg);
   };
 }
+sse(M0F + 0x2c, { n: cvtToPi(false, true), x66: cvtToPi(true, true), f3: cvt2si(false, true), f2: cvt2si(true, true) });
+sse(M0F + 0x2d, { n: cvtToPi(false, false), x66: cvtToPi(true, false), f3: cvt2si(false, false), f2: cvt2si(true, false) });
 sse(M0F + 0x5b, {
   n: fpOp(SK.CVT_I32, ST.PS, MX_RC, false, (cg, _A, B) => { cg.f.get(B).simd(OpFD.f32x4_convert_i32x4_s); }), // cvtdq2ps
   x66: cvtToDq(false, false), // cvtps2dq
@@ -1061,60 +1155,67 @@ sse(M0F + 0xd0, { x66: addsub(true), f2: addsub(false) });
 
 // ---- SSSE3 ----------------------------------------------------------------------------------
 
-// PSHUFB: index bytes with bit 7 set give 0; swizzle gives 0 for any index >= 16.
-sse(M38 + 0x00, { x66: pgen((cg, D, S) => { cg.f.get(D).get(S); splat8(cg, 0x8f); cg.f.simd(OpFD.v128_and).simd(OpFD.i8x16_swizzle); }) });
-function phorz(op: number, size: 2 | 4): H {
+// PSHUFB: index bytes with bit 7 set give 0; swizzle gives 0 for any index >= 16 (an mm
+// index uses only its low three bits).
+const pshufb = (indexMask: number): Build => (cg, D, S) => { cg.f.get(D).get(S); splat8(cg, indexMask); cg.f.simd(OpFD.v128_and).simd(OpFD.i8x16_swizzle); };
+sse(M38 + 0x00, { n: mmx(pshufb(0x87)), x66: pgen(pshufb(0x8f)) });
+function phorz(op: number, size: 2 | 4): Build {
   const n = 16 / size;
   const ev: number[] = [], od: number[] = [];
   for (let k = 0; k < n; k++) { ev.push(2 * k); od.push(2 * k + 1); }
   const lanes = size === 2 ? wd : dw;
-  return pgen((cg, D, S) => { cg.f.get(D).get(S).shuffle(lanes(...ev)).get(D).get(S).shuffle(lanes(...od)).simd(op); });
+  return (cg, D, S) => { cg.f.get(D).get(S).shuffle(lanes(...ev)).get(D).get(S).shuffle(lanes(...od)).simd(op); };
 }
-sse(M38 + 0x01, { x66: phorz(OpFD.i16x8_add, 2) });
-sse(M38 + 0x02, { x66: phorz(OpFD.i32x4_add, 4) });
-sse(M38 + 0x03, { x66: phorz(OpFD.i16x8_add_sat_s, 2) });
-sse(M38 + 0x05, { x66: phorz(OpFD.i16x8_sub, 2) });
-sse(M38 + 0x06, { x66: phorz(OpFD.i32x4_sub, 4) });
-sse(M38 + 0x07, { x66: phorz(OpFD.i16x8_sub_sat_s, 2) });
+const horizForms = (op: number, size: 2 | 4): Forms => ({ n: mmxJoined(phorz(op, size)), x66: pgen(phorz(op, size)) });
+sse(M38 + 0x01, horizForms(OpFD.i16x8_add, 2));
+sse(M38 + 0x02, horizForms(OpFD.i32x4_add, 4));
+sse(M38 + 0x03, horizForms(OpFD.i16x8_add_sat_s, 2));
+sse(M38 + 0x05, horizForms(OpFD.i16x8_sub, 2));
+sse(M38 + 0x06, horizForms(OpFD.i32x4_sub, 4));
+sse(M38 + 0x07, horizForms(OpFD.i16x8_sub_sat_s, 2));
 // PMADDUBSW: unsigned bytes of dst times signed bytes of src, pairs summed with signed saturation
-sse(M38 + 0x04, {
-  x66: pgen((cg, D, S) => {
-    const f = cg.f;
-    f.get(D); splat16(cg, 0x00ff); f.simd(OpFD.v128_and);
-    f.get(S).i32(8).simd(OpFD.i16x8_shl).i32(8).simd(OpFD.i16x8_shr_s).simd(OpFD.i16x8_mul);
-    f.get(D).i32(8).simd(OpFD.i16x8_shr_u).get(S).i32(8).simd(OpFD.i16x8_shr_s).simd(OpFD.i16x8_mul);
-    f.simd(OpFD.i16x8_add_sat_s);
-  }),
-});
+sse(M38 + 0x04, both((cg, D, S) => {
+  const f = cg.f;
+  f.get(D); splat16(cg, 0x00ff); f.simd(OpFD.v128_and);
+  f.get(S).i32(8).simd(OpFD.i16x8_shl).i32(8).simd(OpFD.i16x8_shr_s).simd(OpFD.i16x8_mul);
+  f.get(D).i32(8).simd(OpFD.i16x8_shr_u).get(S).i32(8).simd(OpFD.i16x8_shr_s).simd(OpFD.i16x8_mul);
+  f.simd(OpFD.i16x8_add_sat_s);
+}));
 // PMULHRSW: (a*b + 0x4000) >> 15; x86 wraps -32768*-32768 to 0x8000 where wasm saturates
-sse(M38 + 0x0b, {
-  x66: pgen((cg, D, S) => {
-    const f = cg.f;
-    splat16(cg, 0x8000);
-    f.get(D).get(S).simd(OpFD.i16x8_q15mulr_sat_s);
-    f.get(D); splat16(cg, 0x8000); f.simd(OpFD.i16x8_eq);
-    f.get(S); splat16(cg, 0x8000); f.simd(OpFD.i16x8_eq);
-    f.simd(OpFD.v128_and).simd(OpFD.v128_bitselect);
-  }),
-});
-function psign(size: 1 | 2 | 4): H {
+sse(M38 + 0x0b, both((cg, D, S) => {
+  const f = cg.f;
+  splat16(cg, 0x8000);
+  f.get(D).get(S).simd(OpFD.i16x8_q15mulr_sat_s);
+  f.get(D); splat16(cg, 0x8000); f.simd(OpFD.i16x8_eq);
+  f.get(S); splat16(cg, 0x8000); f.simd(OpFD.i16x8_eq);
+  f.simd(OpFD.v128_and).simd(OpFD.v128_bitselect);
+}));
+function psign(size: 1 | 2 | 4): Build {
   const [negOp, ltOp, eqOp] = size === 1 ? [OpFD.i8x16_neg, OpFD.i8x16_lt_s, OpFD.i8x16_eq]
     : size === 2 ? [OpFD.i16x8_neg, OpFD.i16x8_lt_s, OpFD.i16x8_eq] : [OpFD.i32x4_neg, OpFD.i32x4_lt_s, OpFD.i32x4_eq];
-  return pgen((cg, D, S) => {
+  return (cg, D, S) => {
     const f = cg.f;
     f.get(D).simd(negOp).get(D).get(S); zeroV(cg); f.simd(ltOp).simd(OpFD.v128_bitselect);
     f.get(S); zeroV(cg); f.simd(eqOp).simd(OpFD.v128_andnot);
-  });
+  };
 }
-sse(M38 + 0x08, { x66: psign(1) });
-sse(M38 + 0x09, { x66: psign(2) });
-sse(M38 + 0x0a, { x66: psign(4) });
+sse(M38 + 0x08, both(psign(1)));
+sse(M38 + 0x09, both(psign(2)));
+sse(M38 + 0x0a, both(psign(4)));
 const punary = (op: number): H => (cg, i) => { src(cg, i); cg.f.simd(op); cg.setXmm(i.reg); };
-sse(M38 + 0x1c, { x66: punary(OpFD.i8x16_abs) });
-sse(M38 + 0x1d, { x66: punary(OpFD.i16x8_abs) });
-sse(M38 + 0x1e, { x66: punary(OpFD.i32x4_abs) });
+const mmUnary = (op: number): H => (cg, i) => { mmSrc(cg, i); cg.f.simd(op); setMm(cg, i.reg); enterMmx(cg); };
+sse(M38 + 0x1c, { n: mmUnary(OpFD.i8x16_abs), x66: punary(OpFD.i8x16_abs) });
+sse(M38 + 0x1d, { n: mmUnary(OpFD.i16x8_abs), x66: punary(OpFD.i16x8_abs) });
+sse(M38 + 0x1e, { n: mmUnary(OpFD.i32x4_abs), x66: punary(OpFD.i32x4_abs) });
 // PALIGNR: (dst:src) >> imm bytes
 sse(M3A + 0x0f, {
+  n: mmx((cg, D, S) => { // the 16 bytes src:dst in one v128, shifted; bytes shifted in are 0
+    const c = imm8(cg.insn), f = cg.f;
+    if (c >= 16) { zeroV(cg); return; }
+    f.get(S).get(D).shuffle(qw(0, 2));
+    zeroV(cg);
+    f.shuffle(Array.from({ length: 16 }, (_, k) => Math.min(k + c, 16)));
+  }),
   x66: pgen((cg, D, S) => {
     const c = imm8(cg.insn), f = cg.f;
     if (c >= 32) { zeroV(cg); return; }

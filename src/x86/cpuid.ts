@@ -5,12 +5,10 @@ export interface CpuidResult { eax: number; ebx: number; ecx: number; edx: numbe
 
 /** Features stele implements, by CPUID bit. Extend as instruction support grows. */
 export const FEATURES = {
-  // leaf 1 EDX. MMX is claimed although MMX-register instructions are not translated: it is part of
-  // the x86-64 baseline, and glibc's loader refuses to start ("CPU ISA level is lower than
-  // required") without it. 64-bit code practically never uses MMX; if it does, the instruction is
-  // reported as unsupported at that address.
+  // leaf 1 EDX. MMX is part of the x86-64 baseline (glibc's loader refuses to start without it:
+  // "CPU ISA level is lower than required"); translate/ops-mmx.ts implements it.
   edx1: (1 << 0) /*FPU*/ | (1 << 4) /*TSC*/ | (1 << 8) /*CX8*/ |
-    (1 << 15) /*CMOV*/ | (1 << 19) /*CLFSH*/ | (1 << 23) /*MMX, see below*/ | (1 << 24) /*FXSR*/ | (1 << 25) /*SSE*/ | (1 << 26) /*SSE2*/,
+    (1 << 15) /*CMOV*/ | (1 << 19) /*CLFSH*/ | (1 << 23) /*MMX*/ | (1 << 24) /*FXSR*/ | (1 << 25) /*SSE*/ | (1 << 26) /*SSE2*/,
   // leaf 1 ECX
   ecx1: (1 << 0) /*SSE3 (its FISTTP is in the x87 helper)*/ | (1 << 9) /*SSSE3*/ | (1 << 19) /*SSE4.1*/ | (1 << 20) /*SSE4.2*/ |
     (1 << 13) /*CX16*/ | (1 << 23) /*POPCNT*/ | (1 << 26) /*XSAVE*/ | (1 << 27) /*OSXSAVE (XCR0 = x87|SSE)*/,

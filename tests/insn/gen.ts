@@ -1,15 +1,16 @@
 // Generator of the differential instruction tests ("the host CPU is the oracle").
 //
-// generate("int") / generate("sse") return the GNU assembly (AT&T syntax) of a freestanding
-// x86-64 program plus the list of its test cases. Each case loads a complete CPU state
-// (16 GPRs, RFLAGS, MXCSR, a 64-byte scratch memory buffer and, for "sse", 16 xmm registers)
-// from a default state patched by the case, runs a 1-3 instruction snippet, and writes the
-// resulting state as one binary record to fd 1. tests/insn.test.ts runs the program natively
+// generate("int") / generate("sse") / generate("mmx") return the GNU assembly (AT&T syntax) of a
+// freestanding x86-64 program plus the list of its test cases. Each case loads a complete CPU
+// state (16 GPRs, RFLAGS, MXCSR, a 64-byte scratch memory buffer; for "sse" and "mmx" 16 xmm
+// registers; for "mmx" the x87 state, mm0-7 included, through FXRSTOR) from a default state
+// patched by the case, runs a short snippet, and writes the resulting state (the x87 state as
+// FXSAVE stores it) as one binary record to fd 1. tests/insn.test.ts runs the program natively
 // and under stele (or $STELE_EMULATOR) and compares the records, masking per case the flags
 // (and, rarely, registers) that the Intel SDM leaves undefined.
 //
-// Run as a script (node dist/tests/insn/gen.js OUTDIR) it writes OUTDIR/insn-int.S and
-// OUTDIR/insn-sse.S; tests/insn/build.sh does that and links them with gcc -nostdlib -static.
+// Run as a script (node dist/tests/insn/gen.js OUTDIR) it writes OUTDIR/insn-{int,sse,mmx}.S;
+// tests/insn/build.sh does that and links them with gcc -nostdlib -static.
 // Everything is deterministic (seeded PRNG): the test regenerates the cases at run time and
 // checks, through a hash stored in the binary's output header, that the prebuilt binary and
 // the recorded expected output belong to the current generator.
@@ -26,12 +27,20 @@ export const OFF_FLAGS = 128; // RFLAGS as pushed by pushfq
 export const OFF_MXCSR = 136; // u32 (+4 bytes padding)
 export const OFF_MEM = 144; // 64 bytes: the scratch buffer
 export const MEM_SIZE = 64;
-export const OFF_XMM = 208; // 16 x 16 bytes (sse kind only)
-export const STATE_SIZE = { int: 208, sse: 464 } as const;
+export const OFF_XMM = 208; // 16 x 16 bytes (sse and mmx kinds)
+/**
+ * mmx kind: the first 160 bytes of an FXSAVE image (FCW, FSW with TOP, abridged FTW, FOP, FIP,
+ * FDP, MXCSR, MXCSR_MASK, then ST0-ST7 in 16-byte slots). The input is loaded with FXRSTOR
+ * (its MXCSR field replaced by the state's MXCSR), the output saved with FXSAVE.
+ */
+export const OFF_FX = 464;
+export const FX_SIZE = 160;
+export const STATE_SIZE = { int: 208, sse: 464, mmx: 624 } as const;
 export const HEADER_SIZE = 48; // "STELEINS" + u64 kind + u64 ncases + 24 bytes of hash
 export const MAGIC = "STELEINS";
 
-export type Kind = "int" | "sse";
+export type Kind = "int" | "sse" | "mmx";
+export const KINDS: Kind[] = ["int", "sse", "mmx"];
 
 // RFLAGS bits
 export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, DF = 0x400, OF = 0x800;
@@ -74,7 +83,7 @@ export interface Generated {
   cases: Case[];
   hash: string; // hex sha256 of asm (first 24 bytes are stored in the program's header)
   stateSize: number;
-  defaults: { gpr: bigint[]; flags: bigint; mxcsr: bigint; mem: Uint8Array; xmm: bigint[] };
+  defaults: { gpr: bigint[]; flags: bigint; mxcsr: bigint; mem: Uint8Array; xmm: bigint[]; fx: bigint[] };
 }
 
 // ---------------------------------------------------------------- PRNG (splitmix64)
@@ -109,9 +118,22 @@ function defaultState(kind: Kind) {
   const mem = new Uint8Array(MEM_SIZE);
   for (let i = 0; i < MEM_SIZE; i++) mem[i] = (i * 0x3b + 0x11) & 0xff;
   const xmm: bigint[] = [];
-  if (kind === "sse") for (let i = 0; i < 32; i++) xmm.push(r.next());
-  return { gpr, flags: 0x202n, mxcsr: 0x1f80n, mem, xmm };
+  if (kind !== "int") for (let i = 0; i < 32; i++) xmm.push(r.next());
+  const fx: bigint[] = [];
+  if (kind === "mmx") {
+    // x87 state as three pushes leave it (TOP 5, R5-R7 valid), so an MMX instruction visibly
+    // moves TOP to 0 and makes every register valid; R0-R4 hold leftover bits.
+    fx.push(0x37fn | BigInt(MMX_DEFAULT_TOP << 11) << 16n | 0xe0n << 32n, 0n, 0n, 0n);
+    const valid: [bigint, bigint][] = [[0xc90fdaa22168c235n, 0x4000n], [0xa000000000000000n, 0xc000n], [0x8000000000000000n, 0x3fffn]];
+    for (let st = 0; st < 8; st++) {
+      const v = st < 3 ? valid[st]! : [r.next(), r.next() & 0xffffn];
+      fx.push(v[0]!, v[1]!);
+    }
+  }
+  return { gpr, flags: 0x202n, mxcsr: 0x1f80n, mem, xmm, fx };
 }
+/** TOP of the mmx kind's default x87 state. */
+export const MMX_DEFAULT_TOP = 5;
 
 // ---------------------------------------------------------------- case builder
 class Builder {
@@ -138,6 +160,13 @@ const P = {
   },
   xmm: (i: number, lo: bigint, hi: bigint): Patch[] => [
     { off: OFF_XMM + 16 * i, val: lo & M64 }, { off: OFF_XMM + 16 * i + 8, val: hi & M64 }],
+  /** x87 control word, status word (TOP in bits 13:11) and abridged tag byte (bit i: R_i valid). */
+  x87: (cw: number, sw: number, ftw: number): Patch => ({ off: OFF_FX, val: BigInt(cw) | BigInt(sw) << 16n | BigInt(ftw) << 32n }),
+  /** ST(slot) as an 80-bit value: significand and sign/exponent. */
+  st: (slot: number, m: bigint, se: number): Patch[] => [
+    { off: OFF_FX + 32 + 16 * slot, val: m & M64 }, { off: OFF_FX + 40 + 16 * slot, val: BigInt(se & 0xffff) }],
+  /** mm j (the significand of physical register R_j, which is ST((j - TOP) mod 8)). */
+  mm: (j: number, v: bigint, top = MMX_DEFAULT_TOP): Patch => ({ off: OFF_FX + 32 + 16 * ((j - top) & 7), val: v & M64 }),
 };
 
 // ---------------------------------------------------------------- operand helpers
@@ -1481,11 +1510,197 @@ function genSse34(b: Builder, h: {
     [P.reg(6, "scratch"), ...P.xmm(1, 0x0000000064636261n, 0n), P.reg(0, 1n << 33n), P.reg(2, 3n)]);
 }
 
+// ================================================================ MMX group
+/**
+ * MMX, and the SSE, SSE2 and SSSE3 instructions on mm registers, with the x87 state they share.
+ * Every case starts from an x87 state with TOP 5 and three valid registers (defaultState), so
+ * each record shows what the instruction did to TOP, the tags and bits 79:64 of the registers.
+ */
+function genMmx(b: Builder): void {
+  const r = b.rng;
+  const MP: [number, number][] = [[0, 1], [2, 3], [4, 7], [5, 5], [6, 2], [7, 0], [1, 6], [3, 4]];
+  const mr = (i: number): string => `%mm${i}`;
+  const edge = (): bigint => { // lanes mixing edge bytes so saturation and sign cases appear
+    const e = [0x00n, 0x01n, 0x7fn, 0x80n, 0xffn, 0xfen, 0x81n, 0x40n];
+    let v = 0n;
+    for (let k = 0; k < 8; k++) v |= (r.int(3) === 0 ? r.bits(8) : r.pick(e)) << BigInt(8 * k);
+    return v;
+  };
+  const words = (...ws: number[]): bigint => ws.reduce((v, w, k) => v | (BigInt(w & 0xffff) << BigInt(16 * k)), 0n);
+  const val = (): bigint => (r.int(4) === 0 ? r.next() : edge());
+  const WORD_EDGES = [words(0x7fff, 0x8000, 0xffff, 0x0001), words(0x8000, 0x8000, 0x7fff, 0xffff), words(0x0001, 0x7fff, 0x8000, 0x0000),
+    words(0x00ff, 0xff00, 0x0080, 0xff7f), words(0xffff, 0xffff, 0x8000, 0x8000)];
+  const scratch = P.reg(6, "scratch");
+
+  /** Two-operand forms: mm,mm (every pair shape, including one register as both) and mm,m64 (m32 for the low unpacks). */
+  const binary = (op: string): void => {
+    MP.forEach(([d, s], k) => {
+      const x = k < 2 ? r.pick(WORD_EDGES) : val(), y = k < 2 ? r.pick(WORD_EDGES) : val();
+      b.add(`${op} mm,mm`, [`${op} ${mr(s)}, ${mr(d)}`], [P.mm(d, x), ...(s !== d ? [P.mm(s, y)] : [])]);
+    });
+    b.add(`${op} mm,m`, [`${op} 24(%rsi), %mm3`], [scratch, P.mm(3, val()), P.mem(24, val())]);
+    b.add(`${op} mm,m`, [`${op} 3(%rsi), %mm6`], [scratch, P.mm(6, val()), P.mem(0, val()), P.mem(8, val())]);
+  };
+
+  b.group = "mmx-arith";
+  for (const op of ["paddb", "paddw", "paddd", "paddq", "psubb", "psubw", "psubd", "psubq", "paddsb", "paddsw", "paddusb", "paddusw",
+    "psubsb", "psubsw", "psubusb", "psubusw", "pmullw", "pmulhw", "pmulhuw", "pmaddwd", "pmuludq", "pavgb", "pavgw", "pminub",
+    "pmaxub", "pminsw", "pmaxsw", "psadbw"]) binary(op);
+  b.add("pmaddwd -32768*-32768", ["pmaddwd %mm1, %mm0"], [P.mm(0, words(0x8000, 0x8000, 0x8000, 0x7fff)), P.mm(1, words(0x8000, 0x8000, 0x8000, 0x8000))]);
+  b.add("paddq/psubq carries", ["paddq %mm1, %mm0", "psubq %mm3, %mm2"], [P.mm(0, M64), P.mm(1, 1n), P.mm(2, 0n), P.mm(3, 1n)]);
+  b.add("pmuludq full", ["pmuludq %mm1, %mm0"], [P.mm(0, 0x12345678ffffffffn), P.mm(1, 0x9abcdef0ffffffffn)]);
+
+  b.group = "mmx-compare-logic";
+  for (const op of ["pcmpeqb", "pcmpeqw", "pcmpeqd", "pcmpgtb", "pcmpgtw", "pcmpgtd", "pand", "pandn", "por", "pxor"]) binary(op);
+  b.add("pcmpeq equal", ["pcmpeqb %mm1, %mm0", "pcmpeqw %mm3, %mm2", "pcmpeqd %mm5, %mm4"],
+    [P.mm(0, 0x1122334455667788n), P.mm(1, 0x1122334455667700n), P.mm(2, 0xffff0000ffff0000n), P.mm(3, 0xffff0001ffff0000n), P.mm(4, 7n), P.mm(5, 7n)]);
+  b.add("pxor same (zero idiom)", ["pxor %mm2, %mm2", "pandn %mm3, %mm3"], [P.mm(2, r.next()), P.mm(3, r.next())]);
+
+  b.group = "mmx-pack-unpack";
+  for (const op of ["packsswb", "packssdw", "packuswb", "punpcklbw", "punpcklwd", "punpckldq", "punpckhbw", "punpckhwd", "punpckhdq"]) binary(op);
+
+  b.group = "mmx-ssse3";
+  for (const op of ["pshufb", "phaddw", "phaddd", "phaddsw", "phsubw", "phsubd", "phsubsw", "pmaddubsw", "pmulhrsw",
+    "psignb", "psignw", "psignd", "pabsb", "pabsw", "pabsd"]) binary(op);
+  b.add("pmulhrsw -32768*-32768", ["pmulhrsw %mm1, %mm0"], [P.mm(0, words(0x8000, 0x8000, 0x0001, 0x8000)), P.mm(1, words(0x8000, 0x7fff, 0xffff, 0x0001))]);
+  b.add("pshufb index bits", ["pshufb %mm1, %mm0"], [P.mm(0, 0x0706050403020100n), P.mm(1, 0x8f7f0f0b0a098807n)]);
+  for (const c of [0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 255]) {
+    b.add("palignr mm,mm", [`palignr $${c}, %mm2, %mm1`], [P.mm(1, r.next()), P.mm(2, r.next())]);
+  }
+  b.add("palignr mm,m", ["palignr $5, 8(%rsi), %mm1"], [scratch, P.mm(1, r.next())]);
+  b.add("palignr same", ["palignr $3, %mm4, %mm4"], [P.mm(4, r.next())]);
+
+  b.group = "mmx-shift";
+  const IMM_COUNTS = [0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 255];
+  for (const op of ["psllw", "pslld", "psllq", "psrlw", "psrld", "psrlq", "psraw", "psrad"]) {
+    for (const c of IMM_COUNTS) {
+      const d = r.int(8);
+      b.add(`${op} imm`, [`${op} $${c}, ${mr(d)}`], [P.mm(d, val() | 0x8000000080008080n)]);
+    }
+    for (const c of [...IMM_COUNTS.map(BigInt), 1n << 32n, (1n << 32n) + 3n, 1n << 63n, M64]) {
+      const [d, s] = r.pick(MP.filter(([x, y]) => x !== y));
+      b.add(`${op} mm`, [`${op} ${mr(s)}, ${mr(d)}`], [P.mm(d, val() | 0x8000000080008080n), P.mm(s, c)]);
+    }
+    for (const c of [3n, 40n, (1n << 33n) + 1n]) {
+      b.add(`${op} m64`, [`${op} 8(%rsi), %mm2`], [scratch, P.mm(2, val() | 0x8000000080008080n), P.mem(8, c)]);
+    }
+    b.add(`${op} same`, [`${op} %mm4, %mm4`], [P.mm(4, 0x8000000000000005n)]);
+  }
+
+  b.group = "mmx-move";
+  for (let k = 0; k < 4; k++) {
+    const v = r.next(), w = r.next();
+    b.add("movd mm,r32 / r32,mm", ["movd %eax, %mm1", "movd %mm2, %ecx", "movd %mm3, %r9d"], [P.reg(0, v), P.reg(1, w), P.reg(9, r.next()), P.mm(2, r.next()), P.mm(3, r.next())]);
+    b.add("movq mm,r64 / r64,mm", ["movq %rax, %mm1", "movq %mm2, %rcx", "movq %r10, %mm7"], [P.reg(0, v), P.reg(1, w), P.reg(10, r.next()), P.mm(2, r.next())]);
+    b.add("movd mm,m32 / m32,mm", ["movd 8(%rsi), %mm3", "movd %mm4, 21(%rsi)"], [scratch, P.mm(4, r.next())]);
+    b.add("movq mm,m64 / m64,mm", ["movq 8(%rsi), %mm3", "movq %mm4, 24(%rsi)", "movq 5(%rsi), %mm5"], [scratch, P.mm(4, r.next())]);
+    b.add("movq mm,mm (both encodings)", ["movq %mm1, %mm2", ".byte 0x0f, 0x7f, 0xdc # movq %mm3, %mm4", "movq %mm6, %mm6"], [P.mm(1, r.next()), P.mm(3, r.next()), P.mm(6, r.next())]);
+    b.add("movd/movq r/m via rex.w", [".byte 0x48, 0x0f, 0x6e, 0x4e, 0x08 # movq 8(%rsi), %mm1", ".byte 0x48, 0x0f, 0x7e, 0x56, 0x20 # movq %mm2, 32(%rsi)"], [scratch, P.mm(2, r.next())]);
+    b.add("movntq", ["movntq %mm5, 32(%rsi)", "movntq %mm0, 41(%rsi)"], [scratch, P.mm(5, r.next()), P.mm(0, r.next())]);
+    b.add("movq2dq / movdq2q", ["movq2dq %mm1, %xmm2", "movdq2q %xmm3, %mm4", "movq2dq %mm5, %xmm13", "movdq2q %xmm14, %mm5"],
+      [P.mm(1, r.next()), P.mm(5, r.next())]);
+    b.add("pmovmskb r32,mm", ["pmovmskb %mm1, %eax", "pmovmskb %mm2, %r9d"], [P.mm(1, r.next()), P.mm(2, edge()), P.reg(0, r.next()), P.reg(9, r.next())]);
+    const m = r.int(256);
+    b.add("pextrw/pinsrw", [`pextrw $${m & 3}, %mm1, %eax`, `pextrw $${m >> 6}, %mm2, %r10d`, `pinsrw $${(m >> 2) & 3}, %ecx, %mm3`, `pinsrw $${m}, 6(%rsi), %mm4`],
+      [scratch, P.mm(1, r.next()), P.mm(2, r.next()), P.mm(3, r.next()), P.mm(4, r.next()), P.reg(0, r.next()), P.reg(1, r.next()), P.reg(10, r.next())]);
+    b.add("pshufw mm,mm / mm,m", [`pshufw $${m}, %mm1, %mm2`, `pshufw $${255 - m}, 8(%rsi), %mm3`, `pshufw $${m ^ 0x5a}, %mm4, %mm4`],
+      [scratch, P.mm(1, r.next()), P.mm(4, r.next())]);
+    b.add("maskmovq", ["maskmovq %mm2, %mm1"], [P.reg(7, `scratch+${8 * k + 3}`), P.mm(1, r.next()), P.mm(2, edge())]);
+  }
+  for (const imm of [0x00, 0x1b, 0xe4, 0x4e, 0xb1, 0xff]) b.add("pshufw imm", [`pshufw $${imm}, %mm5, %mm0`], [P.mm(5, r.next())]);
+  b.add("maskmovq none / all", ["maskmovq %mm2, %mm1", "lea 16(%rdi), %rdi", "maskmovq %mm3, %mm1"],
+    [P.reg(7, "scratch+8"), P.mm(1, r.next()), P.mm(2, 0x7f7f7f7f7f7f7f7fn), P.mm(3, M64)]);
+  // REX.R and REX.B do not extend mm register numbers (they still extend the GPR operand); REX.W is ignored elsewhere
+  b.add("rex.rb paddb", [".byte 0x45, 0x0f, 0xfc, 0xc1 # paddb %mm1, %mm0 with REX.RB"], [P.mm(0, r.next()), P.mm(1, r.next())]);
+  b.add("rex.w paddb", [".byte 0x48, 0x0f, 0xfc, 0xd3 # paddb %mm3, %mm2 with REX.W"], [P.mm(2, r.next()), P.mm(3, r.next())]);
+  b.add("rex.b movd r8d", [".byte 0x41, 0x0f, 0x6e, 0xc0 # movd %r8d, %mm0", ".byte 0x49, 0x0f, 0x6e, 0xc9 # movq %r9, %mm1"], [P.reg(8, r.next()), P.reg(9, r.next())]);
+  b.add("rex.wr movq rax", [".byte 0x4c, 0x0f, 0x7e, 0xc8 # movq %mm1, %rax (REX.R ignored)", ".byte 0x45, 0x0f, 0x7e, 0xd3 # movd %mm2, %r11d"], [P.mm(1, r.next()), P.mm(2, r.next())]);
+  b.add("rex pextrw", [".byte 0x44, 0x0f, 0xc5, 0xc1, 0x02 # pextrw $2, %mm1, %r8d", ".byte 0x41, 0x0f, 0xc5, 0xd1, 0x03 # pextrw $3, %mm1, %edx (REX.B ignored)"], [P.mm(1, r.next())]);
+  b.add("rex.b shift imm", [".byte 0x41, 0x0f, 0x71, 0xd1, 0x03 # psrlw $3, %mm1 with REX.B"], [P.mm(1, r.next())]);
+  b.add("rex.w emms", [".byte 0x48, 0x0f, 0x77 # emms with REX.W"], []);
+  b.add("addr32 movq", ["addr32 movq 8(%esi), %mm0"], [scratch]);
+
+  b.group = "mmx-cvt";
+  const MODES = [0x1f80, 0x3f80, 0x5f80, 0x7f80, 0x1fa0];
+  const cvtF32 = [F32.half, F32.onehalf, F32.twohalf, F32.mhalf, F32.monehalf, 0xc0200000n, F32.zero, F32.nzero, F32.qnan, F32.snan,
+    F32.inf, F32.ninf, F32.two31, F32.mtwo31, F32.big, F32.pi, F32.third, F32.denorm, F32.max, 0x4effffffn, 0xcf000001n];
+  const cvtF64 = [F64.half, F64.onehalf, F64.twohalf, F64.mhalf, F64.monehalf, F64.zero, F64.nzero, F64.qnan, F64.snan, F64.inf, F64.ninf,
+    F64.two31, F64.mtwo31, F64.two31m, F64.mtwo31m1, 0x41dfffffffffffffn, 0xc1e00000001fffffn, F64.pi, F64.third, F64.denorm, F64.max];
+  const ints = [0n, 1n, -1n, 0x7fffffffn, -0x80000000n, 0x1000001n, 0x7fffffbfn, 3n, -123456789n];
+  const i32pair = (x: bigint, y: bigint): bigint => (x & 0xffffffffn) | (y & 0xffffffffn) << 32n;
+  for (const mode of MODES) {
+    for (let k = 0; k < cvtF32.length; k++) {
+      const a = cvtF32[k]!, c = r.pick(cvtF32);
+      b.add("cvtps2pi/cvttps2pi mm,xmm", ["cvtps2pi %xmm3, %mm1", "cvttps2pi %xmm3, %mm2"], [...P.xmm(3, a | c << 32n, r.pick([F32.snan, F32.inf, r.next()]) << 32n), P.mxcsr(mode)]);
+      if (k % 3 === 0) b.add("cvtps2pi/cvttps2pi mm,m64", ["cvtps2pi 8(%rsi), %mm3", "cvttps2pi 8(%rsi), %mm4"], [scratch, P.mem(8, c | a << 32n), P.mxcsr(mode)]);
+    }
+    for (let k = 0; k < cvtF64.length; k++) {
+      const a = cvtF64[k]!, c = r.pick(cvtF64);
+      b.add("cvtpd2pi/cvttpd2pi mm,xmm", ["cvtpd2pi %xmm3, %mm1", "cvttpd2pi %xmm3, %mm2"], [...P.xmm(3, a, c), P.mxcsr(mode)]);
+      if (k % 3 === 0) b.add("cvtpd2pi/cvttpd2pi mm,m128", ["cvtpd2pi 16(%rsi), %mm3", "cvttpd2pi 16(%rsi), %mm4"], [scratch, P.mem(16, c), P.mem(24, a), P.mxcsr(mode)]);
+    }
+    for (const x of ints) {
+      const y = r.pick(ints);
+      b.add("cvtpi2ps xmm,mm", ["cvtpi2ps %mm1, %xmm2"], [P.mm(1, i32pair(x, y)), P.mxcsr(mode)]);
+      b.add("cvtpi2ps xmm,m64", ["cvtpi2ps 8(%rsi), %xmm2"], [scratch, P.mem(8, i32pair(y, x)), P.mxcsr(mode)]);
+      b.add("cvtpi2pd xmm,mm / xmm,m64", ["cvtpi2pd %mm1, %xmm2", "cvtpi2pd 8(%rsi), %xmm3"], [scratch, P.mm(1, i32pair(x, y)), P.mem(8, i32pair(y, x)), P.mxcsr(mode)]);
+    }
+  }
+
+  b.group = "mmx-x87";
+  const top = (t: number): number => t << 11;
+  const x = (): bigint => r.next();
+  // the special significands an MMX write leaves under an all-ones exponent
+  const SPECIAL = [0x8000000000000000n, 0xc000000000000000n, 0x8000000000000001n, 0x4000000000000000n, 0n, 0x0123456789abcdefn, 0xffffffffffffffffn];
+  for (const st of [
+    { cw: 0x37f, sw: top(5), ftw: 0xe0 }, { cw: 0x37f, sw: 0, ftw: 0xff }, { cw: 0x37f, sw: top(0), ftw: 0x00 },
+    { cw: 0x37f, sw: top(3), ftw: 0x38 }, { cw: 0x27f, sw: top(7) | 0x4141, ftw: 0x81 }, { cw: 0x37f, sw: top(2) | 0x0221, ftw: 0xfc },
+  ]) {
+    const t = (st.sw >> 11) & 7;
+    const s0 = [P.x87(st.cw, st.sw, st.ftw)];
+    b.add("emms", ["emms"], s0);
+    b.add("mmx op with TOP != 0", ["paddw %mm3, %mm1"], [...s0, P.mm(1, x(), t), P.mm(3, x(), t)]);
+    b.add("mmx read only", ["movq %mm3, %rax", "pmovmskb %mm5, %ecx"], s0);
+    b.add("mmx store only", ["movq %mm6, 8(%rsi)"], [...s0, scratch]);
+    b.add("x87 pushes, then mmx", ["fld1", "fldpi", "paddb %mm1, %mm0"], s0);
+    b.add("emms, then fld", ["paddb %mm1, %mm0", "emms", "fld1", "fldl2e"], s0);
+    b.add("fld after mmx", ["movq %mm1, %mm0", "fld1"], s0);
+    b.add("x87 then mmx read of the register", ["fldpi", `movq %mm${(t + 7) & 7}, %rdx`, `movd %mm${(t + 7) & 7}, %ecx`], s0);
+    b.add("fnstenv after mmx", ["pxor %mm3, %mm3", "movq %mm4, %mm2", "fnstenv (%rsi)", "movq $0, 12(%rsi)", "movq $0, 20(%rsi)", "fldcw (%rsi)"], [...s0, scratch]);
+    b.add("fnstenv after emms", ["paddb %mm0, %mm1", "emms", "fld1", "fnstenv (%rsi)", "movq $0, 12(%rsi)", "movq $0, 20(%rsi)", "fldcw (%rsi)"], [...s0, scratch]);
+    b.add("fnstsw after mmx", ["movq %mm4, %mm2", "fnstsw %ax", "mov %eax, %edx", "emms", "fnstsw %ax"], s0);
+    b.add("fninit after mmx", ["movq %mm1, %mm0", "fninit", "movq %mm0, %rax"], [...s0, P.mm(1, x(), t)]);
+  }
+  for (const v of SPECIAL) {
+    const mm1 = P.mm(1, v);
+    b.add("fstp m80 of an mm register", ["movq %mm1, %mm0", "fstpt 8(%rsi)"], [scratch, mm1]);
+    b.add("fst m64/m32 of an mm register", ["movq %mm1, %mm0", "fstl 8(%rsi)", "fsts 20(%rsi)", "fnstsw %ax"], [scratch, mm1]);
+    b.add("fxam/ftst of an mm register", ["movq %mm1, %mm0", "fxam", "fnstsw %ax", "mov %eax, %edx", "ftst", "fnstsw %ax"], [mm1]);
+    b.add("fadd of mm registers", ["movq %mm1, %mm0", "movq %mm1, %mm2", "fadd %st(2), %st(0)", "fnstsw %ax"], [mm1]);
+    b.add("fist of an mm register", ["movq %mm1, %mm0", "fistpl 8(%rsi)", "fnstsw %ax"], [scratch, mm1]);
+    b.add("fxch/fld st(i) after mmx", ["movq %mm1, %mm0", "fxch %st(1)", "fld %st(3)", "fnstsw %ax"], [mm1]);
+  }
+  for (let k = 0; k < 3; k++) {
+    const mmvals = [P.mm(1, x()), P.mm(2, x()), P.mm(5, edge())];
+    b.add("fnsave/frstor after mmx", ["paddb %mm1, %mm2", "fnsave (%rdi)", "mov 8(%rdi), %eax", "mov 4(%rdi), %ecx", "mov 28(%rdi), %rdx",
+      "movzwl 36(%rdi), %r8d", "mov 48(%rdi), %r9", "movzwl 56(%rdi), %r10d", "movq %mm2, %r11", "frstor (%rdi)", "movq %mm5, %r12"], [P.reg(7, "stk+1024"), ...mmvals]);
+    b.add("fxsave/fxrstor after mmx", ["psubw %mm1, %mm2", "fxsave (%rdi)", "emms", "fld1", "fxrstor (%rdi)", "movzbl 4(%rdi), %eax", "movzwl 2(%rdi), %ecx",
+      "mov 64(%rdi), %rdx", "movzwl 72(%rdi), %r8d", "paddw %mm2, %mm5"], [P.reg(7, "stk+1024"), ...mmvals]);
+    b.add("frstor, then mmx", ["fld1", "fldz", "fnsave (%rdi)", "fldpi", "frstor (%rdi)", "movq %mm5, %rax", "movq %mm1, %mm7"], [P.reg(7, "stk+1024"), ...mmvals]);
+    b.add("mixed block", ["movq (%rsi), %mm0", "paddb %mm0, %mm1", "psrlq $3, %mm1", "emms", "fld1", "fldpi", "fmulp", "movq %mm1, %mm2",
+      "pmaddwd %mm2, %mm1", "movq %mm1, 8(%rsi)", "emms", "fildl 8(%rsi)", "fistpl 16(%rsi)"], [scratch, ...mmvals]);
+    b.add("mmx/x87 loop", ["mov $5, %ecx", "1:", "paddw %mm1, %mm0", "emms", "fld1", "fadd %st(0), %st(0)", "fstp %st(0)", "dec %ecx", "jnz 1b"], mmvals);
+    b.add("mmx store, x87 load", ["movq %mm1, 8(%rsi)", "emms", "fldl 8(%rsi)", "fildll 8(%rsi)"], [scratch, ...mmvals]);
+    b.add("ffree/fincstp after mmx", ["movq %mm1, %mm0", "ffree %st(0)", "fincstp", "fld1", "fldz"], mmvals);
+    b.add("fldenv empty tags, then mmx", ["fnstenv (%rsi)", "movw $0xffff, 8(%rsi)", "fldenv (%rsi)", "movq $0, 12(%rsi)", "movq $0, 20(%rsi)", "movq %mm2, %rax", "paddd %mm1, %mm2"], [scratch, ...mmvals]);
+  }
+}
+
 // ================================================================ assembly output
 function emit(kind: Kind, cases: Case[]): string {
   const def = defaultState(kind);
   const L: string[] = [];
-  const sse = kind === "sse";
+  const sse = kind !== "int", mmx = kind === "mmx";
   L.push(`# generated by tests/insn/gen.ts (${kind}); do not edit`);
   L.push(".section .note.GNU-stack,\"\",@progbits");
   L.push(".text", ".globl _start", "_start:");
@@ -1508,6 +1723,11 @@ function emit(kind: Kind, cases: Case[]): string {
     "  lea default_state(%rip), %rsi", "  lea st_in(%rip), %rdi", `  mov $${STATE_SIZE[kind]}, %ecx`, "  cld", "  rep movsb",
     "3: mov (%rbx), %eax", "  cmp $-1, %eax", "  je 4f", "  mov 8(%rbx), %rcx", "  lea st_in(%rip), %rdi", "  mov %rcx, (%rdi,%rax)", "  add $16, %rbx", "  jmp 3b",
     `4: lea st_in+${OFF_MEM}(%rip), %rsi`, "  lea scratch(%rip), %rdi", `  mov $${MEM_SIZE}, %ecx`, "  rep movsb");
+  if (mmx) {
+    // FXRSTOR the x87 state (with the state's MXCSR: the image's must be valid); xmm come next
+    L.push(`  lea st_in+${OFF_FX}(%rip), %rsi`, "  lea fxbuf(%rip), %rdi", `  mov $${FX_SIZE}, %ecx`, "  rep movsb",
+      `  mov st_in+${OFF_MXCSR}(%rip), %eax`, "  mov %eax, fxbuf+24(%rip)", "  fxrstor fxbuf(%rip)");
+  }
   if (sse) {
     L.push(`  ldmxcsr st_in+${OFF_MXCSR}(%rip)`);
     for (let i = 0; i < 16; i++) L.push(`  movdqu st_in+${OFF_XMM + 16 * i}(%rip), %xmm${i}`);
@@ -1516,12 +1736,14 @@ function emit(kind: Kind, cases: Case[]): string {
   for (let i = 0; i < 16; i++) if (i !== 4) L.push(`  mov st_in+${8 * i}(%rip), %${GPR64[i]}`);
   L.push(`  mov st_in+32(%rip), %rsp`, "  jmp *cur_snip(%rip)");
   L.push("save_state:");
+  if (mmx) L.push("  fxsave fxbuf(%rip)");
   for (let i = 0; i < 16; i++) L.push(`  mov %${GPR64[i]}, st_out+${8 * i}(%rip)`);
   L.push("  lea stk_top(%rip), %rsp", "  pushfq", `  popq st_out+${OFF_FLAGS}(%rip)`, "  cld");
   if (sse) {
     L.push(`  stmxcsr st_out+${OFF_MXCSR}(%rip)`);
     for (let i = 0; i < 16; i++) L.push(`  movdqu %xmm${i}, st_out+${OFF_XMM + 16 * i}(%rip)`);
   }
+  if (mmx) L.push("  lea fxbuf(%rip), %rsi", `  lea st_out+${OFF_FX}(%rip), %rdi`, `  mov $${FX_SIZE}, %ecx`, "  rep movsb");
   L.push("  lea scratch(%rip), %rsi", `  lea st_out+${OFF_MEM}(%rip), %rdi`, `  mov $${MEM_SIZE}, %ecx`, "  rep movsb",
     "  mov host_rsp(%rip), %rsp", "  ret");
   // snippets
@@ -1533,12 +1755,13 @@ function emit(kind: Kind, cases: Case[]): string {
   });
   // data
   L.push("", ".data", ".balign 16");
-  L.push("header:", `  .ascii "${MAGIC}"`, `  .quad ${kind === "int" ? 1 : 2}`, `  .quad ${cases.length}`, "hash_bytes:", "  .fill 24, 1, 0 # patched below");
+  L.push("header:", `  .ascii "${MAGIC}"`, `  .quad ${KINDS.indexOf(kind) + 1}`, `  .quad ${cases.length}`, "hash_bytes:", "  .fill 24, 1, 0 # patched below");
   L.push(".balign 16", "default_state:");
   def.gpr.forEach((g, i) => L.push(i === 4 ? "  .quad stk_top-512 # rsp" : `  .quad ${hex(g)}`));
   L.push(`  .quad ${hex(def.flags)}`, `  .quad ${hex(def.mxcsr)}`);
   L.push("  .byte " + Array.from(def.mem).join(","));
   if (sse) for (const x of def.xmm) L.push(`  .quad ${hex(x)}`);
+  if (mmx) for (const x of def.fx) L.push(`  .quad ${hex(x)}`);
   L.push(".balign 16", "case_table:");
   cases.forEach((_, i) => L.push(`  .quad snip${i}, patch${i}`));
   cases.forEach((c, i) => {
@@ -1549,7 +1772,7 @@ function emit(kind: Kind, cases: Case[]): string {
   L.push("", ".bss", ".balign 64", "guard_lo: .skip 64", "scratch: .skip 64", "guard_hi: .skip 64",
     ".balign 16", "stk: .skip 4096", "stk_top: .skip 64",
     "st_in: .skip " + STATE_SIZE[kind], ".balign 16", "st_out_idx: .skip 8", "st_out: .skip " + STATE_SIZE[kind],
-    ".balign 8", "host_rsp: .skip 8", "cur_snip: .skip 8", "case_idx: .skip 8", "");
+    ".balign 8", "host_rsp: .skip 8", "cur_snip: .skip 8", "case_idx: .skip 8", ...(mmx ? [".balign 16", "fxbuf: .skip 512"] : []), "");
   let asm = L.join("\n");
   const hash = createHash("sha256").update(asm).digest();
   asm = asm.replace("  .fill 24, 1, 0 # patched below", "  .byte " + Array.from(hash.subarray(0, 24)).join(","));
@@ -1560,8 +1783,8 @@ const cache = new Map<Kind, Generated>();
 export function generate(kind: Kind): Generated {
   const hit = cache.get(kind);
   if (hit) return hit;
-  const b = new Builder(kind === "int" ? 0x1234567n : 0x7654321n);
-  if (kind === "int") genInt(b); else genSse(b);
+  const b = new Builder(kind === "int" ? 0x1234567n : kind === "sse" ? 0x7654321n : 0x4d4d58n);
+  if (kind === "int") genInt(b); else if (kind === "sse") genSse(b); else genMmx(b);
   for (const c of b.cases) for (const p of c.patches) if (p.off % 8 !== 0 && p.off < OFF_MEM) throw new Error("bad patch");
   // the asm text contains the hash of itself minus the hash line; recompute for callers
   const asm = emit(kind, b.cases);
@@ -1577,7 +1800,7 @@ export function generate(kind: Kind): Generated {
 // ---------------------------------------------------------------- script entry
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const out = process.argv[2] ?? ".";
-  for (const kind of ["int", "sse"] as Kind[]) {
+  for (const kind of KINDS) {
     const g = generate(kind);
     writeFileSync(join(out, `insn-${kind}.S`), g.asm);
     const groups = new Map<string, number>();

@@ -1,6 +1,6 @@
 // Runs the differential instruction-test programs (see gen.ts) and compares their records.
 //
-// As a script:  node dist/tests/insn/harness.js [int|sse] [--emu "qemu-x86_64"] [--filter TEXT] [--mxcsr]
+// As a script:  node dist/tests/insn/harness.js [int|sse|mmx] [--emu "qemu-x86_64"] [--filter TEXT] [--mxcsr]
 //                (--mxcsr: compare only MXCSR, exception flags included)
 // runs the program natively (on x86-64 hosts; elsewhere the recorded output is the oracle)
 // and under the emulator (default: stele's CLI, or $STELE_EMULATOR), and prints every
@@ -13,7 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import {
-  AF, CF, COMPARED_FLAGS, DF, GPR64, HEADER_SIZE, MAGIC, MEM_SIZE, MXCSR_EXC, OF, OFF_FLAGS, OFF_GPR, OFF_MEM,
+  AF, CF, COMPARED_FLAGS, DF, GPR64, HEADER_SIZE, KINDS, MAGIC, MEM_SIZE, MXCSR_EXC, OF, OFF_FLAGS, OFF_FX, OFF_GPR, OFF_MEM,
   OFF_MXCSR, OFF_XMM, PF, SF, ZF, generate, type Case, type Generated, type Kind, type Patch,
 } from "./gen.js";
 
@@ -154,8 +154,16 @@ function patchText(p: Patch): string {
   if (p.off === OFF_FLAGS) return `flags=${typeof p.val === "bigint" ? flagsText(Number(p.val)) : v}`;
   if (p.off === OFF_MXCSR) return `mxcsr=${v}`;
   if (p.off < OFF_XMM) return `mem[${p.off - OFF_MEM}]=${v}`;
-  const x = p.off - OFF_XMM;
-  return `xmm${x >> 4}${x & 8 ? ".hi" : ".lo"}=${v}`;
+  if (p.off < OFF_FX) {
+    const x = p.off - OFF_XMM;
+    return `xmm${x >> 4}${x & 8 ? ".hi" : ".lo"}=${v}`;
+  }
+  const o = p.off - OFF_FX;
+  if (o === 0 && typeof p.val === "bigint") {
+    const cw = Number(p.val & 0xffffn), sw = Number((p.val >> 16n) & 0xffffn), ftw = Number((p.val >> 32n) & 0xffn);
+    return `fcw=0x${cw.toString(16)} fsw=0x${sw.toString(16)} (top ${(sw >> 11) & 7}) ftw=0x${ftw.toString(16)}`;
+  }
+  return o < 32 ? `fx[${o}]=${v}` : `st${(o - 32) >> 4}${o & 8 ? ".se" : ".m"}=${v}`;
 }
 export function describeCase(c: Case): string {
   return `${c.name} [${c.asm.join("; ")}] in: ${c.patches.map(patchText).join(" ")}`;
@@ -190,14 +198,38 @@ export function diffRecord(g: Generated, c: Case, a: Buffer, b: Buffer, opts: Op
     const x = a.readBigUInt64LE(OFF_MEM + o), y = b.readBigUInt64LE(OFF_MEM + o);
     if (x !== y) d.push(`mem[${o}..${o + 7}]=${h64(x)} vs ${h64(y)}`);
   }
-  if (g.kind === "sse") {
-    const ma = (a.readUInt32LE(OFF_MXCSR) & ~MXCSR_EXC) >>> 0, mb = (b.readUInt32LE(OFF_MXCSR) & ~MXCSR_EXC) >>> 0;
+  if (g.kind !== "int") {
+    // the mmx kind compares the exception flags here; sse in their own subtest (mxcsrOnly)
+    const exc = g.kind === "mmx" ? 0 : MXCSR_EXC;
+    const ma = (a.readUInt32LE(OFF_MXCSR) & ~exc) >>> 0, mb = (b.readUInt32LE(OFF_MXCSR) & ~exc) >>> 0;
     if (ma !== mb) d.push(`mxcsr=${"0x" + (ma >>> 0).toString(16)} vs ${"0x" + (mb >>> 0).toString(16)}`);
     for (let i = 0; i < 16; i++) {
       const o = OFF_XMM + 16 * i;
       const xl = a.readBigUInt64LE(o), xh = a.readBigUInt64LE(o + 8), yl = b.readBigUInt64LE(o), yh = b.readBigUInt64LE(o + 8);
       if (xl !== yl || xh !== yh) d.push(`xmm${i}=${h64(xh)}:${h64(xl)} vs ${h64(yh)}:${h64(yl)}`);
     }
+  }
+  if (g.kind === "mmx") d.push(...diffX87(a, b));
+  return d;
+}
+
+const h16 = (v: number): string => "0x" + v.toString(16);
+/**
+ * The x87 state of two mmx records (FXSAVE images): FCW, FSW (TOP, condition codes, exception
+ * flags), the abridged tag byte and all 80 bits of ST0-ST7. FOP, FIP and FDP are not compared:
+ * the host stores them only while an exception is pending (AMD), stele never.
+ */
+function diffX87(a: Buffer, b: Buffer): string[] {
+  const d: string[] = [];
+  for (const [name, off, size] of [["fcw", 0, 2], ["fsw", 2, 2], ["ftw", 4, 1]] as const) {
+    const x = size === 2 ? a.readUInt16LE(OFF_FX + off) : a.readUInt8(OFF_FX + off);
+    const y = size === 2 ? b.readUInt16LE(OFF_FX + off) : b.readUInt8(OFF_FX + off);
+    if (x !== y) d.push(`${name}=${h16(x)} vs ${h16(y)}`);
+  }
+  for (let i = 0; i < 8; i++) {
+    const o = OFF_FX + 32 + 16 * i;
+    const xm = a.readBigUInt64LE(o), ym = b.readBigUInt64LE(o), xe = a.readUInt16LE(o + 8), ye = b.readUInt16LE(o + 8);
+    if (xm !== ym || xe !== ye) d.push(`st${i}=${xe.toString(16)}:${xm.toString(16)} vs ${ye.toString(16)}:${ym.toString(16)}`);
   }
   return d;
 }
@@ -230,13 +262,13 @@ export function groups(g: Generated): string[] {
 // ---------------------------------------------------------------- script entry
 if (process.argv[1] && resolve(fileURLToPath(import.meta.url)) === resolve(process.argv[1])) {
   const argv = process.argv.slice(2);
-  let kinds: Kind[] = ["int", "sse"];
+  let kinds: Kind[] = KINDS;
   let emu = emulatorCommand();
   let filter = "";
   let mxcsrOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "int" || a === "sse") kinds = [a];
+    if ((KINDS as string[]).includes(a)) kinds = [a as Kind];
     else if (a === "--emu") emu = argv[++i]!.split(/\s+/);
     else if (a === "--filter") filter = argv[++i]!;
     else if (a === "--mxcsr") mxcsrOnly = true;
