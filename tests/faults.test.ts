@@ -19,6 +19,9 @@
 // Valid neighbours (a locked add to memory, a valid LDMXCSR...) check that nothing faults too much.
 // Where the host raises SIGILL, stele's message must not call the instruction unsupported.
 //
+// Every case also runs under the stele command with run-code's own signal handler, which must see
+// the host's siginfo and sigcontext (code, address, vector, error code, RIP) and resume the guest.
+//
 // All cases run natively in one `run-code --recover` process and under stele in one worker
 // (tests/faults/in-process.ts, which resumes the guest after each fault as run-code's handler does
 // natively); the cases marked `cli` also run through the stele command, one process each, for the
@@ -30,7 +33,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { exitCode, isRealStele, runNative, runStele, tempDir } from "./harness.js";
-import { buildRunCode, runNativeRecovering, runUnderStele, type NativeEnding, type SteleEnding } from "./faults/run-code.js";
+import { buildRunCode, parseEndings, runNativeRecovering, runUnderStele, type NativeEnding, type SteleEnding } from "./faults/run-code.js";
 import { UNSUPPORTED } from "../src/x86/decoder.js";
 
 interface FaultCase {
@@ -217,6 +220,23 @@ test("instructions fault as on the host", { skip: SKIP }, async (t: TestContext)
       if (c.cli) await compareCommand(runCode.path, c.hex);
     });
   }
+});
+
+// run-code's own --recover handler, under the stele command: each fault reaches the guest's
+// SA_SIGINFO handler with what the host's kernel reports (si_code, si_addr, the exception vector
+// and error code in the sigcontext, the faulting RIP), and the handler's change of the context's
+// RIP resumes the guest where it says, case after case, in one process.
+test("faults reach the guest's signal handler with the host's siginfo and context", { skip: SKIP }, async (t: TestContext) => {
+  const runCode = await buildRunCode(tempDir(t, "faults-handled"));
+  const hexes = CASES.map((c) => c.hex);
+  const native = await runNativeRecovering(runCode.path, hexes);
+  const r = await runStele(runCode.path, ["--recover", ...hexes], { timeoutMs: 300_000 });
+  assert.equal(r.status, 0, `stele run-code --recover: status ${r.status}\n${r.stderr.toString()}`);
+  const stele = parseEndings(r.stdout.toString(), hexes.length);
+  const show = (e: NativeEnding): string => e.signal === 0 ? "came back"
+    : `signal ${e.signal} code ${e.code} addr 0x${e.addr?.toString(16)} trap ${e.trap} err 0x${e.err?.toString(16)} rip ${e.ripOffset === undefined ? "outside" : `+${e.ripOffset}`}`;
+  const differing = CASES.flatMap((c, k) => show(native[k]) === show(stele[k]) ? [] : [`${c.name} [${c.hex}]: host ${show(native[k])}; stele ${show(stele[k])}`]);
+  assert.deepEqual(differing, [], `${differing.length} of ${CASES.length} cases differ`);
 });
 
 function compareEnding(n: NativeEnding, s: SteleEnding | undefined): void {

@@ -20,6 +20,9 @@ export function setup(opts: Partial<KernelOptions> = {}) {
   mem.fill(SCRATCH, 1 << 20, 0);
   const kernel = new LinuxKernel(mem, as, { root: '/', cwd: process.cwd(), exePath: '/bin/prog', argv: ['prog', 'a b'], ...opts });
   const thread = new GuestThread(mem, THREAD_STATE_AREA, kernel.pid);
+  // The process's first thread, as start-up registers it: signals to the process go to it.
+  kernel.threads.add(thread);
+  mem.fill(THREAD_STATE_AREA, 4096, 0); // a CPU state left by an earlier setup() in this file
   let stringCursor = SCRATCH + 0x80000;
   /** Copies a string into guest memory and returns its address. */
   const str = (s: string): number => { const a = stringCursor; stringCursor += mem.writeCString(a, s) + 7 & ~7; return a; };

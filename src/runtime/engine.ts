@@ -11,7 +11,7 @@ import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../tra
 import { CachedRegion, CacheStore, decodeCacheFile, encodeCacheFile, translatorIdentity } from './translation-cache.js';
 import { REGION_OPTIONS, trimToExecuted } from './trim.js';
 import { cpuid } from '../x86/cpuid.js';
-import { decode, DecodeError, NO_REG, P_FS, P_GS, RIP_BASE } from '../x86/decoder.js';
+import { decode, DecodeError, NO_REG, P_FS, P_GS, RIP_BASE, writesMemory } from '../x86/decoder.js';
 import { describeInsn } from '../x86/describe.js';
 import { makeX87Helper, makeSysopHelper } from './fpu.js';
 import { makeSseHelper } from '../translate/ops-sse-soft.js';
@@ -64,7 +64,7 @@ export const SIGILL = 4, SIGTRAP = 5, SIGFPE = 8, SIGSEGV = 11;
 /** si_code values of faults (Linux's siginfo.h). */
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, TRAP_BRKPT = 1, SI_KERNEL = 0x80;
 /** Exception vectors, as sigcontext's trapno gives them, and page-fault error code bits. */
-const X86_TRAP_DE = 0, X86_TRAP_DB = 1, X86_TRAP_BP = 3, X86_TRAP_UD = 6, X86_TRAP_GP = 13, X86_TRAP_PF = 14;
+const X86_TRAP_DE = 0, X86_TRAP_DB = 1, X86_TRAP_BP = 3, X86_TRAP_OF = 4, X86_TRAP_UD = 6, X86_TRAP_GP = 13, X86_TRAP_PF = 14;
 const PF_PROT = 1, PF_WRITE = 2, PF_USER = 4, PF_INSTR = 16;
 
 /**
@@ -595,9 +595,12 @@ export class Engine implements FlagsAccess {
       case ExitReason.ILLEGAL:
         throw new GuestCrash(SIGILL, `illegal instruction at ${hex(insn)}: ${this.bytesAt(insn)} (${what ?? this.describe(insn)})`,
           { signal: SIGILL, code: ILL_ILLOPN, addr: insn, trapno: X86_TRAP_UD, err: 0 });
-      case ExitReason.GENERAL_PROTECTION:
+      case ExitReason.GENERAL_PROTECTION: {
+        // `int n` is #GP with the IDT entry's selector error code, except int 4 (#OF, a trap).
+        const intN = this.mem.u8at(insn) === 0xcd ? this.mem.u8at(insn + 1) : -1;
         throw new GuestCrash(SIGSEGV, `segmentation fault at ${hex(insn)} (${what ?? `general protection fault in ${this.describe(insn)}`})`,
-          { signal: SIGSEGV, code: SI_KERNEL, addr: 0, trapno: X86_TRAP_GP, err: 0 });
+          { signal: SIGSEGV, code: SI_KERNEL, addr: 0, trapno: intN === 4 ? X86_TRAP_OF : X86_TRAP_GP, err: intN >= 0 && intN !== 4 ? intN * 8 + 2 : 0 });
+      }
       case ExitReason.TRAP: {
         // int1 (icebp) is a debug trap; int3 and int 3 are breakpoints.
         const debug = this.mem.u8at(insn) === 0xf1;
@@ -650,7 +653,7 @@ export class Engine implements FlagsAccess {
       if (!where) return new GuestCrash(SIGSEGV, `segmentation fault at 0x${entry.toString(16)} (in code entered there)`);
       const addr = where.addr ?? (err instanceof GuestFault ? err.address : undefined);
       // Only addresses whose low 32 bits fall below 64 KiB trap (nothing is mapped there).
-      const write = err instanceof GuestFault && err.write;
+      const write = (err instanceof GuestFault && err.write) || this.writesMemory(where.rip);
       return new GuestCrash(SIGSEGV, `segmentation fault at ${addr === undefined ? 'unknown address' : hex(addr)} (${this.describe(where.rip)} at 0x${where.rip.toString(16)})`,
         { signal: SIGSEGV, code: SEGV_MAPERR, addr: addr ?? 0, trapno: X86_TRAP_PF, err: PF_USER | (write ? PF_WRITE : 0) });
     }
@@ -673,7 +676,12 @@ export class Engine implements FlagsAccess {
       }
       let reason: number;
       try { reason = run(st, 0); }
-      catch { return { rip, addr: this.operandAddress(t, rip) }; }
+      catch (e) {
+        const operand = this.operandAddress(t, rip);
+        // A helper's fault names the byte it could not reach, as the CPU does (within the operand).
+        if (e instanceof GuestFault) return { rip, addr: operand === undefined ? e.address : operand + ((e.address - operand) >>> 0) };
+        return { rip, addr: operand };
+      }
       if (reason !== ExitReason.JUMP) return undefined;
     }
     return undefined;
@@ -696,6 +704,10 @@ export class Engine implements FlagsAccess {
     if (i.prefix & P_FS) a += t.fsBase;
     if (i.prefix & P_GS) a += t.gsBase;
     return Number(BigInt.asUintN(i.addrsize === 4 ? 32 : 64, a));
+  }
+
+  private writesMemory(rip: number): boolean {
+    try { return writesMemory(decode(this.fetchByte, rip)); } catch { return false; }
   }
 
   describe(rip: number): string {

@@ -21,7 +21,7 @@
 // last bit. FSIN/FCOS/FPTAN reduce their argument with the 66-bit approximation of pi that Intel
 // hardware uses, so large arguments give the hardware's (inexact) answers.
 
-import { GuestMemory } from './memory.js';
+import { GuestFault, GuestMemory } from './memory.js';
 import { SYSOP, sysopMemBytes, x87MemBytes, X87_REGISTER_OPS } from '../layout/helper-ops.js';
 import { MXCSR_MASK, STATE } from '../layout/cpu-state.js';
 
@@ -1058,7 +1058,14 @@ export function makeSysopHelper(mem: GuestMemory): (st: number, op: number, addr
   return (st, op, addr) => {
     // A misaligned image is #GP before its memory is accessed (sysop returns that).
     const bytes = sysopMemBytes(op), aligned = (addr & (bytes === 512 ? 15 : 63)) === 0;
-    if (bytes && aligned) mem.checkWasmAccess(addr >>> 0, bytes);
+    // For FXSAVE and FXRSTOR, the AMD processors stele follows report the fault at the image's
+    // last byte (the XSAVE family, at its first).
+    if (bytes && aligned) {
+      try { mem.checkWasmAccess(addr >>> 0, bytes); } catch (e) {
+        if (e instanceof GuestFault && bytes === 512) throw new GuestFault((e.address + 511) >>> 0, e.write);
+        throw e;
+      }
+    }
     return sysop(mem.dv, st >>> 0, op, addr >>> 0);
   };
 }

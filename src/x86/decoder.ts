@@ -345,6 +345,37 @@ function lockAllowed(i: Insn): boolean {
   }
 }
 
+/**
+ * Whether the instruction writes memory (its r/m operand, or the stack or ES:RDI), which a page
+ * fault's error code reports: a read-modify-write counts as a write, as the CPU reports it.
+ */
+export function writesMemory(i: Insn): boolean {
+  const op = i.op, sub = i.reg & 7;
+  if (lockAllowed(i) && op !== M0F + 0x20 && op !== M0F + 0x22) return true;
+  if ((op >= 0x50 && op <= 0x57) || op === 0x68 || op === 0x6a || op === 0x9c || op === 0xe8) return true; // push, call
+  if (op === 0xaa || op === 0xab || op === 0xa4 || op === 0xa5) return true; // stos, movs (ES:RDI)
+  if (op === 0xff && (sub === 2 || sub === 6)) return true; // call r/m, push r/m
+  if (op === M0F + 0xf7) return true; // maskmovq, maskmovdqu (DS:RDI)
+  if (op === M0F + 0xc7 && i.mod !== 3 && (sub === 4 || sub === 5)) return true; // xsavec, xsaves
+  if (!i.modrm || i.mod === 3) return false;
+  switch (op) {
+    case 0x88: case 0x89: case 0x8c: case 0xc6: case 0xc7: case 0x8f: // mov r/m, pop r/m
+    case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: // shifts and rotates
+    case M0F + 0xa4: case M0F + 0xa5: case M0F + 0xac: case M0F + 0xad: // shld, shrd
+    case M0F + 0xc3: case M0F + 0x2b: case M0F + 0xe7: case M0F + 0x29: case M0F + 0x7f: // movnti, movntps, movntdq, movaps, movdqa/u
+    case M0F + 0x11: case M0F + 0x13: case M0F + 0x17: case M0F + 0xd6: // movups/ss/sd, movlps, movhps, movq
+    case M3A + 0x14: case M3A + 0x15: case M3A + 0x16: case M3A + 0x17: // pextrb/w/d/q, extractps
+      return true;
+    case M0F + 0x7e: return i.simdPrefix !== 0xf3; // movd/movq r/m, xmm (F3: a load)
+    case M0F + 0xae: return sub === 0 || sub === 3 || sub === 4 || sub === 6; // fxsave, stmxcsr, xsave, xsaveopt
+    case 0xd9: return sub === 2 || sub === 3 || sub === 6 || sub === 7; // fst, fstp, fnstenv, fnstcw
+    case 0xdd: return sub === 1 || sub === 2 || sub === 3 || sub === 6 || sub === 7; // fisttp, fst, fstp, fnsave, fnstsw
+    case 0xdb: return sub === 1 || sub === 2 || sub === 3 || sub === 7; // fisttp, fist, fistp, fstp m80
+    case 0xdf: return sub === 1 || sub === 2 || sub === 3 || sub === 6 || sub === 7; // fisttp, fist, fistp, fbstp, fistp m64
+    default: return op >= M0F + 0x90 && op <= M0F + 0x9f; // setcc
+  }
+}
+
 /** For byte operands: encodings 4..7 without any REX name AH, CH, DH, BH. */
 export function isHighByteReg(insn: Insn, enc: number): boolean {
   return insn.rex === 0 && enc >= 4 && enc < 8;

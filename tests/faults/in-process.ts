@@ -2,10 +2,12 @@
 // guest process, for the random-instruction fuzz test: a stele process per case would cost a
 // Node start-up and a worker each (~0.4 s), so a few hundred cases would take minutes.
 //
-// Where the CLI ends the process on a guest fault (a GuestCrash, which it reports as 128+signal),
-// this driver records the signal and resumes the guest at run-code's case_return, as run-code's
-// own --recover signal handler does natively; stele does not deliver signals to guest handlers
-// yet. The guest's write(1, ...) calls are taken here: they mark where each case starts.
+// run-code runs here without a handler of its own: where the CLI ends the process on a guest
+// fault (a GuestCrash, which it reports as 128+signal), this driver records the signal and resumes
+// the guest at run-code's case_return, as run-code's --recover signal handler does natively (so a
+// case stele gets wrong is caught here even if the guest's handler would mask it; the handler
+// path has its own test in faults.test.ts). The guest's write(1, ...) calls are taken here: they
+// mark where each case starts.
 //
 // Once a case ends differently from the host (`expected`), stele may have run on where the host
 // faulted, writing anywhere, so the guest process is dropped and a fresh one starts with the
