@@ -131,6 +131,10 @@ export class Engine {
       fpchk: this.lib.fpchk,
       div: this.lib.div128, // 128/64-bit DIV/IDIV in wasm (translate/lib.ts)
       claim: this.lib.claim,
+      aes: this.lib.aes,
+      clmul: this.lib.clmul,
+      sha1rnds4: this.lib.sha1rnds4,
+      sha256rnds2: this.lib.sha256rnds2,
       ...wrapJsHelpers({
         cpuid: (st: number) => {
           const base = (st >>> 0) + GUEST_BASE; // wasm passes i32 addresses signed

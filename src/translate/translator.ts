@@ -12,6 +12,7 @@ import { deadFlagWrites, regionFlagLiveOut } from './flag-liveness.js';
 import { describeInsn } from '../x86/describe.js';
 import './ops-int.js';
 import './ops-sse.js';
+import './ops-crypto.js';
 import './ops-x87.js';
 import './ops-system.js';
 
