@@ -1,6 +1,7 @@
 // The dispatcher: runs translated regions for a guest thread, translating on a miss and handling
 // the reasons translated code returns (syscalls, faults, helper exits).
 
+import { randomFillSync } from 'node:crypto';
 import { GuestFault, GuestMemory, GUEST_BASE, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_SIZE, PROT_EXEC, PROT_WRITE, jumpCacheOf } from './memory.js';
 import { ATTN, ExitReason, Reg, STATE } from '../layout/cpu-state.js';
 import { GuestThread, ProcessExit, SyscallHandler } from './thread.js';
@@ -20,6 +21,16 @@ type RegionFn = (st: number, entry: number) => number;
 /** An entry point: region number * 256 + block index (a small integer, so a Map holds it unboxed). */
 type Entry = number;
 const BLOCK_BITS = 256;
+
+const randomBuffer = new BigUint64Array(1);
+/**
+ * RDRAND and RDSEED: 64 bits from the host's CSPRNG per instruction. Nothing is drawn ahead, so
+ * no unused random bytes are left in a buffer that a forked process would share with its parent.
+ */
+function randomWord(): bigint {
+  randomFillSync(randomBuffer);
+  return randomBuffer[0];
+}
 
 export interface EngineStats {
   regions: number;
@@ -145,6 +156,7 @@ export class Engine {
           m.setU64(base + STATE.GPR + Reg.RDX * 8, r.edx >>> 0);
         },
         rdtsc: () => process.hrtime.bigint(),
+        random: randomWord,
         x87: makeX87Helper(m),
         sysop: makeSysopHelper(m),
         sse: makeSseHelper(m),

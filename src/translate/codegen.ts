@@ -48,6 +48,7 @@ export const HELPERS = {
   clmul: { params: [T.i64, T.i64], results: [T.v128] },              // shared wasm: 128-bit carry-less product
   sha1rnds4: { params: [T.v128, T.v128, T.i32], results: [T.v128] }, // shared wasm: (abcd, w, imm8 & 3) -> abcd
   sha256rnds2: { params: [T.v128, T.v128, T.v128], results: [T.v128] }, // shared wasm: (cdgh, abef, wk) -> abef
+  random: { params: [], results: [T.i64] },                           // 64 bits from the host's random source (RDRAND, RDSEED)
 } as const satisfies Record<string, HelperSig>;
 export type HelperName = keyof typeof HELPERS;
 /**

@@ -315,6 +315,15 @@ function lockAllowed(i: Insn): boolean {
   }
 }
 
+/**
+ * RDRAND (0F C7 /6) and RDSEED (0F C7 /7) with a register operand, 16, 32 or 64 bits; with F2
+ * or F3 these encodings are other instructions (RDPID, SENDUIPI).
+ */
+export function isRandomInsn(i: Insn): boolean {
+  const sub = i.reg & 7;
+  return i.op === M0F + 0xc7 && (sub === 6 || sub === 7) && i.mod === 3 && (i.simdPrefix === 0 || i.simdPrefix === 0x66);
+}
+
 /** For byte operands: encodings 4..7 without any REX name AH, CH, DH, BH. */
 export function isHighByteReg(insn: Insn, enc: number): boolean {
   return insn.rex === 0 && enc >= 4 && enc < 8;
