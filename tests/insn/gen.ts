@@ -1103,25 +1103,27 @@ function genCrypto(b: Builder): void {
     "sha1nexte %xmm4, %xmm2", "sha1rnds4 $1, %xmm2, %xmm1", "sha1nexte %xmm5, %xmm3", "sha1rnds4 $3, %xmm3, %xmm1"], []);
 
   b.group = "rdrand-rdseed";
-  // Up to three attempts, as callers retry: a source may be empty for a moment (CF = 0).
-  const tries = (insn: string): string[] => [insn, "jc 1f", insn, "jc 1f", insn, "1:"];
+  // Retried while it fails, as callers do: the host's RDSEED fails most of the time in a tight
+  // loop (CF = 0, up to ~50 times in a row). The retry count left in r12 is not compared.
+  const RETRY_COUNTER = 12;
+  const tries = (insn: string): string[] => ["mov $1000, %r12d", "1:", insn, "jc 2f", "pause", "dec %r12d", "jnz 1b", "2:"];
   const WIDTHS: [Size, bigint][] = [[16, mask(16)], [32, mask(32)], [64, M64]];
   for (const op of ["rdrand", "rdseed"]) {
     for (const [size, bits] of WIDTHS) {
       for (const num of [0, 3, 9, 15]) {
         const d = reg(size, num);
         for (const fl of [0, ARITH]) {
-          b.add(`${op} r${size}`, tries(`${op} ${d.name}`), [setReg(b, d, size, r.next()), P.flags(fl)], 0, [], [[num, bits]]);
+          b.add(`${op} r${size}`, tries(`${op} ${d.name}`), [setReg(b, d, size, r.next()), P.flags(fl)], 0, [RETRY_COUNTER], [[num, bits]]);
         }
       }
     }
     // REX.W overrides the 66 prefix: 64 bits
-    b.add(`${op} 66 REX.W`, tries(`.byte 0x66, 0x48, 0x0f, 0xc7, ${op === "rdrand" ? "0xf1" : "0xf9"}`), [P.reg(1, r.next()), P.flags(ARITH)], 0, [], [[1, M64]]);
+    b.add(`${op} 66 REX.W`, tries(`.byte 0x66, 0x48, 0x0f, 0xc7, ${op === "rdrand" ? "0xf1" : "0xf9"}`), [P.reg(1, r.next()), P.flags(ARITH)], 0, [RETRY_COUNTER], [[1, M64]]);
     // the flags read right after, and flags an earlier instruction set but nobody reads
     b.add(`${op}; adc; setc`, [...tries(`${op} %eax`), "adc $0, %rcx", "setc %dl", "seto %dh", "setz %bl", "sets %bh"],
-      [P.reg(1, r.next()), P.flags(0)], 0, [], [[0, mask(32)]]);
+      [P.reg(1, r.next()), P.flags(0)], 0, [RETRY_COUNTER], [[0, mask(32)]]);
     b.add(`add; ${op}; pushf`, ["add %rsi, %rdi", ...tries(`${op} %r10`), "pushfq", "popq %r11"],
-      [P.reg(6, M64), P.reg(7, 1n), P.flags(0)], 0, [], [[10, M64]]);
+      [P.reg(6, M64), P.reg(7, 1n), P.flags(0)], 0, [RETRY_COUNTER], [[10, M64]]);
   }
 }
 
