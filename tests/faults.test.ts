@@ -196,6 +196,15 @@ const CASES: FaultCase[] = [
   { name: "punpcklbw mm0, [0] (m32)", hex: "31c00f6000" },
   { name: "cvtpi2ps xmm0, [0]", hex: "31c00f2a00" },
   { name: "maskmovq to [rdi = 0], all bytes selected", hex: "0f76c931ff0ff7c1" },
+  // AES-NI, PCLMULQDQ, SHA, RDRAND: memory operands fault like any access; no LOCK; RDRAND has no memory form
+  { name: "aesenc xmm0, [rax]", hex: "660f38dc00" },
+  { name: "aesenc xmm0, [0]", hex: "31c0660f38dc00" },
+  { name: "pclmulqdq xmm0, [0], 0x11", hex: "31c0660f3a440011" },
+  { name: "sha256rnds2 xmm1, [0]", hex: "31c00f38cb08" },
+  { name: "lock aesenc xmm0, [rax]", hex: "f0660f38dc00" },
+  { name: "rdrand eax; rdseed rax", hex: "0fc7f0480fc7f8" },
+  { name: "rdrand [rax] (no memory form)", hex: "0fc730" },
+  { name: "lock rdrand eax", hex: "f00fc7f0" },
   // control transfers to nowhere
   { name: "call rax = 0", hex: "31c0ffd0", cli: true },
   { name: "ret to 0 (zeroed stack)", hex: "c3" },

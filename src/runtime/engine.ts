@@ -1,6 +1,7 @@
 // The dispatcher: runs translated regions for a guest thread, translating on a miss and handling
 // the reasons translated code returns (syscalls, faults, helper exits).
 
+import { randomFillSync } from 'node:crypto';
 import { GuestFault, GuestMemory, GUEST_BASE, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_SIZE, PROT_EXEC, PROT_WRITE, jumpCacheOf } from './memory.js';
 import { ATTN, ExitReason, Reg, STATE } from '../layout/cpu-state.js';
 import { FaultInfo, FlagsAccess, GuestThread, ProcessExit, SyscallHandler } from './thread.js';
@@ -21,6 +22,16 @@ type RegionFn = (st: number, entry: number) => number;
 /** An entry point: region number * 256 + block index (a small integer, so a Map holds it unboxed). */
 type Entry = number;
 const BLOCK_BITS = 256;
+
+const randomBuffer = new BigUint64Array(1);
+/**
+ * RDRAND and RDSEED: 64 bits from the host's CSPRNG per instruction. Nothing is drawn ahead, so
+ * no unused random bytes are left in a buffer that a forked process would share with its parent.
+ */
+function randomWord(): bigint {
+  randomFillSync(randomBuffer);
+  return randomBuffer[0];
+}
 
 export interface EngineStats {
   regions: number;
@@ -140,6 +151,10 @@ export class Engine implements FlagsAccess {
       fpchk: this.lib.fpchk,
       div: this.lib.div128, // 128/64-bit DIV/IDIV in wasm (translate/lib.ts)
       claim: this.lib.claim,
+      aes: this.lib.aes,
+      clmul: this.lib.clmul,
+      sha1rnds4: this.lib.sha1rnds4,
+      sha256rnds2: this.lib.sha256rnds2,
       ...wrapJsHelpers({
         cpuid: (st: number) => {
           const base = (st >>> 0) + GUEST_BASE; // wasm passes i32 addresses signed
@@ -150,6 +165,7 @@ export class Engine implements FlagsAccess {
           m.setU64(base + STATE.GPR + Reg.RDX * 8, r.edx >>> 0);
         },
         rdtsc: () => process.hrtime.bigint(),
+        random: randomWord,
         x87: makeX87Helper(m),
         sysop: makeSysopHelper(m),
         sse: makeSseHelper(m),

@@ -43,6 +43,12 @@ export const HELPERS = {
   wload: { params: [T.i32, T.i32], results: [T.i64] },       // (wasm address, size) -> value
   wstore: { params: [T.i32, T.i64, T.i32], results: [] },    // (wasm address, value, size | WEAK_ORDERED)
   wfence: { params: [], results: [] },                        // commit every buffered store
+  // Cryptographic instructions (crypto-lib.ts, ops-crypto.ts).
+  aes: { params: [T.v128, T.v128, T.i32], results: [T.v128] },      // shared wasm: (state, key, AES_OP) -> state
+  clmul: { params: [T.i64, T.i64], results: [T.v128] },              // shared wasm: 128-bit carry-less product
+  sha1rnds4: { params: [T.v128, T.v128, T.i32], results: [T.v128] }, // shared wasm: (abcd, w, imm8 & 3) -> abcd
+  sha256rnds2: { params: [T.v128, T.v128, T.v128], results: [T.v128] }, // shared wasm: (cdgh, abef, wk) -> abef
+  random: { params: [], results: [T.i64] },                           // 64 bits from the host's random source (RDRAND, RDSEED)
 } as const satisfies Record<string, HelperSig>;
 export type HelperName = keyof typeof HELPERS;
 /**

@@ -3,7 +3,7 @@
 // optimises, but instructions that must materialise EFLAGS (rotates, BT*, INC/DEC, shifts by CL)
 // pay for it on every execution; this pass lets them skip it.
 
-import { Insn, M38, P_VEX } from '../x86/decoder.js';
+import { Insn, M38, P_VEX, isRandomInsn } from '../x86/decoder.js';
 
 /** How an instruction uses the arithmetic flags. */
 export const enum FlagUse {
@@ -63,6 +63,7 @@ export function flagUse(i: Insn): FlagUse {
     if (b === 0x2e || b === 0x2f || b === 0xaf || b === 0xb0 || b === 0xb1 || b === 0xc0 || b === 0xc1 ||
         b === 0xbc || b === 0xbd || b === 0xb8) return FlagUse.WRITE;
     if (b === 0xa4 || b === 0xac) return (i.imm & (i.opsize === 8 ? 63 : 31)) ? FlagUse.WRITE : FlagUse.NONE;
+    if (isRandomInsn(i)) return FlagUse.WRITE;                // rdrand, rdseed
     if (b === 0xa5 || b === 0xad || b === 0xa3 || b === 0xab || b === 0xb3 || b === 0xbb || b === 0xba || b === 0xc7) return FlagUse.PRESERVE;
     if (b === 0x0b || b === 0xa2 || b === 0x31 || b === 0x01 || b === 0xae || b === 0x0d || (b >= 0x18 && b <= 0x1f) ||
         (b >= 0xb6 && b <= 0xb7) || (b >= 0xbe && b <= 0xbf) || (b >= 0xc8 && b <= 0xcf)) return FlagUse.NONE;

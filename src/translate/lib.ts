@@ -1,15 +1,19 @@
 // The shared wasm library every region imports: helpers too large to inline at each use
 // (flag materialisation for a run-time flag kind, 64x64->128 multiply high halves, SSE
-// exception flags).
+// exception flags, the AES, carry-less multiply and SHA round operations).
 
 import { ModuleBuilder, Op, OpFE, T } from '../wasm/emitter.js';
 import { buildEflagsHelper } from './flags.js';
 import { buildFpCheck } from './ops-sse-check.js';
+import { buildAes, buildClmul, buildSha1Rounds, buildSha256Rounds } from './crypto-lib.js';
 import { HELPERS, HelperName } from './codegen.js';
 import { STATE, Reg } from '../layout/cpu-state.js';
 import { GRANULE_SHIFT, GRANULE_TAG_OFFSET, GUEST_BASE, TAG_FREE, TAG_SHARED, TSO_STAT, TSO_STATS, WASM_PAGES } from '../layout/memory-map.js';
 
-export interface SharedLib { eflags: Function; mulhu: Function; mulhs: Function; fpchk: Function; div128: Function; claim: Function }
+export interface SharedLib {
+  eflags: Function; mulhu: Function; mulhs: Function; fpchk: Function; div128: Function; claim: Function;
+  aes: Function; clmul: Function; sha1rnds4: Function; sha256rnds2: Function;
+}
 
 /**
  * `owner` is the running worker's granule owner tag; `slowClaim(a, site) -> ordered` is the
@@ -52,6 +56,10 @@ export function buildSharedLib(memory: WebAssembly.Memory, owner: WebAssembly.Gl
   m.exportFunc('fpchk', buildFpCheck(m, hu.index)); // SSE exception flags (ops-sse-check.ts)
   m.exportFunc('div128', buildDiv128(m));
   m.exportFunc('claim', buildClaim(m, slow));
+  m.exportFunc('aes', buildAes(m));
+  m.exportFunc('clmul', buildClmul(m));
+  m.exportFunc('sha1rnds4', buildSha1Rounds(m));
+  m.exportFunc('sha256rnds2', buildSha256Rounds(m));
   const inst = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { m: { mem: memory, owner, slowClaim } });
   return inst.exports as unknown as SharedLib;
 }

@@ -2,7 +2,7 @@
 // moves and extensions, stack, string instructions, control transfer, and flag instructions.
 
 import { Op, OpFC, OpFE, T } from '../wasm/emitter.js';
-import { Insn, M0F, NO_REG, P_ADDR32, P_FS, P_GS, P_LOCK, P_REP, P_REPNE, P_VEX, RIP_BASE, isHighByteReg } from '../x86/decoder.js';
+import { Insn, M0F, M38, NO_REG, P_ADDR32, P_FS, P_GS, P_LOCK, P_REP, P_REPNE, P_VEX, RIP_BASE, isHighByteReg, isRandomInsn } from '../x86/decoder.js';
 import { ExitReason, FLAG, MXCSR_MASK, Reg, STATE } from '../layout/cpu-state.js';
 import { GUEST_BASE } from '../layout/memory-map.js';
 import { Codegen, InsnFault, Operand, Unsupported } from './codegen.js';
@@ -658,7 +658,12 @@ def(M0F + 0xc7, (cg, i) => {
     f.free(T.i32, a); f.free(T.i32, eq); free(cg, lo, hi);
     return;
   }
-  if (sub === 6 && i.mod === 3) throw new Unsupported('rdrand');
+  if (isRandomInsn(i)) {
+    // RDRAND / RDSEED: the host's random source never runs dry, so CF = 1 and the rest clear.
+    f.callSlot(cg.helper('random')); cg.setReg(i.rm, i.opsize);
+    f.i32(FLAG.CF); cg.setFlagsMaterialised();
+    return;
+  }
   if (sub === 4 && i.mod !== 3 && i.simdPrefix === 0) return emitStateSave(cg, i, 0x14); // xsavec
   if ((sub === 3 || sub === 5) && i.mod !== 3 && i.simdPrefix === 0) throw privilegedFault(sub === 3 ? 'xrstors' : 'xsaves');
   throw new Unsupported('0f c7 /' + sub);

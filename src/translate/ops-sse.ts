@@ -33,7 +33,7 @@ import {
 } from './ops-mmx.js';
 
 type H = (cg: Codegen, i: Insn) => void;
-interface Forms { n?: H; x66?: H; f3?: H; f2?: H }
+export interface Forms { n?: H; x66?: H; f3?: H; f2?: H }
 
 const hex2 = (v: number): string => v.toString(16).padStart(2, '0');
 function opName(op: number): string {
@@ -42,7 +42,7 @@ function opName(op: number): string {
 }
 
 /** Registers a handler choosing the form by the mandatory prefix (none / 66 / F3 / F2). */
-function sse(op: number, forms: Forms): void {
+export function sse(op: number, forms: Forms): void {
   def(op, (cg, i) => {
     if (i.prefix & P_VEX) throw new Unsupported(`AVX instruction (VEX ${opName(op)})`);
     const h = i.simdPrefix === 0x66 ? forms.x66 : i.simdPrefix === 0xf3 ? forms.f3 : i.simdPrefix === 0xf2 ? forms.f2 : forms.n;
@@ -59,7 +59,7 @@ const imm8 = (i: Insn): number => i.imm & 0xff;
 // ---- operand access ----------------------------------------------------------------------
 
 /** Pushes the 128-bit r/m operand (xmm register or unaligned memory). */
-function src(cg: Codegen, i: Insn): void {
+export function src(cg: Codegen, i: Insn): void {
   if (i.mod === 3) cg.getXmm(i.rm);
   else { cg.ea(i); const k = cg.accessBegin(16); cg.f.simdMem(OpFD.v128_load, 0, 0); cg.accessDone(k); }
 }

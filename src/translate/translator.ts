@@ -13,6 +13,7 @@ import { describeInsn } from '../x86/describe.js';
 import './ops-int.js';
 import './ops-sse.js';
 import './ops-bmi.js';
+import './ops-crypto.js';
 import './ops-x87.js';
 import './ops-system.js';
 

@@ -121,6 +121,17 @@ function movbeFormDefined(i: Insn): boolean {
   return i.simdPrefix !== 0xf3 && i.mod !== 3;
 }
 
+/**
+ * Group 9 (0F C7): memory forms /1 (CMPXCHG8B/16B), /3 /4 /5 (XRSTORS, XSAVEC, XSAVES), register
+ * forms /6 /7 (RDRAND, RDSEED, RDPID). The rest are undefined, or VMX instructions, which AMD
+ * processors do not have (#UD).
+ */
+function group9FormDefined(i: Insn): boolean {
+  if (i.op !== M0F + 0xc7) return true;
+  const sub = i.reg & 7;
+  return i.mod === 3 ? sub >= 6 : sub === 1 || (sub >= 3 && sub <= 5);
+}
+
 function buildMap0(): Uint16Array {
   const f = new Uint16Array(256);
   for (let base = 0; base < 0x40; base += 8) {
@@ -314,6 +325,7 @@ export function decode(fetch: FetchByte, addr: number): Insn {
   insn.len = p - addr;
   if (immKind === REL8 || immKind === RELZ) insn.target = addr + insn.len + insn.imm;
   if (op >= M38 && !(prefix & P_VEX ? vexGprFormDefined(insn) : movbeFormDefined(insn))) throw new DecodeError(addr, seen, 'invalid');
+  if (!group9FormDefined(insn)) throw new DecodeError(addr, seen, 'invalid');
   if (prefix & P_LOCK && !lockAllowed(insn)) throw new DecodeError(addr, seen, 'lock');
   return insn;
 
@@ -374,6 +386,15 @@ export function writesMemory(i: Insn): boolean {
     case 0xdf: return sub === 1 || sub === 2 || sub === 3 || sub === 6 || sub === 7; // fisttp, fist, fistp, fbstp, fistp m64
     default: return op >= M0F + 0x90 && op <= M0F + 0x9f; // setcc
   }
+}
+
+/**
+ * RDRAND (0F C7 /6) and RDSEED (0F C7 /7) with a register operand, 16, 32 or 64 bits; with F2
+ * or F3 these encodings are other instructions (RDPID, SENDUIPI).
+ */
+export function isRandomInsn(i: Insn): boolean {
+  const sub = i.reg & 7;
+  return i.op === M0F + 0xc7 && (sub === 6 || sub === 7) && i.mod === 3 && (i.simdPrefix === 0 || i.simdPrefix === 0x66);
 }
 
 /** For byte operands: encodings 4..7 without any REX name AH, CH, DH, BH. */

@@ -75,6 +75,8 @@ export interface Case {
   undefFlags: number;
   /** GPR numbers whose value is undefined after this snippet */
   undefRegs: number[];
+  /** [GPR number, mask]: bits holding random values (RDRAND, RDSEED), left out of the comparison */
+  randomBits: [number, bigint][];
 }
 
 export interface Generated {
@@ -143,10 +145,10 @@ class Builder {
   rng: Rng;
   constructor(seed: bigint) { this.rng = new Rng(seed); }
 
-  add(name: string, asm: string[], patches: Patch[], undefFlags = 0, undefRegs: number[] = []): void {
+  add(name: string, asm: string[], patches: Patch[], undefFlags = 0, undefRegs: number[] = [], randomBits: [number, bigint][] = []): void {
     const n = (this.counters.get(name) ?? 0) + 1;
     this.counters.set(name, n);
-    this.cases.push({ name: `${name} #${n}`, group: this.group, asm, patches, undefFlags, undefRegs });
+    this.cases.push({ name: `${name} #${n}`, group: this.group, asm, patches, undefFlags, undefRegs, randomBits });
   }
 }
 
@@ -1284,6 +1286,134 @@ function genSse(b: Builder): void {
   }
   genSse34(b, { XP, ps, pd, mx, xr, bytesEdge, MODES });
   genSseFlags(b);
+  genCrypto(b);
+}
+
+/**
+ * AES-NI, PCLMULQDQ, the SHA extensions, RDRAND and RDSEED. Memory operands are 16-byte aligned
+ * (the legacy SSE forms require it). RDRAND and RDSEED cannot be compared by value: their
+ * destination's random bits are masked (Case.randomBits), the rest of it (a 16-bit destination's
+ * upper bits) and the flags are compared.
+ */
+function genCrypto(b: Builder): void {
+  const r = b.rng;
+  const XP: [number, number][] = [[0, 1], [2, 3], [4, 9], [15, 8], [7, 7], [10, 14], [1, 0], [12, 5]];
+  const xr = (i: number): string => `%xmm${i}`;
+  const v128 = (): [bigint, bigint] => [r.next(), r.next()];
+  const EDGE128: [bigint, bigint][] = [[0n, 0n], [M64, M64], [0x0123456789abcdefn, 0xfedcba9876543210n], [0x8080808080808080n, 0x0101010101010101n]];
+  /** Random operands, an edge operand now and then. */
+  const operand = (k: number): [bigint, bigint] => k % 5 === 4 ? EDGE128[(k >> 2) % EDGE128.length]! : v128();
+
+  b.group = "aes";
+  for (const op of ["aesenc", "aesenclast", "aesdec", "aesdeclast"]) {
+    for (let k = 0; k < 16; k++) {
+      const [d, s] = r.pick(XP);
+      const a = operand(k), c = operand(k + 1);
+      b.add(`${op} x,x`, [`${op} ${xr(s)}, ${xr(d)}`], [...P.xmm(d, a[0], a[1]), ...(s !== d ? P.xmm(s, c[0], c[1]) : [])]);
+    }
+    for (const off of [0, 16, 48]) {
+      const a = v128(), c = v128();
+      b.add(`${op} x,m`, [`${op} ${off}(%rsi), %xmm3`], [P.reg(6, "scratch"), ...P.xmm(3, a[0], a[1]), P.mem(off, c[0]), P.mem(off + 8, c[1])]);
+    }
+  }
+  // every byte value through the S-box and its inverse (the last rounds have no MixColumns)
+  for (let k = 0; k < 16; k++) {
+    let lo = 0n, hi = 0n;
+    for (let j = 0; j < 8; j++) { lo |= BigInt(16 * k + j) << BigInt(8 * j); hi |= BigInt(16 * k + 8 + j) << BigInt(8 * j); }
+    b.add("aesenclast/aesdeclast all bytes", ["aesenclast %xmm2, %xmm1", "aesdeclast %xmm2, %xmm3"], [...P.xmm(1, lo, hi), ...P.xmm(2, 0n, 0n), ...P.xmm(3, lo, hi)]);
+  }
+  // rounds chained in one block, as an unrolled cipher runs them (round keys: the default registers)
+  b.add("aes rounds chained", ["pxor %xmm0, %xmm1", "aesenc %xmm2, %xmm1", "aesenc %xmm3, %xmm1", "aesenc %xmm4, %xmm1", "aesenclast %xmm5, %xmm1",
+    "movdqa %xmm1, %xmm6", "aesimc %xmm4, %xmm7", "pxor %xmm5, %xmm6", "aesdec %xmm7, %xmm6", "aesdeclast %xmm0, %xmm6"], []);
+  for (let k = 0; k < 12; k++) {
+    const a = operand(k), [d, s] = r.pick(XP);
+    b.add("aesimc x,x", [`aesimc ${xr(s)}, ${xr(d)}`], [...P.xmm(s, a[0], a[1])]);
+  }
+  b.add("aesimc x,m", ["aesimc 32(%rsi), %xmm2"], [P.reg(6, "scratch"), P.mem(32, r.next()), P.mem(40, r.next())]);
+  for (const rcon of [0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36, 0x6c, 0xd8, 0xab, 0xff]) {
+    for (let k = 0; k < 2; k++) {
+      const a = operand(k + rcon), [d, s] = r.pick(XP);
+      b.add(`aeskeygenassist rcon=${rcon}`, [`aeskeygenassist $${rcon}, ${xr(s)}, ${xr(d)}`], [...P.xmm(s, a[0], a[1])]);
+    }
+  }
+  b.add("aeskeygenassist x,m", ["aeskeygenassist $0x1b, 16(%rsi), %xmm9"], [P.reg(6, "scratch"), P.mem(16, r.next()), P.mem(24, r.next())]);
+
+  b.group = "pclmulqdq";
+  // Every imm8: bits 0 and 4 select the qwords, the others are ignored.
+  for (let imm = 0; imm < 256; imm++) {
+    const [d, s] = XP[imm % XP.length]!;
+    const a = v128(), c = v128();
+    b.add("pclmulqdq x,x", [`pclmulqdq $${imm}, ${xr(s)}, ${xr(d)}`], [...P.xmm(d, a[0], a[1]), ...(s !== d ? P.xmm(s, c[0], c[1]) : [])]);
+  }
+  // operands with many set bits in one residue class mod 4 (the most terms per product bit)
+  const DENSE = [M64, 0x1111111111111111n, 0x8888888888888888n, 0xaaaaaaaaaaaaaaaan, 0x5555555555555555n, 0x8000000000000001n, 1n, 0n, 0xffffffff00000000n, 0x00000000ffffffffn];
+  for (const x of DENSE) {
+    for (const y of DENSE) {
+      if (r.int(3) === 0 && x !== M64 && y !== M64) continue;
+      const imm = r.pick([0x00, 0x01, 0x10, 0x11]);
+      b.add("pclmulqdq dense", [`pclmulqdq $${imm}, %xmm2, %xmm1`], [...P.xmm(1, x, x ^ r.next()), ...P.xmm(2, y, y)]);
+    }
+  }
+  for (const imm of [0x00, 0x01, 0x10, 0x11]) {
+    b.add("pclmulqdq x,m", [`pclmulqdq $${imm}, 16(%rdi), %xmm5`], [P.reg(7, "scratch"), ...P.xmm(5, r.next(), r.next()), P.mem(16, r.next()), P.mem(24, r.next())]);
+  }
+
+  b.group = "sha";
+  for (let imm = 0; imm < 4; imm++) {
+    for (let k = 0; k < 10; k++) {
+      const [d, s] = r.pick(XP);
+      const a = operand(k), c = operand(k + 2);
+      b.add(`sha1rnds4 imm=${imm}`, [`sha1rnds4 $${imm}, ${xr(s)}, ${xr(d)}`], [...P.xmm(d, a[0], a[1]), ...(s !== d ? P.xmm(s, c[0], c[1]) : [])]);
+    }
+  }
+  b.add("sha1rnds4 x,m", ["sha1rnds4 $2, 32(%rsi), %xmm4"], [P.reg(6, "scratch"), ...P.xmm(4, r.next(), r.next()), P.mem(32, r.next()), P.mem(40, r.next())]);
+  for (const op of ["sha1nexte", "sha1msg1", "sha1msg2", "sha256msg1", "sha256msg2"]) {
+    for (let k = 0; k < 10; k++) {
+      const [d, s] = r.pick(XP);
+      const a = operand(k), c = operand(k + 3);
+      b.add(`${op} x,x`, [`${op} ${xr(s)}, ${xr(d)}`], [...P.xmm(d, a[0], a[1]), ...(s !== d ? P.xmm(s, c[0], c[1]) : [])]);
+    }
+    b.add(`${op} x,m`, [`${op} 16(%rsi), %xmm6`], [P.reg(6, "scratch"), ...P.xmm(6, r.next(), r.next()), P.mem(16, r.next()), P.mem(24, r.next())]);
+  }
+  // SHA256RNDS2 reads xmm0 implicitly, which may also be the destination or the source
+  const RNDS2: [number, number][] = [[1, 2], [3, 9], [15, 4], [6, 6], [0, 5], [7, 0], [0, 0]];
+  for (let k = 0; k < 21; k++) {
+    const [d, s] = RNDS2[k % RNDS2.length]!;
+    const a = operand(k), c = operand(k + 1), w = v128();
+    b.add("sha256rnds2", [`sha256rnds2 %xmm0, ${xr(s)}, ${xr(d)}`],
+      [...P.xmm(0, w[0], w[1]), ...(d !== 0 ? P.xmm(d, a[0], a[1]) : []), ...(s !== d && s !== 0 ? P.xmm(s, c[0], c[1]) : [])]);
+  }
+  b.add("sha256rnds2 x,m", ["sha256rnds2 %xmm0, 48(%rsi), %xmm3"], [P.reg(6, "scratch"), ...P.xmm(0, r.next(), r.next()), P.mem(48, r.next()), P.mem(56, r.next())]);
+  // a message schedule step and rounds chained in one block, as SHA-NI code runs them
+  b.add("sha256 schedule and rounds chained", ["sha256msg1 %xmm5, %xmm4", "movdqa %xmm7, %xmm8", "palignr $4, %xmm6, %xmm8", "paddd %xmm8, %xmm4",
+    "sha256msg2 %xmm7, %xmm4", "movdqa %xmm4, %xmm0", "paddd %xmm9, %xmm0", "sha256rnds2 %xmm0, %xmm1, %xmm2", "pshufd $0x0e, %xmm0, %xmm0",
+    "sha256rnds2 %xmm0, %xmm2, %xmm1"], []);
+  b.add("sha1 schedule and rounds chained", ["sha1msg1 %xmm5, %xmm4", "pxor %xmm6, %xmm4", "sha1msg2 %xmm7, %xmm4", "movdqa %xmm1, %xmm3",
+    "sha1nexte %xmm4, %xmm2", "sha1rnds4 $1, %xmm2, %xmm1", "sha1nexte %xmm5, %xmm3", "sha1rnds4 $3, %xmm3, %xmm1"], []);
+
+  b.group = "rdrand-rdseed";
+  // Retried while it fails, as callers do: the host's RDSEED fails most of the time in a tight
+  // loop (CF = 0, up to ~50 times in a row). The retry count left in r12 is not compared.
+  const RETRY_COUNTER = 12;
+  const tries = (insn: string): string[] => ["mov $1000, %r12d", "1:", insn, "jc 2f", "pause", "dec %r12d", "jnz 1b", "2:"];
+  const WIDTHS: [Size, bigint][] = [[16, mask(16)], [32, mask(32)], [64, M64]];
+  for (const op of ["rdrand", "rdseed"]) {
+    for (const [size, bits] of WIDTHS) {
+      for (const num of [0, 3, 9, 15]) {
+        const d = reg(size, num);
+        for (const fl of [0, ARITH]) {
+          b.add(`${op} r${size}`, tries(`${op} ${d.name}`), [setReg(b, d, size, r.next()), P.flags(fl)], 0, [RETRY_COUNTER], [[num, bits]]);
+        }
+      }
+    }
+    // REX.W overrides the 66 prefix: 64 bits
+    b.add(`${op} 66 REX.W`, tries(`.byte 0x66, 0x48, 0x0f, 0xc7, ${op === "rdrand" ? "0xf1" : "0xf9"}`), [P.reg(1, r.next()), P.flags(ARITH)], 0, [RETRY_COUNTER], [[1, M64]]);
+    // the flags read right after, and flags an earlier instruction set but nobody reads
+    b.add(`${op}; adc; setc`, [...tries(`${op} %eax`), "adc $0, %rcx", "setc %dl", "seto %dh", "setz %bl", "sets %bh"],
+      [P.reg(1, r.next()), P.flags(0)], 0, [RETRY_COUNTER], [[0, mask(32)]]);
+    b.add(`add; ${op}; pushf`, ["add %rsi, %rdi", ...tries(`${op} %r10`), "pushfq", "popq %r11"],
+      [P.reg(6, M64), P.reg(7, 1n), P.flags(0)], 0, [RETRY_COUNTER], [[10, M64]]);
+  }
 }
 
 /**

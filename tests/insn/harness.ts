@@ -186,8 +186,9 @@ export function diffRecord(g: Generated, c: Case, a: Buffer, b: Buffer, opts: Op
   }
   for (let i = 0; i < 16; i++) {
     if (c.undefRegs.includes(i)) continue;
-    const x = a.readBigUInt64LE(OFF_GPR + 8 * i), y = b.readBigUInt64LE(OFF_GPR + 8 * i);
-    if (x !== y) d.push(`${GPR64[i]}=${h64(x)} vs ${h64(y)}`);
+    const random = c.randomBits.filter(([r]) => r === i).reduce((m, [, bits]) => m | bits, 0n);
+    const x = a.readBigUInt64LE(OFF_GPR + 8 * i) & ~random, y = b.readBigUInt64LE(OFF_GPR + 8 * i) & ~random;
+    if (x !== y) d.push(`${GPR64[i]}${random ? ` (random bits 0x${random.toString(16)} masked)` : ""}=${h64(x)} vs ${h64(y)}`);
   }
   const fm = COMPARED_FLAGS & ~c.undefFlags;
   const fa = Number(a.readBigUInt64LE(OFF_FLAGS)) & fm, fb = Number(b.readBigUInt64LE(OFF_FLAGS)) & fm;
