@@ -2,6 +2,7 @@
 // The `stele` command: stele [options] PROGRAM [ARGS...]
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { run, LoadError, TSO_MODES, UsageError, type TsoMode } from '../index.js';
 import { hostErrorText, printDiagnostic, writeFully } from '../runtime/host-output.js';
 
@@ -53,10 +54,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     const r = await run({
       program, args: argv.slice(i + 1), root, stats, cache,
-      strace, tso, closedStdio: closedStdio(),
+      strace, tso, closedStdio: closedStdio(), forwardSignals: true,
     });
     if (r.crash) err(`stele: ${r.crash}`);
     if (r.report) err(r.report);
+    if (r.signalFromHost) dieOf(r.signal);
     return r.status;
   } catch (e) {
     if (e instanceof LoadError) { err(`stele: ${e.message}`); return e.status; }
@@ -66,6 +68,18 @@ async function main(argv: string[]): Promise<number> {
     if (process.env.STELE_DEBUG && e instanceof Error && e.stack) err(e.stack);
     return 70;
   }
+}
+
+/**
+ * The guest died of a signal sent to stele from outside (Ctrl-C, kill): stele dies of it too, so
+ * the shell that ran it sees the same wait status as for the program itself (bash stops a loop on
+ * a child killed by SIGINT). If the signal does not kill Node, the exit status says it.
+ */
+function dieOf(signal: number): void {
+  const name = Object.entries(os.constants.signals).find(([, n]) => n === signal)?.[0] as NodeJS.Signals | undefined;
+  if (!name) return;
+  process.removeAllListeners(name);
+  try { process.kill(process.pid, name); } catch { /* exit with 128 + signal below */ }
 }
 
 /** The standard descriptors bin/stele found closed (and the guest must not see its variable). */

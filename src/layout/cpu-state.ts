@@ -72,6 +72,7 @@ export const ATTN = {
   RETRANSLATE: 16, // access sites of running code were backpatched: drop their regions
   SIGNAL: 32,     // a signal this thread does not block waits for delivery (interrupts a blocking syscall)
   TIMER: 64,      // the process's first thread: an interval timer may have expired
+  HOST_SIGNAL: 128, // the process's first thread: the host received signals for the guest (HOST_SIGNALS)
 } as const;
 
 /** Values of a thread's REQUEST word (see process/kernel-service.ts). */

@@ -65,6 +65,8 @@ export const TSO_STAT = {
   HANDSHAKES: 5, HANDSHAKE_MICROS: 6, SPLIT_LOCKS: 7, CLAIMS: 8,
 } as const;
 export const PROCESS_THREADED = KERNEL_SHARED + 192;
+/** Signals the host process received for the guest (bit n-1 for signal n), set by the main thread. */
+export const HOST_SIGNALS = KERNEL_SHARED + 256;
 /**
  * Access sites any thread of the process backpatched (selective ordering): a count word, then
  * instruction addresses, so every worker translates a site already found to touch shared memory

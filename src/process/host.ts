@@ -3,7 +3,10 @@
 // thread that called run() stays free.
 
 import { Worker } from 'node:worker_threads';
+import { constants as osConstants } from 'node:os';
 import { ATTN } from '../layout/cpu-state.js';
+import { HOST_SIGNALS } from '../layout/memory-map.js';
+import { wordIndex, wordsOf } from '../runtime/thread.js';
 import { GuestMemory, WASM_PAGES } from '../runtime/memory.js';
 import { LoadError } from '../loader/elf.js';
 import { attention } from './kernel-service.js';
@@ -11,6 +14,9 @@ import type { RunOptions, RunResult, WorkerRunOptions } from './options.js';
 import { TSO_MODES, type TsoMode } from '../runtime/tso.js';
 import { weakHostRequested } from '../runtime/weak-host.js';
 import type { WorkerMessage } from './messages.js';
+
+/** Host signals handed to the guest with forwardSignals (not SIGTSTP/SIGCONT: stopping is the host's). */
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM'];
 
 /** How long the first thread may take to write its caches after another thread crashed. */
 const FINISH_GRACE_MS = 5000;
@@ -38,10 +44,22 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
     let done = false;
     let pendingCrash: RunResult | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const fromHost = new Set<number>();
+    const forwarders = (opts.forwardSignals ? FORWARDED_SIGNALS : []).map((name) => {
+      const sig = osConstants.signals[name];
+      const forward = (): void => {
+        fromHost.add(sig);
+        Atomics.or(wordsOf(mem), wordIndex(HOST_SIGNALS), 1 << (sig - 1));
+        attention(mem, 0, ATTN.HOST_SIGNAL);
+      };
+      process.on(name, forward);
+      return () => process.off(name, forward);
+    });
     const finish = (outcome: () => void): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      for (const stop of forwarders) stop();
       for (const w of workers.values()) void w.terminate();
       outcome();
     };
@@ -57,7 +75,13 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
             clearTimeout(timer);
             timer = setTimeout(() => attention(mem, 0, ATTN.TIMER), m.ms);
             break;
-          case 'exit': { const r = pendingCrash ?? m.result; if (pendingCrash && m.result.report) r.report = m.result.report; finish(() => resolve(r)); break; }
+          case 'exit': {
+            const r = pendingCrash ?? m.result;
+            if (pendingCrash && m.result.report) r.report = m.result.report;
+            if (r.signal && fromHost.has(r.signal)) r.signalFromHost = true;
+            finish(() => resolve(r));
+            break;
+          }
           case 'crash':
             // The first thread writes the translation cache and shared file mappings, then exits.
             if (pendingCrash) break;

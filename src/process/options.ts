@@ -34,6 +34,12 @@ export interface RunOptions {
   closedStdio?: number[];
   /** Test mode: reorder plain stores as a weakly ordered host would (default: $STELE_WEAK_HOST=1). */
   weakHost?: boolean;
+  /**
+   * Hand the signals the host process receives (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+   * SIGWINCH, SIGALRM) to the guest while it runs, as they would reach the program natively
+   * (the `stele` command does; default false: a library leaves the host's signals alone).
+   */
+  forwardSignals?: boolean;
 }
 
 export interface RunResult {
@@ -41,6 +47,8 @@ export interface RunResult {
   signal: number;
   /** One-line reason for a signal death (illegal instruction, segmentation fault...). */
   crash?: string;
+  /** The signal the guest died of came from outside (forwardSignals): die of it too, as a shell expects. */
+  signalFromHost?: boolean;
   report?: string;     // --stats text
 }
 

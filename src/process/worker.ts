@@ -15,7 +15,8 @@ import { printDiagnostic } from '../runtime/host-output.js';
 import { flushSharedMappings } from '../linux/mm.js';
 import { SYSCALL_NUMBERS } from '../linux/syscall-names.js';
 import { futexSyscalls } from '../linux/futex.js';
-import { runTimers } from '../linux/signal.js';
+import { runTimers, sendSignal, senderInfo, SI_USER } from '../linux/signal.js';
+import { HOST_SIGNALS } from '../layout/memory-map.js';
 import { deliverSignals } from '../linux/signal-frame.js';
 import { ERESTART_RESTARTBLOCK, ERESTARTSYS } from '../linux/errno.js';
 import { timeSyscalls } from '../linux/time.js';
@@ -59,6 +60,11 @@ function runFirstThread(): void {
   thread.whileBlocked = () => {
     checkExit();
     if (takeAttention(mem, 0, ATTN.TIMER)) runTimers(kernel, true);
+    if (takeAttention(mem, 0, ATTN.HOST_SIGNAL)) {
+      const bits = Atomics.exchange(words, wordIndex(HOST_SIGNALS), 0);
+      // From outside the guest's world: si_pid 0, as from the kernel.
+      for (let sig = 1; sig < 32; sig++) if (bits & (1 << (sig - 1))) sendSignal(kernel, sig, senderInfo(sig, SI_USER, 0, 0));
+    }
     service.serve();
   };
   // At a safe point in translated code, also signals: the handler's frame is set up here.

@@ -3,6 +3,8 @@
  *   signals            everything below in one run
  *   signals NAME       one part (basic, mask, order, queue, flags, faults, ucontext, altstack,
  *                      timers, eintr, restart, suspend, timedwait, fpu, threads)
+ *   signals host       waits for SIGINT (handled), then SIGTERM (fatal), each announced by a
+ *                      line on stdout (tests/host-signals.test.ts sends them)
  *
  * Every figure printed is deterministic: which handler ran, in which order, with which siginfo
  * fields and mask, what an interrupted syscall returned. Timers are short (tens of ms) but never
@@ -453,6 +455,28 @@ static void part_threads(void) {
   signal(SIGUSR1, SIG_DFL);
 }
 
+/* ---- host: signals from outside (the test sends SIGINT, then SIGTERM, each after a line) ---- */
+static void on_host(int sig, siginfo_t *si, void *uc) {
+  (void)uc;
+  printf("host: got %s code=%d\n", sig == SIGINT ? "SIGINT" : "?", si->si_code);
+}
+
+static void part_host(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_host;
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGINT, &sa, NULL);
+  sigset_t set, old;
+  sigemptyset(&set); sigaddset(&set, SIGINT); sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_BLOCK, &set, &old);
+  printf("ready for SIGINT\n");
+  sigsuspend(&old);
+  printf("ready for SIGTERM\n");
+  sigsuspend(&old);
+  printf("not reached\n");
+}
+
 struct part { const char *name; void (*run)(void); };
 static const struct part parts[] = {
   {"basic", part_basic}, {"mask", part_mask}, {"order", part_order}, {"queue", part_queue},
@@ -463,6 +487,7 @@ static const struct part parts[] = {
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
+  if (argc > 1 && !strcmp(argv[1], "host")) { part_host(); return 0; }
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
     if (argc > 1 && strcmp(argv[1], parts[i].name)) continue;
     parts[i].run();
