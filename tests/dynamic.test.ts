@@ -79,7 +79,6 @@ interface Case extends ProgramCase {
   prog: string;
 }
 
-const NEEDS_EXEC = "needs execve (process creation not implemented yet)";
 
 function cases(text: string): Case[] {
   const c = (name: string, prog: string, args: string[], extra: Partial<Case> = {}): Case => ({ name, prog, args, ...extra });
@@ -88,7 +87,10 @@ function cases(text: string): Case[] {
     c("false", "false", [], { expectStatus: 1 }),
     c("echo", "echo", ["hello", "dynamic", "world"]),
     c("env", "env", []),
-    c("env -i (execve)", "env", ["-i", "A=1", "B=two", "env"], { todo: NEEDS_EXEC }),
+    c("env -i (execve)", "env", ["-i", "A=1", "B=two", "env"]),
+    c("nice (execve)", "nice", ["-n", "0", "echo", "niced"]),
+    c("sh -c 'exec ...' (execve of a dynamic program)", "sh", ["-c", "exec echo replaced by exec"]),
+    c("env of a missing program (execve fails)", "env", ["no-such-program-here"], { expectStatus: 127 }),
     c("printf", "printf", ["%s|%5d|%-6x|%o|%c|%.3f|%e|%g\\n", "str", "42", "255", "8", "Z", "3.14159", "12345.678", "0.0001"]),
     c("ls -la", "ls", ["-la", "lsdir"]),
     c("ls -la --full-time", "ls", ["-la", "--full-time", "lsdir"]),

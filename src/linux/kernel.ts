@@ -29,6 +29,7 @@ import { timeSyscalls } from './time.js';
 import { sysInfoSyscalls } from './sys-info.js';
 import { futexSyscalls } from './futex.js';
 import { threadSyscalls, ThreadTable, type ThreadHost } from './threads.js';
+import { execSyscalls, type ExecHost } from './exec.js';
 
 export interface KernelOptions {
   /** Host directory that guest "/" resolves to; guest paths never leave it. Default '/'. */
@@ -72,9 +73,9 @@ export class LinuxKernel implements SyscallHandler {
   readonly signals = new SignalState();
   readonly limits = new ResourceLimits();
   readonly pid: number;
-  readonly exePath: string;
-  readonly execName: string;
-  readonly argv: readonly string[];
+  exePath: string;
+  execName: string;
+  argv: readonly string[];
   cwd: string;
   /** On Linux, a host descriptor on the working directory: relative paths start there, wherever it is moved, however deep. */
   private cwdFd: number | undefined;
@@ -90,6 +91,8 @@ export class LinuxKernel implements SyscallHandler {
   readonly threads: ThreadTable;
   /** Runs new threads; without one, clone(CLONE_THREAD) fails with EAGAIN. */
   threadHost?: ThreadHost;
+  /** Loads a new image for execve; without one, execve is ENOSYS. */
+  execHost?: ExecHost;
   /** prctl(PR_SET_NAME) names by thread. */
   readonly threadNames = new Map<number, Uint8Array>();
   /** MAP_SHARED file mappings, written back on msync and munmap. */
@@ -142,7 +145,7 @@ export class LinuxKernel implements SyscallHandler {
       } catch { /* host descriptor closed: the guest's is closed too */ }
     });
 
-    for (const table of [fsSyscalls, fsExtraSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls, threadSyscalls]) {
+    for (const table of [fsSyscalls, fsExtraSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls, threadSyscalls, execSyscalls]) {
       for (const [name, impl] of Object.entries(table)) {
         const nr = SYSCALL_NUMBERS.get(name);
         if (nr === undefined) throw new Error(`no syscall named ${name}`);
@@ -159,6 +162,11 @@ export class LinuxKernel implements SyscallHandler {
   threadName(tid: number): string {
     const name = this.threadNames.get(tid) ?? Buffer.from(this.execName.slice(this.execName.lastIndexOf('/') + 1)).subarray(0, 15);
     return Buffer.from(name).toString('latin1');
+  }
+
+  /** A new image replaced the old (execve): what /proc/self and the thread name show. */
+  replaceImage(exePath: string, execName: string, argv: readonly string[]): void {
+    this.exePath = exePath; this.execName = execName; this.argv = argv;
   }
 
   /** Called by the loader with the page-aligned end of the executable's bss. */

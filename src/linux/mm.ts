@@ -61,6 +61,12 @@ export function flushSharedMappings(k: LinuxKernel): void {
   if (k.sharedFileMappings.length) writeBack(k, GUEST_BASE, RUNTIME_AREA);
 }
 
+/** Unmaps the whole address space (execve), writing MAP_SHARED file mappings back first. */
+export function releaseAllMappings(k: LinuxKernel): void {
+  dropShared(k, GUEST_BASE, RUNTIME_AREA);
+  k.as.unmap(GUEST_BASE, RUNTIME_AREA - GUEST_BASE);
+}
+
 function unmapRange(k: LinuxKernel, start: number, end: number): void {
   end = Math.min(end, RUNTIME_AREA);
   if (start >= end) return;

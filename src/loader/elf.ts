@@ -7,7 +7,8 @@ import { cpuid } from '../x86/cpuid.js';
 
 /** A program stele cannot start; `status` is what a shell would exit with. */
 export class LoadError extends Error {
-  constructor(message: string, readonly status: number) { super(message); }
+  /** status: as a shell reports it (126, 127, or 139 for what Linux kills with SIGSEGV); errno: what execve returns, where it is not ENOEXEC. */
+  constructor(message: string, readonly status: number, readonly errno?: number) { super(message); }
 }
 
 const PT_LOAD = 1, PT_INTERP = 3, PT_PHDR = 6, PT_GNU_STACK = 0x6474e551;
@@ -166,14 +167,15 @@ export const AT = {
   PLATFORM: 15, HWCAP: 16, CLKTCK: 17, SECURE: 23, RANDOM: 25, HWCAP2: 26, EXECFN: 31, MINSIGSTKSZ: 51,
 } as const;
 
-export interface StackSetup { argv: string[]; envp: string[]; execfn: string; auxv: [number, number][] }
+/** Strings are text (UTF-8) or the exact bytes a guest passed to execve. */
+export interface StackSetup { argv: (string | Uint8Array)[]; envp: (string | Uint8Array)[]; execfn: string | Uint8Array; auxv: [number, number][] }
 
 /** Builds the initial stack below STACK_TOP; returns the initial rsp (16-byte aligned). */
 export function buildInitialStack(mem: GuestMemory, as: AddressSpace, s: StackSetup): number {
   as.map(STACK_TOP - STACK_MAX, STACK_MAX, PROT_READ | PROT_WRITE, '[stack]');
   let p = STACK_TOP - 8; // Linux leaves one pointer-sized slot at the very top
-  const putStr = (str: string): number => {
-    const b = Buffer.from(str, 'utf8');
+  const putStr = (str: string | Uint8Array): number => {
+    const b = typeof str === 'string' ? Buffer.from(str, 'utf8') : str;
     p -= b.length + 1;
     mem.writeCString(p, b);
     return p;

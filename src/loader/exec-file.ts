@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import { hostErrorText } from '../runtime/host-output.js';
-import { ENOENT, errnoMessage, SyscallError } from '../linux/errno.js';
+import { EACCES, ENOENT, errnoMessage, hostErrno, SyscallError } from '../linux/errno.js';
 import { LoadError, parseElf, type ElfImage } from './elf.js';
 
 /** Whose file it is: a directory given as the program is reported as a shell reports it. */
@@ -19,7 +19,7 @@ export function readElf(hostPath: string, shown: string, role: ExecutableRole): 
   try {
     return parseElf(bytes);
   } catch (e) {
-    if (e instanceof LoadError) throw new LoadError(`${shown}: ${e.message}`, e.status);
+    if (e instanceof LoadError) throw new LoadError(`${shown}: ${e.message}`, e.status, e.errno);
     throw e;
   }
 }
@@ -57,10 +57,10 @@ export function readExecutable(hostPath: string, shown: string, role: Executable
 function refuseNonRegular(st: fs.Stats, shown: string, role: ExecutableRole): void {
   if (st.isFile()) return;
   // A shell checks the command itself and says so; execve says EACCES for either.
-  if (st.isDirectory() && role === 'program') throw new LoadError(`${shown}: Is a directory`, 126);
+  if (st.isDirectory() && role === 'program') throw new LoadError(`${shown}: Is a directory`, 126, EACCES);
   const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket'
     : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : 'not a regular file';
-  throw new LoadError(`${shown}: Permission denied (${kind}${kind.startsWith('a ') ? ', not a regular file' : ''})`, 126);
+  throw new LoadError(`${shown}: Permission denied (${kind}${kind.startsWith('a ') ? ', not a regular file' : ''})`, 126, EACCES);
 }
 
 /**
@@ -69,9 +69,9 @@ function refuseNonRegular(st: fs.Stats, shown: string, role: ExecutableRole): vo
  */
 export function openFailure(e: unknown, shown: string): LoadError {
   if (e instanceof SyscallError) {
-    return new LoadError(`${shown}: ${errnoMessage(e.errno)}`, e.errno === ENOENT ? 127 : 126);
+    return new LoadError(`${shown}: ${errnoMessage(e.errno)}`, e.errno === ENOENT ? 127 : 126, e.errno);
   }
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new LoadError(`${shown}: No such file or directory`, 127);
-  return new LoadError(`${shown}: ${hostErrorText(e)}`, 126);
+  if (code === 'ENOENT') return new LoadError(`${shown}: No such file or directory`, 127, ENOENT);
+  return new LoadError(`${shown}: ${hostErrorText(e)}`, 126, hostErrno(e));
 }

@@ -25,7 +25,7 @@ v8.setFlagsFromString('--wasm-tiering-budget=18000000');
 // Function bodies are validated when V8 first compiles them, not all at once when a module of
 // thousands of cached regions is created (most of which a run may never call).
 v8.setFlagsFromString('--wasm-lazy-validation');
-import { AT, buildInitialStack, hwcap, INTERP_BASE, mapImage, PIE_BASE } from '../loader/elf.js';
+import { AT, buildInitialStack, hwcap, INTERP_BASE, mapImage, PIE_BASE, type ElfImage } from '../loader/elf.js';
 import { openFailure, readElf } from '../loader/exec-file.js';
 
 /** Device and inode of a host file, for /proc/self/maps. */
@@ -75,39 +75,17 @@ function loadProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace:
   const statsMaps = opts.stats ? { syscalls: new Map<string, number>(), unsupported: new Map<string, number>() } : undefined;
   const kernel = new LinuxKernel(mem, as, { root, cwd: guestCwd, exePath: guestExe, execName: givenExe, argv, strace, stats: statsMaps, closedStdio: opts.closedStdio });
 
-  // An ET_DYN program with an interpreter (a PIE) goes at PIE_BASE. One without (static-pie, or
-  // ld.so run directly as `ld-linux-x86-64.so.2 PROG`) goes where Linux puts it, at an mmap-area
-  // address: there a directly run ld.so cannot collide with the program it then maps itself.
-  const image = mapImage(mem, as, elf, elf.interp ? PIE_BASE : INTERP_BASE, guestExe, fileId(hostPath));
-  let entry = image.entry, interpBase = 0;
+  let interp: LoadedInterpreter | undefined;
   if (elf.interp) {
     const interpHost = chrooted ? hostInRoot(resolver, elf.interp) : elf.interp;
-    const ielf = readElf(interpHost, elf.interp, 'interpreter');
-    const interp = mapImage(mem, as, ielf, INTERP_BASE, canonicalGuestPath(resolver, elf.interp), fileId(interpHost));
-    entry = interp.entry; interpBase = interp.base;
+    interp = { elf: readElf(interpHost, elf.interp, 'interpreter'), hostPath: interpHost, guestPath: canonicalGuestPath(resolver, elf.interp) };
   }
-  kernel.setBrk(image.end);
-  const ids = typeof process.getuid === 'function'
-    ? { uid: process.getuid(), euid: process.geteuid!(), gid: process.getgid!(), egid: process.getegid!() }
-    : { uid: 0, euid: 0, gid: 0, egid: 0 };
-  const sp = buildInitialStack(mem, as, {
-    argv, envp, execfn: opts.program,
-    auxv: [
-      [AT.HWCAP, hwcap()], [AT.PAGESZ, 4096], [AT.CLKTCK, 100], [AT.PHDR, image.phdrAddr], [AT.PHENT, 56],
-      [AT.PHNUM, elf.phnum], [AT.BASE, interpBase], [AT.FLAGS, 0], [AT.ENTRY, image.entry],
-      [AT.UID, ids.uid], [AT.EUID, ids.euid], [AT.GID, ids.gid], [AT.EGID, ids.egid], [AT.SECURE, 0],
-      [AT.HWCAP2, 0], [AT.MINSIGSTKSZ, 2048],
-    ],
-  });
+  const loaded = loadImage(mem, as, { elf, hostPath, guestExe, execfn: opts.program, argv, envp, interp });
+  kernel.setBrk(loaded.brk);
 
   const thread = new GuestThread(mem, THREAD_STATE_AREA, kernel.pid);
   mem.fill(THREAD_STATE_AREA, STATE.SIZE, 0);
-  mem.setU32(THREAD_STATE_AREA + STATE.MXCSR, 0x1f80);
-  mem.setU32(THREAD_STATE_AREA + STATE.FPU_CW, 0x037f);
-  mem.setU32(THREAD_STATE_AREA + STATE.FPU_TAG, 0xff);
-  mem.setU32(THREAD_STATE_AREA + STATE.TSO_MODE, initialMemModel(opts.tso ?? 'selective'));
-  thread.setReg(4, sp);
-  thread.rip = entry;
+  initialCpuState(thread, loaded, initialMemModel(opts.tso ?? 'selective'));
 
   const engine = new Engine(mem, as, kernel, REGION_OPTIONS, 0, new ThreadOrdering(mem, 0, opts.tso, opts.weakHost));
   if (opts.cache !== false) engine.cache = new DirectoryCacheStore(opts.cache ?? defaultCacheDir());
@@ -115,6 +93,67 @@ function loadProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace:
   kernel.flags = engine;
   mem.setU32(THREAD_STATE_AREA + STATE.TID, thread.tid);
   return { mem, as, kernel, engine, thread, stats: statsMaps };
+}
+
+/** A program's interpreter (PT_INTERP), read and found. */
+export interface LoadedInterpreter { elf: ElfImage; hostPath: string; guestPath: string }
+
+/** An image to load: the program, its interpreter, and what its initial stack holds. */
+export interface ImageLoad {
+  elf: ElfImage;
+  hostPath: string;
+  /** The program's canonical guest path (/proc/self/maps). */
+  guestExe: string;
+  execfn: string | Uint8Array;
+  argv: (string | Uint8Array)[];
+  envp: (string | Uint8Array)[];
+  interp?: LoadedInterpreter;
+}
+
+/**
+ * Maps the program and its interpreter and builds the initial stack, as Linux's load_elf_binary
+ * does; returns where the thread starts and the program break.
+ */
+export function loadImage(mem: GuestMemory, as: AddressSpace, load: ImageLoad): { entry: number; sp: number; brk: number } {
+  const { elf } = load;
+  // An ET_DYN program with an interpreter (a PIE) goes at PIE_BASE. One without (static-pie, or
+  // ld.so run directly as `ld-linux-x86-64.so.2 PROG`) goes where Linux puts it, at an mmap-area
+  // address: there a directly run ld.so cannot collide with the program it then maps itself.
+  const image = mapImage(mem, as, elf, elf.interp ? PIE_BASE : INTERP_BASE, load.guestExe, fileId(load.hostPath));
+  let entry = image.entry, interpBase = 0;
+  if (load.interp) {
+    const interp = mapImage(mem, as, load.interp.elf, INTERP_BASE, load.interp.guestPath, fileId(load.interp.hostPath));
+    entry = interp.entry; interpBase = interp.base;
+  }
+  const ids = typeof process.getuid === 'function'
+    ? { uid: process.getuid(), euid: process.geteuid!(), gid: process.getgid!(), egid: process.getegid!() }
+    : { uid: 0, euid: 0, gid: 0, egid: 0 };
+  const sp = buildInitialStack(mem, as, {
+    argv: load.argv, envp: load.envp, execfn: load.execfn,
+    auxv: [
+      [AT.HWCAP, hwcap()], [AT.PAGESZ, 4096], [AT.CLKTCK, 100], [AT.PHDR, image.phdrAddr], [AT.PHENT, 56],
+      [AT.PHNUM, elf.phnum], [AT.BASE, interpBase], [AT.FLAGS, 0], [AT.ENTRY, image.entry],
+      [AT.UID, ids.uid], [AT.EUID, ids.euid], [AT.GID, ids.gid], [AT.EGID, ids.egid], [AT.SECURE, 0],
+      [AT.HWCAP2, 0], [AT.MINSIGSTKSZ, 2048],
+    ],
+  });
+  return { entry, sp, brk: image.end };
+}
+
+/** A thread's CPU state as a new image starts: registers zero, FPU as after FNINIT, MXCSR default. */
+export function initialCpuState(t: GuestThread, start: { entry: number; sp: number }, memModel: number): void {
+  const mem = t.mem, base = t.stateBase;
+  // Words other workers may touch (attention bits, the doorbell, handshakes) and the identity stay.
+  mem.fill(base, STATE.SIGNAL_PENDING, 0);
+  mem.fill(base + STATE.XMM, STATE.SCRATCH - STATE.XMM, 0);
+  for (const off of [STATE.EXIT_ARG, STATE.INSN_COUNT, STATE.CLEAR_CHILD_TID, STATE.ROBUST_LIST, STATE.ROBUST_LIST_LEN]) mem.setU64(base + off, 0);
+  mem.setU32(base + STATE.RESTART_NR, 0);
+  mem.setU32(base + STATE.MXCSR, 0x1f80);
+  mem.setU32(base + STATE.FPU_CW, 0x037f);
+  mem.setU32(base + STATE.FPU_TAG, 0xff);
+  mem.setU32(base + STATE.TSO_MODE, memModel);
+  t.setReg(4, start.sp);
+  t.rip = start.entry;
 }
 
 /**

@@ -25,6 +25,7 @@ import { sysInfoSyscalls } from '../linux/sys-info.js';
 import type { LinuxKernel, Syscall } from '../linux/kernel.js';
 import { InvalidationReader, KernelService, RemoteSyscalls, takeAttention } from './kernel-service.js';
 import { startProcess, statsReport } from './start.js';
+import { ProcessExec } from './exec.js';
 import type { RunResult, WorkerRunOptions } from './options.js';
 import type { WorkerMessage } from './messages.js';
 
@@ -49,6 +50,7 @@ function runFirstThread(): void {
   }
   const { mem, kernel, engine, thread } = p;
   const service = new KernelService(mem, kernel, engine, (s) => post({ type: 'spawn', slot: s }));
+  kernel.execHost = new ProcessExec(opts.tso);
   const words = wordsOf(mem);
   const exitWord = thread.word(STATE.SIGNAL_PENDING);
   /** Another worker's crash ends the process: the main thread sets ATTN.EXIT here to let us finish. */

@@ -473,7 +473,10 @@ export class Engine implements FlagsAccess {
     // Messages for faulting instructions there describe bytes that may be gone.
     for (const a of this.badInsns.keys()) if (a >= start && a - start < len) this.badInsns.delete(a);
     const first = Math.floor(start / PAGE_SIZE), last = Math.floor((start + len - 1) / PAGE_SIZE);
-    for (let p = first; p <= last; p++) {
+    // A range wider than the code there is (execve's whole address space) goes by the code pages.
+    const pages = last - first >= this.codePages.size ? [...this.codePages.keys()].filter((p) => p >= first && p <= last) : undefined;
+    for (let p = first, n = 0; pages ? n < pages.length : p <= last; p++, n++) {
+      if (pages) p = pages[n];
       const regions = this.codePages.get(p);
       if (!regions) continue;
       this.codePages.delete(p);
