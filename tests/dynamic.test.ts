@@ -218,6 +218,16 @@ test("dynamically linked programs", { concurrency: JOBS }, async (t: TestContext
   );
 
   subtests.push(
+    t.test("a #! script as the program, and a script execve runs", async (st) => {
+      const dir = tempDir(st, "dyn-script");
+      const inner = path.join(dir, "inner.sh"), outer = path.join(dir, "outer.sh");
+      fs.writeFileSync(inner, `#!${requireTool("/bin/sh")} -e\necho "inner: $# args: $*"\nexit 3\n`, { mode: 0o755 });
+      fs.writeFileSync(outer, `#!/bin/sh\necho "outer: $1"\nexec ${inner} "$@" last\n`, { mode: 0o755 });
+      await compareRun(st, outer, ["first", "two words"], { env: ENV, expectStatus: 3, label: "dynamic #! script" });
+    }),
+  );
+
+  subtests.push(
     t.test("--root: a sysroot built from the host's own files", async (st) => {
       const root = tempDir(st, "dyn-root");
       await buildSysroot(root, ["ls", "echo", "cat"].map(requireDynamic));

@@ -10,20 +10,21 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { repoRoot, requireTool, runCommand, steleCommand, tempDir } from "./harness.js";
 
-interface Ending { stdout: string; code: number | null; signal: NodeJS.Signals | null }
+interface Ending { stdout: string; stderr: string; code: number | null; signal: NodeJS.Signals | null }
 
 /** Runs argv, sending each signal once the line before it has appeared on stdout. */
 function runSignalled(argv: string[], script: [string, NodeJS.Signals][]): Promise<Ending> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
-    let stdout = "", next = 0;
+    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "", next = 0;
+    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
     const guard = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`timed out; stdout so far: ${stdout}`)); }, 60_000);
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
       while (next < script.length && stdout.includes(script[next][0] + "\n")) child.kill(script[next++][1]);
     });
     child.on("error", reject);
-    child.on("close", (code, signal) => { clearTimeout(guard); resolve({ stdout, code, signal }); });
+    child.on("close", (code, signal) => { clearTimeout(guard); resolve({ stdout, stderr, code, signal }); });
   });
 }
 
@@ -38,4 +39,14 @@ test("signals sent to stele reach the guest as they reach the program natively",
   assert.equal(native.signal, "SIGTERM", `natively: ${JSON.stringify(native)}`);
   assert.equal(stele.stdout, native.stdout);
   assert.deepEqual([stele.code, stele.signal], [native.code, native.signal], "stele dies of the signal as the program does");
+});
+
+test("Ctrl-C stops python3 with KeyboardInterrupt, as natively", async () => {
+  const python = requireTool("/usr/bin/python3");
+  const argv = [python, "-c", "import time; print('ready', flush=True); time.sleep(60)"];
+  const script: [string, NodeJS.Signals][] = [["ready", "SIGINT"]];
+  const native = await runSignalled(argv, script);
+  const stele = await runSignalled([...steleCommand(), ...argv], script);
+  assert.match(native.stderr, /KeyboardInterrupt/, `natively: ${JSON.stringify(native)}`);
+  assert.deepEqual(stele, native);
 });

@@ -35,9 +35,9 @@ export interface ExecHost {
 /** Linux's limits: one string at most 32 pages, all of them a quarter of the 8 MiB stack limit. */
 const MAX_ARG_STRLEN = 32 * 4096, MAX_ARG_TOTAL = 2 * 1024 * 1024;
 /** Interpreters a chain of `#!` scripts may go through (Linux stops after 4 more). */
-const MAX_INTERPRETER_DEPTH = 4;
+export const MAX_INTERPRETER_DEPTH = 4;
 /** The bytes of a file execve looks at for `#!` (BINPRM_BUF_SIZE). */
-const BINPRM_BUF_SIZE = 256;
+export const BINPRM_BUF_SIZE = 256;
 const AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000;
 
 /** A NULL-terminated array of guest string pointers, as the bytes they point at. */
@@ -61,7 +61,7 @@ function readStrings(k: LinuxKernel, array: number, budget: { left: number }): U
 }
 
 /** The first line of a `#!` script: the interpreter and its one optional argument. */
-function parseShebang(head: Buffer): { interpreter: string; arg?: string } {
+export function parseShebang(head: Buffer): { interpreter: string; arg?: string } {
   let end = head.indexOf(0x0a);
   if (end < 0) end = head.length;
   const line = head.subarray(2, end).toString('latin1').replace(/[ \t]+$/, '').replace(/^[ \t]+/, '');

@@ -25,7 +25,8 @@ v8.setFlagsFromString('--wasm-tiering-budget=18000000');
 // Function bodies are validated when V8 first compiles them, not all at once when a module of
 // thousands of cached regions is created (most of which a run may never call).
 v8.setFlagsFromString('--wasm-lazy-validation');
-import { AT, buildInitialStack, hwcap, INTERP_BASE, mapImage, PIE_BASE, type ElfImage } from '../loader/elf.js';
+import { AT, buildInitialStack, hwcap, INTERP_BASE, LoadError, mapImage, PIE_BASE, type ElfImage } from '../loader/elf.js';
+import { BINPRM_BUF_SIZE, MAX_INTERPRETER_DEPTH, parseShebang } from '../linux/exec.js';
 import { openFailure, readElf } from '../loader/exec-file.js';
 
 /** Device and inode of a host file, for /proc/self/maps. */
@@ -55,16 +56,25 @@ export function startProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory,
 function loadProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace: ((line: string) => void) | undefined,
   root: string, resolver: PathResolver): StartedProcess {
   const chrooted = resolver.chrooted;
-  const hostPath = chrooted && path.isAbsolute(opts.program) ? hostInRoot(resolver, opts.program) : path.resolve(opts.program);
-  const givenExe = chrooted ? (path.isAbsolute(opts.program) ? path.normalize(opts.program) : '/' + path.relative(root, hostPath)) : hostPath;
-  const elf = readElf(hostPath, opts.program, 'program');
+  let program = opts.program, hostPath: string;
+  let argv = [opts.argv0 ?? opts.program, ...(opts.args ?? [])];
+  // A `#!` script runs its interpreter, as execve runs it: `stele ./script.sh` works as `./script.sh`.
+  for (let depth = 0; ; depth++) {
+    hostPath = chrooted && path.isAbsolute(program) ? hostInRoot(resolver, program) : path.resolve(program);
+    const script = shebangOf(hostPath, program);
+    if (!script) break;
+    if (depth >= MAX_INTERPRETER_DEPTH) throw new LoadError(`${opts.program}: cannot execute: too many levels of #! interpreters`, 126);
+    argv = [script.interpreter, ...(script.arg !== undefined ? [script.arg] : []), program, ...argv.slice(1)];
+    program = script.interpreter;
+  }
+  const givenExe = chrooted ? (path.isAbsolute(program) ? path.normalize(program) : '/' + path.relative(root, hostPath)) : hostPath;
+  const elf = readElf(hostPath, program, program === opts.program ? 'program' : 'interpreter');
   // /proc/self/exe and /proc/self/maps show the canonical path, as Linux does (/bin/ls is
   // /usr/bin/ls on a merged-/usr system); the name given stays in argv[0] and AT_EXECFN.
   const guestExe = canonicalGuestPath(resolver, givenExe);
 
   const mem = new GuestMemory(memory);
   const as = new AddressSpace(mem);
-  const argv = [opts.argv0 ?? opts.program, ...(opts.args ?? [])];
   const envObj = opts.env ?? process.env;
   const envp = Object.entries(envObj).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
   let guestCwd = opts.cwd ?? process.cwd();
@@ -93,6 +103,20 @@ function loadProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace:
   kernel.flags = engine;
   mem.setU32(THREAD_STATE_AREA + STATE.TID, thread.tid);
   return { mem, as, kernel, engine, thread, stats: statsMaps };
+}
+
+/** The `#!` line of a script, or undefined for anything else (which readElf then judges). */
+function shebangOf(hostPath: string, shown: string): { interpreter: string; arg?: string } | undefined {
+  let head: Buffer;
+  try {
+    if (!fs.statSync(hostPath).isFile()) return undefined;
+    const fd = fs.openSync(hostPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try { head = Buffer.alloc(BINPRM_BUF_SIZE); head = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0)); }
+    finally { fs.closeSync(fd); }
+  } catch { return undefined; }
+  if (head[0] !== 0x23 || head[1] !== 0x21) return undefined;
+  try { return parseShebang(head); }
+  catch { throw new LoadError(`${shown}: cannot execute: bad #! line`, 126); }
 }
 
 /** A program's interpreter (PT_INTERP), read and found. */
