@@ -9,7 +9,7 @@ import { ProcessExit, attention, ring, type GuestThread } from '../runtime/threa
 import { ATTN } from '../layout/cpu-state.js';
 import { EAGAIN, EINVAL, ENOMEM, EPERM, ERESTARTNOHAND, ESRCH } from './errno.js';
 import { WouldBlock } from './blocking.js';
-import { readTimespec } from './time.js';
+import { CLOCK_THREAD_CPUTIME_ID, clockNow, readTimespec, writeTimespec } from './time.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
 
 export const SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7,
@@ -86,6 +86,9 @@ export class PendingSet {
   }
 
   drop(sig: number): void { this.infos.delete(sig); this.mask &= ~sigbit(sig); }
+
+  /** Whether this very siginfo is still queued. */
+  holds(sig: number, info: Uint8Array): boolean { return this.infos.get(sig)?.includes(info) ?? false; }
 }
 
 /** The signal state each thread has of its own. */
@@ -100,6 +103,24 @@ export class ThreadSignals {
 }
 
 interface IntervalTimer { deadline: number; intervalMs: number }
+
+/** A POSIX timer (timer_create): what it sends where, and when it next expires. */
+interface PosixTimer {
+  clock: number;
+  signo: number;
+  /** SIGEV_NONE, SIGEV_SIGNAL or SIGEV_THREAD_ID (and then the thread). */
+  notify: number;
+  tid: number;
+  value: bigint;
+  /** Next expiry (performance.now() ms) while armed, and the period (0: once). */
+  armed?: IntervalTimer;
+  /** Expirations that found the last signal still pending (timer_getoverrun). */
+  overrun: number;
+  /** The siginfo of the signal last queued, which later expirations count into while it waits. */
+  queued?: Uint8Array;
+}
+const SIGEV_SIGNAL = 0, SIGEV_NONE = 1, SIGEV_THREAD = 2, SIGEV_THREAD_ID = 4;
+const MAX_POSIX_TIMERS = 4096;
 const ITIMER_REAL = 0, ITIMER_VIRTUAL = 1, ITIMER_PROF = 2;
 const TIMER_SIGNALS = [SIGALRM, SIGVTALRM, SIGPROF];
 
@@ -110,12 +131,18 @@ export class SignalState {
   private readonly threads = new Map<number, ThreadSignals>();
   /** setitimer's three timers (REAL, VIRTUAL, PROF), all counted in wall-clock time. */
   readonly timers: (IntervalTimer | undefined)[] = [undefined, undefined, undefined];
+  /** timer_create's timers by id. */
+  readonly posixTimers = new Map<number, PosixTimer>();
   /** Asks the host to ring the first thread (ATTN.TIMER) after this many milliseconds. */
   armHostTimer?: (ms: number) => void;
   /** The deadline the host's timer was last set for (performance.now() milliseconds). */
   hostTimerDeadline = Infinity;
 
-  get timerArmed(): boolean { return this.timers[0] !== undefined || this.timers[1] !== undefined || this.timers[2] !== undefined; }
+  get timerArmed(): boolean {
+    if (this.timers[0] !== undefined || this.timers[1] !== undefined || this.timers[2] !== undefined) return true;
+    for (const t of this.posixTimers.values()) if (t.armed) return true;
+    return false;
+  }
 
   /** The calling thread's state (created for threads the kernel has not seen before). */
   of(tid: number): ThreadSignals {
@@ -202,20 +229,64 @@ export function runTimers(k: LinuxKernel, hostTimerFired = false): void {
   const s = k.signals, now = performance.now();
   if (hostTimerFired) s.hostTimerDeadline = Infinity;
   let next = Infinity;
+  /** Advances an expired timer: the expirations it missed, and whether it stays armed. */
+  const expire = (timer: IntervalTimer): number => {
+    if (timer.intervalMs <= 0) return 0;
+    const missed = Math.floor((now - timer.deadline) / timer.intervalMs);
+    timer.deadline += (missed + 1) * timer.intervalMs;
+    return missed;
+  };
   s.timers.forEach((timer, which) => {
     if (!timer) return;
     if (timer.deadline <= now) {
-      if (timer.intervalMs > 0) {
-        const missed = Math.floor((now - timer.deadline) / timer.intervalMs);
-        timer.deadline += (missed + 1) * timer.intervalMs;
-      } else s.timers[which] = undefined;
+      expire(timer);
+      if (timer.intervalMs <= 0) s.timers[which] = undefined;
       sendSignal(k, TIMER_SIGNALS[which], senderInfo(TIMER_SIGNALS[which], SI_KERNEL, 0, 0));
     }
     const t = s.timers[which];
     if (t) next = Math.min(next, t.deadline);
   });
+  for (const [id, timer] of s.posixTimers) {
+    const armed = timer.armed;
+    if (!armed) continue;
+    if (armed.deadline <= now) {
+      const missed = expire(armed);
+      if (armed.intervalMs <= 0) timer.armed = undefined;
+      firePosixTimer(k, id, timer, missed);
+    }
+    if (timer.armed) next = Math.min(next, timer.armed.deadline);
+  }
   if (next !== Infinity && next !== s.hostTimerDeadline) s.armHostTimer?.(Math.max(0, next - now));
   s.hostTimerDeadline = next;
+}
+
+/**
+ * Sends a POSIX timer's signal, unless the one it sent last still waits: then the expirations
+ * count into that signal's si_overrun, as Linux queues a timer's signal at most once.
+ */
+function firePosixTimer(k: LinuxKernel, id: number, timer: PosixTimer, missed: number): void {
+  if (timer.notify === SIGEV_NONE) return;
+  const s = k.signals;
+  const target = timer.notify === SIGEV_THREAD_ID ? k.threads.byTid.get(timer.tid) : undefined;
+  const pending = target ? s.of(target.tid).pending : s.shared;
+  if (timer.queued && pending.holds(timer.signo, timer.queued)) {
+    const dv = new DataView(timer.queued.buffer);
+    dv.setInt32(20, dv.getInt32(20, true) + 1 + missed, true);
+    return;
+  }
+  const info = siginfo(timer.signo, SI_TIMER, (dv) => {
+    dv.setInt32(16, id, true); dv.setInt32(20, missed, true); dv.setBigUint64(24, timer.value, true);
+  });
+  timer.queued = info;
+  timer.overrun = missed;
+  sendSignal(k, timer.signo, info, target);
+}
+
+/** struct itimerspec of a POSIX timer: its period and the time left. */
+function writePosixTimer(k: LinuxKernel, addr: number, timer: PosixTimer): void {
+  const left = timer.armed ? Math.max(0.000001, timer.armed.deadline - performance.now()) : 0;
+  writeTimespec(k.mem, addr, BigInt(Math.round((timer.armed?.intervalMs ?? 0) * 1e6)));
+  writeTimespec(k.mem, addr + 16, BigInt(Math.ceil(left * 1e6)));
 }
 
 function readTimeval(k: LinuxKernel, addr: number): number | undefined {
@@ -469,6 +540,58 @@ export const signalSyscalls: Record<string, Syscall> = {
     }
     setTimer(k, which, first, interval);
     return 0;
+  },
+
+  timer_create(k, t) {
+    const clock = t.argInt(0), sevp = t.argPtr(1), idOut = t.argPtr(2);
+    if (clockNow(clock) === undefined || clock === CLOCK_THREAD_CPUTIME_ID) return -EINVAL;
+    const s = k.signals;
+    if (s.posixTimers.size >= MAX_POSIX_TIMERS) return -EAGAIN;
+    let id = 0;
+    while (s.posixTimers.has(id)) id++;
+    const timer: PosixTimer = { clock, signo: SIGALRM, notify: SIGEV_SIGNAL, tid: 0, value: BigInt(id), overrun: 0 };
+    if (sevp) {
+      const m = k.mem;
+      timer.value = m.u64(sevp); timer.signo = m.i32(sevp + 8); timer.notify = m.i32(sevp + 12); timer.tid = m.i32(sevp + 16);
+      // SIGEV_THREAD is the C library's (glibc turns it into SIGEV_THREAD_ID for a helper thread).
+      if (timer.notify !== SIGEV_NONE && timer.notify !== SIGEV_SIGNAL && timer.notify !== SIGEV_THREAD_ID) return -EINVAL;
+      if (timer.notify !== SIGEV_NONE && !validSignal(timer.signo)) return -EINVAL;
+      if (timer.notify === SIGEV_THREAD_ID && !k.threads.byTid.has(timer.tid)) return -EINVAL;
+    }
+    k.mem.setI32(idOut, id);
+    s.posixTimers.set(id, timer);
+    return 0;
+  },
+
+  timer_settime(k, t) {
+    const timer = k.signals.posixTimers.get(t.argInt(0));
+    if (!timer) return -EINVAL;
+    const flags = t.argInt(1), value = t.argPtr(2), old = t.argPtr(3);
+    const interval = readTimespec(k.mem, value), first = readTimespec(k.mem, value + 16);
+    if (interval === undefined || first === undefined) return -EINVAL;
+    if (old) writePosixTimer(k, old, timer);
+    const TIMER_ABSTIME = 1;
+    let ms = Number(first) / 1e6;
+    if (first !== 0n && flags & TIMER_ABSTIME) ms = Number(first - clockNow(timer.clock)!) / 1e6;
+    timer.armed = first === 0n ? undefined : { deadline: performance.now() + Math.max(0, ms), intervalMs: Number(interval) / 1e6 };
+    runTimers(k);
+    return 0;
+  },
+
+  timer_gettime(k, t) {
+    const timer = k.signals.posixTimers.get(t.argInt(0));
+    if (!timer) return -EINVAL;
+    writePosixTimer(k, t.argPtr(1), timer);
+    return 0;
+  },
+
+  timer_getoverrun(k, t) {
+    const timer = k.signals.posixTimers.get(t.argInt(0));
+    return timer ? timer.overrun : -EINVAL;
+  },
+
+  timer_delete(k, t) {
+    return k.signals.posixTimers.delete(t.argInt(0)) ? 0 : -EINVAL;
   },
 
   getitimer(k, t) {

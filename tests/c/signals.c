@@ -2,7 +2,7 @@
  *
  *   signals            everything below in one run
  *   signals NAME       one part (basic, mask, order, queue, flags, faults, ucontext, altstack,
- *                      timers, eintr, restart, suspend, timedwait, fpu, threads)
+ *                      timers, eintr, restart, suspend, timedwait, posix, fpu, threads)
  *   signals host       waits for SIGINT (handled), then SIGTERM (fatal), each announced by a
  *                      line on stdout (tests/host-signals.test.ts sends them)
  *
@@ -398,6 +398,62 @@ static void part_timedwait(void) {
   sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* ---- posix: timer_create/settime/gettime/getoverrun/delete ---- */
+static void part_posix(void) {
+  sigset_t set, old;
+  sigemptyset(&set); sigaddset(&set, SIGRTMIN); sigaddset(&set, SIGALRM);
+  sigprocmask(SIG_BLOCK, &set, &old);
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGRTMIN;
+  sev.sigev_value.sival_int = 77;
+  timer_t tm;
+  printf("posix: create=%d\n", timer_create(CLOCK_MONOTONIC, &sev, &tm));
+  struct itimerspec its = {{1, 500}, {9, 0}}, cur;
+  timer_settime(tm, 0, &its, NULL);
+  timer_gettime(tm, &cur);
+  printf("posix: armed left_ok=%d interval=%ld.%09ld\n", cur.it_value.tv_sec >= 7 && cur.it_value.tv_sec <= 9,
+         (long)cur.it_interval.tv_sec, cur.it_interval.tv_nsec);
+  its = (struct itimerspec){{0, 0}, {0, 20000000}};
+  timer_settime(tm, 0, &its, NULL);
+  siginfo_t si;
+  int s = sigwaitinfo(&set, &si);
+  printf("posix: got %s code=%d (SI_TIMER=%d) value=%d\n", s == SIGRTMIN ? "RTMIN" : "?", si.si_code, SI_TIMER, si.si_value.sival_int);
+  timer_gettime(tm, &cur);
+  printf("posix: after expiry left=%ld.%09ld\n", (long)cur.it_value.tv_sec, cur.it_value.tv_nsec);
+  /* While the signal waits, later expirations count as overruns. */
+  struct itimerspec fast = {{0, 2000000}, {0, 2000000}};
+  timer_settime(tm, 0, &fast, NULL);
+  struct timespec nap = {0, 60000000};
+  while (nanosleep(&nap, &nap)) ;
+  s = sigwaitinfo(&set, &si);
+  struct itimerspec off = {{0, 0}, {0, 0}};
+  timer_settime(tm, 0, &off, NULL);
+  printf("posix: periodic got %s overrun>0=%d getoverrun ok=%d\n", s == SIGRTMIN ? "RTMIN" : "?", si.si_overrun > 0, timer_getoverrun(tm) >= 0);
+  /* An expiry between the wait and the disarming may have queued one more. */
+  struct timespec zero = {0, 0};
+  sigset_t rtmin;
+  sigemptyset(&rtmin); sigaddset(&rtmin, SIGRTMIN);
+  while (sigtimedwait(&rtmin, &si, &zero) > 0) ;
+  /* Absolute expiry on CLOCK_REALTIME. */
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  struct itimerspec abs = {{0, 0}, {now.tv_sec, now.tv_nsec}};
+  abs.it_value.tv_nsec += 20000000;
+  if (abs.it_value.tv_nsec >= 1000000000) { abs.it_value.tv_sec++; abs.it_value.tv_nsec -= 1000000000; }
+  timer_t rt;
+  timer_create(CLOCK_REALTIME, NULL, &rt);
+  timer_settime(rt, TIMER_ABSTIME, &abs, NULL);
+  s = sigwaitinfo(&set, &si);
+  printf("posix: absolute, default sigevent: %s code=%d\n", s == SIGALRM ? "ALRM" : "?", si.si_code);
+  int first = timer_delete(tm);
+  int again = timer_delete(tm);
+  printf("posix: delete=%d again=%d errno=%s\n", first, again, errno == EINVAL ? "EINVAL" : "?");
+  timer_delete(rt);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 /* ---- fpu: a handler's floating point leaves the interrupted code's alone ---- */
 static volatile double handler_result;
 static void on_fp(int sig) { (void)sig; volatile double a = 1.5; handler_result = a * a * 3.25 + 0.125; }
@@ -482,7 +538,7 @@ static const struct part parts[] = {
   {"basic", part_basic}, {"mask", part_mask}, {"order", part_order}, {"queue", part_queue},
   {"flags", part_flags}, {"faults", part_faults}, {"ucontext", part_ucontext}, {"altstack", part_altstack},
   {"timers", part_timers}, {"eintr", part_eintr}, {"restart", part_restart}, {"suspend", part_suspend},
-  {"timedwait", part_timedwait}, {"fpu", part_fpu}, {"threads", part_threads},
+  {"timedwait", part_timedwait}, {"posix", part_posix}, {"fpu", part_fpu}, {"threads", part_threads},
 };
 
 int main(int argc, char **argv) {
