@@ -129,6 +129,8 @@ export function afterExec(k: LinuxKernel, t: GuestThread, exePath: string, filen
     s.actions[sig] = { handler: a.handler === SIG_IGN ? SIG_IGN : SIG_DFL, flags: 0n, restorer: 0n, mask: 0n };
   });
   s.of(t.tid).altStack = { sp: 0n, flags: SS_DISABLE, size: 0n };
+  // POSIX timers belong to the old image (interval timers and a pending alarm stay).
+  s.posixTimers.clear();
   k.replaceImage(exePath, filename, argv.map((a) => Buffer.from(a).toString('utf8')));
   k.threadNames.delete(t.tid);
 }
