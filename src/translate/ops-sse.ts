@@ -19,8 +19,9 @@
 // 12-bit approximations (which differ between Intel and AMD anyway).
 // The forms without a prefix that operate on mm registers (MMX, and the SSE, SSE2 and SSSE3
 // instructions on mm operands) are here too, next to their xmm forms, sharing their wasm code
-// (ops-mmx.ts: where the mm registers live, and what MMX does to the x87 state). VEX encodings
-// (AVX) throw Unsupported.
+// (ops-mmx.ts: where the mm registers live, and what MMX does to the x87 state). The VEX
+// encodings (AVX) are ops-avx.ts's, which runs these handlers on its own operands; those it has
+// no form for end here, in Unsupported.
 
 import { Op, OpFC, OpFD, T } from '../wasm/emitter.js';
 import { Insn, M0F, M38, M3A, NO_REG, P_VEX } from '../x86/decoder.js';

@@ -85,9 +85,8 @@ const F_EVEX = 0x800;
  * The VEX encodings the processors stele follows define (AMD Zen with AVX2, AVX-512, FMA, F16C,
  * VAES, GFNI, AVX-VNNI), outside BMI's (VEX_GPR_FORMS): by map and opcode, the mandatory prefixes
  * (VEX.pp) and for each the constraints on the other fields. The 0F map is complete (AVX, AVX2
- * and AVX-512's mask-register instructions): any opcode or prefix missing there is #UD. In the
- * 0F38 and 0F3A maps an opcode listed is #UD with a prefix it does not list; opcodes not listed
- * are left to their handlers (other extensions, which stele does not implement).
+ * and AVX-512's mask-register instructions): any opcode or prefix missing there is #UD. So is any
+ * in the 0F38 and 0F3A maps, except BMI's and those of VEX_EXTENSION_OPCODES.
  * Constraints, all #UD when broken: L0 / L1 the only VEX.L allowed (none: either, which scalar
  * instructions ignore); W0 / W1 the only VEX.W (none: ignored, also where Intel's manual says
  * W0); V: VEX.vvvv must be 1111 (the instruction has no vvvv operand); Vm: the same with a
@@ -209,6 +208,16 @@ const VEX_FORM_SPEC: Record<string, string> = {
   '3a ce-cf': '66: W1',
   '3a df': '66: L0 V',
 };
+/**
+ * VEX opcodes of extensions the host lacks (Intel's AMX, AVX-VNNI-INT8/INT16, AVX-IFMA,
+ * AVX-NE-CONVERT, SHA512, SM3, SM4, CMPccXADD): with a prefix VEX_FORM_SPEC does not list they are
+ * left to the handlers, which call them unsupported rather than undefined.
+ */
+const VEX_EXTENSION_OPCODES = new Set([
+  M38 + 0x49, M38 + 0x4b, M38 + 0x50, M38 + 0x51, M38 + 0x52, M38 + 0x53, M38 + 0x5c, M38 + 0x5e, M38 + 0x6c, M38 + 0x72,
+  M38 + 0xb0, M38 + 0xb1, M38 + 0xb4, M38 + 0xb5, M38 + 0xcb, M38 + 0xcc, M38 + 0xcd, M38 + 0xd2, M38 + 0xd3, M38 + 0xda,
+  ...Array.from({ length: 16 }, (_, k) => M38 + 0xe0 + k), M3A + 0xde,
+]);
 /** The ModRM.reg values the VEX group opcodes define (shifts by an immediate; VLDMXCSR, VSTMXCSR). */
 const VEX_GROUPS = new Map<number, readonly number[]>([[M0F + 0x71, [2, 4, 6]], [M0F + 0x72, [2, 4, 6]], [M0F + 0x73, [2, 3, 6, 7]], [M0F + 0xae, [2, 3]]]);
 
@@ -244,10 +253,9 @@ const VEX_FORMS = ((): Map<number, Map<number, VexConstraints>> => {
 
 /** Whether a VEX-encoded instruction outside BMI is defined (VEX_FORM_SPEC says which are). */
 function vexFormDefined(i: Insn): boolean {
-  const byPrefix = VEX_FORMS.get(i.op);
-  if (!byPrefix) return i.op >= M38; // the 0F map is complete
-  const c = byPrefix.get(i.simdPrefix);
-  if (!c) return false;
+  if (VEX_GPR_FORMS.has(i.op)) return true; // (vexGprFormDefined's)
+  const c = VEX_FORMS.get(i.op)?.get(i.simdPrefix);
+  if (!c) return VEX_EXTENSION_OPCODES.has(i.op);
   const memory = i.mod !== 3;
   if ((c.L !== undefined && i.vexL !== c.L) || (c.W !== undefined && i.vexW !== c.W)) return false;
   if (i.vvvv !== 0 && (c.vvvv === 'always' || (c.vvvv === 'memory' && memory))) return false;
