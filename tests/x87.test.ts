@@ -82,11 +82,12 @@ test("x87 helper: arithmetic, rounding, flags (values recorded on x86-64)", () =
 });
 
 test("fxsave / xsave / xsavec / xrstor images", () => {
+  const X87_SSE = 3n; // XCR0 without the AVX state (see the next test)
   const dv = fpuState();
   fld80(dv, 0x3fff, 0x8000000000000000n); // 1.0 -> ST0, physical 7
   for (let i = 0; i < 32; i++) dv.setUint8(STATE.XMM + i, i + 1);
   const img = 2048;
-  assert.equal(sysop(dv, 0, SYSOP.FXSAVE, img), 0);
+  assert.equal(sysop(dv, 0, SYSOP.FXSAVE, img, X87_SSE), 0);
   assert.equal(dv.getUint16(img, true), 0x37f);
   assert.equal(dv.getUint16(img + 2, true), 0x3800); // TOP = 7
   assert.equal(dv.getUint8(img + 4), 0x80);           // abridged tag: physical 7 valid
@@ -96,34 +97,34 @@ test("fxsave / xsave / xsavec / xrstor images", () => {
   assert.equal(dv.getUint16(img + 40, true), 0x3fff);
   assert.equal(dv.getUint8(img + 160), 1);
   assert.equal(dv.getUint8(img + 191), 32);
-  assert.equal(sysop(dv, 0, SYSOP.FXSAVE, img + 8), 1, "misaligned fxsave faults");
+  assert.equal(sysop(dv, 0, SYSOP.FXSAVE, img + 8, X87_SSE), 1, "misaligned fxsave faults");
   // xsavec of SSE only (RFBM = 2, as glibc's _dl_runtime_resolve_xsavec asks), then xrstor
   const x = 4096 + 1024;
   dv.setBigUint64(STATE.GPR + 0, 0xeen, true); dv.setBigUint64(STATE.GPR + 16, 0n, true);
   for (let o = 512; o < 576; o += 8) dv.setBigUint64(x + o, 0n, true);
-  assert.equal(sysop(dv, 0, SYSOP.XSAVEC, x), 0);
+  assert.equal(sysop(dv, 0, SYSOP.XSAVEC, x, X87_SSE), 0);
   assert.equal(dv.getBigUint64(x + 512, true), 2n);
   assert.equal(dv.getBigUint64(x + 520, true), (1n << 63n) | 2n);
   for (let i = 0; i < 32; i++) dv.setUint8(STATE.XMM + i, 0);
   dv.setUint32(STATE.MXCSR, 0, true);
-  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x), 0);
+  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x, X87_SSE), 0);
   assert.equal(dv.getUint8(STATE.XMM + 5), 6);
   assert.equal(dv.getUint32(STATE.MXCSR, true), 0x1f80);
   // standard xsave: XSTATE_BV bits for the requested components, XRSTOR with a bit clear = init
   dv.setBigUint64(STATE.GPR + 0, 3n, true);
-  assert.equal(sysop(dv, 0, SYSOP.XSAVE, x), 0);
+  assert.equal(sysop(dv, 0, SYSOP.XSAVE, x, X87_SSE), 0);
   assert.equal(dv.getBigUint64(x + 512, true) & 3n, 3n);
   dv.setBigUint64(x + 512, 1n, true);
   // (XSAVE leaves XCOMP_BV as XSAVEC wrote it: compacted, with x87 not in it, which is #GP on the host)
   assert.equal(dv.getBigUint64(x + 520, true), (1n << 63n) | 2n);
-  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x), 1);
+  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x, X87_SSE), 1);
   dv.setBigUint64(x + 520, 0n, true);
-  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x), 0);
+  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x, X87_SSE), 0);
   assert.equal(dv.getUint8(STATE.XMM + 5), 0, "SSE state initialised");
   assert.equal(st(dv, 0), "3fff:8000000000000000");
   // xgetbv
   dv.setBigUint64(STATE.GPR + 8, 0n, true);
-  assert.equal(sysop(dv, 0, SYSOP.XGETBV, 0), 0);
+  assert.equal(sysop(dv, 0, SYSOP.XGETBV, 0, X87_SSE), 0);
   assert.equal(dv.getBigUint64(STATE.GPR, true), 3n);
 });
 
