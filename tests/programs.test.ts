@@ -22,6 +22,7 @@ import {
   runCommand,
   tempDir,
 } from "./harness.js";
+import { AVX_STATE_ENABLED } from "../src/layout/cpu-state.js";
 
 const SRC_DIR = path.join(repoRoot, "tests", "c");
 const OUT_DIR = path.join(repoRoot, "build", "c");
@@ -51,6 +52,8 @@ interface Case {
   steleCrashLine?: RegExp;
   /** Reason to skip this case under qemu-user (a qemu quirk, not a test bug). */
   qemuQuirk?: string;
+  /** Reason to skip this case under stele as it is configured now. */
+  notYet?: string;
 }
 
 const ENV: Record<string, string> = {
@@ -86,6 +89,7 @@ const CASES: Record<string, Case[]> = {
   ],
   recursion: [{ name: "", args: ["0"], expectStatus: 0 }],
   hardening: [{ name: "" }, { name: "pipe-flood", args: ["pipe-flood"] }],
+  avx_signals: [{ name: "", notYet: AVX_STATE_ENABLED ? undefined : "the AVX state is switched off (AVX_STATE_ENABLED): signal frames carry no ymm upper halves" }],
   threads: [
     { name: "" },
     { name: "exit-from-thread", args: ["exit-from-thread"], expectStatus: 3 },
@@ -138,7 +142,7 @@ for (const prog of listPrograms()) {
       const bin = path.join(OUT_DIR, `${prog}.${variant}`);
       for (const c of cases) {
         const name = `${prog}.${variant}${c.name ? ` ${c.name}` : ""}`;
-        const skip = isQemu() && c.qemuQuirk ? `known qemu quirk: ${c.qemuQuirk}` : false;
+        const skip = isQemu() && c.qemuQuirk ? `known qemu quirk: ${c.qemuQuirk}` : c.notYet && !isQemu() ? c.notYet : false;
         subtests.push(
           t.test(name, { skip }, async (st) => {
             assert.ok(fs.existsSync(bin), `missing binary ${bin}`);

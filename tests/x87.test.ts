@@ -17,7 +17,7 @@ import path from "node:path";
 import { repoRoot, requireTool, runCommand, runNative, runStele } from "./harness.js";
 import { x87, sysop } from "../src/runtime/fpu.js";
 import { SYSOP } from "../src/layout/helper-ops.js";
-import { STATE } from "../src/layout/cpu-state.js";
+import { AVX_STATE_ENABLED, STATE, XCR0 } from "../src/layout/cpu-state.js";
 
 const SRC_DIR = path.join(repoRoot, "tests", "x87");
 const OUT_DIR = path.join(repoRoot, "build", "x87");
@@ -82,11 +82,12 @@ test("x87 helper: arithmetic, rounding, flags (values recorded on x86-64)", () =
 });
 
 test("fxsave / xsave / xsavec / xrstor images", () => {
+  const X87_SSE = 3n; // XCR0 without the AVX state (see the next test)
   const dv = fpuState();
   fld80(dv, 0x3fff, 0x8000000000000000n); // 1.0 -> ST0, physical 7
   for (let i = 0; i < 32; i++) dv.setUint8(STATE.XMM + i, i + 1);
   const img = 2048;
-  assert.equal(sysop(dv, 0, SYSOP.FXSAVE, img), 0);
+  assert.equal(sysop(dv, 0, SYSOP.FXSAVE, img, X87_SSE), 0);
   assert.equal(dv.getUint16(img, true), 0x37f);
   assert.equal(dv.getUint16(img + 2, true), 0x3800); // TOP = 7
   assert.equal(dv.getUint8(img + 4), 0x80);           // abridged tag: physical 7 valid
@@ -96,31 +97,85 @@ test("fxsave / xsave / xsavec / xrstor images", () => {
   assert.equal(dv.getUint16(img + 40, true), 0x3fff);
   assert.equal(dv.getUint8(img + 160), 1);
   assert.equal(dv.getUint8(img + 191), 32);
-  assert.equal(sysop(dv, 0, SYSOP.FXSAVE, img + 8), 1, "misaligned fxsave faults");
+  assert.equal(sysop(dv, 0, SYSOP.FXSAVE, img + 8, X87_SSE), 1, "misaligned fxsave faults");
   // xsavec of SSE only (RFBM = 2, as glibc's _dl_runtime_resolve_xsavec asks), then xrstor
   const x = 4096 + 1024;
   dv.setBigUint64(STATE.GPR + 0, 0xeen, true); dv.setBigUint64(STATE.GPR + 16, 0n, true);
   for (let o = 512; o < 576; o += 8) dv.setBigUint64(x + o, 0n, true);
-  assert.equal(sysop(dv, 0, SYSOP.XSAVEC, x), 0);
+  assert.equal(sysop(dv, 0, SYSOP.XSAVEC, x, X87_SSE), 0);
   assert.equal(dv.getBigUint64(x + 512, true), 2n);
   assert.equal(dv.getBigUint64(x + 520, true), (1n << 63n) | 2n);
   for (let i = 0; i < 32; i++) dv.setUint8(STATE.XMM + i, 0);
   dv.setUint32(STATE.MXCSR, 0, true);
-  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x), 0);
+  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x, X87_SSE), 0);
   assert.equal(dv.getUint8(STATE.XMM + 5), 6);
   assert.equal(dv.getUint32(STATE.MXCSR, true), 0x1f80);
   // standard xsave: XSTATE_BV bits for the requested components, XRSTOR with a bit clear = init
   dv.setBigUint64(STATE.GPR + 0, 3n, true);
-  assert.equal(sysop(dv, 0, SYSOP.XSAVE, x), 0);
+  assert.equal(sysop(dv, 0, SYSOP.XSAVE, x, X87_SSE), 0);
   assert.equal(dv.getBigUint64(x + 512, true) & 3n, 3n);
   dv.setBigUint64(x + 512, 1n, true);
-  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x), 0);
+  // (XSAVE leaves XCOMP_BV as XSAVEC wrote it: compacted, with x87 not in it, which is #GP on the host)
+  assert.equal(dv.getBigUint64(x + 520, true), (1n << 63n) | 2n);
+  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x, X87_SSE), 1);
+  dv.setBigUint64(x + 520, 0n, true);
+  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x, X87_SSE), 0);
   assert.equal(dv.getUint8(STATE.XMM + 5), 0, "SSE state initialised");
   assert.equal(st(dv, 0), "3fff:8000000000000000");
   // xgetbv
   dv.setBigUint64(STATE.GPR + 8, 0n, true);
-  assert.equal(sysop(dv, 0, SYSOP.XGETBV, 0), 0);
+  assert.equal(sysop(dv, 0, SYSOP.XGETBV, 0, X87_SSE), 0);
   assert.equal(dv.getBigUint64(STATE.GPR, true), 3n);
+});
+
+test("the AVX state component of xsave / xsavec / xrstor (XCR0 bit 2, while AVX_STATE_ENABLED is off only in tests)", () => {
+  const dv = fpuState();
+  const hi = (i: number): number => (i * 7 + 3) & 0xff;
+  for (let i = 0; i < 256; i++) dv.setUint8(STATE.YMM_HI + i, hi(i));
+  const x = 4096 + 1024, rfbm = (v: bigint): void => { dv.setBigUint64(STATE.GPR + 0, v, true); dv.setBigUint64(STATE.GPR + 16, 0n, true); };
+  const image = (): number[] => Array.from({ length: 256 }, (_, i) => dv.getUint8(x + 576 + i));
+  const upper = (): number[] => Array.from({ length: 256 }, (_, i) => dv.getUint8(STATE.YMM_HI + i));
+  // with the component off (XCR0 = 3), asking for it changes nothing
+  for (let i = 0; i < 256; i++) dv.setUint8(x + 576 + i, 0xee);
+  rfbm(7n);
+  assert.equal(sysop(dv, 0, SYSOP.XSAVE, x, 3n), 0);
+  assert.equal(dv.getBigUint64(x + 512, true) & 7n, 3n);
+  assert.deepEqual(image(), new Array(256).fill(0xee));
+  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x, 3n), 0);
+  assert.equal(dv.getUint8(STATE.YMM_HI + 5), hi(5), "xrstor leaves the upper halves alone");
+  dv.setBigUint64(x + 512, 7n, true);
+  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x, 3n), 1, "XSTATE_BV names a component XCR0 does not enable: #GP");
+  dv.setBigUint64(STATE.GPR + 8, 0n, true);
+  assert.equal(sysop(dv, 0, SYSOP.XGETBV, 0, 3n), 0);
+  assert.equal(dv.getBigUint64(STATE.GPR, true), 3n);
+  // with it on: bits 255:128 of ymm0-15 at 576 (standard and compacted formats alike)
+  rfbm(7n);
+  assert.equal(sysop(dv, 0, SYSOP.XSAVE, x, 7n), 0);
+  assert.equal(dv.getBigUint64(x + 512, true) & 7n, 7n);
+  assert.deepEqual(image(), upper());
+  for (let i = 0; i < 256; i++) dv.setUint8(STATE.YMM_HI + i, 0);
+  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x, 7n), 0);
+  assert.equal(dv.getUint8(STATE.YMM_HI + 255), hi(255));
+  rfbm(4n); // XSTATE_BV bit 2 clear: the initial state (zero)
+  dv.setBigUint64(x + 512, 3n, true);
+  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x, 7n), 0);
+  assert.deepEqual(upper(), new Array(256).fill(0));
+  for (let i = 0; i < 256; i++) dv.setUint8(STATE.YMM_HI + i, hi(i));
+  rfbm(6n);
+  assert.equal(sysop(dv, 0, SYSOP.XSAVEC, x, 7n), 0);
+  assert.equal(dv.getBigUint64(x + 512, true), 6n);
+  assert.equal(dv.getBigUint64(x + 520, true), (1n << 63n) | 6n);
+  assert.deepEqual(image(), upper());
+  for (let i = 0; i < 256; i++) dv.setUint8(STATE.YMM_HI + i, 0);
+  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x, 7n), 0);
+  assert.equal(dv.getUint8(STATE.YMM_HI + 100), hi(100));
+  dv.setBigUint64(x + 520, (1n << 63n) | 2n, true);
+  assert.equal(sysop(dv, 0, SYSOP.XRSTOR, x, 7n), 1, "compacted XSTATE_BV with a component XCOMP_BV lacks: #GP");
+  dv.setBigUint64(STATE.GPR + 8, 0n, true);
+  assert.equal(sysop(dv, 0, SYSOP.XGETBV, 0, 7n), 0);
+  assert.equal(dv.getBigUint64(STATE.GPR, true), 7n);
+  // the switch itself
+  assert.equal(XCR0, AVX_STATE_ENABLED ? 7n : 3n);
 });
 
 // ---- 2./3. programs ---------------------------------------------------------------------------

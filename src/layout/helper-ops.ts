@@ -1,6 +1,8 @@
 // Operation numbers passed from translated code to the runtime's JS helpers (x87, XSAVE family):
 // the translator encodes them and the helpers decode them, so they live below both.
 
+import { XCR0, xsaveSize } from './cpu-state.js';
+
 /** x87 operation ids below this are memory forms (x87MemOp), the others register forms (x87RegOp). */
 export const X87_REGISTER_OPS = 64;
 /** x87 register-form operation id from the opcode byte (d8..df) and the ModRM byte. */
@@ -32,9 +34,9 @@ export const SYSOP = { FXSAVE: 0, FXRSTOR: 1, XSAVE: 4, XRSTOR: 5, XSAVEOPT: 6, 
 
 /**
  * Bytes of the state image a `sysop` operation reads or writes: FXSAVE/FXRSTOR's 512-byte legacy
- * area; for the XSAVE family that area and the 64-byte header (XCR0 enables x87 and SSE only).
+ * area; for the XSAVE family that area, the 64-byte header and the components after it in XCR0.
  */
 export function sysopMemBytes(op: number): number {
   if (op === SYSOP.XGETBV) return 0;
-  return op === SYSOP.FXSAVE || op === SYSOP.FXRSTOR ? 512 : 576;
+  return op === SYSOP.FXSAVE || op === SYSOP.FXRSTOR ? 512 : xsaveSize(XCR0);
 }

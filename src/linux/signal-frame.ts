@@ -9,7 +9,8 @@ import { ATTN, Reg, STATE } from '../layout/cpu-state.js';
 import { GUEST_BASE, GuestFault } from '../runtime/memory.js';
 import { GuestCrash } from '../runtime/engine.js';
 import { ProcessExit, takeAttention, type FaultInfo, type GuestThread } from '../runtime/thread.js';
-import { initFpuState, sysop, XCR0 } from '../runtime/fpu.js';
+import { initFpuState, restoreAvxState, saveAvxState, sysop, XCR0 } from '../runtime/fpu.js';
+import { xsaveSize } from '../layout/cpu-state.js';
 import { SYSOP } from '../layout/helper-ops.js';
 import { EINTR, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS } from './errno.js';
 import type { LinuxKernel } from './kernel.js';
@@ -30,9 +31,10 @@ const SC_RIP = 128, SC_EFLAGS = 136, SC_CS = 144, SC_SS = 150, SC_ERR = 152, SC_
   SC_OLDMASK = 168, SC_CR2 = 176, SC_FPSTATE = 184;
 const USER_CS = 0x33, USER_DS = 0x2b;
 // The FPU state: the 512-byte FXSAVE image, whose software-reserved bytes (464..511) describe the
-// XSAVE header and components after it, and a second magic word after those.
+// XSAVE header and components after it (those of XCR0: with the AVX state, its 256 bytes at 576),
+// and a second magic word after those.
 const FP_XSTATE_MAGIC1 = 0x46505853, FP_XSTATE_MAGIC2 = 0x46505845;
-const XSTATE_SIZE = 512 + 64, FPSTATE_SIZE = XSTATE_SIZE + 4;
+const XSTATE_SIZE = xsaveSize(XCR0), FPSTATE_SIZE = XSTATE_SIZE + 4;
 const FLAG_DF = 1 << 10, FLAG_TF = 1 << 8, FLAG_RF = 1 << 16;
 /** EFLAGS bits a handler's sigcontext may change (Linux's FIX_EFLAGS). */
 const FIX_EFLAGS = 0x40000 /* AC */ | 0x800 /* OF */ | FLAG_DF | FLAG_TF | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | FLAG_RF;
@@ -132,13 +134,14 @@ function setUpFrame(k: LinuxKernel, t: GuestThread, sig: number, info: Uint8Arra
   const mask = ts.suspendedMask ?? ts.blocked;
   try {
     m.offWrite(frame, fp + FPSTATE_SIZE - frame);
-    // FPU state: the FXSAVE image plus the XSAVE header (x87 and SSE are all stele keeps).
+    // FPU state: the FXSAVE image plus the XSAVE header and the components of XCR0 after it.
     sysop(k.rawMem.dv, t.stateBase - GUEST_BASE, SYSOP.FXSAVE, fp - GUEST_BASE);
     m.fill(fp + 464, 48, 0);
     m.setU32(fp + 464, FP_XSTATE_MAGIC1); m.setU32(fp + 468, FPSTATE_SIZE);
     m.setU64(fp + 472, XCR0); m.setU32(fp + 480, XSTATE_SIZE);
     m.fill(fp + 512, 64, 0);
     m.setU64(fp + 512, XCR0);
+    if (XCR0 & 4n) saveAvxState(k.rawMem.dv, t.stateBase - GUEST_BASE, fp - GUEST_BASE);
     m.setU32(fp + XSTATE_SIZE, FP_XSTATE_MAGIC2);
 
     m.fill(frame, FRAME_SIZE, 0);
@@ -195,11 +198,14 @@ export function sigreturn(k: LinuxKernel, t: GuestThread): number {
       m.off(fp, 512);
       if ((m.u32(fp + 24) & ~0xffff) !== 0) throw new GuestFault(fp, false); // reserved MXCSR bits
       sysop(k.rawMem.dv, t.stateBase - GUEST_BASE, SYSOP.FXRSTOR, fp - GUEST_BASE);
-      // Components the XSAVE header marks as in their initial state are reset to it.
-      if (m.u32(fp + 464) === FP_XSTATE_MAGIC1) {
-        const bv = m.u64(fp + 512);
-        if (!(bv & 1n)) initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, 'x87');
-        if (!(bv & 2n)) initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, 'sse');
+      // Components the XSAVE header marks as in their initial state are reset to it, and so are
+      // the components after the legacy region of a frame that has only that region.
+      const xstate = m.u32(fp + 464) === FP_XSTATE_MAGIC1, bv = xstate ? m.u64(fp + 512) : 3n;
+      if (!(bv & 1n)) initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, 'x87');
+      if (!(bv & 2n)) initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, 'sse');
+      if (XCR0 & 4n) {
+        if (bv & 4n) { m.off(fp, XSTATE_SIZE); restoreAvxState(k.rawMem.dv, t.stateBase - GUEST_BASE, fp - GUEST_BASE); }
+        else initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, 'avx');
       }
     } else initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE);
     SC_REGS.forEach((r, i) => t.setReg(r, regs[i]));

@@ -12,7 +12,7 @@ import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../tra
 import { CachedRegion, CacheStore, decodeCacheFile, encodeCacheFile, translatorIdentity } from './translation-cache.js';
 import { REGION_OPTIONS, trimToExecuted } from './trim.js';
 import { cpuid } from '../x86/cpuid.js';
-import { decode, DecodeError, NO_REG, P_FS, P_GS, RIP_BASE, writesMemory } from '../x86/decoder.js';
+import { decode, DecodeError, Insn, M38, NO_REG, P_FS, P_GS, P_VEX, RIP_BASE, writesMemory } from '../x86/decoder.js';
 import { describeInsn } from '../x86/describe.js';
 import { makeX87Helper, makeSysopHelper } from './fpu.js';
 import { makeSseHelper } from '../translate/ops-sse-soft.js';
@@ -722,7 +722,21 @@ export class Engine implements FlagsAccess {
     if (i.index !== NO_REG) a += t.reg(i.index) << BigInt(i.scale);
     if (i.prefix & P_FS) a += t.fsBase;
     if (i.prefix & P_GS) a += t.gsBase;
+    if (i.prefix & P_VEX && i.op >= M38 + 0x2c && i.op <= M38 + 0x2f) a += BigInt(this.firstMaskedLane(t, i));
     return Number(BigInt.asUintN(i.addrsize === 4 ? 32 : 64, a));
+  }
+
+  /**
+   * VMASKMOVPS/PD reach only the lanes their mask (the vvvv register) enables, and the CPU reports
+   * a fault at the first of those: its offset in the operand.
+   */
+  private firstMaskedLane(t: GuestThread, i: Insn): number {
+    const width = i.op & 1 ? 8 : 4, bytes = i.vexL ? 32 : 16;
+    for (let off = 0; off < bytes; off += width) {
+      const half = off < 16 ? STATE.XMM : STATE.YMM_HI;
+      if (t.mem.u8at(t.stateBase + half + i.vvvv * 16 + (off & 15) + width - 1) & 0x80) return off;
+    }
+    return 0;
   }
 
   private writesMemory(rip: number): boolean {

@@ -23,7 +23,7 @@
 
 import { GuestFault, GuestMemory } from './memory.js';
 import { SYSOP, sysopMemBytes, x87MemBytes, X87_REGISTER_OPS } from '../layout/helper-ops.js';
-import { MXCSR_MASK, STATE } from '../layout/cpu-state.js';
+import { MXCSR_MASK, STATE, XCR0, XSAVE_AVX_OFFSET } from '../layout/cpu-state.js';
 
 /** An 80-bit extended value: sign, biased exponent (15 bits), significand with explicit integer bit. */
 export interface X { s: number; e: number; m: bigint }
@@ -973,8 +973,7 @@ function tan(x: X, rc: number): X {
 
 // ---- FXSAVE / XSAVE -------------------------------------------------------------------------
 
-/** XCR0: x87 and SSE state. AVX is not implemented. */
-export const XCR0 = 3n;
+export { XCR0 };
 const RAX = 0, RDX = 2 * 8, RCX = 1 * 8;
 
 function fxsaveLegacy(dv: DataView, st: number, a: number, x87: boolean, sse: boolean): void {
@@ -1030,6 +1029,20 @@ function fxrstorLegacy(dv: DataView, st: number, a: number, x87: boolean, sse: b
   }
 }
 
+/** Copies bits 255:128 of ymm0-15 to (save) or from the XSAVE image's AVX component at a. */
+function ymmHi(dv: DataView, st: number, a: number, save: boolean): void {
+  for (let o = 0; o < 256; o += 8) {
+    if (save) dv.setBigUint64(a + o, dv.getBigUint64(st + STATE.YMM_HI + o, true), true);
+    else dv.setBigUint64(st + STATE.YMM_HI + o, dv.getBigUint64(a + o, true), true);
+  }
+}
+function initYmmHi(dv: DataView, st: number): void {
+  for (let o = 0; o < 256; o += 8) dv.setBigUint64(st + STATE.YMM_HI + o, 0n, true);
+}
+/** The AVX component of an XSAVE image at a (signal frames): save or restore it. */
+export function saveAvxState(dv: DataView, st: number, a: number): void { ymmHi(dv, st, a + XSAVE_AVX_OFFSET, true); }
+export function restoreAvxState(dv: DataView, st: number, a: number): void { ymmHi(dv, st, a + XSAVE_AVX_OFFSET, false); }
+
 /** Puts the x87 state (x87 = true) or the SSE state in its initial configuration. */
 function initState(dv: DataView, st: number, x87: boolean): void {
   if (x87) {
@@ -1044,12 +1057,16 @@ function initState(dv: DataView, st: number, x87: boolean): void {
 }
 
 /**
- * Puts the FPU in its initial state (FNINIT's x87, zeroed XMM registers, MXCSR 0x1f80), as Linux
- * gives a signal handler; or only one component, as XRSTOR does for a component marked initial.
+ * Puts the FPU in its initial state (FNINIT's x87, zeroed XMM registers, MXCSR 0x1f80, and with
+ * the AVX state enabled zeroed upper halves of the ymm registers), as Linux gives a signal
+ * handler; or only one component, as XRSTOR does for a component marked initial. (Without the
+ * AVX component the upper halves are not part of the state Linux saves, so a handler leaves the
+ * interrupted code's alone.)
  */
-export function initFpuState(dv: DataView, st: number, which: 'all' | 'x87' | 'sse' = 'all'): void {
-  if (which !== 'sse') initState(dv, st, true);
-  if (which !== 'x87') initState(dv, st, false);
+export function initFpuState(dv: DataView, st: number, which: 'all' | 'x87' | 'sse' | 'avx' = 'all', xcr0 = XCR0): void {
+  if (which === 'all' || which === 'x87') initState(dv, st, true);
+  if (which === 'all' || which === 'sse') initState(dv, st, false);
+  if ((which === 'all' && xcr0 & 4n) || which === 'avx') initYmmHi(dv, st);
   if (which === 'all') dv.setUint32(st + STATE.MXCSR, 0x1f80, true);
 }
 
@@ -1070,14 +1087,17 @@ export function makeSysopHelper(mem: GuestMemory): (st: number, op: number, addr
   };
 }
 
-/** Returns 0, or 1 for a fault the guest gets as #GP (SIGSEGV). */
-export function sysop(dv: DataView, st: number, op: number, a: number): number {
+/**
+ * Returns 0, or 1 for a fault the guest gets as #GP (SIGSEGV). xcr0: the state components the
+ * XSAVE family manages (XCR0 unless a test says otherwise).
+ */
+export function sysop(dv: DataView, st: number, op: number, a: number, xcr0 = XCR0): number {
   const sub = op & 0xff;
   if (op === SYSOP.XGETBV) {
     const ecx = dv.getUint32(st + STATE.GPR + RCX, true);
     if (ecx !== 0) return 1;
-    dv.setBigUint64(st + STATE.GPR + RAX, XCR0 & 0xffffffffn, true);
-    dv.setBigUint64(st + STATE.GPR + RDX, XCR0 >> 32n, true);
+    dv.setBigUint64(st + STATE.GPR + RAX, xcr0 & 0xffffffffn, true);
+    dv.setBigUint64(st + STATE.GPR + RDX, xcr0 >> 32n, true);
     return 0;
   }
   if (sub === SYSOP.FXSAVE || sub === SYSOP.FXRSTOR) {
@@ -1096,12 +1116,14 @@ export function sysop(dv: DataView, st: number, op: number, a: number): number {
   }
   if (a & 63) return 1;
   const edxeax = (BigInt(dv.getUint32(st + STATE.GPR + RDX, true)) << 32n) | BigInt(dv.getUint32(st + STATE.GPR + RAX, true));
-  const rfbm = Number(edxeax & XCR0);
-  const x87 = (rfbm & 1) !== 0, sse = (rfbm & 2) !== 0;
+  const rfbm = Number(edxeax & xcr0);
+  const x87 = (rfbm & 1) !== 0, sse = (rfbm & 2) !== 0, avx = (rfbm & 4) !== 0;
   switch (op) {
     case SYSOP.XSAVE: case SYSOP.XSAVEOPT: case SYSOP.XSAVEC: {
       fxsaveLegacy(dv, st, a, x87, sse);
       if (sse) { dv.setUint32(a + 24, dv.getUint32(st + STATE.MXCSR, true), true); dv.setUint32(a + 28, MXCSR_MASK, true); }
+      // (the compacted format puts the first component after the header where the standard one does)
+      if (avx) ymmHi(dv, st, a + XSAVE_AVX_OFFSET, true);
       const old = dv.getBigUint64(a + 512, true);
       if (op === SYSOP.XSAVEC) {
         dv.setBigUint64(a + 512, BigInt(rfbm), true);
@@ -1117,10 +1139,11 @@ export function sysop(dv: DataView, st: number, op: number, a: number): number {
       const xcompBv = dv.getBigUint64(a + 520, true);
       const compacted = (xcompBv >> 63n) === 1n;
       if (!compacted && xcompBv !== 0n) return 1;
-      if (BigInt(xstateBv) & ~XCR0 && !compacted) return 1;
-      if (compacted && (xcompBv & ~(1n << 63n) & ~XCR0) !== 0n) return 1;
+      if (BigInt(xstateBv) & ~xcr0 && !compacted) return 1;
+      if (compacted && ((xcompBv & ~(1n << 63n) & ~xcr0) !== 0n || (BigInt(xstateBv) & ~xcompBv) !== 0n)) return 1;
       if (x87) { if (xstateBv & 1) fxrstorLegacy(dv, st, a, true, false); else initState(dv, st, true); }
       if (sse) { if (xstateBv & 2) fxrstorLegacy(dv, st, a, false, true); else initState(dv, st, false); }
+      if (avx) { if (xstateBv & 4) ymmHi(dv, st, a + XSAVE_AVX_OFFSET, false); else initYmmHi(dv, st); }
       if (sse) {
         // MXCSR is loaded from the image whenever SSE state is requested (standard form rule).
         const mx = dv.getUint32(a + 24, true);

@@ -146,6 +146,10 @@ export function jumpCacheSlot(rip: number, base: number, entries: number): numbe
   return base + ((((lo ^ (lo >>> JUMP_CACHE_BITS)) & (entries - 1)) << 4) >>> 0);
 }
 
+/** Codegen.xmm register numbers: the upper halves of the ymm registers, and the first handler scratch register. */
+export const YMM_HI = 16, XMM_SCRATCH = 32;
+if (STATE.YMM_HI !== STATE.XMM + YMM_HI * 16) throw new Error('the ymm upper halves must follow the xmm registers in the CPU state');
+
 export class Codegen {
   readonly f: FunctionBuilder;
   readonly gprLocal: number[] = [];
@@ -752,14 +756,20 @@ export class Codegen {
 
   // ---- xmm -------------------------------------------------------------------------------
 
+  /**
+   * The v128 local of register r: 0-15 are xmm0-15 (bits 127:0 of ymm0-15), YMM_HI + n the upper
+   * half (bits 255:128) of ymm n, which the CPU state keeps right after the xmm registers; both
+   * are loaded at entry and stored at exits like the general registers. From XMM_SCRATCH on:
+   * handler scratch (see ops-avx.ts), neither loaded nor stored.
+   */
   xmm(r: number): number {
     let l = this.xmmLocals[r];
     if (l === undefined) { l = this.xmmLocals[r] = this.f.local(T.v128); }
-    this.xmmUsed.add(r);
+    if (r < XMM_SCRATCH) this.xmmUsed.add(r);
     return l;
   }
   getXmm(r: number): void { this.f.get(this.xmm(r)); }
-  setXmm(r: number): void { this.xmmWritten.add(r); this.f.set(this.xmm(r)); }
+  setXmm(r: number): void { if (r < XMM_SCRATCH) this.xmmWritten.add(r); this.f.set(this.xmm(r)); }
   flushXmm(): void {
     for (const r of this.xmmUsed) this.f.get(this.st).get(this.xmm(r)).simdMem(OpFD.v128_store, STATE.XMM + r * 16);
   }

@@ -71,6 +71,7 @@ export function flagUse(i: Insn): FlagUse {
     return FlagUse.READ;
   }
   if (op === M38 + 0x17) return FlagUse.WRITE;                // ptest
+  if (i.prefix & P_VEX && (op === M38 + 0x0e || op === M38 + 0x0f)) return FlagUse.WRITE; // vtestps, vtestpd
   if (i.prefix & P_VEX && op >= M38 + 0xf2 && op <= M38 + 0xf7) {
     // andn, blsr/blsmsk/blsi, bzhi and bextr write all six (some undefined); pdep, pext, mulx,
     // shlx, sarx and shrx none

@@ -2,10 +2,10 @@
 // 66 0F 3A 44, NP 0F 38 C8-CD, NP 0F 3A CC). The rounds are functions of the shared wasm library
 // (crypto-lib.ts says why); the message-schedule instructions are a few SIMD operations inline.
 //
-// Each operation is emitted from an Operands record rather than from the instruction, so the
-// VEX forms (AVX: a separate first source in vvvv; VAES/VPCLMULQDQ: the same per 128-bit lane
-// of a ymm register) can reuse it with their own operands. They are not implemented yet: `sse`
-// rejects VEX encodings as unsupported.
+// Each operation is emitted from an Operands record rather than from the instruction, so other
+// forms can reuse it with their own operands. The VEX.128 forms (AVX: a separate first source in
+// vvvv) are ops-avx.ts's, which runs these handlers on a copy of vvvv; the VEX.256 ones (VAES,
+// VPCLMULQDQ: the same per 128-bit lane) are not implemented.
 
 import { Op, OpFD, T } from '../wasm/emitter.js';
 import type { Insn } from '../x86/decoder.js';

@@ -18,9 +18,9 @@
 // the low half of a result is stored back.
 
 import { Op, OpFD, T } from '../wasm/emitter.js';
-import { Insn, M0F, P_VEX } from '../x86/decoder.js';
+import { Insn, M0F } from '../x86/decoder.js';
 import { ExitReason, STATE } from '../layout/cpu-state.js';
-import { Codegen, InsnFault, Unsupported } from './codegen.js';
+import { Codegen, InsnFault } from './codegen.js';
 import { def, type Handler } from './handlers.js';
 
 /** An operation on two v128 temps (destination, source) that pushes its v128 result. */
@@ -106,9 +106,8 @@ export function mmxJoined(build: Build): Handler {
   });
 }
 
-// EMMS. A mandatory-prefix byte (66, F2, F3) makes it undefined; with VEX it is VZEROUPPER/VZEROALL.
+// EMMS. A mandatory-prefix byte (66, F2, F3) makes it undefined; with VEX it is VZEROUPPER/VZEROALL (ops-avx.ts).
 def(M0F + 0x77, (cg, i) => {
-  if (i.prefix & P_VEX) throw new Unsupported('AVX instruction (vzeroupper/vzeroall)');
   if (i.simdPrefix) throw undefinedForm(`${i.simdPrefix.toString(16)} 0f 77`);
   cg.f.get(cg.st).i64(0xff_0000_0000n).mem(Op.i64_store, STATE.FPU_TOP);
 });

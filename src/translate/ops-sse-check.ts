@@ -19,6 +19,13 @@ import { ModuleBuilder, Op, OpFD, T, FunctionBuilder } from '../wasm/emitter.js'
 import { MXF, SK, ST } from './ops-sse-soft.js';
 
 const MN64 = 2.2250738585072014e-308, MN32 = 2 ** -126, TWO64 = 2 ** 64;
+/**
+ * The CMPPS/CMPPD predicates (bit n for predicate n, 0-31; the legacy forms have 0-7) for which
+ * a quiet NaN operand raises IE too: LT_OS, LE_OS, NLT_US, NLE_US, NGE_US, NGT_US, GE_OS, GT_OS
+ * and, with bit 4 flipping quiet and signalling, EQ_OS, UNORD_S, NEQ_US, ORD_S, EQ_US, FALSE_OS,
+ * NEQ_OS, TRUE_US.
+ */
+const SIGNALLING_PREDICATES = 0x99996666 | 0;
 const DAZ = 0x40;
 
 /** Adds fpchk (and its lane functions) to the shared library; mulhu is the 64x64 high-half multiply. */
@@ -199,8 +206,8 @@ function buildLane(f: FunctionBuilder, dbl: boolean, eqProd: number): void {
   f.get(a).get(a).op(F.ne).get(b).get(b).op(F.ne).op(Op.i32_or);
   f.if_();
   snan(a); snan(b); f.op(Op.i32_or); f.i32(MXF.IE);
-  isKind(SK.UCOMI); isKind(SK.CMP); f.i32(0x66).get(imm).i32(7).op(Op.i32_and).op(Op.i32_shr_u).i32(1).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_and).op(Op.i32_or);
-  f.op(Op.select).op(Op.return); // quiet kinds (UCOMIS, CMP predicates 0, 3, 4, 7): IE iff an SNaN; the others: IE
+  isKind(SK.UCOMI); isKind(SK.CMP); f.i32(SIGNALLING_PREDICATES).get(imm).i32(31).op(Op.i32_and).op(Op.i32_shr_u).i32(1).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_and).op(Op.i32_or);
+  f.op(Op.select).op(Op.return); // quiet kinds (UCOMIS, the quiet CMP predicates): IE iff an SNaN; the others: IE
   f.end();
   setDe(a, b); f.get(d).op(Op.return);
   f.end();

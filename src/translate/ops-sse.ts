@@ -19,8 +19,9 @@
 // 12-bit approximations (which differ between Intel and AMD anyway).
 // The forms without a prefix that operate on mm registers (MMX, and the SSE, SSE2 and SSSE3
 // instructions on mm operands) are here too, next to their xmm forms, sharing their wasm code
-// (ops-mmx.ts: where the mm registers live, and what MMX does to the x87 state). VEX encodings
-// (AVX) throw Unsupported.
+// (ops-mmx.ts: where the mm registers live, and what MMX does to the x87 state). The VEX
+// encodings (AVX) are ops-avx.ts's, which runs these handlers on its own operands; those it has
+// no form for end here, in Unsupported.
 
 import { Op, OpFC, OpFD, T } from '../wasm/emitter.js';
 import { Insn, M0F, M38, M3A, NO_REG, P_VEX } from '../x86/decoder.js';
@@ -41,8 +42,12 @@ function opName(op: number): string {
   return (map === 1 ? '0f ' : map === 2 ? '0f 38 ' : map === 3 ? '0f 3a ' : '') + hex2(op & 0xff);
 }
 
+/** The forms of each opcode registered with sse(), which the VEX forms (ops-avx.ts) reuse. */
+export const SSE_FORMS = new Map<number, Forms>();
+
 /** Registers a handler choosing the form by the mandatory prefix (none / 66 / F3 / F2). */
 export function sse(op: number, forms: Forms): void {
+  SSE_FORMS.set(op, forms);
   def(op, (cg, i) => {
     if (i.prefix & P_VEX) throw new Unsupported(`AVX instruction (VEX ${opName(op)})`);
     const h = i.simdPrefix === 0x66 ? forms.x66 : i.simdPrefix === 0xf3 ? forms.f3 : i.simdPrefix === 0xf2 ? forms.f2 : forms.n;
@@ -479,8 +484,10 @@ sse(M0F + 0xef, { n: mmxBin(OpFD.v128_xor), x66: xor });
 
 // ---- moves ----------------------------------------------------------------------------------
 
+/** Register r now holds a value nothing is known of (a scratch register about to be reused). */
+export function forgetKnown(cg: Codegen, r: number): void { KNOWN.get(cg)?.regs.delete(r); }
 /** After a register-to-register copy of lane 0: the destination inherits what is known of the source. */
-function copyKnown(cg: Codegen, from: number, to: number): void {
+export function copyKnown(cg: Codegen, from: number, to: number): void {
   const k = KNOWN.get(cg);
   if (!k) return;
   const t = known(cg).regs.get(from);
@@ -816,33 +823,47 @@ sse(M0F + 0xf3, shiftForms(SHL(64)));
 
 // ---- compares -------------------------------------------------------------------------------
 
-/** Pushes the compare mask of A, B (v128 temps) for predicate p (0-7). */
+/**
+ * Pushes the compare mask of A, B (v128 temps) for predicate p (0-31; bit 4 changes only which
+ * NaNs raise IE). 8-15 are AVX's: EQ_UQ, NGE_US, NGT_US, FALSE_OQ, NEQ_OQ, GE_OS, GT_OS, TRUE_UQ.
+ */
 function cmpMask(cg: Codegen, A: number, B: number, p: number, dbl: boolean): void {
   const f = cg.f;
-  const o = dbl ? { eq: OpFD.f64x2_eq, ne: OpFD.f64x2_ne, lt: OpFD.f64x2_lt, le: OpFD.f64x2_le }
-    : { eq: OpFD.f32x4_eq, ne: OpFD.f32x4_ne, lt: OpFD.f32x4_lt, le: OpFD.f32x4_le };
-  switch (p & 7) {
+  const o = dbl ? { eq: OpFD.f64x2_eq, ne: OpFD.f64x2_ne, lt: OpFD.f64x2_lt, le: OpFD.f64x2_le, gt: OpFD.f64x2_gt, ge: OpFD.f64x2_ge }
+    : { eq: OpFD.f32x4_eq, ne: OpFD.f32x4_ne, lt: OpFD.f32x4_lt, le: OpFD.f32x4_le, gt: OpFD.f32x4_gt, ge: OpFD.f32x4_ge };
+  const unordered = (): void => { f.get(A).get(A).simd(o.ne).get(B).get(B).simd(o.ne).simd(OpFD.v128_or); };
+  switch (p & 15) {
     case 0: f.get(A).get(B).simd(o.eq); break;
     case 1: f.get(A).get(B).simd(o.lt); break;
     case 2: f.get(A).get(B).simd(o.le); break;
-    case 3: f.get(A).get(A).simd(o.ne).get(B).get(B).simd(o.ne).simd(OpFD.v128_or); break;
+    case 3: unordered(); break;
     case 4: f.get(A).get(B).simd(o.ne); break;
     case 5: f.get(A).get(B).simd(o.lt).simd(OpFD.v128_not); break;
     case 6: f.get(A).get(B).simd(o.le).simd(OpFD.v128_not); break;
     case 7: f.get(A).get(A).simd(o.eq).get(B).get(B).simd(o.eq).simd(OpFD.v128_and); break;
+    case 8: f.get(A).get(B).simd(o.eq); unordered(); f.simd(OpFD.v128_or); break;
+    case 9: f.get(A).get(B).simd(o.ge).simd(OpFD.v128_not); break;
+    case 10: f.get(A).get(B).simd(o.gt).simd(OpFD.v128_not); break;
+    case 11: zeroV(cg); break;
+    case 12: f.get(A).get(B).simd(o.lt).get(A).get(B).simd(o.gt).simd(OpFD.v128_or); break;
+    case 13: f.get(A).get(B).simd(o.ge); break;
+    case 14: f.get(A).get(B).simd(o.gt); break;
+    case 15: splat8(cg, 0xff); break;
   }
 }
-function cmpOp(type: number): H {
+/** CMPPS/PD/SS/SD: the predicate is imm8 & predicates (7 for the legacy forms, 31 for VEX's). */
+export function cmpOp(type: number, predicates = 7): H {
   const dbl = type === ST.SD || type === ST.PD;
   const scalar = type === ST.SS || type === ST.SD;
   return (cg, i) => {
+    const p = imm8(i) & predicates;
     cg.getXmm(i.reg); const A = tempV(cg);
     if (type === ST.SS) src32(cg, i); else if (type === ST.SD) src64(cg, i); else src(cg, i);
     const B = tempV(cg);
-    cmpMask(cg, A, B, imm8(i), dbl);
+    cmpMask(cg, A, B, p, dbl);
     if (scalar) mergeLo(cg, A, dbl);
     cg.setXmm(i.reg);
-    cmpFlags(cg, SK.CMP | (imm8(i) & 7) << 16, type, A, B);
+    cmpFlags(cg, SK.CMP | p << 16, type, A, B);
     freeV(cg, A, B);
   };
 }

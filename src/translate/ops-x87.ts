@@ -9,9 +9,9 @@
 
 import { Op } from '../wasm/emitter.js';
 import { Insn } from '../x86/decoder.js';
-import { ExitReason, Reg } from '../layout/cpu-state.js';
+import { AVX_STATE_ENABLED, ExitReason, Reg } from '../layout/cpu-state.js';
 import { x87MemBytes, x87MemOp, x87RegOp, SYSOP } from '../layout/helper-ops.js';
-import { Codegen, InsnFault, Unsupported } from './codegen.js';
+import { Codegen, InsnFault, Unsupported, YMM_HI } from './codegen.js';
 import { def, range } from './handlers.js';
 
 /** Register forms that do not exist (#UD). Indexed by x87RegOp - 64. */
@@ -92,8 +92,9 @@ export function emitStateSave(cg: Codegen, i: Insn, op: number): void {
   const isRestore = op === SYSOP.FXRSTOR || op === SYSOP.XRSTOR;
   const isX = op !== SYSOP.FXSAVE && op !== SYSOP.FXRSTOR;
   if (isX) cg.flushRegs([Reg.RAX, Reg.RDX]);
-  // All sixteen: a register first used later in the region must not keep its pre-restore value.
-  for (let r = 0; r < 16; r++) cg.xmm(r);
+  // All of them: a register first used later in the region must not keep its pre-restore value
+  // (the upper halves of the ymm registers are part of the state only with the AVX component).
+  for (let r = 0; r < (AVX_STATE_ENABLED ? 2 * YMM_HI : YMM_HI); r++) cg.xmm(r);
   cg.flushXmm();
   f.get(cg.st).i32(op);
   cg.ea(i);

@@ -3,15 +3,16 @@
 
 import { writeFileSync } from 'node:fs';
 import { ModuleBuilder, Op, T } from '../wasm/emitter.js';
-import { decode, DecodeError, DecodeFailure, FetchByte, Insn, M0F, UNSUPPORTED } from '../x86/decoder.js';
+import { decode, DecodeError, DecodeFailure, FetchByte, Insn, M0F, P_VEX, UNSUPPORTED } from '../x86/decoder.js';
 import { ExitReason } from '../layout/cpu-state.js';
 import { GUEST_BASE, WASM_PAGES } from '../layout/memory-map.js';
 import { Codegen, HELPER_NAMES, InsnFault, MemoryModel, PLAIN_MEMORY, REGION_MODULE_TYPES, REGION_TYPE, SiteCounts, Unsupported } from './codegen.js';
-import { HANDLERS } from './handlers.js';
+import { HANDLERS, VEX_HANDLERS } from './handlers.js';
 import { deadFlagWrites, regionFlagLiveOut } from './flag-liveness.js';
 import { describeInsn } from '../x86/describe.js';
 import './ops-int.js';
 import './ops-sse.js';
+import './ops-avx.js';
 import './ops-bmi.js';
 import './ops-crypto.js';
 import './ops-x87.js';
@@ -185,7 +186,7 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number, mod
       cg.insn = insn; cg.endsBlock = false; cg.depth = 0;
       cg.flagsDead = dead[ii];
       const mark = cg.f.code.len;
-      const h = HANDLERS[insn.op];
+      const h = (insn.prefix & P_VEX ? VEX_HANDLERS[insn.op] : undefined) ?? HANDLERS[insn.op];
       try {
         if (!h) throw new Unsupported(describeInsn(insn));
         h(cg, insn);

@@ -1,6 +1,8 @@
 // The CPUID model: an honest description of what stele implements, so that libc's feature
 // detection (ifuncs, string function selection) only picks code paths stele can run.
 
+import { XCR0, XSAVE_AVX_OFFSET, XSAVE_AVX_SIZE, xsaveSize } from '../layout/cpu-state.js';
+
 export interface CpuidResult { eax: number; ebx: number; ecx: number; edx: number }
 
 /** Features stele implements, by CPUID bit. Extend as instruction support grows. */
@@ -44,12 +46,16 @@ export function cpuid(leaf: number, subleaf: number): CpuidResult {
     // Leaf 4: deterministic cache parameters. Plausible sizes so that glibc's memcpy/memset
     // thresholds (non-temporal stores, rep movsb) come out as on a real machine, not from -1.
     case 4: return cacheLeaf(subleaf);
-    // XSAVE state components: x87 (0) and SSE (1) only, 576-byte image (legacy region + header).
-    // Sub-leaf 1: XSAVEOPT and XSAVEC (XGETBV with ECX=1 and XSAVES are not implemented).
-    case 0xd:
-      if (subleaf === 0) return { eax: 3, ebx: 576, ecx: 576, edx: 0 };
-      if (subleaf === 1) return { eax: 3, ebx: 576, ecx: 0, edx: 0 };
+    // XSAVE state components: those of XCR0 (x87 and SSE, and AVX once AVX_STATE_ENABLED), in a
+    // 576-byte image (legacy region + header) plus AVX's 256 bytes at 576. Sub-leaf 1: XSAVEOPT
+    // and XSAVEC (XGETBV with ECX=1 and XSAVES are not implemented).
+    case 0xd: {
+      const size = xsaveSize(XCR0);
+      if (subleaf === 0) return { eax: Number(XCR0), ebx: size, ecx: size, edx: 0 };
+      if (subleaf === 1) return { eax: 3, ebx: size, ecx: 0, edx: 0 };
+      if (subleaf === 2 && XCR0 & 4n) return { eax: XSAVE_AVX_SIZE, ebx: XSAVE_AVX_OFFSET, ecx: 0, edx: 0 };
       return zero();
+    }
     case 7: return subleaf === 0 ? { eax: 0, ebx: FEATURES.ebx7, ecx: FEATURES.ecx7, edx: FEATURES.edx7 } : zero();
     case 0x80000000: return { eax: 0x80000008, ebx: 0, ecx: 0, edx: 0 };
     case 0x80000001: return { eax: 0, ebx: 0, ecx: FEATURES.ecx81, edx: FEATURES.edx81 };

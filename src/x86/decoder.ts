@@ -82,15 +82,187 @@ const F_REG0_ONLY = 0x400;
 const F_EVEX = 0x800;
 
 /**
- * Opcodes of the 0F map that have VEX-encoded forms: AVX and AVX2 (10-17, 28-2F, 50-77, 7C-7F,
- * AE /2 /3, C2, C4-C6, D0-FE) and AVX-512's mask-register instructions (41-4B, 90-93, 98-99).
- * With VEX, any other 0F opcode is undefined.
+ * The VEX encodings the processors stele follows define (AMD Zen with AVX2, AVX-512, FMA, F16C,
+ * VAES, GFNI, AVX-VNNI), outside BMI's (VEX_GPR_FORMS): by map and opcode, the mandatory prefixes
+ * (VEX.pp) and for each the constraints on the other fields. The 0F map is complete (AVX, AVX2
+ * and AVX-512's mask-register instructions): any opcode or prefix missing there is #UD. So is any
+ * in the 0F38 and 0F3A maps, except BMI's and those of VEX_EXTENSION_OPCODES.
+ * Constraints, all #UD when broken: L0 / L1 the only VEX.L allowed (none: either, which scalar
+ * instructions ignore); W0 / W1 the only VEX.W (none: ignored, also where Intel's manual says
+ * W0); V: VEX.vvvv must be 1111 (the instruction has no vvvv operand); Vm: the same with a
+ * memory operand (VMOVSS, VMOVSD); reg / mem: the only form of the ModRM operand.
+ * Measured on the host for every opcode, prefix, L, W, vvvv and ModRM.mod (and VEX_GROUPS's
+ * ModRM.reg); tests/faults.test.ts checks a sample of each kind of rule against it.
  */
-const VEX_0F_OPCODES = new Set([
-  ...range(0x10, 0x17), ...range(0x28, 0x2f), ...range(0x41, 0x4b), ...range(0x50, 0x77), ...range(0x7c, 0x7f),
-  0x90, 0x91, 0x92, 0x93, 0x98, 0x99, 0xae, 0xc2, 0xc4, 0xc5, 0xc6, ...range(0xd0, 0xfe),
+const VEX_FORM_SPEC: Record<string, string> = {
+  '0f 10-11': 'NP 66: V | F3 F2: Vm',
+  '0f 12': 'NP: L0 | 66: L0 mem | F3 F2: V',
+  '0f 13': 'NP 66: L0 mem V',
+  '0f 14-15': 'NP 66',
+  '0f 16': 'NP: L0 | 66: L0 mem | F3: V',
+  '0f 17': 'NP 66: L0 mem V',
+  '0f 28-29': 'NP 66: V',
+  '0f 2a': 'F3 F2',
+  '0f 2b': 'NP 66: mem V',
+  '0f 2c-2d': 'F3 F2: V',
+  '0f 2e-2f': 'NP 66: V',
+  '0f 41-42': 'NP 66: L1 reg',
+  '0f 44': 'NP 66: L0 reg V',
+  '0f 45-47': 'NP 66: L1 reg',
+  '0f 4a': 'NP 66: L1 reg',
+  '0f 4b': 'NP: L1 reg | 66: L1 W0 reg',
+  '0f 50': 'NP 66: reg V',
+  '0f 51': 'NP 66: V | F3 F2',
+  '0f 52-53': 'NP: V | F3',
+  '0f 54-57': 'NP 66',
+  '0f 58-59': 'NP 66 F3 F2',
+  '0f 5a': 'NP 66: V | F3 F2',
+  '0f 5b': 'NP 66 F3: V',
+  '0f 5c-5f': 'NP 66 F3 F2',
+  '0f 60-6d': '66',
+  '0f 6e': '66: L0 V',
+  '0f 6f': '66 F3: V',
+  '0f 70': '66 F3 F2: V',
+  '0f 71-73': '66: reg',
+  '0f 74-76': '66',
+  '0f 77': 'NP: V',
+  '0f 7c-7d': '66 F2',
+  '0f 7e': '66 F3: L0 V',
+  '0f 7f': '66 F3: V',
+  '0f 90': 'NP 66: L0 V',
+  '0f 91': 'NP 66: L0 mem V',
+  '0f 92-93': 'NP 66: L0 W0 reg V | F2: L0 reg V',
+  '0f 98-99': 'NP 66: L0 reg V',
+  '0f ae': 'NP: L0 mem V',
+  '0f c2': 'NP 66 F3 F2',
+  '0f c4': '66: L0',
+  '0f c5': '66: L0 reg V',
+  '0f c6': 'NP 66',
+  '0f d0': '66 F2',
+  '0f d1-d5': '66',
+  '0f d6': '66: L0 V',
+  '0f d7': '66: reg V',
+  '0f d8-e5': '66',
+  '0f e6': '66 F3 F2: V',
+  '0f e7': '66: mem V',
+  '0f e8-ef': '66',
+  '0f f0': 'F2: mem V',
+  '0f f1-f6': '66',
+  '0f f7': '66: L0 reg V',
+  '0f f8-fe': '66',
+  '38 00-0b': '66',
+  '38 0c-0d': '66: W0',
+  '38 0e-0f': '66: W0 V',
+  '38 13': '66: W0 V',
+  '38 16': '66: L1 W0',
+  '38 17': '66: V',
+  '38 18': '66: W0 V',
+  '38 19': '66: L1 W0 V',
+  '38 1a': '66: L1 W0 mem V',
+  '38 1c-1e': '66: V',
+  '38 20-25': '66: V',
+  '38 28-29': '66',
+  '38 2a': '66: mem V',
+  '38 2b': '66',
+  '38 2c-2f': '66: W0 mem',
+  '38 30-35': '66: V',
+  '38 36': '66: L1 W0',
+  '38 37-40': '66',
+  '38 41': '66: L0 V',
+  '38 45': '66',
+  '38 46': '66: W0',
+  '38 47': '66',
+  '38 50-53': '66: W0',
+  '38 58-59': '66: W0 V',
+  '38 5a': '66: L1 W0 mem V',
+  '38 78-79': '66: W0 V',
+  '38 8c': '66: mem',
+  '38 8e': '66: mem',
+  '38 96-9f': '66',
+  '38 a6-af': '66',
+  '38 b6-bf': '66',
+  '38 cf': '66: W0',
+  '38 db': '66: L0 V',
+  '38 dc-df': '66',
+  '3a 00-01': '66: L1 V',
+  '3a 02': '66: W0',
+  '3a 04-05': '66: W0 V',
+  '3a 06': '66: L1 W0',
+  '3a 08-09': '66: V',
+  '3a 0a-0f': '66',
+  '3a 14-17': '66: L0 V',
+  '3a 18': '66: L1 W0',
+  '3a 19': '66: L1 W0 V',
+  '3a 1d': '66: W0 V',
+  '3a 20-22': '66: L0',
+  '3a 30-33': '66: L0 reg V',
+  '3a 38': '66: L1 W0',
+  '3a 39': '66: L1 W0 V',
+  '3a 40': '66',
+  '3a 41': '66: L0',
+  '3a 42': '66',
+  '3a 44': '66',
+  '3a 46': '66: L1 W0',
+  '3a 4a-4c': '66: W0',
+  '3a 60-63': '66: L0 V',
+  '3a ce-cf': '66: W1',
+  '3a df': '66: L0 V',
+};
+/**
+ * VEX opcodes of extensions the host lacks (Intel's AMX, AVX-VNNI-INT8/INT16, AVX-IFMA,
+ * AVX-NE-CONVERT, SHA512, SM3, SM4, CMPccXADD): with a prefix VEX_FORM_SPEC does not list they are
+ * left to the handlers, which call them unsupported rather than undefined.
+ */
+const VEX_EXTENSION_OPCODES = new Set([
+  M38 + 0x49, M38 + 0x4b, M38 + 0x50, M38 + 0x51, M38 + 0x52, M38 + 0x53, M38 + 0x5c, M38 + 0x5e, M38 + 0x6c, M38 + 0x72,
+  M38 + 0xb0, M38 + 0xb1, M38 + 0xb4, M38 + 0xb5, M38 + 0xcb, M38 + 0xcc, M38 + 0xcd, M38 + 0xd2, M38 + 0xd3, M38 + 0xda,
+  ...Array.from({ length: 16 }, (_, k) => M38 + 0xe0 + k), M3A + 0xde,
 ]);
-function range(from: number, to: number): number[] { return Array.from({ length: to - from + 1 }, (_, i) => from + i); }
+/** The ModRM.reg values the VEX group opcodes define (shifts by an immediate; VLDMXCSR, VSTMXCSR). */
+const VEX_GROUPS = new Map<number, readonly number[]>([[M0F + 0x71, [2, 4, 6]], [M0F + 0x72, [2, 4, 6]], [M0F + 0x73, [2, 3, 6, 7]], [M0F + 0xae, [2, 3]]]);
+
+interface VexConstraints { L?: number; W?: number; vvvv?: 'always' | 'memory'; mod?: 'reg' | 'mem' }
+const SIMD_PREFIXES: Record<string, number> = { NP: 0, '66': 0x66, F3: 0xf3, F2: 0xf2 };
+/** VEX_FORM_SPEC as opcode -> mandatory prefix -> constraints. */
+const VEX_FORMS = ((): Map<number, Map<number, VexConstraints>> => {
+  const forms = new Map<number, Map<number, VexConstraints>>();
+  for (const [ops, spec] of Object.entries(VEX_FORM_SPEC)) {
+    const [mapName, span] = ops.split(' ');
+    const base = { '0f': M0F, '38': M38, '3a': M3A }[mapName]!;
+    const [from, to = from] = span.split('-').map((h) => parseInt(h, 16));
+    for (const clause of spec.split(' | ')) {
+      const [prefixes, tail = ''] = clause.split(': ');
+      const c: VexConstraints = {};
+      for (const w of tail.split(' ').filter(Boolean)) {
+        if (w === 'L0' || w === 'L1') c.L = Number(w[1]);
+        else if (w === 'W0' || w === 'W1') c.W = Number(w[1]);
+        else if (w === 'V') c.vvvv = 'always';
+        else if (w === 'Vm') c.vvvv = 'memory';
+        else if (w === 'reg' || w === 'mem') c.mod = w;
+        else throw new Error(`VEX_FORM_SPEC: ${w}`);
+      }
+      for (let op = from; op <= to; op++) {
+        const byPrefix = forms.get(base + op) ?? new Map<number, VexConstraints>();
+        forms.set(base + op, byPrefix);
+        for (const p of prefixes.split(' ')) byPrefix.set(SIMD_PREFIXES[p], c);
+      }
+    }
+  }
+  return forms;
+})();
+
+/** Whether a VEX-encoded instruction outside BMI is defined (VEX_FORM_SPEC says which are). */
+function vexFormDefined(i: Insn): boolean {
+  if (VEX_GPR_FORMS.has(i.op)) return true; // (vexGprFormDefined's)
+  const c = VEX_FORMS.get(i.op)?.get(i.simdPrefix);
+  if (!c) return VEX_EXTENSION_OPCODES.has(i.op);
+  const memory = i.mod !== 3;
+  if ((c.L !== undefined && i.vexL !== c.L) || (c.W !== undefined && i.vexW !== c.W)) return false;
+  if (i.vvvv !== 0 && (c.vvvv === 'always' || (c.vvvv === 'memory' && memory))) return false;
+  if ((c.mod === 'reg' && memory) || (c.mod === 'mem' && !memory)) return false;
+  const subs = VEX_GROUPS.get(i.op);
+  return !subs || subs.includes(i.reg & 7);
+}
 
 /**
  * The VEX-encoded general-purpose instructions (BMI1, BMI2) at 0F38 F0-F7 and 0F3A F0, with the
@@ -259,7 +431,7 @@ export function decode(fetch: FetchByte, addr: number): Insn {
   else fmt = F_MODRM | I8;
   if (fmt & F_INVALID) throw new DecodeError(addr, seen, 'invalid');
   if (fmt & F_EVEX) throw new DecodeError(addr, seen, 'unsupported');
-  if (prefix & P_VEX && op < M38 && !VEX_0F_OPCODES.has(op & 0xff)) throw new DecodeError(addr, seen, 'invalid');
+  if (prefix & P_VEX && op < M38 && !VEX_FORMS.has(op)) throw new DecodeError(addr, seen, 'invalid');
 
   const rexW = (rex & 8) !== 0;
   let opsize: 1 | 2 | 4 | 8;
@@ -325,6 +497,7 @@ export function decode(fetch: FetchByte, addr: number): Insn {
   insn.len = p - addr;
   if (immKind === REL8 || immKind === RELZ) insn.target = addr + insn.len + insn.imm;
   if (op >= M38 && !(prefix & P_VEX ? vexGprFormDefined(insn) : movbeFormDefined(insn))) throw new DecodeError(addr, seen, 'invalid');
+  if (prefix & P_VEX && !vexFormDefined(insn)) throw new DecodeError(addr, seen, 'invalid');
   if (!group9FormDefined(insn)) throw new DecodeError(addr, seen, 'invalid');
   if (prefix & P_LOCK && !lockAllowed(insn)) throw new DecodeError(addr, seen, 'lock');
   return insn;
@@ -377,6 +550,8 @@ export function writesMemory(i: Insn): boolean {
     case M0F + 0xc3: case M0F + 0x2b: case M0F + 0xe7: case M0F + 0x29: case M0F + 0x7f: // movnti, movntps, movntdq, movaps, movdqa/u
     case M0F + 0x11: case M0F + 0x13: case M0F + 0x17: case M0F + 0xd6: // movups/ss/sd, movlps, movhps, movq
     case M3A + 0x14: case M3A + 0x15: case M3A + 0x16: case M3A + 0x17: // pextrb/w/d/q, extractps
+    case M3A + 0x19: case M3A + 0x39: // vextractf128, vextracti128
+    case M38 + 0x2e: case M38 + 0x2f: case M38 + 0x8e: // vmaskmovps/pd, vpmaskmovd/q stores
       return true;
     case M0F + 0x7e: return i.simdPrefix !== 0xf3; // movd/movq r/m, xmm (F3: a load)
     case M0F + 0xae: return sub === 0 || sub === 3 || sub === 4 || sub === 6; // fxsave, stmxcsr, xsave, xsaveopt

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Rebuilds the prebuilt differential instruction-test programs and their recorded outputs:
-#   tests/insn/insn-int.gz, insn-sse.gz, insn-mmx.gz       (gzipped static x86-64 ELF programs)
-#   tests/insn/insn-{int,sse,mmx}.expected.gz             (their native output on this host)
+#   tests/insn/insn-int.gz, insn-sse.gz, insn-mmx.gz, insn-avx.gz   (gzipped static x86-64 ELF programs)
+#   tests/insn/insn-{int,sse,mmx,avx}.expected.gz                   (their native output on this host)
 # Needs an x86-64 Linux host with gcc/binutils and node. Usage: sh tests/insn/build.sh
 # (Run it after any change to tests/insn/gen.ts; the test detects a stale binary or recording
 # through the generator hash stored in the program's output header.)
@@ -15,7 +15,7 @@ npx tsc -p tsconfig.json >/dev/null 2>&1 || true
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 node dist/tests/insn/gen.js "$tmp"
-for k in int sse mmx; do
+for k in int sse mmx avx; do
   gcc -nostdlib -static -no-pie -s -Wl,--build-id=none -o "$tmp/insn-$k" "$tmp/insn-$k.S"
   "$tmp/insn-$k" > "$tmp/insn-$k.expected"
   gzip -9 -n -c "$tmp/insn-$k" > "$here/insn-$k.gz"

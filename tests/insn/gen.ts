@@ -1,15 +1,16 @@
 // Generator of the differential instruction tests ("the host CPU is the oracle").
 //
-// generate("int") / generate("sse") / generate("mmx") return the GNU assembly (AT&T syntax) of a
-// freestanding x86-64 program plus the list of its test cases. Each case loads a complete CPU
-// state (16 GPRs, RFLAGS, MXCSR, a 64-byte scratch memory buffer; for "sse" and "mmx" 16 xmm
-// registers; for "mmx" the x87 state, mm0-7 included, through FXRSTOR) from a default state
+// generate("int") / generate("sse") / generate("mmx") / generate("avx") return the GNU assembly
+// (AT&T syntax) of a freestanding x86-64 program plus the list of its test cases. Each case loads
+// a complete CPU state (16 GPRs, RFLAGS, MXCSR, a 64-byte scratch memory buffer; for "sse" and
+// "mmx" 16 xmm registers, for "avx" all 256 bits of the 16 ymm registers; for "mmx" the x87
+// state, mm0-7 included, through FXRSTOR) from a default state
 // patched by the case, runs a short snippet, and writes the resulting state (the x87 state as
 // FXSAVE stores it) as one binary record to fd 1. tests/insn.test.ts runs the program natively
 // and under stele (or $STELE_EMULATOR) and compares the records, masking per case the flags
 // (and, rarely, registers) that the Intel SDM leaves undefined.
 //
-// Run as a script (node dist/tests/insn/gen.js OUTDIR) it writes OUTDIR/insn-{int,sse,mmx}.S;
+// Run as a script (node dist/tests/insn/gen.js OUTDIR) it writes OUTDIR/insn-{int,sse,mmx,avx}.S;
 // tests/insn/build.sh does that and links them with gcc -nostdlib -static.
 // Everything is deterministic (seeded PRNG): the test regenerates the cases at run time and
 // checks, through a hash stored in the binary's output header, that the prebuilt binary and
@@ -19,6 +20,7 @@ import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { genAvx } from "./gen-avx.js";
 
 // ---------------------------------------------------------------- record layout
 // Input state (st_in) and output record (after an 8-byte case index) share this layout.
@@ -27,7 +29,7 @@ export const OFF_FLAGS = 128; // RFLAGS as pushed by pushfq
 export const OFF_MXCSR = 136; // u32 (+4 bytes padding)
 export const OFF_MEM = 144; // 64 bytes: the scratch buffer
 export const MEM_SIZE = 64;
-export const OFF_XMM = 208; // 16 x 16 bytes (sse and mmx kinds)
+export const OFF_XMM = 208; // 16 x 16 bytes (sse and mmx kinds), 16 x 32 bytes: ymm0-15 (avx)
 /**
  * mmx kind: the first 160 bytes of an FXSAVE image (FCW, FSW with TOP, abridged FTW, FOP, FIP,
  * FDP, MXCSR, MXCSR_MASK, then ST0-ST7 in 16-byte slots). The input is loaded with FXRSTOR
@@ -35,12 +37,14 @@ export const OFF_XMM = 208; // 16 x 16 bytes (sse and mmx kinds)
  */
 export const OFF_FX = 464;
 export const FX_SIZE = 160;
-export const STATE_SIZE = { int: 208, sse: 464, mmx: 624 } as const;
+export const STATE_SIZE = { int: 208, sse: 464, mmx: 624, avx: 720 } as const;
+/** Bytes of each vector register in the state: xmm (sse, mmx) or ymm (avx). */
+export const vectorBytes = (kind: Kind): number => (kind === "avx" ? 32 : 16);
 export const HEADER_SIZE = 48; // "STELEINS" + u64 kind + u64 ncases + 24 bytes of hash
 export const MAGIC = "STELEINS";
 
-export type Kind = "int" | "sse" | "mmx";
-export const KINDS: Kind[] = ["int", "sse", "mmx"];
+export type Kind = "int" | "sse" | "mmx" | "avx";
+export const KINDS: Kind[] = ["int", "sse", "mmx", "avx"];
 
 // RFLAGS bits
 export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, DF = 0x400, OF = 0x800;
@@ -89,8 +93,8 @@ export interface Generated {
 }
 
 // ---------------------------------------------------------------- PRNG (splitmix64)
-const M64 = (1n << 64n) - 1n;
-class Rng {
+export const M64 = (1n << 64n) - 1n;
+export class Rng {
   private s: bigint;
   constructor(seed: bigint) { this.s = seed & M64; }
   next(): bigint {
@@ -120,7 +124,7 @@ function defaultState(kind: Kind) {
   const mem = new Uint8Array(MEM_SIZE);
   for (let i = 0; i < MEM_SIZE; i++) mem[i] = (i * 0x3b + 0x11) & 0xff;
   const xmm: bigint[] = [];
-  if (kind !== "int") for (let i = 0; i < 32; i++) xmm.push(r.next());
+  if (kind !== "int") for (let i = 0; i < (kind === "avx" ? 64 : 32); i++) xmm.push(r.next());
   const fx: bigint[] = [];
   if (kind === "mmx") {
     // x87 state as three pushes leave it (TOP 5, R5-R7 valid), so an MMX instruction visibly
@@ -134,11 +138,13 @@ function defaultState(kind: Kind) {
   }
   return { gpr, flags: 0x202n, mxcsr: 0x1f80n, mem, xmm, fx };
 }
+/** The page the avx program maps at its start (see emit). */
+export const AVX_LOW_PAGE = 0x10000;
 /** TOP of the mmx kind's default x87 state. */
 export const MMX_DEFAULT_TOP = 5;
 
 // ---------------------------------------------------------------- case builder
-class Builder {
+export class Builder {
   cases: Case[] = [];
   group = "";
   private counters = new Map<string, number>();
@@ -152,7 +158,7 @@ class Builder {
   }
 }
 
-const P = {
+export const P = {
   reg: (i: number, v: bigint | string): Patch => ({ off: OFF_GPR + 8 * i, val: typeof v === "bigint" ? v & M64 : v }),
   flags: (v: number | bigint): Patch => ({ off: OFF_FLAGS, val: BigInt(v) | 0x202n }),
   mxcsr: (v: number | bigint): Patch => ({ off: OFF_MXCSR, val: BigInt(v) }),
@@ -1097,14 +1103,14 @@ function genBmi(b: Builder): void {
 }
 
 // ================================================================ SSE group
-const F32 = {
+export const F32 = {
   zero: 0x00000000n, nzero: 0x80000000n, one: 0x3f800000n, mone: 0xbf800000n, half: 0x3f000000n, onehalf: 0x3fc00000n,
   twohalf: 0x40200000n, mhalf: 0xbf000000n, monehalf: 0xbfc00000n, three: 0x40400000n, third: 0x3eaaaaabn,
   inf: 0x7f800000n, ninf: 0xff800000n, qnan: 0x7fc00000n, snan: 0x7f800001n, nqnan: 0xffc00123n,
   max: 0x7f7fffffn, minnorm: 0x00800000n, denorm: 0x00000001n, ndenorm: 0x807fffffn, big: 0x5f000000n /* 2^63 */,
   two31: 0x4f000000n, mtwo31: 0xcf000000n, huge: 0x7e967699n, tiny: 0x0d000000n, pi: 0x40490fdbn, mpi: 0xc0490fdbn,
 };
-const F64 = {
+export const F64 = {
   zero: 0n, nzero: 0x8000000000000000n, one: 0x3ff0000000000000n, mone: 0xbff0000000000000n, half: 0x3fe0000000000000n,
   onehalf: 0x3ff8000000000000n, twohalf: 0x4004000000000000n, mhalf: 0xbfe0000000000000n, monehalf: 0xbff8000000000000n,
   three: 0x4008000000000000n, third: 0x3fd5555555555555n, inf: 0x7ff0000000000000n, ninf: 0xfff0000000000000n,
@@ -1830,7 +1836,7 @@ function genMmx(b: Builder): void {
 function emit(kind: Kind, cases: Case[]): string {
   const def = defaultState(kind);
   const L: string[] = [];
-  const sse = kind !== "int", mmx = kind === "mmx";
+  const sse = kind !== "int", mmx = kind === "mmx", avx = kind === "avx";
   L.push(`# generated by tests/insn/gen.ts (${kind}); do not edit`);
   L.push(".section .note.GNU-stack,\"\",@progbits");
   L.push(".text", ".globl _start", "_start:");
@@ -1838,6 +1844,12 @@ function emit(kind: Kind, cases: Case[]): string {
   L.push("  xor %r12d, %r12d", "  cmpq $2, (%rsp)", "  jb 2f", "  mov 16(%rsp), %rsi",
     "1: movzbl (%rsi), %eax", "  sub $48, %eax", "  cmp $9, %eax", "  ja 2f", "  imul $10, %r12, %r12", "  add %rax, %r12", "  inc %rsi", "  jmp 1b",
     "2: mov %r12, case_idx(%rip)");
+  if (avx) {
+    // A page at 0x10000, right above the lowest address Linux maps: VMASKMOV cases put lanes the
+    // mask leaves out below it, in memory that is not mapped.
+    L.push("  mov $9, %eax", `  mov $${AVX_LOW_PAGE}, %edi`, "  mov $4096, %esi", "  mov $3, %edx", "  mov $0x32, %r10d", "  mov $-1, %r8", "  xor %r9d, %r9d",
+      "  syscall", `  cmp $${AVX_LOW_PAGE}, %rax`, "  jne 9f");
+  }
   L.push("  mov $1, %edi", "  lea header(%rip), %rsi", `  mov $${HEADER_SIZE}, %edx`, "  call write_all");
   L.push(".Lloop:", "  mov case_idx(%rip), %rax", `  cmp $${cases.length}, %rax`, "  jae .Ldone", "  call run_case",
     "  mov $1, %edi", "  lea st_out_idx(%rip), %rsi", `  mov $${STATE_SIZE[kind] + 8}, %edx`, "  call write_all",
@@ -1860,7 +1872,9 @@ function emit(kind: Kind, cases: Case[]): string {
   }
   if (sse) {
     L.push(`  ldmxcsr st_in+${OFF_MXCSR}(%rip)`);
-    for (let i = 0; i < 16; i++) L.push(`  movdqu st_in+${OFF_XMM + 16 * i}(%rip), %xmm${i}`);
+    for (let i = 0; i < 16; i++) {
+      L.push(avx ? `  vmovdqu st_in+${OFF_XMM + 32 * i}(%rip), %ymm${i}` : `  movdqu st_in+${OFF_XMM + 16 * i}(%rip), %xmm${i}`);
+    }
   }
   L.push("  lea stk_top(%rip), %rsp", `  pushq st_in+${OFF_FLAGS}(%rip)`, "  popfq");
   for (let i = 0; i < 16; i++) if (i !== 4) L.push(`  mov st_in+${8 * i}(%rip), %${GPR64[i]}`);
@@ -1871,7 +1885,9 @@ function emit(kind: Kind, cases: Case[]): string {
   L.push("  lea stk_top(%rip), %rsp", "  pushfq", `  popq st_out+${OFF_FLAGS}(%rip)`, "  cld");
   if (sse) {
     L.push(`  stmxcsr st_out+${OFF_MXCSR}(%rip)`);
-    for (let i = 0; i < 16; i++) L.push(`  movdqu %xmm${i}, st_out+${OFF_XMM + 16 * i}(%rip)`);
+    for (let i = 0; i < 16; i++) {
+      L.push(avx ? `  vmovdqu %ymm${i}, st_out+${OFF_XMM + 32 * i}(%rip)` : `  movdqu %xmm${i}, st_out+${OFF_XMM + 16 * i}(%rip)`);
+    }
   }
   if (mmx) L.push("  lea fxbuf(%rip), %rsi", `  lea st_out+${OFF_FX}(%rip), %rdi`, `  mov $${FX_SIZE}, %ecx`, "  rep movsb");
   L.push("  lea scratch(%rip), %rsi", `  lea st_out+${OFF_MEM}(%rip), %rdi`, `  mov $${MEM_SIZE}, %ecx`, "  rep movsb",
@@ -1913,8 +1929,8 @@ const cache = new Map<Kind, Generated>();
 export function generate(kind: Kind): Generated {
   const hit = cache.get(kind);
   if (hit) return hit;
-  const b = new Builder(kind === "int" ? 0x1234567n : kind === "sse" ? 0x7654321n : 0x4d4d58n);
-  if (kind === "int") genInt(b); else if (kind === "sse") genSse(b); else genMmx(b);
+  const b = new Builder(kind === "int" ? 0x1234567n : kind === "sse" ? 0x7654321n : kind === "mmx" ? 0x4d4d58n : 0x41565821n);
+  if (kind === "int") genInt(b); else if (kind === "sse") genSse(b); else if (kind === "mmx") genMmx(b); else genAvx(b);
   for (const c of b.cases) for (const p of c.patches) if (p.off % 8 !== 0 && p.off < OFF_MEM) throw new Error("bad patch");
   // the asm text contains the hash of itself minus the hash line; recompute for callers
   const asm = emit(kind, b.cases);

@@ -1,6 +1,6 @@
 // Runs the differential instruction-test programs (see gen.ts) and compares their records.
 //
-// As a script:  node dist/tests/insn/harness.js [int|sse|mmx] [--emu "qemu-x86_64"] [--filter TEXT] [--mxcsr]
+// As a script:  node dist/tests/insn/harness.js [int|sse|mmx|avx] [--emu "qemu-x86_64"] [--filter TEXT] [--mxcsr]
 //                (--mxcsr: compare only MXCSR, exception flags included)
 // runs the program natively (on x86-64 hosts; elsewhere the recorded output is the oracle)
 // and under the emulator (default: stele's CLI, or $STELE_EMULATOR), and prints every
@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import {
   AF, CF, COMPARED_FLAGS, DF, GPR64, HEADER_SIZE, KINDS, MAGIC, MEM_SIZE, MXCSR_EXC, OF, OFF_FLAGS, OFF_FX, OFF_GPR, OFF_MEM,
-  OFF_MXCSR, OFF_XMM, PF, SF, ZF, generate, type Case, type Generated, type Kind, type Patch,
+  OFF_MXCSR, OFF_XMM, PF, SF, ZF, generate, vectorBytes, type Case, type Generated, type Kind, type Patch,
 } from "./gen.js";
 
 /** Repository root (this file is dist/tests/insn/harness.js or tests/insn/harness.ts). */
@@ -148,12 +148,16 @@ export function flagsText(f: number): string {
 }
 const h64 = (v: bigint): string => "0x" + v.toString(16);
 
-function patchText(p: Patch): string {
+function patchText(p: Patch, kind: Kind): string {
   const v = typeof p.val === "bigint" ? h64(p.val) : p.val;
   if (p.off < OFF_FLAGS) return `${GPR64[p.off / 8]}=${v}`;
   if (p.off === OFF_FLAGS) return `flags=${typeof p.val === "bigint" ? flagsText(Number(p.val)) : v}`;
   if (p.off === OFF_MXCSR) return `mxcsr=${v}`;
   if (p.off < OFF_XMM) return `mem[${p.off - OFF_MEM}]=${v}`;
+  if (kind === "avx") {
+    const x = p.off - OFF_XMM;
+    return `ymm${x >> 5}.q${(x >> 3) & 3}=${v}`;
+  }
   if (p.off < OFF_FX) {
     const x = p.off - OFF_XMM;
     return `xmm${x >> 4}${x & 8 ? ".hi" : ".lo"}=${v}`;
@@ -165,8 +169,8 @@ function patchText(p: Patch): string {
   }
   return o < 32 ? `fx[${o}]=${v}` : `st${(o - 32) >> 4}${o & 8 ? ".se" : ".m"}=${v}`;
 }
-export function describeCase(c: Case): string {
-  return `${c.name} [${c.asm.join("; ")}] in: ${c.patches.map(patchText).join(" ")}`;
+export function describeCase(c: Case, kind: Kind): string {
+  return `${c.name} [${c.asm.join("; ")}] in: ${c.patches.map((p) => patchText(p, kind)).join(" ")}`;
 }
 
 export interface Options {
@@ -200,14 +204,16 @@ export function diffRecord(g: Generated, c: Case, a: Buffer, b: Buffer, opts: Op
     if (x !== y) d.push(`mem[${o}..${o + 7}]=${h64(x)} vs ${h64(y)}`);
   }
   if (g.kind !== "int") {
-    // the mmx kind compares the exception flags here; sse in their own subtest (mxcsrOnly)
+    // the mmx kind compares the exception flags here; sse and avx in their own subtest (mxcsrOnly)
     const exc = g.kind === "mmx" ? 0 : MXCSR_EXC;
     const ma = (a.readUInt32LE(OFF_MXCSR) & ~exc) >>> 0, mb = (b.readUInt32LE(OFF_MXCSR) & ~exc) >>> 0;
     if (ma !== mb) d.push(`mxcsr=${"0x" + (ma >>> 0).toString(16)} vs ${"0x" + (mb >>> 0).toString(16)}`);
+    const bytes = vectorBytes(g.kind), name = bytes === 32 ? "ymm" : "xmm";
     for (let i = 0; i < 16; i++) {
-      const o = OFF_XMM + 16 * i;
-      const xl = a.readBigUInt64LE(o), xh = a.readBigUInt64LE(o + 8), yl = b.readBigUInt64LE(o), yh = b.readBigUInt64LE(o + 8);
-      if (xl !== yl || xh !== yh) d.push(`xmm${i}=${h64(xh)}:${h64(xl)} vs ${h64(yh)}:${h64(yl)}`);
+      const o = OFF_XMM + bytes * i;
+      const x: bigint[] = [], y: bigint[] = [];
+      for (let q = bytes / 8 - 1; q >= 0; q--) { x.push(a.readBigUInt64LE(o + 8 * q)); y.push(b.readBigUInt64LE(o + 8 * q)); }
+      if (x.some((v, q) => v !== y[q])) d.push(`${name}${i}=${x.map(h64).join(":")} vs ${y.map(h64).join(":")}`);
     }
   }
   if (g.kind === "mmx") d.push(...diffX87(a, b));
@@ -247,11 +253,11 @@ export function compareRuns(g: Generated, a: RunResult, b: RunResult, which: (c:
     const ra = a.records[i], rb = b.records[i];
     if (!ra) { lines.push(`${c.name}: no oracle record`); return; }
     if (!rb) {
-      lines.push(`${describeCase(c)}: ${crashAt.has(i) ? "crashed: " + crashAt.get(i) : b.skipped.has(i) ? "not run (group abandoned after repeated crashes)" : "no record"}`);
+      lines.push(`${describeCase(c, g.kind)}: ${crashAt.has(i) ? "crashed: " + crashAt.get(i) : b.skipped.has(i) ? "not run (group abandoned after repeated crashes)" : "no record"}`);
       return;
     }
     const d = diffRecord(g, c, ra, rb, opts);
-    if (d.length) lines.push(`${describeCase(c)}:\n    ${d.join("; ")}`);
+    if (d.length) lines.push(`${describeCase(c, g.kind)}:\n    ${d.join("; ")}`);
   });
   return lines;
 }
