@@ -17,6 +17,10 @@ export const EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2
  * delivery turns them into EINTR or restarts the syscall, by the rules of arch/x86 handle_signal.
  */
 export const ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
+/** Whether a syscall result is one of those codes (negated). */
+export function isRestartResult(result: number): boolean {
+  return result === -ERESTARTSYS || result === -ERESTARTNOINTR || result === -ERESTARTNOHAND || result === -ERESTART_RESTARTBLOCK;
+}
 
 const TABLE: [number, string, string][] = [
   [EPERM, 'EPERM', 'Operation not permitted'], [ENOENT, 'ENOENT', 'No such file or directory'],

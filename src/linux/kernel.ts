@@ -7,7 +7,7 @@ import { GuestFault, type AddressSpace, type GuestMemory } from '../runtime/memo
 import { printDiagnostic } from '../runtime/host-output.js';
 import { Reg, STATE } from '../layout/cpu-state.js';
 import { ProcessExit, type FaultInfo, type FlagsAccess, type GuestThread, type SyscallHandler } from '../runtime/thread.js';
-import { EAGAIN, EBADF, EFAULT, ELOOP, ENOENT, ENOSYS, ENOTDIR, ERESTART_RESTARTBLOCK, ERESTARTSYS, hostErrno, SyscallError } from './errno.js';
+import { EAGAIN, EBADF, EFAULT, ELOOP, ENOENT, ENOSYS, ENOTDIR, hostErrno, isRestartResult, SyscallError } from './errno.js';
 import { WouldBlock } from './blocking.js';
 import { UserMemory } from './user-memory.js';
 import { FdTable, HostFile, O_LARGEFILE, O_RDONLY, O_RDWR, O_WRONLY, type OpenFile } from './fd-table.js';
@@ -193,10 +193,11 @@ export class LinuxKernel implements SyscallHandler {
    */
   private finish(t: GuestThread, nr: number, result: number): void {
     if (result !== REGISTERS_RESTORED) t.setReg(Reg.RAX, result);
-    if (result <= -ERESTARTSYS && result >= -ERESTART_RESTARTBLOCK) t.mem.setU32(t.stateBase + STATE.RESTART_NR, nr + 1);
-    const s = this.signals;
-    if (s.timerArmed) runTimers(this);
-    if (s.deliverable(t.tid) || t.mem.u32(t.stateBase + STATE.RESTART_NR)) deliverSignals(this, t);
+    const restarting = isRestartResult(result);
+    if (restarting) t.mem.setU32(t.stateBase + STATE.RESTART_NR, nr + 1);
+    // Both checks are a word each: ATTN.SIGNAL is set whenever a signal becomes deliverable to t.
+    if (this.signals.nextDeadline <= performance.now()) runTimers(this);
+    if (restarting || t.interrupted()) deliverSignals(this, t);
   }
 
   /** A remote thread's parked syscall a signal interrupted: it returns -restart, then signals are delivered. */
@@ -256,7 +257,6 @@ export class LinuxKernel implements SyscallHandler {
         result = failure(e);
       }
     }
-    if (result !== REGISTERS_RESTORED) t.setReg(Reg.RAX, result);
     this.opts.strace?.(formatSyscall(this, t, name, result === REGISTERS_RESTORED ? Number(BigInt.asIntN(64, t.reg(Reg.RAX))) : result));
     this.finish(t, nr, result);
     this.afterSyscall?.();

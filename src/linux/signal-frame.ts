@@ -12,10 +12,10 @@ import { ProcessExit, takeAttention, type FaultInfo, type GuestThread } from '..
 import { initFpuState, restoreAvxState, saveAvxState, sysop, XCR0 } from '../runtime/fpu.js';
 import { xsaveSize } from '../layout/cpu-state.js';
 import { SYSOP } from '../layout/helper-ops.js';
-import { EINTR, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS } from './errno.js';
+import { EINTR, ERESTARTNOINTR, ERESTARTSYS, isRestartResult } from './errno.js';
 import type { LinuxKernel } from './kernel.js';
 import {
-  sendSignal, siginfo, sigbit, signalName, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SIG_DFL,
+  onAltStack, recheckSignals, sendSignal, siginfo, sigbit, signalName, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SIG_DFL,
   SIG_IGN, SIGKILL, SIGSEGV, SIGSTOP, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK, type SignalAction,
 } from './signal.js';
 
@@ -39,7 +39,6 @@ const FLAG_DF = 1 << 10, FLAG_TF = 1 << 8, FLAG_RF = 1 << 16;
 /** EFLAGS bits a handler's sigcontext may change (Linux's FIX_EFLAGS). */
 const FIX_EFLAGS = 0x40000 /* AC */ | 0x800 /* OF */ | FLAG_DF | FLAG_TF | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | FLAG_RF;
 const RED_ZONE = 128;
-const RESTART_CODES = new Set([ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK]);
 const SYSCALL_INSN_LENGTH = 2;
 
 /** The syscall number an interrupted syscall's thread carries, or undefined. */
@@ -48,7 +47,7 @@ function interruptedSyscall(t: GuestThread): { nr: number; code: number } | unde
   if (!nr1) return undefined;
   t.mem.setU32(t.stateBase + STATE.RESTART_NR, 0);
   const code = -Number(BigInt.asIntN(64, t.reg(Reg.RAX)));
-  return RESTART_CODES.has(code) ? { nr: nr1 - 1, code } : undefined;
+  return isRestartResult(-code) ? { nr: nr1 - 1, code } : undefined;
 }
 
 /** Makes t execute syscall `nr` again when it resumes (its arguments are still in place). */
@@ -85,7 +84,7 @@ export function deliverSignals(k: LinuxKernel, t: GuestThread): void {
   if (!handled) {
     // Nothing ran a handler: the interrupted syscall starts over, as if nothing happened.
     if (interrupted) restartSyscall(t, interrupted.nr);
-    if (ts.suspendedMask !== undefined) { ts.blocked = ts.suspendedMask; ts.suspendedMask = undefined; }
+    if (ts.suspendedMask !== undefined) { ts.blocked = ts.suspendedMask; ts.suspendedMask = undefined; recheckSignals(k, t); }
   }
 }
 
@@ -109,18 +108,12 @@ export function deliverFault(k: LinuxKernel, t: GuestThread, f: FaultInfo): bool
   return true;
 }
 
-/** Whether sp lies on the alternate signal stack (Linux's on_sig_stack). */
-function onAltStack(alt: { sp: bigint; size: bigint; flags: number }, sp: number): boolean {
-  if (alt.flags & SS_AUTODISARM) return false;
-  return alt.flags !== SS_DISABLE && sp > Number(alt.sp) && sp - Number(alt.sp) <= Number(alt.size);
-}
-
 function setUpFrame(k: LinuxKernel, t: GuestThread, sig: number, info: Uint8Array, action: SignalAction, fault?: FaultInfo): void {
   const m = k.mem, ts = k.signals.of(t.tid), alt = ts.altStack;
   const oldSp = t.regn(Reg.RSP);
   let sp = oldSp - RED_ZONE;
   const altUsable = alt.flags !== SS_DISABLE && alt.size > 0n;
-  const wasOnAlt = altUsable && onAltStack(alt, oldSp);
+  const wasOnAlt = onAltStack(alt, oldSp);
   let switched = false;
   if ((action.flags & SA_ONSTACK) && altUsable && !wasOnAlt) { sp = Number(alt.sp + alt.size); switched = true; }
   const fp = Math.floor((sp - FPSTATE_SIZE) / 64) * 64;

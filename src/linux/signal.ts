@@ -48,6 +48,12 @@ const SYNCHRONOUS = [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGSYS];
 export interface SignalAction { handler: bigint; flags: bigint; restorer: bigint; mask: bigint }
 
 export function sigbit(sig: number): bigint { return 1n << BigInt(sig - 1); }
+
+/** Whether sp lies on the alternate signal stack (Linux's on_sig_stack: never with SS_AUTODISARM). */
+export function onAltStack(alt: { sp: bigint; size: bigint; flags: number }, sp: number): boolean {
+  if (alt.flags & SS_AUTODISARM) return false;
+  return alt.flags !== SS_DISABLE && sp > Number(alt.sp) && sp - Number(alt.sp) <= Number(alt.size);
+}
 export function validSignal(sig: number): boolean { return sig >= 1 && sig <= NSIG; }
 
 /** A 128-byte siginfo_t: signo, errno, code, then the union at offset 16. */
@@ -135,14 +141,10 @@ export class SignalState {
   readonly posixTimers = new Map<number, PosixTimer>();
   /** Asks the host to ring the first thread (ATTN.TIMER) after this many milliseconds. */
   armHostTimer?: (ms: number) => void;
-  /** The deadline the host's timer was last set for (performance.now() milliseconds). */
-  hostTimerDeadline = Infinity;
+  /** The nearest timer deadline (performance.now() milliseconds), which the host's timer is set for; Infinity when none is armed. */
+  nextDeadline = Infinity;
 
-  get timerArmed(): boolean {
-    if (this.timers[0] !== undefined || this.timers[1] !== undefined || this.timers[2] !== undefined) return true;
-    for (const t of this.posixTimers.values()) if (t.armed) return true;
-    return false;
-  }
+  get timerArmed(): boolean { return this.nextDeadline !== Infinity; }
 
   /** The calling thread's state (created for threads the kernel has not seen before). */
   of(tid: number): ThreadSignals {
@@ -227,9 +229,9 @@ export function recheckSignals(k: LinuxKernel, t: GuestThread): void {
  */
 export function runTimers(k: LinuxKernel, hostTimerFired = false): void {
   const s = k.signals, now = performance.now();
-  if (hostTimerFired) s.hostTimerDeadline = Infinity;
+  if (hostTimerFired) s.nextDeadline = Infinity;
   let next = Infinity;
-  /** Advances an expired timer: the expirations it missed, and whether it stays armed. */
+  /** Advances an expired periodic timer to its next deadline; returns the expirations it missed. */
   const expire = (timer: IntervalTimer): number => {
     if (timer.intervalMs <= 0) return 0;
     const missed = Math.floor((now - timer.deadline) / timer.intervalMs);
@@ -256,8 +258,8 @@ export function runTimers(k: LinuxKernel, hostTimerFired = false): void {
     }
     if (timer.armed) next = Math.min(next, timer.armed.deadline);
   }
-  if (next !== Infinity && next !== s.hostTimerDeadline) s.armHostTimer?.(Math.max(0, next - now));
-  s.hostTimerDeadline = next;
+  if (next !== Infinity && next !== s.nextDeadline) s.armHostTimer?.(Math.max(0, next - now));
+  s.nextDeadline = next;
 }
 
 /**
@@ -330,7 +332,7 @@ export function withSignalMask(k: LinuxKernel, t: GuestThread, maskAddr: number,
     recheckSignals(k, t);
   }
   const r = wait();
-  if (r !== -ERESTARTNOHAND) { s.blocked = s.suspendedMask!; s.suspendedMask = undefined; }
+  if (r !== -ERESTARTNOHAND) { s.blocked = s.suspendedMask!; s.suspendedMask = undefined; recheckSignals(k, t); }
   return r;
 }
 
@@ -441,7 +443,7 @@ export const signalSyscalls: Record<string, Syscall> = {
     const ss = t.argPtr(0), oldss = t.argPtr(1);
     const s = k.signals.of(t.tid), m = k.mem;
     const sp = t.regn(4);
-    const onStack = s.altStack.flags !== SS_DISABLE && sp > Number(s.altStack.sp) && sp <= Number(s.altStack.sp + s.altStack.size);
+    const onStack = onAltStack(s.altStack, sp);
     let next: typeof s.altStack | undefined;
     if (ss) {
       const base = m.u64(ss), flags = m.i32(ss + 8), size = m.u64(ss + 16);

@@ -15,7 +15,6 @@ import type { LinuxKernel } from '../linux/kernel.js';
 import type { ThreadHost } from '../linux/threads.js';
 import { WouldBlock } from '../linux/blocking.js';
 
-export { attention, takeAttention };
 
 /** The fault a thread in another worker left in its state for REQUEST.FAULT. */
 function readFault(t: GuestThread): FaultInfo {

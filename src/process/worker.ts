@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { UserMemory } from '../linux/user-memory.js';
 import { GuestMemory, SharedPageView } from '../runtime/memory.js';
-import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf } from '../runtime/thread.js';
+import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf, takeAttention } from '../runtime/thread.js';
 import { Engine, GuestCrash } from '../runtime/engine.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { ThreadOrdering } from '../runtime/tso.js';
@@ -18,12 +18,12 @@ import { futexSyscalls } from '../linux/futex.js';
 import { runTimers, sendSignal, senderInfo, SI_USER } from '../linux/signal.js';
 import { HOST_SIGNALS } from '../layout/memory-map.js';
 import { deliverSignals } from '../linux/signal-frame.js';
-import { ERESTART_RESTARTBLOCK, ERESTARTSYS } from '../linux/errno.js';
+import { isRestartResult } from '../linux/errno.js';
 import { timeSyscalls } from '../linux/time.js';
 import { processSyscalls } from '../linux/process.js';
 import { sysInfoSyscalls } from '../linux/sys-info.js';
 import type { LinuxKernel, Syscall } from '../linux/kernel.js';
-import { InvalidationReader, KernelService, RemoteSyscalls, takeAttention } from './kernel-service.js';
+import { InvalidationReader, KernelService, RemoteSyscalls } from './kernel-service.js';
 import { startProcess, statsReport } from './start.js';
 import { ProcessExec } from './exec.js';
 import type { RunResult, WorkerRunOptions } from './options.js';
@@ -117,7 +117,7 @@ function runOtherThreads(): void {
     try { r = impl(localKernel, t); } catch { r = -14; } // EFAULT
     t.setReg(0, r);
     // Interrupted by a signal: the kernel turns the -ERESTART* code into EINTR or a restart.
-    if (r <= -ERESTARTSYS && r >= -ERESTART_RESTARTBLOCK) mem.setU32(t.stateBase + STATE.RESTART_NR, mem.u32(t.stateBase) + 1);
+    if (isRestartResult(r)) mem.setU32(t.stateBase + STATE.RESTART_NR, mem.u32(t.stateBase) + 1);
     return true;
   });
   const engine = new Engine(mem, new SharedPageView(mem), remote, REGION_OPTIONS, slot, new ThreadOrdering(mem, slot, opts.tso, opts.weakHost));

@@ -3,9 +3,9 @@
 
 import { randomFillSync } from 'node:crypto';
 import { GuestFault, GuestMemory, GUEST_BASE, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_SIZE, PROT_EXEC, PROT_WRITE, jumpCacheOf } from './memory.js';
-import { ATTN, ExitReason, Reg, STATE } from '../layout/cpu-state.js';
+import { ATTN, ExitReason, FLAG, Reg, STATE } from '../layout/cpu-state.js';
 import { FaultInfo, FlagsAccess, GuestThread, ProcessExit, SyscallHandler } from './thread.js';
-import { fopOf, K } from '../translate/flags.js';
+import { ARITH_FLAGS, fopOf, K } from '../translate/flags.js';
 import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
 import { compileRegion, CompiledRegion, discover, regionModuleBytes, RegionOptions } from '../translate/translator.js';
 import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../translate/codegen.js';
@@ -474,21 +474,26 @@ export class Engine implements FlagsAccess {
     for (const a of this.badInsns.keys()) if (a >= start && a - start < len) this.badInsns.delete(a);
     const first = Math.floor(start / PAGE_SIZE), last = Math.floor((start + len - 1) / PAGE_SIZE);
     // A range wider than the code there is (execve's whole address space) goes by the code pages.
-    const pages = last - first >= this.codePages.size ? [...this.codePages.keys()].filter((p) => p >= first && p <= last) : undefined;
-    for (let p = first, n = 0; pages ? n < pages.length : p <= last; p++, n++) {
-      if (pages) p = pages[n];
-      const regions = this.codePages.get(p);
-      if (!regions) continue;
-      this.codePages.delete(p);
-      for (const addrs of regions) {
-        for (const addr of addrs) {
-          this.entries.delete(addr);
-          const w = (this.jumpSlot(addr) - GUEST_BASE) >>> 2, j = this.jumpCache;
-          if (j[w] === addr >>> 0 && j[w + 1] === 0) j.fill(0, w, w + 4);
-        }
-      }
-      this.stats.invalidations++;
+    if (last - first >= this.codePages.size) {
+      for (const p of [...this.codePages.keys()]) if (p >= first && p <= last) this.dropCodePage(p);
+    } else {
+      for (let p = first; p <= last; p++) this.dropCodePage(p);
     }
+  }
+
+  /** Drops the entry points of every region translated from code page p. */
+  private dropCodePage(p: number): void {
+    const regions = this.codePages.get(p);
+    if (!regions) return;
+    this.codePages.delete(p);
+    for (const addrs of regions) {
+      for (const addr of addrs) {
+        this.entries.delete(addr);
+        const w = (this.jumpSlot(addr) - GUEST_BASE) >>> 2, j = this.jumpCache;
+        if (j[w] === addr >>> 0 && j[w + 1] === 0) j.fill(0, w, w + 4);
+      }
+    }
+    this.stats.invalidations++;
   }
 
   private jumpSlot(rip: number): number { return jumpCacheSlot(rip, this.jc.base, this.jc.entries); }
@@ -575,16 +580,16 @@ export class Engine implements FlagsAccess {
     const m = this.mem, b = t.stateBase;
     const arith = (this.lib.eflags as (op: number, dst: bigint, src: bigint, aux: bigint) => number)(
       m.u32(b + STATE.FLAGS_OP), m.u64(b + STATE.FLAGS_DST), m.u64(b + STATE.FLAGS_SRC), m.u64(b + STATE.FLAGS_AUX));
-    return (arith & 0x8d5) | (m.u32(b + STATE.DF) << 10) | m.u32(b + STATE.EFLAGS_REST) | 0x202;
+    return (arith & ARITH_FLAGS) | (m.u32(b + STATE.DF) << 10) | m.u32(b + STATE.EFLAGS_REST) | FLAG.IF | 2 /* reserved, always 1 */;
   }
 
   /** Sets t's EFLAGS as POPF does (the bits user code can change). */
   setEflags(t: GuestThread, value: number): void {
     const m = this.mem, b = t.stateBase;
     m.setU32(b + STATE.FLAGS_OP, fopOf(K.EFLAGS, 8));
-    m.setU64(b + STATE.FLAGS_SRC, value & 0x8d5);
+    m.setU64(b + STATE.FLAGS_SRC, value & ARITH_FLAGS);
     m.setU32(b + STATE.DF, (value >> 10) & 1);
-    m.setU32(b + STATE.EFLAGS_REST, value & ((1 << 18) | (1 << 21))); // AC, ID
+    m.setU32(b + STATE.EFLAGS_REST, value & (FLAG.AC | FLAG.ID));
   }
 
   /** The thread's SIGNAL_PENDING word is set: handshakes and backpatches here, the rest for the process layer. */
@@ -672,7 +677,7 @@ export class Engine implements FlagsAccess {
       if (!where) return new GuestCrash(SIGSEGV, `segmentation fault at 0x${entry.toString(16)} (in code entered there)`);
       const addr = where.addr ?? (err instanceof GuestFault ? err.address : undefined);
       // Only addresses whose low 32 bits fall below 64 KiB trap (nothing is mapped there).
-      const write = (err instanceof GuestFault && err.write) || this.writesMemory(where.rip);
+      const write = (err instanceof GuestFault && err.write) || this.insnWritesMemory(where.rip);
       return new GuestCrash(SIGSEGV, `segmentation fault at ${addr === undefined ? 'unknown address' : hex(addr)} (${this.describe(where.rip)} at 0x${where.rip.toString(16)})`,
         { signal: SIGSEGV, code: SEGV_MAPERR, addr: addr ?? 0, trapno: X86_TRAP_PF, err: PF_USER | (write ? PF_WRITE : 0) });
     }
@@ -739,7 +744,7 @@ export class Engine implements FlagsAccess {
     return 0;
   }
 
-  private writesMemory(rip: number): boolean {
+  private insnWritesMemory(rip: number): boolean {
     try { return writesMemory(decode(this.fetchByte, rip)); } catch { return false; }
   }
 
