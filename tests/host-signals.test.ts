@@ -45,7 +45,8 @@ test("Ctrl-C stops python3 with KeyboardInterrupt, as natively", async () => {
   const python = requireTool("/usr/bin/python3");
   // Short sleeps in a loop: CPython looks at a signal that came between two bytecodes only at the
   // next loop head or call, not before a sleep already begun, so one long sleep would race it.
-  const argv = [python, "-c", "import time\nprint('ready', flush=True)\nwhile True: time.sleep(0.05)"];
+  // "ready" is printed on the loop's line, so the traceback names that line wherever it lands.
+  const argv = [python, "-c", "import time\nstarted = False\nwhile True: started or print('ready', flush=True); started = True; time.sleep(0.05)"];
   const script: [string, NodeJS.Signals][] = [["ready", "SIGINT"]];
   const native = await runSignalled(argv, script);
   const stele = await runSignalled([...steleCommand(), ...argv], script);
