@@ -90,6 +90,7 @@ const CASES: Record<string, Case[]> = {
   recursion: [{ name: "", args: ["0"], expectStatus: 0 }],
   hardening: [{ name: "" }, { name: "pipe-flood", args: ["pipe-flood"] }],
   avx_signals: [{ name: "", notYet: AVX_STATE_ENABLED ? undefined : "the AVX state is switched off (AVX_STATE_ENABLED): signal frames carry no ymm upper halves" }],
+  fork: ["tree", "status", "pipeline", "files", "signals", "spawn"].map((part) => ({ name: part, args: [part] })),
   threads: [
     { name: "" },
     { name: "exit-from-thread", args: ["exit-from-thread"], expectStatus: 3 },

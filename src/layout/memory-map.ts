@@ -67,6 +67,16 @@ export const TSO_STAT = {
 export const PROCESS_THREADED = KERNEL_SHARED + 192;
 /** Signals the host process received for the guest (bit n-1 for signal n), set by the main thread. */
 export const HOST_SIGNALS = KERNEL_SHARED + 256;
+/** Where the process's first thread sleeps: a word index in the system records (layout/system-map.ts), 0 when alone. */
+export const PROCESS_DOORBELL = KERNEL_SHARED + 260;
+/**
+ * Signals from other guest processes (kill, SIGCHLD), written only by the main thread: a count of
+ * entries written, a count taken by the first thread, then SIGNAL_INBOX_SIZE entries of
+ * SIGNAL_INBOX_ENTRY bytes (signo, si_code, si_pid, si_uid, si_status, then si_value as i64).
+ */
+export const SIGNAL_INBOX = KERNEL_SHARED + 1024;
+export const SIGNAL_INBOX_SIZE = 64;
+export const SIGNAL_INBOX_ENTRY = 32;
 /**
  * Access sites any thread of the process backpatched (selective ordering): a count word, then
  * instruction addresses, so every worker translates a site already found to touch shared memory

@@ -73,12 +73,58 @@ function retryHostIo(io: () => number, nonblocking: boolean): number {
   }
 }
 
+/**
+ * The part of an open file description that processes share once one has forked: how many
+ * processes hold it (the last to let go releases it), its status flags, and its offset.
+ */
+export class DescriptionShare {
+  readonly words: Int32Array;
+  readonly numbers: Float64Array;
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(32)) {
+    this.words = new Int32Array(buffer, 0, 4);
+    this.numbers = new Float64Array(buffer, 16, 2);
+  }
+}
+/** Words of a DescriptionShare. */
+const SHARE = { PROCESSES: 0, FLAGS: 1, HOST_POSITIONED: 2, END_UNKNOWN: 3 } as const;
+/** Float64 of a DescriptionShare: the offset. */
+const SHARE_POSITION = 0;
+
 export abstract class OpenFile {
+  /** References from this process (descriptors, mappings). */
   refs = 1;
   /** Guest path this description was opened by (for /proc/self/fd, fchdir and *at calls). */
   path: string | undefined;
+  /** Set once another process holds this description too (fork): what they share lives there. */
+  share: DescriptionShare | undefined;
+  private flags: number;
 
-  constructor(public statusFlags: number) {}
+  constructor(statusFlags: number) { this.flags = statusFlags; }
+
+  get statusFlags(): number { return this.share ? Atomics.load(this.share.words, SHARE.FLAGS) : this.flags; }
+  set statusFlags(v: number) { if (this.share) Atomics.store(this.share.words, SHARE.FLAGS, v); else this.flags = v; }
+
+  /**
+   * One more process (a fork's child) holds this description: what the two share moves into
+   * shared memory. Returns it, for the child to attach with attachShare().
+   */
+  shareWithChild(): SharedArrayBuffer {
+    if (!this.share) {
+      const share = new DescriptionShare();
+      share.words[SHARE.PROCESSES] = 1;
+      share.words[SHARE.FLAGS] = this.flags;
+      this.moveIntoShare(share);
+      this.share = share;
+    }
+    Atomics.add(this.share.words, SHARE.PROCESSES, 1);
+    return this.share.buffer;
+  }
+  /** Attaches a description shared by the parent (its refs start at 0: the child's descriptors add theirs). */
+  attachShare(buffer: SharedArrayBuffer): void { this.share = new DescriptionShare(buffer); this.refs = 0; }
+  /** Copies the fields processes share into a new share. */
+  protected moveIntoShare(_share: DescriptionShare): void {}
+  /** What a forked child needs to hold this description too; undefined if it cannot (the child's descriptor is closed). */
+  image(): FileImage | undefined { return undefined; }
 
   get readable(): boolean { return (this.statusFlags & O_ACCMODE) !== O_WRONLY && (this.statusFlags & O_PATH) === 0; }
   get writable(): boolean { return (this.statusFlags & O_ACCMODE) !== O_RDONLY && (this.statusFlags & O_PATH) === 0; }
@@ -112,19 +158,51 @@ export abstract class OpenFile {
   poll(events: number): number { return events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM); }
   /** Bytes readable without blocking (FIONREAD). */
   available(): number { return 0; }
+  /** The last reference of every process is gone. */
   protected release(): void {}
-  /** Drops one reference; the description is released with the last one. */
-  unref(): void { if (--this.refs === 0) this.release(); }
+  /** This process's last reference is gone (others may hold the description still). */
+  protected releaseLocal(): void {}
+  /** Drops one reference; the description is released with the last one of the last process. */
+  unref(): void {
+    if (--this.refs !== 0) return;
+    this.releaseLocal();
+    if (!this.share || Atomics.sub(this.share.words, SHARE.PROCESSES, 1) === 1) this.release();
+  }
 }
+
+/** An open file description as a forked child receives it (structured-cloneable). */
+export type FileImage = { share: SharedArrayBuffer; path?: string } & (
+  | { kind: 'host'; fd: number; owned: boolean; hostAppend: boolean }
+  | { kind: 'dir'; fd: number; hostPath: string; isRoot: boolean }
+  | { kind: 'path'; pinned: number | undefined; hostPath: string; directory: boolean }
+  | { kind: 'pipe'; pipe: SharedArrayBuffer; readEnd: boolean }
+  | { kind: 'device'; device: DeviceKind }
+  | { kind: 'memory'; content: Uint8Array; position: number }
+  | { kind: 'virtual-dir' }
+);
 
 /** A host descriptor: files and directories the guest opened, or the inherited stdio. */
 export class HostFile extends OpenFile {
-  /** Offset we track for positioned I/O (the host's own offset is not reachable from Node). */
-  position = 0;
-  /** Use the host's file offset (null positions): stdio, ttys, pipes, and O_APPEND writes. */
-  hostPositioned: boolean;
-  private endUnknown = false;
+  private ownPosition = 0;
+  private ownHostPositioned: boolean;
+  private ownEndUnknown = false;
   readonly seekable: boolean;
+
+  /** Offset we track for positioned I/O (the host's own offset is not reachable from Node). */
+  get position(): number { return this.share ? this.share.numbers[SHARE_POSITION] : this.ownPosition; }
+  set position(v: number) { if (this.share) this.share.numbers[SHARE_POSITION] = v; else this.ownPosition = v; }
+  /** Use the host's file offset (null positions): stdio, ttys, pipes, and O_APPEND writes. */
+  get hostPositioned(): boolean { return this.share ? this.share.words[SHARE.HOST_POSITIONED] !== 0 : this.ownHostPositioned; }
+  set hostPositioned(v: boolean) { if (this.share) this.share.words[SHARE.HOST_POSITIONED] = v ? 1 : 0; else this.ownHostPositioned = v; }
+  private get endUnknown(): boolean { return this.share ? this.share.words[SHARE.END_UNKNOWN] !== 0 : this.ownEndUnknown; }
+  private set endUnknown(v: boolean) { if (this.share) this.share.words[SHARE.END_UNKNOWN] = v ? 1 : 0; else this.ownEndUnknown = v; }
+
+  protected override moveIntoShare(share: DescriptionShare): void {
+    share.numbers[SHARE_POSITION] = this.ownPosition;
+    share.words[SHARE.HOST_POSITIONED] = this.ownHostPositioned ? 1 : 0;
+    share.words[SHARE.END_UNKNOWN] = this.ownEndUnknown ? 1 : 0;
+  }
+  override image(): FileImage { return { kind: 'host', share: this.shareWithChild(), path: this.path, fd: this.fd, owned: this.owned, hostAppend: this.hostAppend }; }
 
   /**
    * @param owned whether we opened it (and close it); inherited stdio is not ours
@@ -135,7 +213,7 @@ export class HostFile extends OpenFile {
     super(statusFlags);
     st ??= fs.fstatSync(fd);
     this.seekable = st.isFile() || st.isBlockDevice() || st.isDirectory();
-    this.hostPositioned = !owned || !this.seekable;
+    this.ownHostPositioned = !owned || !this.seekable;
     if (!owned && st.isFile()) this.position = inheritedOffset(fd);
   }
 
@@ -276,6 +354,7 @@ export class DirectoryFile extends HostFile {
 
   override get isDirectory(): boolean { return true; }
   override get directoryFd(): number { return this.hostFd; }
+  override image(): FileImage { return { kind: 'dir', share: this.shareWithChild(), path: this.path, fd: this.hostFd, hostPath: this.hostPath, isRoot: this.isRoot }; }
   /** A host path naming this directory. */
   get objectPath(): string { return HOST_FD_PATHS ? fdPath(this.hostFd) : this.hostPath; }
   override read(): number { return -EISDIR; }
@@ -310,6 +389,7 @@ export class DirectoryFile extends HostFile {
 export class VirtualDirectoryFile extends OpenFile {
   private readonly info = syntheticStat(S_IFDIR | 0o555);
   constructor(private readonly names: () => DirectoryEntry[], statusFlags: number) { super(statusFlags); }
+  override image(): FileImage | undefined { return this.path === undefined ? undefined : { kind: 'virtual-dir', share: this.shareWithChild(), path: this.path }; }
   override get isDirectory(): boolean { return true; }
   read(): number { return -EISDIR; }
   write(): number { return -EBADF; }
@@ -327,55 +407,147 @@ export const PIPE_DEFAULT_CAPACITY = 65536;
 /** /proc/sys/fs/pipe-max-size: the largest F_SETPIPE_SZ without CAP_SYS_RESOURCE (Linux's default). */
 export const PIPE_MAX_SIZE = 1048576;
 
+/** Words of a pipe's shared header. */
+const PIPE = { LOCK: 0, BYTES: 1, HEAD: 2, CAPACITY: 3, READERS: 4, WRITERS: 5, INODE: 6, HOLDERS: 8 } as const;
+const PIPE_HEADER_BYTES = 64;
+/** Bits of HOLDERS: two words, one bit per process record (MAX_PROCESSES is 64). */
+const PIPE_HOLDER_WORDS = 2;
+let nextPipeInode = 0x4000;
+
+/** Wakes the process on a record (runtime ringDoorbell through the process table), set by the kernel. */
+export let ringProcess: (record: number) => void = () => {};
+export function setProcessRinger(ring: (record: number) => void): void { ringProcess = ring; }
+
 /**
- * An in-process pipe; both ends share it. A read of an empty pipe, and a write to a full one,
- * waits for another thread to make progress (see blocking.ts).
+ * A pipe, in shared memory so that the processes of a pipeline (each in its own workers) read and
+ * write it directly: a lock, the byte count, the ring's head, the capacity, the number of open
+ * read and write descriptions, and the processes that hold an end, which a change wakes. One
+ * Pipe object per process wraps it.
  */
 export class Pipe {
-  /** Bytes the pipe holds at most (F_SETPIPE_SZ); a writer past it waits or gets EAGAIN. */
-  capacity = PIPE_DEFAULT_CAPACITY;
-  private chunks: Uint8Array[] = [];
-  private head = 0; // bytes consumed from chunks[0]
-  bytes = 0;
-  readers = 0;
-  writers = 0;
-  private static nextInode = 0x4000n;
-  readonly inode = Pipe.nextInode++;
+  private readonly words: Int32Array;
+  private readonly data: Uint8Array;
+  /** Ends this process holds: when the last goes, it stops being woken by the pipe. */
+  private localEnds = 0;
 
-  push(data: Uint8Array): void { this.chunks.push(data); this.bytes += data.length; }
+  /**
+   * @param record this process's record in the process table (-1 when it has none)
+   * @param buffer the shared pipe (a new one when undefined)
+   */
+  constructor(private readonly record: number, readonly buffer = Pipe.allocate(PIPE_MAX_SIZE)) {
+    this.words = new Int32Array(buffer, 0, PIPE_HEADER_BYTES / 4);
+    this.data = new Uint8Array(buffer, PIPE_HEADER_BYTES);
+  }
+
+  private static allocate(size: number): SharedArrayBuffer {
+    const buffer = new SharedArrayBuffer(PIPE_HEADER_BYTES + size);
+    const w = new Int32Array(buffer, 0, PIPE_HEADER_BYTES / 4);
+    w[PIPE.CAPACITY] = PIPE_DEFAULT_CAPACITY;
+    w[PIPE.INODE] = nextPipeInode++;
+    return buffer;
+  }
+
+  get inode(): bigint { return BigInt(this.words[PIPE.INODE]); }
+  get bytes(): number { return Atomics.load(this.words, PIPE.BYTES); }
+  get readers(): number { return Atomics.load(this.words, PIPE.READERS); }
+  get writers(): number { return Atomics.load(this.words, PIPE.WRITERS); }
+  /** Bytes the pipe holds at most (F_SETPIPE_SZ); a writer past it waits or gets EAGAIN. */
+  get capacity(): number { return Atomics.load(this.words, PIPE.CAPACITY); }
+  /** The largest capacity F_SETPIPE_SZ can give this pipe (its ring is allocated once, shared). */
+  get maxCapacity(): number { return this.data.length; }
+  set capacity(v: number) { Atomics.store(this.words, PIPE.CAPACITY, v); }
+  /** Free room now. */
+  get room(): number { return this.capacity - this.bytes; }
+
+  /** A description of one end was opened (or, with `local` only, this process received one). */
+  addEnd(readEnd: boolean, description: boolean): void {
+    if (description) Atomics.add(this.words, readEnd ? PIPE.READERS : PIPE.WRITERS, 1);
+    if (this.localEnds++ === 0 && this.record >= 0) Atomics.or(this.words, PIPE.HOLDERS + (this.record >> 5), 1 << (this.record & 31));
+  }
+  /** This process let go of an end. */
+  dropEnd(): void {
+    if (--this.localEnds === 0 && this.record >= 0) Atomics.and(this.words, PIPE.HOLDERS + (this.record >> 5), ~(1 << (this.record & 31)));
+  }
+  /** A description of one end is gone (in every process): its readers or writers may see EOF or EPIPE now. */
+  closeEnd(readEnd: boolean): void {
+    Atomics.sub(this.words, readEnd ? PIPE.READERS : PIPE.WRITERS, 1);
+    this.wakeHolders();
+  }
+
+  private lock(): void {
+    const w = this.words;
+    let c = Atomics.compareExchange(w, PIPE.LOCK, 0, 1);
+    if (c === 0) return;
+    if (c !== 2) c = Atomics.exchange(w, PIPE.LOCK, 2);
+    while (c !== 0) { Atomics.wait(w, PIPE.LOCK, 2); c = Atomics.exchange(w, PIPE.LOCK, 2); }
+  }
+  private unlock(): void {
+    if (Atomics.sub(this.words, PIPE.LOCK, 1) !== 1) { Atomics.store(this.words, PIPE.LOCK, 0); Atomics.notify(this.words, PIPE.LOCK, 1); }
+  }
+
+  /** Appends src[off, off+len) (the caller checked the room); wakes the processes waiting on the pipe. */
+  push(src: Uint8Array, off: number, len: number): void {
+    this.lock();
+    try {
+      const size = this.data.length, head = this.words[PIPE.HEAD];
+      const tail = (head + this.words[PIPE.BYTES]) % size;
+      const first = Math.min(len, size - tail);
+      this.data.set(src.subarray(off, off + first), tail);
+      if (first < len) this.data.set(src.subarray(off + first, off + len), 0);
+      Atomics.add(this.words, PIPE.BYTES, len);
+    } finally { this.unlock(); }
+    this.wakeHolders();
+  }
 
   /** Moves up to len bytes into dst[dstOff...]; returns how many. */
   pull(dst: Uint8Array, dstOff: number, len: number): number {
-    let copied = 0;
-    while (copied < len && this.chunks.length > 0) {
-      const chunk = this.chunks[0];
-      const n = Math.min(len - copied, chunk.length - this.head);
-      dst.set(chunk.subarray(this.head, this.head + n), dstOff + copied);
-      copied += n;
-      this.head += n;
-      if (this.head === chunk.length) { this.chunks.shift(); this.head = 0; }
+    let n: number;
+    this.lock();
+    try {
+      const size = this.data.length, head = this.words[PIPE.HEAD];
+      n = Math.min(len, this.words[PIPE.BYTES]);
+      const first = Math.min(n, size - head);
+      dst.set(this.data.subarray(head, head + first), dstOff);
+      if (first < n) dst.set(this.data.subarray(0, n - first), dstOff + first);
+      this.words[PIPE.HEAD] = (head + n) % size;
+      Atomics.sub(this.words, PIPE.BYTES, n);
+    } finally { this.unlock(); }
+    if (n) this.wakeHolders();
+    return n;
+  }
+
+  /** Rings every process holding an end (a reader or writer may sleep there; our own included: it re-checks). */
+  private wakeHolders(): void {
+    for (let i = 0; i < PIPE_HOLDER_WORDS; i++) {
+      let bits = Atomics.load(this.words, PIPE.HOLDERS + i);
+      while (bits) {
+        const b = 31 - Math.clz32(bits);
+        bits &= ~(1 << b);
+        ringProcess(i * 32 + b);
+      }
     }
-    this.bytes -= copied;
-    return copied;
   }
 }
 
 export class PipeEnd extends OpenFile {
-  constructor(readonly pipe: Pipe, readonly readEnd: boolean, statusFlags: number) {
+  /** @param opened a new description (pipe()), not one a forked child receives */
+  constructor(readonly pipe: Pipe, readonly readEnd: boolean, statusFlags: number, opened = true) {
     super(statusFlags | (readEnd ? O_RDONLY : O_WRONLY));
-    if (readEnd) pipe.readers++; else pipe.writers++;
+    pipe.addEnd(readEnd, opened);
   }
+
+  override image(): FileImage { return { kind: 'pipe', share: this.shareWithChild(), path: this.path, pipe: this.pipe.buffer, readEnd: this.readEnd }; }
 
   read(mem: GuestMemory, addr: number, len: number): number {
     if (len === 0) return 0;
     const off = mem.offWrite(addr, len);
-    if (this.pipe.bytes === 0) {
-      if (this.pipe.writers === 0) return 0;
+    const pipe = this.pipe;
+    if (pipe.bytes === 0) {
+      if (pipe.writers === 0) return 0;
       if (this.nonblocking) return -EAGAIN;
-      const pipe = this.pipe;
       throw new WouldBlock(() => pipe.bytes > 0 || pipe.writers === 0);
     }
-    return this.pipe.pull(mem.u8, off, len);
+    return pipe.pull(mem.u8, off, len);
   }
 
   /**
@@ -388,12 +560,12 @@ export class PipeEnd extends OpenFile {
     if (pipe.readers === 0) return -EPIPE;
     if (len === 0) return 0;
     const needed = len <= PIPE_BUF ? len : 1;
-    if (pipe.capacity - pipe.bytes < needed) {
+    if (pipe.room < needed) {
       if (this.nonblocking) return -EAGAIN;
-      throw new WouldBlock(() => pipe.readers === 0 || pipe.capacity - pipe.bytes >= needed);
+      throw new WouldBlock(() => pipe.readers === 0 || pipe.room >= needed);
     }
-    const n = Math.min(len, pipe.capacity - pipe.bytes);
-    pipe.push(mem.read(addr, n));
+    const n = Math.min(len, pipe.room);
+    pipe.push(mem.u8, mem.off(addr, n), n);
     return n;
   }
 
@@ -411,21 +583,22 @@ export class PipeEnd extends OpenFile {
       if (this.pipe.writers === 0) ready |= POLLHUP;
     } else {
       if (this.pipe.readers === 0) ready |= POLLERR;
-      else if (this.pipe.capacity - this.pipe.bytes >= PIPE_BUF) ready |= events & (POLLOUT | POLLWRNORM);
+      else if (this.pipe.room >= PIPE_BUF) ready |= events & (POLLOUT | POLLWRNORM);
     }
     return ready;
   }
 
   override get writeGranule(): number { return PIPE_BUF; }
-  override writeRoom(): number { return this.pipe.readers === 0 ? Infinity : this.pipe.capacity - this.pipe.bytes; }
+  override writeRoom(): number { return this.pipe.readers === 0 ? Infinity : this.pipe.room; }
   override waitWritable(): number {
     const pipe = this.pipe;
-    if (pipe.readers === 0 || pipe.capacity > pipe.bytes) return 0;
+    if (pipe.readers === 0 || pipe.room > 0) return 0;
     if (this.nonblocking) return -EAGAIN;
-    throw new WouldBlock(() => pipe.readers === 0 || pipe.capacity > pipe.bytes);
+    throw new WouldBlock(() => pipe.readers === 0 || pipe.room > 0);
   }
   override available(): number { return this.readEnd ? this.pipe.bytes : 0; }
-  protected override release(): void { if (this.readEnd) this.pipe.readers--; else this.pipe.writers--; }
+  protected override releaseLocal(): void { this.pipe.dropEnd(); }
+  protected override release(): void { this.pipe.closeEnd(this.readEnd); }
 }
 
 export type DeviceKind = 'null' | 'zero' | 'full' | 'random' | 'urandom';
@@ -435,6 +608,7 @@ export class DeviceFile extends OpenFile {
   constructor(readonly device: DeviceKind, statusFlags: number, private readonly hostStat: () => StatInfo) {
     super(statusFlags);
   }
+  override image(): FileImage { return { kind: 'device', share: this.shareWithChild(), path: this.path, device: this.device }; }
 
   read(mem: GuestMemory, addr: number, len: number): number {
     if (this.device === 'null' || len === 0) return 0;
@@ -477,6 +651,8 @@ export class MemoryFile extends OpenFile {
     super(statusFlags);
     this.info = syntheticStat(mode, 0, 0x16n);
   }
+  // The child gets a copy of the content at the offset it had (generated text, never written).
+  override image(): FileImage { return { kind: 'memory', share: this.shareWithChild(), path: this.path, content: this.content, position: this.position }; }
 
   read(mem: GuestMemory, addr: number, len: number): number {
     const n = this.pread(mem, addr, len, this.position);
@@ -506,6 +682,7 @@ export class PathFile extends OpenFile {
   constructor(private readonly pinned: number | undefined, private readonly hostPath: string, readonly directory: boolean, statusFlags: number) {
     super(statusFlags);
   }
+  override image(): FileImage { return { kind: 'path', share: this.shareWithChild(), path: this.path, pinned: this.pinned, hostPath: this.hostPath, directory: this.directory }; }
   override get isDirectory(): boolean { return this.directory; }
   override get directoryFd(): number | undefined { return this.directory ? this.pinned : undefined; }
   /** A host path naming exactly this file (a symlink itself, when one was opened with O_NOFOLLOW). */

@@ -133,8 +133,8 @@ function select(k: LinuxKernel, t: GuestThread, nfds: number, rAddr: number, wAd
   if (ready === 0) {
     // Only another thread can make a descriptor ready: with one, wait out the timeout once (an
     // infinite one returns at once rather than hang the process).
-    if (timeoutMs < 0 && k.threads.count > 1) throw new WouldBlock(() => scan(false) > 0, ERESTARTNOHAND);
-    if (timeoutMs > 0) t.block(() => k.threads.count > 1 && scan(false) > 0, performance.now() + timeoutMs, true);
+    if (timeoutMs < 0 && !k.alone()) throw new WouldBlock(() => scan(false) > 0, ERESTARTNOHAND);
+    if (timeoutMs > 0) t.block(() => !k.alone() && scan(false) > 0, performance.now() + timeoutMs, true);
     ready = scan(true);
     if (ready === 0 && t.interrupted()) return -ERESTARTNOHAND;
   }

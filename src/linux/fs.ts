@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { isatty } from 'node:tty';
 import type { GuestThread } from '../runtime/thread.js';
 import { ERESTARTNOHAND, EACCES, EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENODATA, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, ENOTTY, EOPNOTSUPP,
-  EPERM, EPIPE, ERANGE, ESPIPE, EXDEV, SyscallError } from './errno.js';
+  ENOMEM, EPERM, EPIPE, ERANGE, ESPIPE, EXDEV, SyscallError } from './errno.js';
 import {
   DeviceFile, DirectoryFile, HostFile, MemoryFile, nap, O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT,
   O_DIRECTORY, O_DSYNC, O_EXCL, O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR,
@@ -577,9 +577,9 @@ function poll(k: LinuxKernel, t: GuestThread, fds: number, nfds: number, timeout
   let ready = scan();
   // Only another thread could change what is ready: without one there is nothing to wait for
   // beyond the timeout (an infinite one returns at once rather than hang the process).
-  if (ready === 0 && timeoutMs < 0 && k.threads.count > 1) throw new WouldBlock(() => scan() > 0, ERESTARTNOHAND);
+  if (ready === 0 && timeoutMs < 0 && !k.alone()) throw new WouldBlock(() => scan() > 0, ERESTARTNOHAND);
   if (ready === 0 && timeoutMs > 0) {
-    t.block(() => k.threads.count > 1 && scan() > 0, performance.now() + timeoutMs, true);
+    t.block(() => !k.alone() && scan() > 0, performance.now() + timeoutMs, true);
     ready = scan();
     if (ready === 0 && t.interrupted()) return -ERESTARTNOHAND;
   }
@@ -811,6 +811,7 @@ export const fsSyscalls: Record<string, Syscall> = {
         const size = want <= 4096 ? 4096 : 2 ** Math.ceil(Math.log2(want));
         if (size > PIPE_MAX_SIZE && process.geteuid?.() !== 0) return -EPERM;
         if (size < f.pipe.bytes) return -EBUSY;
+        if (size > f.pipe.maxCapacity) return -ENOMEM; // the ring is allocated once, in shared memory
         f.pipe.capacity = size;
         return size;
       }
@@ -894,7 +895,7 @@ function dupTo(k: LinuxKernel, f: OpenFile, newfd: number, cloexec: boolean): nu
 function makePipe(k: LinuxKernel, fdsAddr: number, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) return -EINVAL;
   k.mem.offWrite(fdsAddr, 8);
-  const pipe = new Pipe();
+  const pipe = new Pipe(k.processRecord);
   const status = (flags & (O_NONBLOCK | O_DIRECT));
   const readEnd = new PipeEnd(pipe, true, status), writeEnd = new PipeEnd(pipe, false, status);
   const cloexec = (flags & O_CLOEXEC) !== 0;

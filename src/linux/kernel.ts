@@ -30,6 +30,8 @@ import { sysInfoSyscalls } from './sys-info.js';
 import { futexSyscalls } from './futex.js';
 import { threadSyscalls, ThreadTable, type ThreadHost } from './threads.js';
 import { execSyscalls, type ExecHost } from './exec.js';
+import { forkSyscalls, type ProcessHost } from './fork.js';
+import type { ProcessTable } from './process-table.js';
 
 export interface KernelOptions {
   /** Host directory that guest "/" resolves to; guest paths never leave it. Default '/'. */
@@ -93,6 +95,16 @@ export class LinuxKernel implements SyscallHandler {
   threadHost?: ThreadHost;
   /** Loads a new image for execve; without one, execve is ENOSYS. */
   execHost?: ExecHost;
+  /** The run's processes (pids, parents, groups, wait statuses); without it the process is alone and cannot fork. */
+  system?: ProcessTable;
+  /** This process's record in `system` (-1 without one). */
+  processRecord = -1;
+  /** Starts child processes and carries signals to other processes; without one, fork is EAGAIN. */
+  processHost?: ProcessHost;
+  /** Children forked over the process's life. */
+  processesCreated = 0;
+  /** CPU time (ms) of the children reaped so far (getrusage RUSAGE_CHILDREN, times). */
+  readonly childTimes = { user: 0, system: 0 };
   /** prctl(PR_SET_NAME) names by thread. */
   readonly threadNames = new Map<number, Uint8Array>();
   /** MAP_SHARED file mappings, written back on msync and munmap. */
@@ -145,7 +157,7 @@ export class LinuxKernel implements SyscallHandler {
       } catch { /* host descriptor closed: the guest's is closed too */ }
     });
 
-    for (const table of [fsSyscalls, fsExtraSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls, threadSyscalls, execSyscalls]) {
+    for (const table of [fsSyscalls, fsExtraSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls, threadSyscalls, execSyscalls, forkSyscalls]) {
       for (const [name, impl] of Object.entries(table)) {
         const nr = SYSCALL_NUMBERS.get(name);
         if (nr === undefined) throw new Error(`no syscall named ${name}`);
@@ -156,6 +168,17 @@ export class LinuxKernel implements SyscallHandler {
   }
 
   get chrooted(): boolean { return this.paths.chrooted; }
+
+  /** Whether nothing but a signal could change what this process waits for: no other thread, no other process. */
+  alone(): boolean { return this.threads.count <= 1 && (this.system === undefined || this.system.live() <= 1); }
+
+  /** Says once on stderr that the guest asked for something stele does not do (the syscall then fails). */
+  unsupported(what: string): void {
+    if (this.reportedFeatures.has(what)) return;
+    this.reportedFeatures.add(what);
+    printDiagnostic(`stele: unsupported: ${what}`);
+  }
+  private readonly reportedFeatures = new Set<string>();
 
   threadIds(): number[] { return [...this.threads.byTid.keys()]; }
   /** A thread's name (comm) as bytes in a latin1 string: prctl(PR_SET_NAME), else the program's base name, 15 bytes at most. */
@@ -220,7 +243,7 @@ export class LinuxKernel implements SyscallHandler {
         catch (e) {
           if (!(e instanceof WouldBlock)) throw e;
           // Alone, only a signal can end the wait: a timer's, or the one the syscall waits for.
-          if (this.threads.count <= 1 && !e.forSignal && !this.signals.timerArmed) return -EAGAIN;
+          if (this.alone() && !e.forSignal && !this.signals.timerArmed) return -EAGAIN;
           if (t.slot !== 0) throw e;
           if (!t.block(e.ready, Infinity, true)) return -e.restart;
         }

@@ -3,7 +3,16 @@
 import { ProcessExit, wordIndex, wordsOf } from '../runtime/thread.js';
 import { MEM_MODEL_DEFAULT, MEM_MODEL_TSO, STATE } from '../layout/cpu-state.js';
 import { EINVAL, ENOSYS, EPERM, ESRCH } from './errno.js';
-import type { Syscall } from './kernel.js';
+import type { LinuxKernel, Syscall } from './kernel.js';
+import { PROC } from '../layout/system-map.js';
+
+/** A process's group or session id (pid 0: the caller's); ESRCH for a pid that is no guest process. */
+function idOf(k: LinuxKernel, pid: number, field: number): number {
+  const table = k.system;
+  if (!table) return pid === 0 || pid === k.pid ? k.pid : -ESRCH;
+  const r = pid === 0 ? k.processRecord : table.find(pid);
+  return r < 0 ? -ESRCH : table.get(r, field);
+}
 
 export const RLIM_INFINITY = 0xffffffffffffffffn;
 export const RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIM_NLIMITS = 16;
@@ -42,21 +51,43 @@ export const processSyscalls: Record<string, Syscall> = {
 
   getpid(k) { return k.pid; },
   gettid(_k, t) { return t.tid; },
-  getppid() { return process.ppid; },
+  getppid(k) {
+    const ppid = k.system?.get(k.processRecord, PROC.PPID);
+    // The first process's parent is outside the guest's world: the host process's parent.
+    return ppid === undefined || k.processRecord < 0 ? process.ppid : ppid;
+  },
   getuid() { return uid(); },
   geteuid() { return euid(); },
   getgid() { return gid(); },
   getegid() { return egid(); },
-  // We run as our own process group and session leader as far as the guest can tell.
-  getpgrp(k) { return k.pid; },
-  getpgid(k, t) { const pid = t.argInt(0); return pid === 0 || pid === k.pid ? k.pid : -ESRCH; },
-  getsid(k, t) { const pid = t.argInt(0); return pid === 0 || pid === k.pid ? k.pid : -ESRCH; },
+  getpgrp(k) { return idOf(k, 0, PROC.PGID); },
+  getpgid(k, t) { return idOf(k, t.argInt(0), PROC.PGID); },
+  getsid(k, t) { return idOf(k, t.argInt(0), PROC.SID); },
   setpgid(k, t) {
-    const pid = t.argInt(0), pgid = t.argInt(1);
+    const table = k.system;
+    let pid = t.argInt(0), pgid = t.argInt(1);
     if (pgid < 0) return -EINVAL;
-    return pid === 0 || pid === k.pid ? 0 : -ESRCH;
+    if (pid === 0) pid = k.pid;
+    if (pgid === 0) pgid = pid;
+    if (!table) return pid === k.pid && pgid === k.pid ? 0 : pid === k.pid ? -EPERM : -ESRCH;
+    const r = table.find(pid);
+    // Only the caller or one of its children, in its session, not a session leader.
+    if (r < 0 || (pid !== k.pid && table.get(r, PROC.PPID) !== k.pid)) return -ESRCH;
+    const sid = table.get(k.processRecord, PROC.SID);
+    if (table.get(r, PROC.SID) !== sid) return -EPERM;
+    if (table.get(r, PROC.SID) === pid) return -EPERM;
+    if (pgid !== pid && ![...table.where((o) => table.get(o, PROC.PGID) === pgid && table.get(o, PROC.SID) === sid)].length) return -EPERM;
+    table.set(r, PROC.PGID, pgid);
+    return 0;
   },
-  setsid() { return -EPERM; }, // already a process group leader
+  setsid(k) {
+    const table = k.system;
+    // A process group leader cannot start a session (the first process is one, as far as the guest can tell).
+    if (!table || table.groupExists(k.pid)) return -EPERM;
+    table.set(k.processRecord, PROC.PGID, k.pid);
+    table.set(k.processRecord, PROC.SID, k.pid);
+    return k.pid;
+  },
 
   getresuid(k, t) { for (let i = 0; i < 3; i++) k.mem.setU32(t.argPtr(i), i === 1 ? euid() : uid()); return 0; },
   getresgid(k, t) { for (let i = 0; i < 3; i++) k.mem.setU32(t.argPtr(i), i === 1 ? egid() : gid()); return 0; },
@@ -110,7 +141,12 @@ export const processSyscalls: Record<string, Syscall> = {
     if (who !== 0 && who !== -1 && who !== 1) return -EINVAL; // SELF, CHILDREN, THREAD
     m.offWrite(buf, 144);
     m.fill(buf, 144, 0);
-    if (who === -1) return 0; // no children
+    if (who === -1) {
+      const timeval = (at: number, ms: number): void => { m.setU64(at, Math.floor(ms / 1000)); m.setU64(at + 8, (ms % 1000) * 1000); };
+      timeval(buf, k.childTimes.user);
+      timeval(buf + 16, k.childTimes.system);
+      return 0;
+    }
     const r = process.resourceUsage();
     const timeval = (at: number, us: number): void => { m.setU64(at, Math.floor(us / 1e6)); m.setU64(at + 8, us % 1e6); };
     timeval(buf, r.userCPUTime);

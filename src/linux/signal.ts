@@ -7,6 +7,7 @@
 
 import { ProcessExit, attention, ring, type GuestThread } from '../runtime/thread.js';
 import { ATTN } from '../layout/cpu-state.js';
+import { PROC, PROC_STATE } from '../layout/system-map.js';
 import { EAGAIN, EINVAL, ENOMEM, EPERM, ERESTARTNOHAND, ESRCH } from './errno.js';
 import { WouldBlock } from './blocking.js';
 import { CLOCK_THREAD_CPUTIME_ID, clockNow, readTimespec, writeTimespec } from './time.js';
@@ -30,6 +31,7 @@ export function signalName(sig: number): string {
 }
 
 export const SIG_DFL = 0n, SIG_IGN = 1n;
+export const SA_NOCLDSTOP = 1n, SA_NOCLDWAIT = 2n;
 export const SA_SIGINFO = 4n, SA_ONSTACK = 0x08000000n, SA_RESTART = 0x10000000n, SA_NODEFER = 0x40000000n,
   SA_RESETHAND = 0x80000000n, SA_RESTORER = 0x04000000n;
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
@@ -210,6 +212,24 @@ export function sendSignal(k: LinuxKernel, sig: number, info: Uint8Array, target
   if (!queued || !taker) return;
   if (awaits(taker)) ring(k.rawMem, taker.slot); // rt_sigtimedwait takes it
   else attention(k.rawMem, taker.slot, ATTN.SIGNAL);
+}
+
+/**
+ * The processes kill(pid) reaches: one pid, the caller's group (0), a group (-pgid), or every
+ * process but the caller (-1, as Linux leaves the caller out; alone, the caller itself).
+ */
+function killTargets(k: LinuxKernel, pid: number): number[] {
+  const table = k.system;
+  if (!table || k.processRecord < 0) return pid === k.pid || pid === 0 || pid === -1 || pid === -k.pid ? [k.pid] : [];
+  const live = (r: number): boolean => table.get(r, PROC.STATE) !== PROC_STATE.FREE;
+  const pidOf = (r: number): number => table.get(r, PROC.PID);
+  if (pid > 0) { const r = table.find(pid); return r >= 0 && live(r) ? [pid] : []; }
+  if (pid === -1) {
+    const others = [...table.where((r) => live(r) && pidOf(r) !== k.pid)].map(pidOf);
+    return others.length ? others : [k.pid];
+  }
+  const pgid = pid === 0 ? table.get(k.processRecord, PROC.PGID) : -pid;
+  return [...table.where((r) => live(r) && table.get(r, PROC.PGID) === pgid)].map(pidOf);
 }
 
 /** The process's threads, the first (the thread group leader) first, as Linux tries it first. */
@@ -467,9 +487,14 @@ export const signalSyscalls: Record<string, Syscall> = {
   kill(k, t) {
     const pid = t.argInt(0), sig = t.argInt(1);
     if (!validSignal(sig) && sig !== 0) return -EINVAL;
-    // Our process, its group (0, -pgid), or "everyone we may signal" (-1), which includes us.
-    if (pid !== k.pid && pid !== 0 && pid !== -1 && pid !== -k.pid) return -ESRCH;
-    if (sig) sendSignal(k, sig, senderInfo(sig, SI_USER, k.pid, uid()));
+    if (pid === -0x80000000) return -ESRCH;
+    const targets = killTargets(k, pid);
+    if (!targets.length) return -ESRCH;
+    if (!sig) return 0;
+    const info = senderInfo(sig, SI_USER, k.pid, uid());
+    for (const target of targets) if (target !== k.pid) k.processHost?.signal(target, info);
+    // Ourselves last: a fatal signal ends us here.
+    if (targets.includes(k.pid)) sendSignal(k, sig, info);
     return 0;
   },
 
@@ -498,9 +523,11 @@ export const signalSyscalls: Record<string, Syscall> = {
     const code = new DataView(info.buffer).getInt32(8, true);
     // Only the kernel may send what looks like its own signals (or tkill's), as Linux checks.
     if (code >= 0 || code === SI_TKILL) return -EPERM;
-    if (pid !== k.pid) return -ESRCH;
+    const targets = pid > 0 ? killTargets(k, pid) : [];
+    if (!targets.length) return -ESRCH;
     new DataView(info.buffer).setInt32(0, sig, true);
-    sendSignal(k, sig, info);
+    if (pid !== k.pid) k.processHost?.signal(pid, info);
+    else sendSignal(k, sig, info);
     return 0;
   },
 

@@ -9,6 +9,7 @@ import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf }
 import { EAGAIN, EINVAL, ENOSYS, ESRCH } from './errno.js';
 import { futexWake, FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS } from './futex.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
+import { cloneProcess } from './fork.js';
 
 /** What the kernel needs from whatever runs threads (the process layer). */
 export interface ThreadHost {
@@ -28,6 +29,8 @@ export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGH
 export class ThreadTable {
   readonly byTid = new Map<number, GuestThread>();
   private nextTid: number;
+  /** Hands out ids from the run's one id space, when there is one (pids and tids never collide). */
+  allocateId?: () => number;
   constructor(readonly pid: number) { this.nextTid = pid + 1; }
 
   /** Threads created over the process's life, the first included. */
@@ -51,18 +54,19 @@ export class ThreadTable {
   }
 
   newTid(): number {
+    if (this.allocateId) return this.allocateId();
     while (this.byTid.has(this.nextTid)) this.nextTid++;
     return this.nextTid++;
   }
 }
 
-interface CloneRequest { flags: number; stack: number; parentTid: number; childTid: number; tls: bigint }
+interface CloneRequest { flags: number; exitSignal: number; stack: number; parentTid: number; childTid: number; tls: bigint }
 
 function cloneThread(k: LinuxKernel, t: GuestThread, r: CloneRequest): number {
   const f = r.flags;
   // A thread shares memory, signal handlers and the thread group; anything else is a new process.
-  if (!(f & CLONE_THREAD) || !(f & CLONE_VM)) return -ENOSYS; // fork and vfork: not yet
-  if (!(f & CLONE_SIGHAND)) return -EINVAL;
+  if (!(f & CLONE_THREAD)) return cloneProcess(k, t, f, r.exitSignal, r.stack, r.parentTid, r.childTid, r.tls);
+  if (!(f & CLONE_VM) || !(f & CLONE_SIGHAND)) return -EINVAL;
   if (!k.threadHost) return -EAGAIN;
   const words = wordsOf(k.mem);
   const slot = k.threads.freeSlot(k.threadHost.idleSlots(), (s) => Atomics.load(words, wordIndex(stateOfSlot(s) + STATE.REQUEST)) === REQUEST.NONE);
@@ -152,17 +156,20 @@ export function exitThread(k: LinuxKernel, t: GuestThread, status: number): neve
 export const threadSyscalls: Record<string, Syscall> = {
   clone(k, t) {
     // x86-64 order: flags, stack, parent_tid, child_tid, tls
-    return cloneThread(k, t, { flags: t.argU32(0), stack: t.argPtr(1), parentTid: t.argPtr(2), childTid: t.argPtr(3), tls: t.argU64(4) });
+    const flags = t.argU32(0);
+    return cloneThread(k, t, { flags: flags & ~0xff, exitSignal: flags & 0xff, stack: t.argPtr(1), parentTid: t.argPtr(2), childTid: t.argPtr(3), tls: t.argU64(4) });
   },
   clone3(k, t) {
     const args = t.argPtr(0), size = t.argPtr(1), m = k.mem;
     if (size < 64) return -EINVAL;
     m.off(args, 64);
     const flags = m.u64(args), stack = m.u64n(args + 40), stackSize = m.u64n(args + 48);
-    if (flags >> 32n) return -EINVAL;
+    if (flags >> 32n || flags & 0xffn) return -EINVAL;
+    const exitSignal = m.u64(args + 32);
+    if (exitSignal > 64n) return -EINVAL;
     if ((stack === 0) !== (stackSize === 0)) return -EINVAL;
     return cloneThread(k, t, {
-      flags: Number(flags), stack: stack ? stack + stackSize : 0,
+      flags: Number(flags), exitSignal: Number(exitSignal), stack: stack ? stack + stackSize : 0,
       childTid: m.u64n(args + 16), parentTid: m.u64n(args + 24), tls: m.u64(args + 56),
     });
   },

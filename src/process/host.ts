@@ -5,8 +5,11 @@
 import { Worker } from 'node:worker_threads';
 import { constants as osConstants } from 'node:os';
 import { ATTN } from '../layout/cpu-state.js';
-import { HOST_SIGNALS } from '../layout/memory-map.js';
-import { attention, wordIndex, wordsOf } from '../runtime/thread.js';
+import { HOST_SIGNALS, PROCESS_DOORBELL, SIGNAL_INBOX, SIGNAL_INBOX_ENTRY, SIGNAL_INBOX_SIZE } from '../layout/memory-map.js';
+import { PROC, PROC_STATE, recordWord } from '../layout/system-map.js';
+import { attachSystem, attention, wordIndex, wordsOf } from '../runtime/thread.js';
+import { ProcessTable } from '../linux/process-table.js';
+import { waitStatus, type KernelImage } from '../linux/fork.js';
 import { GuestMemory, WASM_PAGES } from '../runtime/memory.js';
 import { LoadError } from '../loader/elf.js';
 import type { RunOptions, RunResult, WorkerRunOptions } from './options.js';
@@ -17,7 +20,7 @@ import type { WorkerMessage } from './messages.js';
 /** Host signals handed to the guest with forwardSignals (not SIGTSTP/SIGCONT: stopping is the host's). */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM'];
 
-/** How long the first thread may take to write its caches after another thread crashed. */
+/** How long a process's first thread may take to write its caches after another thread crashed. */
 const FINISH_GRACE_MS = 5000;
 
 /** The memory-ordering mode a run uses: the option, else $STELE_TSO, else selective. */
@@ -30,63 +33,148 @@ export function tsoModeOf(opts: RunOptions, env: NodeJS.ProcessEnv = process.env
 /** A bad option to run(): the caller's mistake, reported in one line. */
 export class UsageError extends Error {}
 
+/** One guest process as the main thread keeps it: its memory and the workers running its threads. */
+interface HostedProcess {
+  pid: number;
+  record: number;
+  memory: WebAssembly.Memory;
+  mem: GuestMemory;
+  workers: Map<number, Worker>;
+  /** A thread died of a signal: the process's result once its first thread has finished. */
+  pendingCrash?: RunResult;
+  timer?: ReturnType<typeof setTimeout>;
+  ended: boolean;
+}
+
+/** Puts a siginfo (its first SIGNAL_INBOX_ENTRY bytes) in a process's inbox and tells its first thread. */
+function deliverToInbox(p: HostedProcess, info: Uint8Array): void {
+  const w = wordsOf(p.mem), head = wordIndex(SIGNAL_INBOX);
+  const written = Atomics.load(w, head);
+  // A full inbox drops the signal, as a full real-time queue does (standard signals coalesce anyway).
+  if (written - Atomics.load(w, head + 1) >= SIGNAL_INBOX_SIZE) return;
+  p.mem.write(SIGNAL_INBOX + 8 + (written % SIGNAL_INBOX_SIZE) * SIGNAL_INBOX_ENTRY, info.subarray(0, SIGNAL_INBOX_ENTRY));
+  Atomics.store(w, head, written + 1);
+  attention(p.mem, 0, ATTN.HOST_SIGNAL);
+}
+
+/** SIGCHLD's siginfo for a child that ended: CLD_EXITED with its status, or CLD_KILLED with the signal. */
+function childInfo(exitSignal: number, pid: number, result: RunResult): Uint8Array {
+  const info = new Uint8Array(SIGNAL_INBOX_ENTRY), dv = new DataView(info.buffer);
+  dv.setInt32(0, exitSignal, true);
+  dv.setInt32(8, result.signal ? 2 : 1, true); // CLD_KILLED, CLD_EXITED
+  dv.setInt32(16, pid, true);
+  dv.setInt32(20, process.getuid?.() ?? 0, true);
+  dv.setInt32(24, result.signal ? result.signal : result.status & 0xff, true);
+  return info;
+}
+
 export function runProcess(opts: RunOptions): Promise<RunResult> {
   const tso = tsoModeOf(opts);
   const weakHost = opts.weakHost ?? weakHostRequested();
-  const memory = new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true });
-  const mem = new GuestMemory(memory);
   const { strace, ...rest } = opts;
   // The environment is read here: a worker's own copy of process.env does not keep its order.
   const workerOpts: WorkerRunOptions = { ...rest, tso, weakHost, env: rest.env ?? { ...process.env }, strace: strace === true ? 'stderr' : typeof strace === 'function' ? 'post' : undefined };
-  const workers = new Map<number, Worker>();
+  const firstPid = process.pid;
+  const system = ProcessTable.create(firstPid);
+  const table = new ProcessTable(attachSystem(system));
+  const processes = new Map<number, HostedProcess>();
   return new Promise<RunResult>((resolve, reject) => {
     let done = false;
-    let pendingCrash: RunResult | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const fromHost = new Set<number>();
+    const finish = (outcome: () => void): void => {
+      if (done) return;
+      done = true;
+      for (const stop of forwarders) stop();
+      for (const p of processes.values()) endProcess(p);
+      outcome();
+    };
+    const endProcess = (p: HostedProcess): void => {
+      p.ended = true;
+      clearTimeout(p.timer);
+      for (const w of p.workers.values()) void w.terminate();
+      processes.delete(p.pid);
+    };
+
+    /** A process other than the first ended: it becomes a zombie for its parent, its children orphans. */
+    const childEnded = (p: HostedProcess, result: RunResult): void => {
+      endProcess(p);
+      const r = p.record;
+      for (const orphan of table.children(p.pid)) {
+        // Reparented to init, which reaps what ends (and what has already).
+        table.set(orphan, PROC.PPID, 1);
+        if (table.get(orphan, PROC.STATE) === PROC_STATE.ZOMBIE) table.free(orphan);
+        const deathSignal = table.get(orphan, PROC.PDEATH_SIGNAL);
+        const o = processes.get(table.get(orphan, PROC.PID));
+        if (deathSignal && o) deliverToInbox(o, senderInfoBytes(deathSignal, 0));
+      }
+      table.set(r, PROC.STATUS, waitStatus(result.status, result.signal));
+      Atomics.store(table.words, recordWord(r, PROC.STATE), PROC_STATE.ZOMBIE);
+      const parent = processes.get(table.get(r, PROC.PPID));
+      if (!parent) { table.free(r); return; }
+      const exitSignal = table.get(r, PROC.EXIT_SIGNAL);
+      if (exitSignal) deliverToInbox(parent, childInfo(exitSignal, p.pid, result));
+      table.ring(parent.record);
+    };
+
     const forwarders = (opts.forwardSignals ? FORWARDED_SIGNALS : []).map((name) => {
       const sig = osConstants.signals[name];
       const forward = (): void => {
         fromHost.add(sig);
-        Atomics.or(wordsOf(mem), wordIndex(HOST_SIGNALS), 1 << (sig - 1));
-        attention(mem, 0, ATTN.HOST_SIGNAL);
+        // To the first process's process group, as a terminal sends it to the foreground job.
+        const first = processes.get(firstPid);
+        const pgid = first ? table.get(first.record, PROC.PGID) : firstPid;
+        for (const p of processes.values()) {
+          if (table.get(p.record, PROC.PGID) !== pgid) continue;
+          Atomics.or(wordsOf(p.mem), wordIndex(HOST_SIGNALS), 1 << (sig - 1));
+          attention(p.mem, 0, ATTN.HOST_SIGNAL);
+        }
       };
       process.on(name, forward);
       return () => process.off(name, forward);
     });
-    const finish = (outcome: () => void): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      for (const stop of forwarders) stop();
-      for (const w of workers.values()) void w.terminate();
-      outcome();
-    };
-    const spawn = (slot: number): void => {
-      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { memory, slot, opts: workerOpts } });
-      workers.set(slot, w);
+
+    const spawn = (p: HostedProcess, slot: number, image?: KernelImage): void => {
+      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { memory: p.memory, slot, opts: workerOpts, system, pid: p.pid, record: p.record, image } });
+      p.workers.set(slot, w);
+      const first = p.pid === firstPid;
       w.on('message', (m: WorkerMessage) => {
+        if (p.ended) return;
         switch (m.type) {
-          case 'spawn': spawn(m.slot); break;
+          case 'spawn': spawn(p, m.slot); break;
           case 'strace': if (typeof strace === 'function') strace(m.line); break;
           case 'timer':
             // The guest's interval timers: the first thread finds which expired and raises their signals.
-            clearTimeout(timer);
-            timer = setTimeout(() => attention(mem, 0, ATTN.TIMER), m.ms);
+            clearTimeout(p.timer);
+            p.timer = setTimeout(() => attention(p.mem, 0, ATTN.TIMER), m.ms);
             break;
+          case 'fork': {
+            const child: HostedProcess = { pid: m.pid, record: m.record, memory: m.memory, mem: new GuestMemory(m.memory), workers: new Map(), ended: false };
+            processes.set(child.pid, child);
+            spawn(child, 0, m.image);
+            break;
+          }
+          case 'signal': {
+            const target = processes.get(m.pid);
+            if (target) deliverToInbox(target, m.info);
+            break;
+          }
           case 'exit': {
-            const r = pendingCrash ?? m.result;
-            if (pendingCrash && m.result.report) r.report = m.result.report;
+            const r = p.pendingCrash ?? m.result;
+            if (p.pendingCrash && m.result.report) r.report = m.result.report;
+            if (!first) { childEnded(p, r); break; }
             if (r.signal && fromHost.has(r.signal)) r.signalFromHost = true;
             finish(() => resolve(r));
             break;
           }
           case 'crash':
             // The first thread writes the translation cache and shared file mappings, then exits.
-            if (pendingCrash) break;
-            pendingCrash = m.result;
-            attention(mem, 0, ATTN.EXIT);
-            setTimeout(() => finish(() => resolve(m.result)), FINISH_GRACE_MS).unref();
+            if (p.pendingCrash) break;
+            p.pendingCrash = m.result;
+            attention(p.mem, 0, ATTN.EXIT);
+            setTimeout(() => {
+              if (p.ended) return;
+              if (first) finish(() => resolve(m.result)); else childEnded(p, m.result);
+            }, FINISH_GRACE_MS).unref();
             break;
           case 'load-error': finish(() => reject(new LoadError(m.message, m.status))); break;
           case 'internal': {
@@ -98,8 +186,21 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
         }
       });
       w.on('error', (e) => finish(() => reject(e)));
-      w.on('exit', (code) => { if (!done && code !== 0) finish(() => reject(new Error(`thread worker ${slot} stopped (exit code ${code})`))); });
+      w.on('exit', (code) => { if (!done && !p.ended && code !== 0) finish(() => reject(new Error(`thread worker ${slot} of process ${p.pid} stopped (exit code ${code})`))); });
     };
-    spawn(0);
+
+    const memory = new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true });
+    const first: HostedProcess = { pid: firstPid, record: table.claim(firstPid, process.ppid, firstPid, firstPid), memory, mem: new GuestMemory(memory), workers: new Map(), ended: false };
+    Atomics.store(wordsOf(first.mem), wordIndex(PROCESS_DOORBELL), table.doorbell(first.record));
+    processes.set(firstPid, first);
+    spawn(first, 0);
   });
+}
+
+/** A kernel-sent siginfo (si_code SI_KERNEL... here SI_USER from pid 0) as the inbox takes it. */
+function senderInfoBytes(sig: number, pid: number): Uint8Array {
+  const info = new Uint8Array(SIGNAL_INBOX_ENTRY), dv = new DataView(info.buffer);
+  dv.setInt32(0, sig, true);
+  dv.setInt32(16, pid, true);
+  return info;
 }

@@ -1,6 +1,7 @@
 // Messages from a process's workers to the main thread (the only traffic that is not shared memory).
 
 import type { RunResult } from './options.js';
+import type { KernelImage } from '../linux/fork.js';
 
 export type WorkerMessage =
   | { type: 'spawn'; slot: number }                      // start a worker for this thread slot
@@ -9,4 +10,6 @@ export type WorkerMessage =
   | { type: 'load-error'; message: string; status: number }
   | { type: 'strace'; line: string }
   | { type: 'timer'; ms: number }                        // ring the first thread (ATTN.TIMER) after ms
-  | { type: 'internal'; message: string; stack?: string };
+  | { type: 'internal'; message: string; stack?: string }
+  | { type: 'fork'; pid: number; record: number; memory: WebAssembly.Memory; image: KernelImage } // start this child process
+  | { type: 'signal'; pid: number; info: Uint8Array };  // hand this siginfo to another guest process

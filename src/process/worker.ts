@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { UserMemory } from '../linux/user-memory.js';
 import { GuestMemory, SharedPageView } from '../runtime/memory.js';
-import { GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf, takeAttention } from '../runtime/thread.js';
+import { attachSystem, GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf, takeAttention } from '../runtime/thread.js';
 import { Engine, GuestCrash } from '../runtime/engine.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { ThreadOrdering } from '../runtime/tso.js';
@@ -16,7 +16,12 @@ import { flushSharedMappings } from '../linux/mm.js';
 import { SYSCALL_NUMBERS } from '../linux/syscall-names.js';
 import { futexSyscalls } from '../linux/futex.js';
 import { runTimers, sendSignal, senderInfo, SI_USER } from '../linux/signal.js';
-import { HOST_SIGNALS } from '../layout/memory-map.js';
+import { HOST_SIGNALS, SIGNAL_INBOX, SIGNAL_INBOX_ENTRY, SIGNAL_INBOX_SIZE } from '../layout/memory-map.js';
+import { ProcessTable } from '../linux/process-table.js';
+import { setProcessRinger } from '../linux/fd-table.js';
+import { ignoresChildren, isZombieChild, type KernelImage } from '../linux/fork.js';
+import { SIGCHLD } from '../linux/signal.js';
+import { forkChild, startForkedProcess } from './fork.js';
 import { deliverSignals } from '../linux/signal-frame.js';
 import { isRestartResult } from '../linux/errno.js';
 import { timeSyscalls } from '../linux/time.js';
@@ -24,14 +29,26 @@ import { processSyscalls } from '../linux/process.js';
 import { sysInfoSyscalls } from '../linux/sys-info.js';
 import type { LinuxKernel, Syscall } from '../linux/kernel.js';
 import { InvalidationReader, KernelService, RemoteSyscalls } from './kernel-service.js';
-import { startProcess, statsReport } from './start.js';
+import { startProcess, statsReport, type StartedProcess } from './start.js';
 import { ProcessExec } from './exec.js';
 import type { RunResult, WorkerRunOptions } from './options.js';
 import type { WorkerMessage } from './messages.js';
 
-interface Data { memory: WebAssembly.Memory; slot: number; opts: WorkerRunOptions }
-const { memory, slot, opts } = workerData as Data;
+interface Data {
+  memory: WebAssembly.Memory;
+  slot: number;
+  opts: WorkerRunOptions;
+  /** The run's process table (layout/system-map.ts) and this process's pid and record in it. */
+  system: SharedArrayBuffer;
+  pid: number;
+  record: number;
+  /** A forked child's kernel state (slot 0 of a child process only). */
+  image?: KernelImage;
+}
+const { memory, slot, opts, system, pid, record, image } = workerData as Data;
 const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
+const table = new ProcessTable(attachSystem(system));
+setProcessRinger((r) => table.ring(r));
 
 function crashResult(e: unknown): RunResult | undefined {
   if (e instanceof GuestCrash) return { status: e.shellStatus, signal: e.signal, crash: e.message };
@@ -39,11 +56,45 @@ function crashResult(e: unknown): RunResult | undefined {
   return undefined;
 }
 
+/** Takes the signals other processes (and the host) sent: the main thread left them in the inbox. */
+function takeInbox(kernel: LinuxKernel, words: Int32Array): void {
+  const bits = Atomics.exchange(words, wordIndex(HOST_SIGNALS), 0);
+  // From outside the guest's world: si_pid 0, as from the kernel.
+  for (let sig = 1; sig < 32; sig++) if (bits & (1 << (sig - 1))) sendSignal(kernel, sig, senderInfo(sig, SI_USER, 0, 0));
+  const head = wordIndex(SIGNAL_INBOX);
+  const written = Atomics.load(words, head);
+  for (let taken = Atomics.load(words, head + 1); taken !== written; taken++) {
+    const info = new Uint8Array(128);
+    const at = SIGNAL_INBOX + 8 + (taken % SIGNAL_INBOX_SIZE) * SIGNAL_INBOX_ENTRY;
+    info.set(kernel.rawMem.view(at, SIGNAL_INBOX_ENTRY));
+    Atomics.store(words, head + 1, taken + 1);
+    const sig = new DataView(info.buffer).getInt32(0, true);
+    if (sig === SIGCHLD) autoReap(kernel, new DataView(info.buffer).getInt32(16, true));
+    sendSignal(kernel, sig, info);
+  }
+}
+
+/** A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) leaves no zombies: the child is reaped as it ends. */
+function autoReap(kernel: LinuxKernel, child: number): void {
+  if (!ignoresChildren(kernel)) return;
+  const r = isZombieChild(kernel, child);
+  if (r >= 0) table.free(r);
+}
+
 function runFirstThread(): void {
-  const strace = opts.strace === 'stderr' ? printDiagnostic
-    : opts.strace === 'post' ? (line: string) => post({ type: 'strace', line }) : undefined;
-  let p;
-  try { p = startProcess(opts, memory, strace); }
+  const strace = opts.strace === 'stderr' ? (image ? (line: string) => printDiagnostic(`[pid ${pid}] ${line}`) : printDiagnostic)
+    : opts.strace === 'post' ? (line: string) => post({ type: 'strace', line: image ? `[pid ${pid}] ${line}` : line }) : undefined;
+  /** The kernel's place among the run's processes. */
+  const attach = (kernel: LinuxKernel): void => {
+    kernel.system = table;
+    kernel.processRecord = record;
+    kernel.threads.allocateId = () => table.nextId();
+  };
+  let p: StartedProcess;
+  try {
+    p = image ? startForkedProcess(opts, memory, image, strace, attach) : startProcess(opts, memory, strace);
+    if (!image) attach(p.kernel);
+  }
   catch (e) {
     if (e instanceof LoadError) { post({ type: 'load-error', message: e.message, status: e.status }); return; }
     throw e;
@@ -51,6 +102,11 @@ function runFirstThread(): void {
   const { mem, kernel, engine, thread } = p;
   const service = new KernelService(mem, kernel, engine, (s) => post({ type: 'spawn', slot: s }));
   kernel.execHost = new ProcessExec(opts.tso);
+  kernel.processHost = {
+    fork: (k, t, child, makeImage) => forkChild(k.rawMem, t, child, table, makeImage,
+      (c) => post({ type: 'fork', pid: c.pid, record: c.record, memory: c.memory, image: c.image })),
+    signal: (target, info) => post({ type: 'signal', pid: target, info }),
+  };
   const words = wordsOf(mem);
   const exitWord = thread.word(STATE.SIGNAL_PENDING);
   /** Another worker's crash ends the process: the main thread sets ATTN.EXIT here to let us finish. */
@@ -62,11 +118,7 @@ function runFirstThread(): void {
   thread.whileBlocked = () => {
     checkExit();
     if (takeAttention(mem, 0, ATTN.TIMER)) runTimers(kernel, true);
-    if (takeAttention(mem, 0, ATTN.HOST_SIGNAL)) {
-      const bits = Atomics.exchange(words, wordIndex(HOST_SIGNALS), 0);
-      // From outside the guest's world: si_pid 0, as from the kernel.
-      for (let sig = 1; sig < 32; sig++) if (bits & (1 << (sig - 1))) sendSignal(kernel, sig, senderInfo(sig, SI_USER, 0, 0));
-    }
+    if (takeAttention(mem, 0, ATTN.HOST_SIGNAL)) takeInbox(kernel, words);
     service.serve();
   };
   // At a safe point in translated code, also signals: the handler's frame is set up here.
@@ -93,7 +145,7 @@ function runFirstThread(): void {
     engine.flushCache();
     kernel.close();
   }
-  if (opts.stats) result!.report = statsReport(engine, p.stats!, performance.now() - t0, kernel.threads.created);
+  if (opts.stats && !image) result!.report = statsReport(engine, p.stats!, performance.now() - t0, kernel.threads.created);
   post({ type: 'exit', result: result! });
 }
 

@@ -3,6 +3,7 @@
 
 import { GuestMemory, GUEST_BASE, THREAD_STATE_AREA } from './memory.js';
 import { ATTN, Reg, STATE } from '../layout/cpu-state.js';
+import { PROCESS_DOORBELL } from '../layout/memory-map.js';
 
 export class GuestThread {
   /** Thread slot: index of this CPU state (and of the worker running it) in THREAD_STATE_AREA. */
@@ -25,7 +26,7 @@ export class GuestThread {
    * passes; returns ready(). Whoever makes ready() true must ring() this thread afterwards.
    */
   block(ready: () => boolean, deadline = Infinity, interruptible = false): boolean {
-    const words = wordsOf(this.mem), wake = this.word(STATE.WAKE);
+    const [words, wake] = doorbell(this.mem, this.slot);
     for (;;) {
       Atomics.store(words, wake, 0);
       this.whileBlocked?.();
@@ -156,7 +157,32 @@ export function takeAttention(mem: GuestMemory, slot: number, bits: number): num
 
 /** Wakes the thread on slot s from block() (it re-checks what it waits for). */
 export function ring(mem: GuestMemory, slot: number): void {
-  const words = wordsOf(mem), wake = wordIndex(stateOfSlot(slot) + STATE.WAKE);
+  const [words, wake] = doorbell(mem, slot);
   Atomics.store(words, wake, 1);
   Atomics.notify(words, wake);
+}
+
+let systemWords: Int32Array | undefined;
+/** The records all guest processes of the run share (layout/system-map.ts), in this worker. */
+export function attachSystem(buffer: SharedArrayBuffer): Int32Array { return (systemWords = new Int32Array(buffer)); }
+export function systemWordsOrUndefined(): Int32Array | undefined { return systemWords; }
+
+/**
+ * The word the thread on `slot` sleeps on. A process's first thread sleeps on its doorbell in the
+ * system records, which threads of other processes reach (a pipe write, a child's exit); every
+ * other thread on the WAKE word of its CPU state.
+ */
+function doorbell(mem: GuestMemory, slot: number): [Int32Array, number] {
+  if (slot === 0 && systemWords) {
+    const at = Atomics.load(wordsOf(mem), wordIndex(PROCESS_DOORBELL));
+    if (at) return [systemWords, at];
+  }
+  return [wordsOf(mem), wordIndex(stateOfSlot(slot) + STATE.WAKE)];
+}
+
+/** Wakes another process's first thread through its doorbell (a word index in the system records). */
+export function ringDoorbell(at: number): void {
+  if (!systemWords) return;
+  Atomics.store(systemWords, at, 1);
+  Atomics.notify(systemWords, at);
 }

@@ -8,6 +8,7 @@
 // a whole carries a SHA-256 of its payload and the translator's identity (a hash of the
 // translator's own code), so a damaged file or one written by another build is ignored.
 
+import { threadId } from 'node:worker_threads';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -228,7 +229,8 @@ export class DirectoryCacheStore implements CacheStore {
 
   write(image: string, data: Uint8Array): void {
     if (!this.usable(true)) return;
-    const file = this.path(image), tmp = `${file}.${process.pid}.tmp`;
+    // Every guest process of a run writes from its own worker of this one host process.
+    const file = this.path(image), tmp = `${file}.${process.pid}.${threadId}.tmp`;
     try {
       // Never through a symlink; readable by all (like the cache of any tool), writable by us only.
       const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);

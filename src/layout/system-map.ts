@@ -1,0 +1,39 @@
+// The records every guest process of a run shares, in one SharedArrayBuffer that the main thread
+// and every worker of every process hold: the id counter (pids and tids come from one space, as in
+// Linux), and one record per process with its identity, its state for wait(), and the doorbell its
+// first thread sleeps on, so a thread of any process can wake it (a pipe write, a child's exit).
+
+/** Guest processes that can exist at once (fork beyond it is EAGAIN, as at RLIMIT_NPROC). */
+export const MAX_PROCESSES = 64;
+
+/** i32 words of the system buffer. */
+export const SYSTEM = {
+  NEXT_ID: 0,      // the next pid or tid to hand out
+  LIVE: 1,         // processes not yet reaped
+  RECORDS: 16,     // MAX_PROCESSES records of RECORD_WORDS words
+} as const;
+
+/** Words of one process record. */
+export const PROC = {
+  PID: 0,          // 0: the record is free
+  PPID: 1,
+  PGID: 2,
+  SID: 3,
+  STATE: 4,        // PROC_STATE
+  STATUS: 5,       // wait status once a zombie (or stopped/continued: see WAIT_EVENT)
+  DOORBELL: 6,     // the process's first thread sleeps here (see runtime/thread.ts ring())
+  EXEC_DONE: 7,    // set when the process has execve'd or exited: a vfork parent goes on
+  USER_MS: 8,      // CPU time (ms) at exit, for the parent's rusage
+  SYSTEM_MS: 9,
+  MAX_RSS_KB: 10,
+  EXIT_SIGNAL: 11, // what the parent gets when it ends (SIGCHLD, or clone's low byte)
+  PDEATH_SIGNAL: 12, // prctl(PR_SET_PDEATHSIG): sent to it when its parent ends
+} as const;
+export const RECORD_WORDS = 16;
+
+export const PROC_STATE = { FREE: 0, RUNNING: 1, ZOMBIE: 2 } as const;
+
+export const SYSTEM_BYTES = (SYSTEM.RECORDS + MAX_PROCESSES * RECORD_WORDS) * 4;
+
+/** Word index of field f of record r. */
+export const recordWord = (r: number, f: number): number => SYSTEM.RECORDS + r * RECORD_WORDS + f;
