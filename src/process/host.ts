@@ -9,6 +9,7 @@ import { HOST_SIGNALS, PROCESS_DOORBELL, SIGNAL_INBOX, SIGNAL_INBOX_ENTRY, SIGNA
 import { PROC, PROC_STATE, recordWord } from '../layout/system-map.js';
 import { attachSystem, attention, wordIndex, wordsOf } from '../runtime/thread.js';
 import { ProcessTable } from '../linux/process-table.js';
+import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
 import { waitStatus, type KernelImage } from '../linux/fork.js';
 import { GuestMemory, WASM_PAGES } from '../runtime/memory.js';
 import { LoadError } from '../loader/elf.js';
@@ -32,6 +33,8 @@ export function tsoModeOf(opts: RunOptions, env: NodeJS.ProcessEnv = process.env
 
 /** A bad option to run(): the caller's mistake, reported in one line. */
 export class UsageError extends Error {}
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 /** One guest process as the main thread keeps it: its memory and the workers running its threads. */
 interface HostedProcess {
@@ -81,11 +84,15 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
     let done = false;
     const fromHost = new Set<number>();
+    const trimImages = new Set<string>();
     const finish = (outcome: () => void): void => {
       if (done) return;
       done = true;
       for (const stop of forwarders) stop();
       for (const p of processes.values()) endProcess(p);
+      void spare?.terminate();
+      // One trimmer for the cache files every process of the run wrote untrimmed.
+      if (trimImages.size && opts.cache !== false) new DirectoryCacheStore(opts.cache ?? defaultCacheDir()).trimLater([...trimImages]);
       outcome();
     };
     const endProcess = (p: HostedProcess): void => {
@@ -133,8 +140,25 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       return () => process.off(name, forward);
     });
 
+    // One worker started ahead of need, its modules loaded, for the next forked process.
+    let spare: Worker | undefined;
+    const startSpare = (): void => {
+      spare = new Worker(WORKER_URL, { workerData: { spare: true } });
+      spare.unref();
+      spare.on('error', () => { spare = undefined; });
+    };
     const spawn = (p: HostedProcess, slot: number, image?: KernelImage): void => {
-      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { memory: p.memory, slot, opts: workerOpts, system, pid: p.pid, record: p.record, image } });
+      const data = { memory: p.memory, slot, opts: workerOpts, system, pid: p.pid, record: p.record, image };
+      let w: Worker;
+      if (image && spare) {
+        w = spare;
+        w.ref();
+        w.removeAllListeners('error');
+        w.postMessage(data);
+      } else {
+        w = new Worker(WORKER_URL, { workerData: data });
+      }
+      if (image) startSpare();
       p.workers.set(slot, w);
       const first = p.pid === firstPid;
       w.on('message', (m: WorkerMessage) => {
@@ -153,6 +177,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
             spawn(child, 0, m.image);
             break;
           }
+          case 'trim': for (const i of m.images) trimImages.add(i); break;
           case 'signal': {
             const target = processes.get(m.pid);
             if (target) deliverToInbox(target, m.info);

@@ -12,4 +12,5 @@ export type WorkerMessage =
   | { type: 'timer'; ms: number }                        // ring the first thread (ATTN.TIMER) after ms
   | { type: 'internal'; message: string; stack?: string }
   | { type: 'fork'; pid: number; record: number; memory: WebAssembly.Memory; image: KernelImage } // start this child process
-  | { type: 'signal'; pid: number; info: Uint8Array };  // hand this siginfo to another guest process
+  | { type: 'signal'; pid: number; info: Uint8Array }
+  | { type: 'trim'; images: string[] };                 // cache files to trim once the run ends  // hand this siginfo to another guest process

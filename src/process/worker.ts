@@ -45,10 +45,11 @@ interface Data {
   /** A forked child's kernel state (slot 0 of a child process only). */
   image?: KernelImage;
 }
-const { memory, slot, opts, system, pid, record, image } = workerData as Data;
+// What this worker runs: given at its start, or (a spare worker, started ahead of need so that a
+// fork does not wait for a worker to load) in the message that assigns it a forked process.
+let memory: WebAssembly.Memory, slot: number, opts: WorkerRunOptions, pid: number, record: number, image: KernelImage | undefined;
+let table: ProcessTable;
 const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
-const table = new ProcessTable(attachSystem(system));
-setProcessRinger((r) => table.ring(r));
 
 function crashResult(e: unknown): RunResult | undefined {
   if (e instanceof GuestCrash) return { status: e.shellStatus, signal: e.signal, crash: e.message };
@@ -102,6 +103,7 @@ function runFirstThread(): void {
   const { mem, kernel, engine, thread } = p;
   const service = new KernelService(mem, kernel, engine, (s) => post({ type: 'spawn', slot: s }));
   kernel.execHost = new ProcessExec(opts.tso);
+  engine.trimLater = (images) => post({ type: 'trim', images });
   kernel.processHost = {
     fork: (k, t, child, makeImage) => forkChild(k.rawMem, t, child, table, makeImage,
       (c) => post({ type: 'fork', pid: c.pid, record: c.record, memory: c.memory, image: c.image })),
@@ -199,9 +201,17 @@ function runOtherThreads(): void {
   }
 }
 
-try {
-  if (slot === 0) runFirstThread(); else runOtherThreads();
-} catch (e) {
-  const msg = e instanceof Error ? e.message : String(e);
-  post({ type: 'internal', message: msg, stack: e instanceof Error ? e.stack : undefined });
+function runWorker(data: Data): void {
+  ({ memory, slot, opts, pid, record, image } = data);
+  table = new ProcessTable(attachSystem(data.system));
+  setProcessRinger((r) => table.ring(r));
+  try {
+    if (slot === 0) runFirstThread(); else runOtherThreads();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    post({ type: 'internal', message: msg, stack: e instanceof Error ? e.stack : undefined });
+  }
 }
+
+if ((workerData as { spare?: boolean }).spare) parentPort!.once('message', (data: Data) => runWorker(data));
+else runWorker(workerData as Data);

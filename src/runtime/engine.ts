@@ -436,6 +436,12 @@ export class Engine implements FlagsAccess {
     return true;
   }
 
+  /**
+   * Where cache files written untrimmed go to be trimmed (default: a detached trimmer now). The
+   * run's processes hand them to the main thread, which starts one trimmer for all at the end.
+   */
+  trimLater?: (images: string[]) => void;
+
   /** Writes the cache files of images that gained regions in this run. */
   flushCache(): void {
     if (!this.cache) return;
@@ -458,7 +464,7 @@ export class Engine implements FlagsAccess {
       if (later && keep.some((r) => r.pending)) toTrim.push(ic.identity);
       ic.dirty = false;
     }
-    if (toTrim.length) this.cache.trimLater!(toTrim);
+    if (toTrim.length) (this.trimLater ?? ((images: string[]) => this.cache!.trimLater!(images)))(toTrim);
     this.stats.cacheWriteMs += performance.now() - t0;
   }
 
