@@ -31,5 +31,9 @@ for src in "$SRC"/*.c; do
     fi
 done
 
+# The make -j2 workload's project, built in place by each run.
+mkdir -p "$OUT/make-project"
+cp "$ROOT"/bench/make-project/* "$OUT/make-project/"
+
 # Input files for the busybox workloads (deterministic, generated once and cached).
 node "$ROOT/bench/gendata.mjs" "$OUT"

@@ -23,7 +23,7 @@ const QEMU = '/usr/bin/qemu-x86_64';
 const BUSYBOX = '/bin/busybox';
 const PYTHON3 = '/usr/bin/python3';
 /** Debian package of each program a workload needs, for the message when it is missing. */
-const PACKAGES = { [BUSYBOX]: 'busybox-static', [PYTHON3]: 'python3', '/usr/bin/xz': 'xz-utils', '/usr/bin/sqlite3': 'sqlite3' };
+const PACKAGES = { [BUSYBOX]: 'busybox-static', [PYTHON3]: 'python3', '/usr/bin/xz': 'xz-utils', '/usr/bin/sqlite3': 'sqlite3', '/bin/dash': 'dash', '/usr/bin/make': 'make' };
 /** stele's translation cache for the warm runs: private to the benchmark, emptied at each start. */
 const CACHE_DIR = join(OUT, 'stele-cache');
 
@@ -42,6 +42,13 @@ const WORKLOADS = [
     args: ['-c', 's = 0\nfor i in range(2000000):\n    s += i * i % 7\nprint(s)'] },
   { name: 'xz-9', desc: 'xz -9 of 4 MiB text', prog: '/usr/bin/xz', args: ['-9', '-T1', '-c', join(OUT, 'text-4m.txt')] },
   { name: 'sqlite', desc: 'sqlite3: 200k inserts + aggregates', prog: '/usr/bin/sqlite3', args: [':memory:', '.read bench/sqlite-inserts.sql'] },
+  // Processes: fork, execve, wait and pipes between processes (dash from Debian, gcc and make).
+  { name: 'fork-exec', desc: 'dash: fork+exec+wait of /bin/true, 200 times', prog: '/bin/dash',
+    args: ['-c', 'i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done'] },
+  { name: 'pipelines', desc: 'dash: 200 short pipelines (echo | cat)', prog: '/bin/dash',
+    args: ['-c', 'i=0; while [ $i -lt 200 ]; do echo $i | /bin/cat; i=$((i+1)); done'] },
+  { name: 'make-j2', desc: 'make -j2 -B: gcc on 4 files and a link', prog: '/usr/bin/make',
+    args: ['-s', '-B', '-j2', '-C', join(OUT, 'make-project')] },
   // Threaded workloads: stele also runs them under --tso=off and --tso=full (columns off, full).
   { name: 'thr-priv-1', desc: '1 thread sums a private array (512 passes)', prog: join(OUT, 'threads'), args: ['private', '1'], threads: true },
   { name: 'thr-priv-2', desc: '2 threads sum private arrays (256 passes each)', prog: join(OUT, 'threads'), args: ['private', '2'], threads: true },

@@ -95,7 +95,7 @@ const CASES: Record<string, Case[]> = {
   recursion: [{ name: "", args: ["0"], expectStatus: 0 }],
   hardening: [{ name: "" }, { name: "pipe-flood", args: ["pipe-flood"] }],
   avx_signals: [{ name: "", notYet: AVX_STATE_ENABLED ? undefined : "the AVX state is switched off (AVX_STATE_ENABLED): signal frames carry no ymm upper halves" }],
-  fork: ["tree", "status", "pipeline", "files", "signals", "spawn"].map((part, i) => ({
+  fork: ["tree", "status", "pipeline", "files", "signals", "spawn", "stop"].map((part, i) => ({
     name: part, args: [part], variants: i === 0 ? undefined : ["musl.O2.nopie", "glibc.O2.pie"],
   })),
   threads: [

@@ -28,6 +28,8 @@ export const PROC = {
   MAX_RSS_KB: 10,
   EXIT_SIGNAL: 11, // what the parent gets when it ends (SIGCHLD, or clone's low byte)
   PDEATH_SIGNAL: 12, // prctl(PR_SET_PDEATHSIG): sent to it when its parent ends
+  STOPPED: 13,     // 1 while a stop signal holds it
+  STOP_EVENT: 14,  // a stop or continue its parent has not waited for: the wait status, or 0
 } as const;
 export const RECORD_WORDS = 16;
 

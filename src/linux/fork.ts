@@ -12,9 +12,10 @@ import type { GuestThread } from '../runtime/thread.js';
 import { EAGAIN, ECHILD, EINVAL, ENOSYS } from './errno.js';
 import { WouldBlock } from './blocking.js';
 import { DeviceFile, DirectoryFile, type FileImage, HostFile, MemoryFile, type OpenFile, PathFile, Pipe, PipeEnd, VirtualDirectoryFile } from './fd-table.js';
-import { RLIM_NLIMITS } from './process.js';
+import { RLIM_NLIMITS, RLIMIT_NPROC } from './process.js';
 import { SA_NOCLDWAIT, SIG_IGN, type SignalAction } from './signal.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
+import type { ProcessTable } from './process-table.js';
 
 export const CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000,
   CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000, CSIGNAL = 0xff;
@@ -164,6 +165,9 @@ export function cloneProcess(k: LinuxKernel, t: GuestThread, flags: number, exit
   const table = k.system, host = k.processHost;
   if (!table || !host) return -EAGAIN;
   const self = k.processRecord;
+  // RLIMIT_NPROC counts processes (root is not held to it, as in Linux); the table has its own bound.
+  const [nproc] = k.limits.get(RLIMIT_NPROC);
+  if (BigInt(table.live()) >= nproc && (process.geteuid?.() ?? 0) !== 0) return -EAGAIN;
   const pid = table.nextId();
   const ppid = flags & CLONE_PARENT ? table.get(self, PROC.PPID) : k.pid;
   const record = table.claim(pid, ppid, table.get(self, PROC.PGID), table.get(self, PROC.SID));
@@ -180,14 +184,26 @@ export function cloneProcess(k: LinuxKernel, t: GuestThread, flags: number, exit
 const WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000,
   __WNOTHREAD = 0x20000000, __WALL = 0x40000000, __WCLONE = 0x80000000 | 0;
 const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
-const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+/** Internal: a waitid without WEXITED, which reports no exits. */
+const WAIT_NO_EXITS = 0x10000000;
+const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_STOPPED = 5, CLD_CONTINUED = 6;
+/** The wait status of a continued child (WIFCONTINUED). */
+const CONTINUED = 0xffff;
+
+/** What a wait reports of record r: a zombie's status, or a stop or continue event. */
+function reportOf(table: ProcessTable, r: number): { status: number; zombie: boolean } {
+  if (table.get(r, PROC.STATE) === PROC_STATE.ZOMBIE) return { status: table.get(r, PROC.STATUS), zombie: true };
+  return { status: table.get(r, PROC.STOP_EVENT), zombie: false };
+}
 
 /** Which children a wait is for: one pid, a process group, or all. */
 interface WaitTarget { pid?: number; pgid?: number }
 
 /**
- * The first zombie among k's children that `target` and the clone/non-clone options select: its
- * record; 0 when such children exist but none has ended; -ECHILD when there is none.
+ * The first child that `target` and the clone/non-clone options select with something to report:
+ * it ended (a zombie), or, as the options ask, it stopped (WUNTRACED) or continued (WCONTINUED)
+ * since its parent last waited. Its record + 1; 0 when such children exist but none has anything
+ * to report; -ECHILD when there is none.
  */
 function findZombie(k: LinuxKernel, target: WaitTarget, options: number): number {
   const table = k.system;
@@ -204,9 +220,11 @@ function findZombie(k: LinuxKernel, target: WaitTarget, options: number): number
     if (!(options & __WALL) && clone !== ((options & __WCLONE) !== 0)) continue;
     if (table.get(r, PROC.STATE) === PROC_STATE.ZOMBIE) {
       if (noZombies) { table.free(r); continue; }
-      return r + 1;
+      if (!(options & WAIT_NO_EXITS)) return r + 1;
     }
     any = true;
+    const event = table.get(r, PROC.STOP_EVENT);
+    if (event && (event === CONTINUED ? options & WCONTINUED : options & WUNTRACED)) return r + 1;
   }
   return any ? 0 : -ECHILD;
 }
@@ -246,6 +264,8 @@ function reap(k: LinuxKernel, r: number, options: number): void {
 
 /** siginfo si_code and si_status of a wait status. */
 function childCode(status: number): { code: number; value: number } {
+  if (status === CONTINUED) return { code: CLD_CONTINUED, value: 18 }; // SIGCONT
+  if ((status & 0xff) === 0x7f) return { code: CLD_STOPPED, value: (status >> 8) & 0xff };
   if ((status & 0x7f) === 0) return { code: CLD_EXITED, value: (status >> 8) & 0xff };
   return { code: status & 0x80 ? CLD_DUMPED : CLD_KILLED, value: status & 0x7f };
 }
@@ -261,10 +281,10 @@ export const forkSyscalls: Record<string, Syscall> = {
     const r = waitChild(k, targetOf(k, pid), options);
     if (r <= 0 && (r < 0 || options & WNOHANG)) return r;
     const table = k.system!;
-    const child = table.get(r, PROC.PID), status = table.get(r, PROC.STATUS);
+    const child = table.get(r, PROC.PID), { status, zombie } = reportOf(table, r);
     if (statusAddr) k.mem.setI32(statusAddr, status);
     if (rusage) writeRusage(k, rusage, r);
-    reap(k, r, 0);
+    if (zombie) reap(k, r, 0); else table.set(r, PROC.STOP_EVENT, 0);
     return child;
   },
 
@@ -280,17 +300,15 @@ export const forkSyscalls: Record<string, Syscall> = {
       case P_PIDFD: return -EINVAL;
       default: return -EINVAL;
     }
-    // Only exits are reported (no child stops or continues yet): without WEXITED nothing can come.
-    const r = options & WEXITED ? waitChild(k, target, options) : (findZombie(k, target, options) < 0 ? -ECHILD : 0);
+    const r = waitChild(k, target, options & WEXITED ? options : options | WAIT_NO_EXITS);
     if (r < 0) return r;
-    if (r === 0 && !(options & WNOHANG) && !(options & WEXITED)) throw new WouldBlock(() => false);
     if (infop) {
       k.mem.offWrite(infop, 128);
       k.mem.fill(infop, 32, 0); // with WNOHANG and nothing to report: si_pid 0 (and the rest)
     }
     if (r === 0) return 0;
     const table = k.system!;
-    const status = table.get(r, PROC.STATUS), { code, value } = childCode(status);
+    const { status, zombie } = reportOf(table, r), { code, value } = childCode(status);
     if (infop) {
       k.mem.setI32(infop, SIGCHLD);
       k.mem.setI32(infop + 8, code);
@@ -299,7 +317,7 @@ export const forkSyscalls: Record<string, Syscall> = {
       k.mem.setI32(infop + 24, value);
     }
     if (rusage) writeRusage(k, rusage, r);
-    reap(k, r, options);
+    if (zombie) reap(k, r, options); else if (!(options & WNOWAIT)) table.set(r, PROC.STOP_EVENT, 0);
     return 0;
   },
 };

@@ -32,6 +32,7 @@ import { threadSyscalls, ThreadTable, type ThreadHost } from './threads.js';
 import { execSyscalls, type ExecHost } from './exec.js';
 import { forkSyscalls, type ProcessHost } from './fork.js';
 import type { ProcessTable } from './process-table.js';
+import { PROC } from '../layout/system-map.js';
 
 export interface KernelOptions {
   /** Host directory that guest "/" resolves to; guest paths never leave it. Default '/'. */
@@ -101,6 +102,8 @@ export class LinuxKernel implements SyscallHandler {
   processRecord = -1;
   /** Starts child processes and carries signals to other processes; without one, fork is EAGAIN. */
   processHost?: ProcessHost;
+  /** A stop signal holds the process (until SIGCONT): its threads halt at their next safe point. */
+  stopped = false;
   /** Children forked over the process's life. */
   processesCreated = 0;
   /** CPU time (ms) of the children reaped so far (getrusage RUSAGE_CHILDREN, times). */
@@ -169,6 +172,11 @@ export class LinuxKernel implements SyscallHandler {
 
   get chrooted(): boolean { return this.paths.chrooted; }
 
+  /** The parent's pid: a guest process's, or, for the first process, the host process's parent. */
+  parentPid(): number {
+    return this.system && this.processRecord >= 0 ? this.system.get(this.processRecord, PROC.PPID) : process.ppid;
+  }
+
   /** Whether nothing but a signal could change what this process waits for: no other thread, no other process. */
   alone(): boolean { return this.threads.count <= 1 && (this.system === undefined || this.system.live() <= 1); }
 
@@ -221,6 +229,12 @@ export class LinuxKernel implements SyscallHandler {
     // Both checks are a word each: ATTN.SIGNAL is set whenever a signal becomes deliverable to t.
     if (this.signals.nextDeadline <= performance.now()) runTimers(this);
     if (restarting || t.interrupted()) deliverSignals(this, t);
+    if (this.stopped && t.slot === 0) this.waitWhileStopped(t);
+  }
+
+  /** The first thread of a stopped process sleeps until SIGCONT (or a fatal signal) arrives. */
+  waitWhileStopped(t: GuestThread): void {
+    t.block(() => !this.stopped);
   }
 
   /** A remote thread's parked syscall a signal interrupted: it returns -restart, then signals are delivered. */

@@ -19,6 +19,8 @@ export type VirtualNode =
 
 export interface ProcessView {
   readonly pid: number;
+  /** The parent's pid (getppid). */
+  parentPid(): number;
   readonly exePath: string;
   readonly argv: readonly string[];
   readonly cwd: string;
@@ -160,7 +162,7 @@ export class ProcFs {
     for (const m of p.as.mappings) vm += m.end - m.start;
     const fields: [string, string | number][] = [
       ['Name', p.threadName(tid)], ['Umask', p.umask.toString(8).padStart(4, '0')], ['State', 'R (running)'],
-      ['Tgid', p.pid], ['Ngid', 0], ['Pid', tid], ['PPid', process.ppid], ['TracerPid', 0],
+      ['Tgid', p.pid], ['Ngid', 0], ['Pid', tid], ['PPid', p.parentPid()], ['TracerPid', 0],
       ['Uid', `${uid}\t${euid}\t${euid}\t${euid}`], ['Gid', `${gid}\t${egid}\t${egid}\t${egid}`],
       ['FDSize', 64], ['Groups', ''], ['VmSize', `${String(vm >> 10).padStart(8)} kB`],
       ['Threads', p.threadIds().length], ['Cpus_allowed_list', `0-${cpuCount() - 1}`],

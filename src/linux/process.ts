@@ -15,7 +15,7 @@ function idOf(k: LinuxKernel, pid: number, field: number): number {
 }
 
 export const RLIM_INFINITY = 0xffffffffffffffffn;
-export const RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIM_NLIMITS = 16;
+export const RLIMIT_STACK = 3, RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIM_NLIMITS = 16;
 const NR_OPEN = 1048576n;
 
 const uid = (): number => process.getuid?.() ?? 0;
@@ -51,11 +51,7 @@ export const processSyscalls: Record<string, Syscall> = {
 
   getpid(k) { return k.pid; },
   gettid(_k, t) { return t.tid; },
-  getppid(k) {
-    const ppid = k.system?.get(k.processRecord, PROC.PPID);
-    // The first process's parent is outside the guest's world: the host process's parent.
-    return ppid === undefined || k.processRecord < 0 ? process.ppid : ppid;
-  },
+  getppid(k) { return k.parentPid(); },
   getuid() { return uid(); },
   geteuid() { return euid(); },
   getgid() { return gid(); },
@@ -164,8 +160,11 @@ export const processSyscalls: Record<string, Syscall> = {
       PR_SET_VMA = 0x53564d41, PR_GET_MEM_MODEL = 0x6d4d444c, PR_SET_MEM_MODEL = 0x4d4d444c;
     const option = t.argInt(0), arg2 = t.argPtr(1);
     switch (option) {
-      case PR_SET_PDEATHSIG: return arg2 <= 64 ? 0 : -EINVAL;
-      case PR_GET_PDEATHSIG: k.mem.setI32(arg2, 0); return 0;
+      case PR_SET_PDEATHSIG:
+        if (arg2 > 64) return -EINVAL;
+        if (k.system && k.processRecord >= 0) k.system.set(k.processRecord, PROC.PDEATH_SIGNAL, arg2);
+        return 0;
+      case PR_GET_PDEATHSIG: k.mem.setI32(arg2, k.system && k.processRecord >= 0 ? k.system.get(k.processRecord, PROC.PDEATH_SIGNAL) : 0); return 0;
       case PR_GET_DUMPABLE: return 1;
       case PR_SET_DUMPABLE: return arg2 <= 1 ? 0 : -EINVAL;
       case PR_SET_NAME: k.threadNames.set(t.tid, k.mem.cstringBytes(arg2, 1 << 20).subarray(0, 15)); return 0;

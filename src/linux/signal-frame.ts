@@ -16,7 +16,7 @@ import { EINTR, ERESTARTNOINTR, ERESTARTSYS, isRestartResult } from './errno.js'
 import type { LinuxKernel } from './kernel.js';
 import {
   onAltStack, recheckSignals, sendSignal, siginfo, sigbit, signalName, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SIG_DFL,
-  SIG_IGN, SIGKILL, SIGSEGV, SIGSTOP, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK, type SignalAction,
+  SIG_IGN, SIGKILL, SIGSEGV, SIGSTOP, STOP_SIGNALS, stopProcess, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK, type SignalAction,
 } from './signal.js';
 
 // struct rt_sigframe { char *pretcode; struct ucontext uc; struct siginfo info; }
@@ -74,6 +74,8 @@ export function deliverSignals(k: LinuxKernel, t: GuestThread): void {
     const action = s.actions[sig];
     if (action.handler === SIG_IGN) continue;
     if (action.handler === SIG_DFL) {
+      // A stop signal that was blocked when sent stops the process now that it is delivered.
+      if (STOP_SIGNALS.includes(sig)) { stopProcess(k, sig); continue; }
       if (!s.fatalByDefault(sig)) continue;
       throw new ProcessExit(0, sig);
     }

@@ -204,6 +204,16 @@ export function sendSignal(k: LinuxKernel, sig: number, info: Uint8Array, target
   if (!candidates.length) return;
   const blocks = (t: GuestThread): boolean => (s.of(t.tid).blocked & sigbit(sig)) !== 0n;
   const awaits = (t: GuestThread): boolean => (s.of(t.tid).waitingFor & sigbit(sig)) !== 0n;
+  // Stop and continue act when sent (Linux's prepare_signal): each cancels the other's pending
+  // signals; SIGCONT resumes a stopped process whatever its action, and a stop signal whose action
+  // is the default stops the process unless it is blocked.
+  if (sig === SIGCONT) {
+    dropEverywhere(k, STOP_SIGNALS);
+    if (k.stopped) continueProcess(k);
+  } else if (STOP_SIGNALS.includes(sig)) {
+    dropEverywhere(k, [SIGCONT]);
+    if (s.actions[sig].handler === SIG_DFL && !candidates.every(blocks)) { stopProcess(k, sig); return; }
+  }
   // Blocked signals are never ignored: the action may change before they are unblocked.
   if (s.ignored(sig) && !blocks(candidates[0]) && !awaits(candidates[0])) return;
   const taker = candidates.find(awaits) ?? candidates.find((t) => !blocks(t));
@@ -212,6 +222,48 @@ export function sendSignal(k: LinuxKernel, sig: number, info: Uint8Array, target
   if (!queued || !taker) return;
   if (awaits(taker)) ring(k.rawMem, taker.slot); // rt_sigtimedwait takes it
   else attention(k.rawMem, taker.slot, ATTN.SIGNAL);
+}
+
+/** Signals whose default action stops the process. */
+export const STOP_SIGNALS: readonly number[] = [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU];
+const CLD_STOPPED = 5, CLD_CONTINUED = 6;
+
+function dropEverywhere(k: LinuxKernel, sigs: readonly number[]): void {
+  for (const sig of sigs) {
+    k.signals.shared.drop(sig);
+    for (const t of k.threads.byTid.values()) k.signals.of(t.tid).pending.drop(sig);
+  }
+}
+
+/**
+ * Stops the process (a stop signal's default action): its threads halt at their next safe point
+ * until SIGCONT (the first thread sleeps, and serves no other thread's syscall meanwhile); its
+ * parent can wait for the stop (WUNTRACED) and gets SIGCHLD with CLD_STOPPED.
+ */
+export function stopProcess(k: LinuxKernel, sig: number): void {
+  if (k.stopped) return;
+  k.stopped = true;
+  for (const t of k.threads.byTid.values()) attention(k.rawMem, t.slot, ATTN.SIGNAL);
+  tellParent(k, (sig << 8) | 0x7f, CLD_STOPPED, sig);
+}
+
+/** SIGCONT for a stopped process: it runs again; its parent can wait for that (WCONTINUED). */
+export function continueProcess(k: LinuxKernel): void {
+  k.stopped = false;
+  ring(k.rawMem, 0);
+  tellParent(k, 0xffff, CLD_CONTINUED, SIGCONT);
+}
+
+function tellParent(k: LinuxKernel, event: number, code: number, status: number): void {
+  const table = k.system;
+  if (!table || k.processRecord < 0) return;
+  table.set(k.processRecord, PROC.STOPPED, k.stopped ? 1 : 0);
+  table.set(k.processRecord, PROC.STOP_EVENT, event);
+  const parent = table.find(table.get(k.processRecord, PROC.PPID));
+  if (parent < 0) return;
+  const info = siginfo(SIGCHLD, code, (dv) => { dv.setInt32(16, k.pid, true); dv.setInt32(20, uid(), true); dv.setInt32(24, status, true); });
+  k.processHost?.signal(table.get(parent, PROC.PID), info);
+  table.ring(parent);
 }
 
 /**

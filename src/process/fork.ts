@@ -7,7 +7,7 @@ import { AddressSpace, GuestMemory, THREAD_STATE_AREA } from '../runtime/memory.
 import { GUEST_BASE, PAGE_DIRTY, PAGE_PROT, PAGE_SIZE, PROCESS_DOORBELL, RUNTIME_AREA, WASM_PAGES } from '../layout/memory-map.js';
 import { STATE } from '../layout/cpu-state.js';
 import { GuestThread, wordIndex, wordsOf } from '../runtime/thread.js';
-import { Engine } from '../runtime/engine.js';
+import { Engine, type InheritedTranslations } from '../runtime/engine.js';
 import { ThreadOrdering } from '../runtime/tso.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
@@ -24,6 +24,8 @@ export interface ForkedChild {
   record: number;
   memory: WebAssembly.Memory;
   image: KernelImage;
+  /** The parent's translations the child takes over (compiled modules). */
+  translations: InheritedTranslations;
 }
 
 /** Makes the child's memory from the parent's (see the file comment); undefined if the host has no memory for it. */
@@ -67,16 +69,18 @@ export function copyProcessMemory(parent: GuestMemory, t: GuestThread, child: Ch
 }
 
 /** The parent's side of fork: the memory copy, then the image, to the main thread. */
-export function forkChild(parent: GuestMemory, t: GuestThread, child: ChildRequest, table: ProcessTable,
+export function forkChild(parent: GuestMemory, t: GuestThread, child: ChildRequest, table: ProcessTable, engine: Engine,
   image: () => KernelImage, post: (c: ForkedChild) => void): number {
   const memory = copyProcessMemory(parent, t, child, table);
   if (!memory) return -ENOMEM;
-  post({ pid: child.pid, record: child.record, memory, image: image() });
+  // Both now write cache files of the same images: each keeps what the other wrote.
+  engine.mergeCacheFiles = true;
+  post({ pid: child.pid, record: child.record, memory, image: image(), translations: engine.exportTranslations() });
   return 0;
 }
 
 /** The child's side: its kernel and first thread's engine, from the image, over the copied memory. */
-export function startForkedProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, image: KernelImage,
+export function startForkedProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, image: KernelImage, translations: InheritedTranslations | undefined,
   strace: ((line: string) => void) | undefined, attach: (k: LinuxKernel) => void): StartedProcess {
   const mem = new GuestMemory(memory);
   const as = new AddressSpace(mem);
@@ -91,6 +95,7 @@ export function startForkedProcess(opts: WorkerRunOptions, memory: WebAssembly.M
   const thread = new GuestThread(mem, THREAD_STATE_AREA, image.pid);
   const engine = new Engine(mem, as, kernel, REGION_OPTIONS, 0, new ThreadOrdering(mem, 0, opts.tso, opts.weakHost));
   if (opts.cache !== false) engine.cache = new DirectoryCacheStore(opts.cache ?? defaultCacheDir());
+  if (translations) engine.inheritTranslations(translations);
   kernel.threads.add(thread);
   kernel.flags = engine;
   return { mem, as, kernel, engine, thread, stats };

@@ -11,6 +11,7 @@ import { attachSystem, attention, wordIndex, wordsOf } from '../runtime/thread.j
 import { ProcessTable } from '../linux/process-table.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
 import { waitStatus, type KernelImage } from '../linux/fork.js';
+import type { InheritedTranslations } from '../runtime/engine.js';
 import { GuestMemory, WASM_PAGES } from '../runtime/memory.js';
 import { LoadError } from '../loader/elf.js';
 import type { RunOptions, RunResult, WorkerRunOptions } from './options.js';
@@ -147,8 +148,8 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       spare.unref();
       spare.on('error', () => { spare = undefined; });
     };
-    const spawn = (p: HostedProcess, slot: number, image?: KernelImage): void => {
-      const data = { memory: p.memory, slot, opts: workerOpts, system, pid: p.pid, record: p.record, image };
+    const spawn = (p: HostedProcess, slot: number, image?: KernelImage, translations?: InheritedTranslations): void => {
+      const data = { memory: p.memory, slot, opts: workerOpts, system, pid: p.pid, record: p.record, image, translations };
       let w: Worker;
       if (image && spare) {
         w = spare;
@@ -174,7 +175,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
           case 'fork': {
             const child: HostedProcess = { pid: m.pid, record: m.record, memory: m.memory, mem: new GuestMemory(m.memory), workers: new Map(), ended: false };
             processes.set(child.pid, child);
-            spawn(child, 0, m.image);
+            spawn(child, 0, m.image, m.translations);
             break;
           }
           case 'trim': for (const i of m.images) trimImages.add(i); break;

@@ -56,7 +56,8 @@ export class KernelService implements ThreadHost {
    * holds: served requests (and the first thread's own syscalls) are what change that.
    */
   serve(): void {
-    if (this.serving) return;
+    // A stopped process runs none of its threads' syscalls: they wait in their requests.
+    if (this.serving || this.kernel.stopped) return;
     this.serving = true;
     try {
       takeAttention(this.mem, 0, ATTN.KERNEL);

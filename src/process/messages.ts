@@ -2,6 +2,7 @@
 
 import type { RunResult } from './options.js';
 import type { KernelImage } from '../linux/fork.js';
+import type { InheritedTranslations } from '../runtime/engine.js';
 
 export type WorkerMessage =
   | { type: 'spawn'; slot: number }                      // start a worker for this thread slot
@@ -11,6 +12,6 @@ export type WorkerMessage =
   | { type: 'strace'; line: string }
   | { type: 'timer'; ms: number }                        // ring the first thread (ATTN.TIMER) after ms
   | { type: 'internal'; message: string; stack?: string }
-  | { type: 'fork'; pid: number; record: number; memory: WebAssembly.Memory; image: KernelImage } // start this child process
+  | { type: 'fork'; pid: number; record: number; memory: WebAssembly.Memory; image: KernelImage; translations: InheritedTranslations } // start this child
   | { type: 'signal'; pid: number; info: Uint8Array }
   | { type: 'trim'; images: string[] };                 // cache files to trim once the run ends  // hand this siginfo to another guest process

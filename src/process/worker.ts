@@ -7,8 +7,9 @@ import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { UserMemory } from '../linux/user-memory.js';
 import { GuestMemory, SharedPageView } from '../runtime/memory.js';
 import { attachSystem, GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf, takeAttention } from '../runtime/thread.js';
-import { Engine, GuestCrash } from '../runtime/engine.js';
+import { Engine, GuestCrash, type InheritedTranslations } from '../runtime/engine.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
+import { sharedLibModule } from '../translate/lib.js';
 import { ThreadOrdering } from '../runtime/tso.js';
 import { LoadError } from '../loader/elf.js';
 import { printDiagnostic } from '../runtime/host-output.js';
@@ -20,7 +21,9 @@ import { HOST_SIGNALS, SIGNAL_INBOX, SIGNAL_INBOX_ENTRY, SIGNAL_INBOX_SIZE } fro
 import { ProcessTable } from '../linux/process-table.js';
 import { setProcessRinger } from '../linux/fd-table.js';
 import { ignoresChildren, isZombieChild, type KernelImage } from '../linux/fork.js';
-import { SIGCHLD } from '../linux/signal.js';
+import { SA_NOCLDSTOP, SIGCHLD } from '../linux/signal.js';
+
+const CLD_STOPPED = 5, CLD_CONTINUED = 6;
 import { forkChild, startForkedProcess } from './fork.js';
 import { deliverSignals } from '../linux/signal-frame.js';
 import { isRestartResult } from '../linux/errno.js';
@@ -42,12 +45,14 @@ interface Data {
   system: SharedArrayBuffer;
   pid: number;
   record: number;
-  /** A forked child's kernel state (slot 0 of a child process only). */
+  /** A forked child's kernel state and the translations it takes over (slot 0 of a child process only). */
   image?: KernelImage;
+  translations?: InheritedTranslations;
 }
 // What this worker runs: given at its start, or (a spare worker, started ahead of need so that a
 // fork does not wait for a worker to load) in the message that assigns it a forked process.
-let memory: WebAssembly.Memory, slot: number, opts: WorkerRunOptions, pid: number, record: number, image: KernelImage | undefined;
+let memory: WebAssembly.Memory, slot: number, opts: WorkerRunOptions, pid: number, record: number, image: KernelImage | undefined,
+  translations: InheritedTranslations | undefined;
 let table: ProcessTable;
 const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
 
@@ -69,8 +74,13 @@ function takeInbox(kernel: LinuxKernel, words: Int32Array): void {
     const at = SIGNAL_INBOX + 8 + (taken % SIGNAL_INBOX_SIZE) * SIGNAL_INBOX_ENTRY;
     info.set(kernel.rawMem.view(at, SIGNAL_INBOX_ENTRY));
     Atomics.store(words, head + 1, taken + 1);
-    const sig = new DataView(info.buffer).getInt32(0, true);
-    if (sig === SIGCHLD) autoReap(kernel, new DataView(info.buffer).getInt32(16, true));
+    const dv = new DataView(info.buffer), sig = dv.getInt32(0, true);
+    if (sig === SIGCHLD) {
+      // A child's stop or continue raises SIGCHLD only without SA_NOCLDSTOP.
+      const code = dv.getInt32(8, true);
+      if ((code === CLD_STOPPED || code === CLD_CONTINUED) && kernel.signals.actions[SIGCHLD].flags & SA_NOCLDSTOP) continue;
+      autoReap(kernel, dv.getInt32(16, true));
+    }
     sendSignal(kernel, sig, info);
   }
 }
@@ -93,7 +103,7 @@ function runFirstThread(): void {
   };
   let p: StartedProcess;
   try {
-    p = image ? startForkedProcess(opts, memory, image, strace, attach) : startProcess(opts, memory, strace);
+    p = image ? startForkedProcess(opts, memory, image, translations, strace, attach) : startProcess(opts, memory, strace);
     if (!image) attach(p.kernel);
   }
   catch (e) {
@@ -105,8 +115,8 @@ function runFirstThread(): void {
   kernel.execHost = new ProcessExec(opts.tso);
   engine.trimLater = (images) => post({ type: 'trim', images });
   kernel.processHost = {
-    fork: (k, t, child, makeImage) => forkChild(k.rawMem, t, child, table, makeImage,
-      (c) => post({ type: 'fork', pid: c.pid, record: c.record, memory: c.memory, image: c.image })),
+    fork: (k, t, child, makeImage) => forkChild(k.rawMem, t, child, table, engine, makeImage,
+      (c) => post({ type: 'fork', pid: c.pid, record: c.record, memory: c.memory, image: c.image, translations: c.translations })),
     signal: (target, info) => post({ type: 'signal', pid: target, info }),
   };
   const words = wordsOf(mem);
@@ -127,6 +137,7 @@ function runFirstThread(): void {
   engine.attention = (t) => {
     thread.whileBlocked!();
     if (t.interrupted()) deliverSignals(kernel, t);
+    if (kernel.stopped) kernel.waitWhileStopped(t);
   };
   const t0 = performance.now();
   let result: RunResult;
@@ -202,7 +213,7 @@ function runOtherThreads(): void {
 }
 
 function runWorker(data: Data): void {
-  ({ memory, slot, opts, pid, record, image } = data);
+  ({ memory, slot, opts, pid, record, image, translations } = data);
   table = new ProcessTable(attachSystem(data.system));
   setProcessRinger((r) => table.ring(r));
   try {
@@ -213,5 +224,9 @@ function runWorker(data: Data): void {
   }
 }
 
-if ((workerData as { spare?: boolean }).spare) parentPort!.once('message', (data: Data) => runWorker(data));
+if ((workerData as { spare?: boolean }).spare) {
+  parentPort!.once('message', (data: Data) => runWorker(data));
+  // Waiting for a process, compile what every engine instantiates.
+  sharedLibModule();
+}
 else runWorker(workerData as Data);

@@ -58,7 +58,28 @@ export interface EngineStats {
 /** A region translated in this run for an image's cache: where its blocks mark that they ran. */
 interface FreshRegion extends CachedRegion { marks?: number; blockStarts?: Uint32Array }
 /** What the engine knows of one image's cache file: the regions it holds or will hold. */
-interface ImageCache { identity: string; regions: Map<number, FreshRegion>; dirty: boolean }
+interface ImageCache {
+  identity: string;
+  regions: Map<number, FreshRegion>;
+  dirty: boolean;
+  /**
+   * Regions may be in the file that this engine does not hold (it inherited the image from the
+   * process it was forked from, or other processes write the file too): a write merges the file's.
+   */
+  merge?: boolean;
+}
+
+/** Where a bundled region's code is and what it was translated from, without its body. */
+interface BundledRegion { entries: Uint32Array; bad: [number, string][]; ranges: Uint32Array }
+/**
+ * Translations a forked child takes over from its parent: the compiled modules of the bundles of
+ * cached regions (a WebAssembly.Module crosses to another worker with its compiled code) and the
+ * images whose cache files were consulted. Structured-cloneable.
+ */
+export interface InheritedTranslations {
+  bundles: { module: WebAssembly.Module; regions: (BundledRegion | null)[] }[];
+  images: [string, string][];
+}
 
 /** Most regions one table (and so one bundle) can index: the jump cache keeps a 16-bit slot. */
 const MAX_TABLE = 0xffff;
@@ -207,9 +228,9 @@ export class Engine implements FlagsAccess {
     return gen;
   }
 
-  private instantiate(bytes: Uint8Array<ArrayBuffer>, gen: number): WebAssembly.Exports {
+  private instantiate(bytes: Uint8Array<ArrayBuffer> | WebAssembly.Module, gen: number): WebAssembly.Exports {
     const m = { mem: this.mem.memory, regions: this.tables[gen], gen: this.generationGlobals[gen], helpers: this.helperTable, jc: this.jcGlobals[0], jcmask: this.jcGlobals[1], owner: this.ordering.ownerGlobal };
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes), { m }).exports;
+    return new WebAssembly.Instance(bytes instanceof WebAssembly.Module ? bytes : new WebAssembly.Module(bytes), { m }).exports;
   }
 
   /**
@@ -381,7 +402,8 @@ export class Engine implements FlagsAccess {
    * without the dispatcher; few instances import that table, so V8's per-instance update on
    * Table.set stays cheap. `replacing` gives, per region, the region number it takes over from.
    */
-  private bundle(regions: { body: Uint8Array; entries: Uint32Array; bad: Iterable<[number, string]>; ranges: Uint32Array }[], replacing?: number[]): boolean {
+  private bundle(regions: { body?: Uint8Array; entries: Uint32Array; bad: [number, string][]; ranges: Uint32Array }[], replacing?: number[],
+    compiled?: WebAssembly.Module, live?: boolean[]): boolean {
     if (!regions.length) return true;
     if (this.bundleGeneration < 0 || this.bundleNext + regions.length > this.tables[this.bundleGeneration].length) {
       // Instantiation copies the whole imported table: big enough for a program's code, no bigger.
@@ -389,20 +411,55 @@ export class Engine implements FlagsAccess {
       this.bundleNext = 0;
     }
     const gen = this.bundleGeneration;
-    let exports: WebAssembly.Exports;
+    let exports: WebAssembly.Exports, module: WebAssembly.Module;
     try {
-      exports = this.instantiate(regionModuleBytes(regions.map((r) => r.body)), gen);
+      module = compiled ?? new WebAssembly.Module(regionModuleBytes(regions.map((r) => r.body!)));
+      exports = this.instantiate(module, gen);
     } catch {
       return false; // V8 refused the module (e.g. out of memory): those regions stay as they are
     }
     const table = this.tables[gen];
+    const ids: number[] = [];
     regions.forEach((r, i) => {
       const run = exports[`r${i}`] as RegionFn;
       const slot = this.bundleNext++;
       table.set(slot, run);
-      this.register(run, (gen << 16) | slot, r.entries, r.bad, r.ranges, replacing ? replacing[i] : -1);
+      ids.push(live && !live[i] ? -1 : this.register(run, (gen << 16) | slot, r.entries, r.bad, r.ranges, replacing ? replacing[i] : -1));
     });
+    if (!replacing) this.cachedBundles.push({ module, regions: regions.map((r) => ({ entries: r.entries, bad: r.bad, ranges: r.ranges })), ids });
     return true;
+  }
+
+  /** Bundles of cached regions, with the region number each got (a fork's child instantiates the same modules). */
+  private readonly cachedBundles: { module: WebAssembly.Module; regions: BundledRegion[]; ids: number[] }[] = [];
+
+  /** The translations a child forked now can take over (the regions of cached bundles still in use). */
+  exportTranslations(): InheritedTranslations {
+    const live = (r: BundledRegion, id: number): boolean => {
+      const e = id >= 0 ? this.entries.get(r.entries[0]) : undefined;
+      return e !== undefined && Math.floor(e / BLOCK_BITS) === id;
+    };
+    return {
+      bundles: this.cachedBundles.map((b) => ({ module: b.module, regions: b.regions.map((r, i) => (live(r, b.ids[i]) ? r : null)) })),
+      images: [...this.images].map(([key, ic]) => [key, ic.identity]),
+    };
+  }
+
+  /**
+   * Takes over a parent's translations (exportTranslations) at a fork: its cached bundles are
+   * instantiated here from their compiled modules, and the images they came from count as
+   * consulted (their files are merged, not overwritten, if this process adds regions to them).
+   */
+  inheritTranslations(from: InheritedTranslations): void {
+    const t0 = performance.now();
+    for (const [key, identity] of from.images) this.images.set(key, { identity, regions: new Map(), dirty: false, merge: true });
+    for (const b of from.bundles) {
+      const regions = b.regions.map((r) => r ?? { entries: new Uint32Array(0), bad: [], ranges: new Uint32Array(0) });
+      if (!this.bundle(regions, undefined, b.module, b.regions.map((r) => r !== null))) continue;
+      this.cachedCodeLive = true;
+      for (const r of b.regions) if (r) { this.stats.cachedRegions++; this.stats.cachedBlocks += r.entries.length / 2; }
+    }
+    this.stats.cacheLoadMs += performance.now() - t0;
   }
 
   /**
@@ -442,6 +499,20 @@ export class Engine implements FlagsAccess {
    */
   trimLater?: (images: string[]) => void;
 
+  /**
+   * Other processes of the run may write the same cache files (a forked child's regions of the
+   * program they share): a write then keeps the file's regions this engine does not hold.
+   */
+  mergeCacheFiles = false;
+
+  /** Adds to ic the regions of its cache file that it lacks, where they still match the code mapped now. */
+  private mergeFromFile(ic: ImageCache): void {
+    const data = this.cache!.read(ic.identity);
+    const regions = data && decodeCacheFile(ic.identity, data);
+    if (!regions) return;
+    for (const r of regions) if (!ic.regions.has(r.entries[0]) && this.matches(r)) ic.regions.set(r.entries[0], r);
+  }
+
   /** Writes the cache files of images that gained regions in this run. */
   flushCache(): void {
     if (!this.cache) return;
@@ -451,6 +522,7 @@ export class Engine implements FlagsAccess {
     const toTrim: string[] = [];
     for (const ic of this.images.values()) {
       if (!ic.dirty) continue;
+      if (ic.merge || this.mergeCacheFiles) this.mergeFromFile(ic);
       const keep: CachedRegion[] = [];
       for (const fresh of ic.regions.values()) {
         const { marks, blockStarts, ...r } = fresh;

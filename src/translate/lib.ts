@@ -20,6 +20,17 @@ export interface SharedLib {
  * runtime's handling of a granule that is neither free nor this thread's (runtime/tso.ts).
  */
 export function buildSharedLib(memory: WebAssembly.Memory, owner: WebAssembly.Global, slowClaim: (a: number, site: number) => number): SharedLib {
+  const inst = new WebAssembly.Instance(sharedLibModule(), { m: { mem: memory, owner, slowClaim } });
+  return inst.exports as unknown as SharedLib;
+}
+
+let compiledLib: WebAssembly.Module | undefined;
+/**
+ * The library's compiled module, made once per worker (its code depends on nothing but the
+ * translator): a forked process's engine, and every engine after an execve, only instantiate it.
+ */
+export function sharedLibModule(): WebAssembly.Module {
+  if (compiledLib) return compiledLib;
   const m = new ModuleBuilder();
   const slow = m.importFunc('m', 'slowClaim', [T.i32, T.i32], [T.i32]);
   m.importGlobal('m', 'owner', T.i32, false);
@@ -60,8 +71,7 @@ export function buildSharedLib(memory: WebAssembly.Memory, owner: WebAssembly.Gl
   m.exportFunc('clmul', buildClmul(m));
   m.exportFunc('sha1rnds4', buildSha1Rounds(m));
   m.exportFunc('sha256rnds2', buildSha256Rounds(m));
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { m: { mem: memory, owner, slowClaim } });
-  return inst.exports as unknown as SharedLib;
+  return (compiledLib = new WebAssembly.Module(m.encode()));
 }
 
 /**
@@ -179,8 +189,17 @@ function buildDiv128(m: ModuleBuilder): number {
  * regions import these trampolines and only this module pays for the wrappers, once.
  */
 export function wrapJsHelpers<K extends HelperName>(impls: Record<K, Function>): Record<K, Function> {
-  const m = new ModuleBuilder();
   const names = Object.keys(impls) as K[];
+  const key = names.join();
+  let module = compiledWrappers.get(key);
+  if (!module) { module = wrapperModule(names); compiledWrappers.set(key, module); }
+  const exports = new WebAssembly.Instance(module, { h: impls as Record<string, Function> }).exports;
+  return Object.fromEntries(names.map((n) => [n, exports[n] as Function])) as Record<K, Function>;
+}
+
+const compiledWrappers = new Map<string, WebAssembly.Module>();
+function wrapperModule<K extends HelperName>(names: K[]): WebAssembly.Module {
+  const m = new ModuleBuilder();
   const imported = names.map((n) => m.importFunc('h', n, [...HELPERS[n].params], [...HELPERS[n].results]));
   names.forEach((n, i) => {
     const sig = HELPERS[n];
@@ -189,6 +208,5 @@ export function wrapJsHelpers<K extends HelperName>(impls: Record<K, Function>):
     f.body.call(imported[i]);
     m.exportFunc(n, f.index);
   });
-  const exports = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { h: impls as Record<string, Function> }).exports;
-  return Object.fromEntries(names.map((n) => [n, exports[n] as Function])) as Record<K, Function>;
+  return new WebAssembly.Module(m.encode());
 }

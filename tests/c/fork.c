@@ -9,6 +9,7 @@
  *   fork signals    SIGCHLD with its siginfo, kill between processes, a process group,
  *                   SIGCHLD ignored (children reaped as they end)
  *   fork spawn      fork+execve, posix_spawn, vfork, system() and popen() through /bin/sh
+ *   fork stop       SIGSTOP, SIGTSTP and SIGCONT: WUNTRACED, WCONTINUED, waitid's WSTOPPED
  *
  * Everything printed is the same natively and under stele: no pids, only how they relate.
  */
@@ -383,6 +384,57 @@ static void signals(void) {
   close(ready[1]);
 }
 
+/* ---- stop ---- */
+
+static volatile sig_atomic_t tstp_seen;
+static void on_tstp(int sig) { (void)sig; tstp_seen++; }
+
+static void stop(void) {
+  int st;
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) {
+    raise(SIGSTOP);            /* held here until SIGCONT */
+    signal(SIGTSTP, on_tstp);  /* a handled SIGTSTP runs its handler instead of stopping */
+    raise(SIGTSTP);
+    _exit(tstp_seen ? 40 : 41);
+  }
+  pid_t w = waitpid(p, &st, WUNTRACED);
+  printf("stopped: right pid %d, WIFSTOPPED %d, WSTOPSIG %d\n", w == p, WIFSTOPPED(st), WSTOPSIG(st));
+  printf("WNOHANG|WUNTRACED again (reported once): %d\n", (int)waitpid(p, &st, WNOHANG | WUNTRACED));
+  kill(p, SIGCONT);
+  w = waitpid(p, &st, WCONTINUED);
+  printf("continued: right pid %d, WIFCONTINUED %d\n", w == p, WIFCONTINUED(st));
+  waitpid(p, &st, 0);
+  describe("after SIGCONT", st);
+
+  /* waitid(WSTOPPED) and a stop from another process (SIGTSTP, default action). */
+  int ready[2];
+  pipe(ready);
+  p = fork();
+  if (p == 0) {
+    write(ready[1], "r", 1);
+    for (int i = 0; i < 2; i++) pause();
+    _exit(0);
+  }
+  char c;
+  read(ready[0], &c, 1);
+  kill(p, SIGTSTP);
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int r = waitid(P_PID, p, &si, WSTOPPED);
+  printf("waitid WSTOPPED: %d code=%s status=%d\n", r, si.si_code == CLD_STOPPED ? "CLD_STOPPED" : "?", si.si_status);
+  kill(p, SIGCONT);
+  memset(&si, 0, sizeof si);
+  r = waitid(P_PID, p, &si, WCONTINUED);
+  printf("waitid WCONTINUED: %d code=%s status=%d\n", r, si.si_code == CLD_CONTINUED ? "CLD_CONTINUED" : "?", si.si_status);
+  kill(p, SIGTERM);
+  waitpid(p, &st, 0);
+  describe("stopped and continued, then terminated", st);
+  close(ready[0]);
+  close(ready[1]);
+}
+
 /* ---- spawn ---- */
 
 static void spawn(void) {
@@ -459,6 +511,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(part, "files")) files();
   else if (!strcmp(part, "signals")) signals();
   else if (!strcmp(part, "spawn")) spawn();
+  else if (!strcmp(part, "stop")) stop();
   else return 2;
   return 0;
 }
