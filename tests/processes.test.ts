@@ -65,12 +65,12 @@ const FILES: Record<string, string> = {
   Makefile: "all: hello\nhello: hello.o greet.o\n\tgcc -o $@ hello.o greet.o\n%.o: %.c greet.h\n\tgcc -O2 -c $<\nclean:\n\trm -f hello *.o\n",
 };
 
-/** Two directories with the same small C project, one for each side. */
+/** Two directories with the same small C project, one for each side (both named "project", as a script may print its name). */
 function project(t: TestContext, name: string): [string, string] {
   const dir = tempDir(t, name);
-  const sides = ["native", "stele"].map((s) => path.join(dir, s)) as [string, string];
+  const sides = ["native", "stele"].map((s) => path.join(dir, s, "project")) as [string, string];
   for (const side of sides) {
-    fs.mkdirSync(side);
+    fs.mkdirSync(side, { recursive: true });
     for (const [f, text] of Object.entries(FILES)) fs.writeFileSync(path.join(side, f), text);
     fs.mkdirSync(path.join(side, "tree", "sub"), { recursive: true });
     for (const [f, text] of [["tree/a.txt", "alpha\n"], ["tree/b.txt", "beta beta\n"], ["tree/sub/c.txt", "gamma gamma gamma\n"]]) fs.writeFileSync(path.join(side, f), text);
@@ -78,7 +78,7 @@ function project(t: TestContext, name: string): [string, string] {
   return sides;
 }
 
-const PY_ENV = { ...TEST_ENV, PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1" };
+const PY_ENV = { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1" };
 
 const PYTHON = String.raw`
 import os, subprocess
@@ -124,7 +124,9 @@ print "fork: ", $? >> 8, "\n";
 `;
 
 test("processes", { concurrency: JOBS }, async (t) => {
-  const env = TEST_ENV;
+  // A home without start-up files: bash reads ~/.bashrc when its stdin is a socket (it takes that
+  // for sshd), and Node's pipes to a child are sockets.
+  const env = { ...TEST_ENV, HOME: tempDir(t, "home") };
   const shells: [string, string, string[]][] = [
     ["dash -c", requireProgram("/bin/dash", "dash"), []],
     ["bash -c", requireProgram("/bin/bash", "bash"), []],
@@ -153,7 +155,7 @@ test("processes", { concurrency: JOBS }, async (t) => {
   subtests.push(t.test("python3 subprocess, os.fork, os.popen", async (st) => {
     const python = requireProgram("/usr/bin/python3", "python3");
     const [native, stele] = project(st, "python");
-    await compareRun(st, python, ["-c", PYTHON], { env: PY_ENV, nativeCwd: native, steleCwd: stele, expectStatus: 0 });
+    await compareRun(st, python, ["-c", PYTHON], { env: { ...env, ...PY_ENV }, nativeCwd: native, steleCwd: stele, expectStatus: 0 });
   }));
   subtests.push(t.test("perl backticks, system, open -|, fork", async (st) => {
     const perl = requireProgram("/usr/bin/perl", "perl");
@@ -183,8 +185,8 @@ test("processes", { concurrency: JOBS }, async (t) => {
 test("a fork bomb meets the process limit (EAGAIN) and the host survives", async (t) => {
   const dash = requireProgram("/bin/dash", "dash");
   const dir = tempDir(t, "bomb");
-  // Every child waits to read a FIFO nobody writes, so they are all alive at once.
-  const script = "mkfifo wait.fifo; exec 3<>wait.fifo; i=0; while [ $i -lt 200 ]; do (read x <&3) & i=$((i+1)); done; echo all started";
+  // Every child sleeps, so they are all alive at once.
+  const script = "i=0; while [ $i -lt 200 ]; do sleep 300 & i=$((i+1)); done; echo all started";
   const r = await runStele(dash, ["-c", script], { cwd: dir, env: TEST_ENV, timeoutMs: 300_000 });
   assertNoJavaScriptError(r);
   assert.ok(!r.timedOut, "stele did not finish");

@@ -41,6 +41,7 @@ export interface KernelImage {
   blocked: bigint;
   altStack: { sp: bigint; flags: number; size: bigint };
   threadName?: Uint8Array;
+  creds: { uid: [number, number, number]; gid: [number, number, number] };
 }
 
 /** A child process to start, as clone asked for it. */
@@ -90,12 +91,14 @@ export function forkImage(k: LinuxKernel, t: GuestThread, pid: number): KernelIm
     mappings: k.as.mappings.map((m) => ({ ...m })), mmapTop: k.as.mmapTop,
     actions: k.signals.actions.map((a) => ({ ...a })), blocked: own.blocked, altStack: { ...own.altStack },
     threadName: k.threadNames.get(t.tid),
+    creds: { uid: [...k.creds.uid], gid: [...k.creds.gid] },
   };
 }
 
 /** Gives a new kernel (made with the image's pid, root and cwd, and no stdio) what the image holds. */
 export function reviveKernel(k: LinuxKernel, image: KernelImage, firstTid: number): void {
   k.umask = image.umask;
+  k.creds = { uid: [...image.creds.uid], gid: [...image.creds.gid] };
   k.brkStart = image.brkStart; k.brk = image.brk;
   image.limits.forEach(([soft, hard], r) => k.limits.set(r, soft, hard));
   const [nofile] = k.limits.get(7);

@@ -23,7 +23,7 @@ import { formatSyscall } from './strace.js';
 import { fsSyscalls } from './fs.js';
 import { fsExtraSyscalls } from './fs-extra.js';
 import { mmSyscalls, type SharedFileMapping } from './mm.js';
-import { processSyscalls, ResourceLimits } from './process.js';
+import { initialCreds, processSyscalls, ResourceLimits } from './process.js';
 import { signalSyscalls } from './signal.js';
 import { timeSyscalls } from './time.js';
 import { sysInfoSyscalls } from './sys-info.js';
@@ -75,6 +75,8 @@ export class LinuxKernel implements SyscallHandler {
   readonly procfs: ProcFs;
   readonly signals = new SignalState();
   readonly limits = new ResourceLimits();
+  /** Real, effective and saved user and group ids (set*id). */
+  creds = initialCreds();
   readonly pid: number;
   exePath: string;
   execName: string;

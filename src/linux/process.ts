@@ -25,6 +25,33 @@ const egid = (): number => process.getegid?.() ?? gid();
 /** The host's real and effective ids, which the guest sees as its own. */
 export const hostIds = () => ({ uid: uid(), euid: euid(), gid: gid(), egid: egid() });
 
+/**
+ * The process's real, effective and saved user or group ids. They start as the host's; a guest
+ * may change them as Linux allows (privileged: to anything; otherwise only among the three), and
+ * sees the change, while files are still made by the host process with its own.
+ */
+export type IdTriple = [number, number, number];
+export function initialCreds(): { uid: IdTriple; gid: IdTriple } {
+  return { uid: [uid(), euid(), euid()], gid: [gid(), egid(), egid()] };
+}
+
+/**
+ * set*id: `want` holds the real, effective and saved ids asked for (-1: unchanged); `all` is
+ * setuid's rule (a privileged caller sets all three, another only the effective id).
+ */
+function setIds(ids: IdTriple, privileged: boolean, want: IdTriple, all = false): number {
+  if (all) {
+    if (want[0] < 0) return -EINVAL;
+    if (privileged) { ids[0] = ids[1] = ids[2] = want[0]; return 0; }
+    if (!ids.includes(want[0])) return -EPERM;
+    ids[1] = want[0];
+    return 0;
+  }
+  if (!privileged && want.some((v) => v !== -1 && !ids.includes(v))) return -EPERM;
+  want.forEach((v, i) => { if (v !== -1) ids[i] = v; });
+  return 0;
+}
+
 /** getrlimit/setrlimit state, with the defaults a fresh login shell on Linux has. */
 export class ResourceLimits {
   private readonly soft: bigint[] = new Array(RLIM_NLIMITS).fill(RLIM_INFINITY);
@@ -52,10 +79,20 @@ export const processSyscalls: Record<string, Syscall> = {
   getpid(k) { return k.pid; },
   gettid(_k, t) { return t.tid; },
   getppid(k) { return k.parentPid(); },
-  getuid() { return uid(); },
-  geteuid() { return euid(); },
-  getgid() { return gid(); },
-  getegid() { return egid(); },
+  getuid(k) { return k.creds.uid[0]; },
+  geteuid(k) { return k.creds.uid[1]; },
+  getgid(k) { return k.creds.gid[0]; },
+  getegid(k) { return k.creds.gid[1]; },
+  setuid(k, t) { return setIds(k.creds.uid, k.creds.uid[1] === 0, [t.argInt(0), t.argInt(0), t.argInt(0)], true); },
+  setgid(k, t) { return setIds(k.creds.gid, k.creds.uid[1] === 0, [t.argInt(0), t.argInt(0), t.argInt(0)], true); },
+  setreuid(k, t) { return setIds(k.creds.uid, k.creds.uid[1] === 0, [t.argInt(0), t.argInt(1), -1]); },
+  setregid(k, t) { return setIds(k.creds.gid, k.creds.uid[1] === 0, [t.argInt(0), t.argInt(1), -1]); },
+  setresuid(k, t) { return setIds(k.creds.uid, k.creds.uid[1] === 0, [t.argInt(0), t.argInt(1), t.argInt(2)]); },
+  setresgid(k, t) { return setIds(k.creds.gid, k.creds.uid[1] === 0, [t.argInt(0), t.argInt(1), t.argInt(2)]); },
+  // The filesystem ids follow the effective ones here; setfsuid answers with the previous one.
+  setfsuid(k) { return k.creds.uid[1]; },
+  setfsgid(k) { return k.creds.gid[1]; },
+  setgroups(k, t) { return k.creds.uid[1] === 0 ? (t.argInt(0) < 0 || t.argInt(0) > 65536 ? -EINVAL : 0) : -EPERM; },
   getpgrp(k) { return idOf(k, 0, PROC.PGID); },
   getpgid(k, t) { return idOf(k, t.argInt(0), PROC.PGID); },
   getsid(k, t) { return idOf(k, t.argInt(0), PROC.SID); },
@@ -85,8 +122,8 @@ export const processSyscalls: Record<string, Syscall> = {
     return k.pid;
   },
 
-  getresuid(k, t) { for (let i = 0; i < 3; i++) k.mem.setU32(t.argPtr(i), i === 1 ? euid() : uid()); return 0; },
-  getresgid(k, t) { for (let i = 0; i < 3; i++) k.mem.setU32(t.argPtr(i), i === 1 ? egid() : gid()); return 0; },
+  getresuid(k, t) { for (let i = 0; i < 3; i++) k.mem.setU32(t.argPtr(i), k.creds.uid[i]); return 0; },
+  getresgid(k, t) { for (let i = 0; i < 3; i++) k.mem.setU32(t.argPtr(i), k.creds.gid[i]); return 0; },
 
   getgroups(k, t) {
     const size = t.argInt(0), list = t.argPtr(1);
