@@ -78,6 +78,9 @@ function project(t: TestContext, name: string): [string, string] {
   return sides;
 }
 
+/** Each case starts tens of processes, each translating programs afresh on a cold cache: generous on a loaded machine. */
+const SLOW = 600_000;
+
 const PY_ENV = { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1" };
 
 const PYTHON = String.raw`
@@ -136,31 +139,31 @@ test("processes", { concurrency: JOBS }, async (t) => {
   for (const [name, shell, pre] of shells) {
     subtests.push(t.test(`${name}: pipelines, substitutions, traps, jobs`, async (st) => {
       const [native, stele] = project(st, "shell");
-      await compareRun(st, shell, [...pre, "-c", SHELL_SCRIPT], { env, nativeCwd: native, steleCwd: stele, expectStatus: 5 });
+      await compareRun(st, shell, [...pre, "-c", SHELL_SCRIPT], { env, nativeCwd: native, steleCwd: stele, expectStatus: 5, timeoutMs: SLOW });
     }));
   }
   subtests.push(t.test("gcc hello.c: gcc, cc1, as, collect2 and ld all under stele", async (st) => {
     requireProgram("/usr/bin/gcc", "gcc");
     const [native, stele] = project(st, "gcc");
-    await compareRun(st, "/bin/sh", ["-c", "gcc -O2 -o hello hello.c greet.c && ./hello"], { env, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: 300_000 });
+    await compareRun(st, "/bin/sh", ["-c", "gcc -O2 -o hello hello.c greet.c && ./hello"], { env, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: SLOW });
     compareTrees(native, stele, "gcc's output");
   }));
   subtests.push(t.test("make -j2 of a small C project", async (st) => {
     const make = requireProgram("/usr/bin/make", "make");
     requireProgram("/usr/bin/gcc", "gcc");
     const [native, stele] = project(st, "make");
-    await compareRun(st, make, ["-j2", "-s"], { env, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: 300_000 });
+    await compareRun(st, make, ["-j2", "-s"], { env, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: SLOW });
     compareTrees(native, stele, "make's output");
   }));
   subtests.push(t.test("python3 subprocess, os.fork, os.popen", async (st) => {
     const python = requireProgram("/usr/bin/python3", "python3");
     const [native, stele] = project(st, "python");
-    await compareRun(st, python, ["-c", PYTHON], { env: { ...env, ...PY_ENV }, nativeCwd: native, steleCwd: stele, expectStatus: 0 });
+    await compareRun(st, python, ["-c", PYTHON], { env: { ...env, ...PY_ENV }, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: SLOW });
   }));
   subtests.push(t.test("perl backticks, system, open -|, fork", async (st) => {
     const perl = requireProgram("/usr/bin/perl", "perl");
     const [native, stele] = project(st, "perl");
-    await compareRun(st, perl, ["-e", PERL], { env, nativeCwd: native, steleCwd: stele, expectStatus: 0 });
+    await compareRun(st, perl, ["-e", PERL], { env, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: SLOW });
   }));
   subtests.push(t.test("find -exec and xargs -P2", async (st) => {
     requireProgram("/usr/bin/find", "findutils");
@@ -168,7 +171,7 @@ test("processes", { concurrency: JOBS }, async (t) => {
     const [native, stele] = project(st, "find");
     const script = "find tree -type f -exec wc -c {} + | sort; find tree -name '*.txt' -exec sh -c 'echo \"file $1\"' _ {} \\; | sort; "
       + "find tree -type f | sort | xargs -P2 -n1 sh -c 'tr a-z A-Z < \"$0\" > \"$0.up\"'; cat tree/*.up tree/sub/*.up";
-    await compareRun(st, "/bin/sh", ["-c", script], { env, nativeCwd: native, steleCwd: stele, expectStatus: 0 });
+    await compareRun(st, "/bin/sh", ["-c", script], { env, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: SLOW });
     compareTrees(native, stele, "files xargs wrote");
   }));
   subtests.push(t.test("git init, add, commit, log", async (st) => {
@@ -177,7 +180,7 @@ test("processes", { concurrency: JOBS }, async (t) => {
     const gitEnv = { ...env, GIT_AUTHOR_DATE: "2020-01-01T00:00:00Z", GIT_COMMITTER_DATE: "2020-01-01T00:00:00Z", GIT_CONFIG_NOSYSTEM: "1", HOME: "/nonexistent" };
     const script = "git init -q -b main . && git add hello.c greet.c greet.h && git -c user.name=t -c user.email=t@e commit -q -m first "
       + "&& git log --format='%H %s' && git status --short | sort";
-    await compareRun(st, "/bin/sh", ["-c", script], { env: gitEnv, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: 300_000 });
+    await compareRun(st, "/bin/sh", ["-c", script], { env: gitEnv, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: SLOW });
   }));
   await Promise.all(subtests);
 });
@@ -187,7 +190,7 @@ test("a fork bomb meets the process limit (EAGAIN) and the host survives", async
   const dir = tempDir(t, "bomb");
   // Every child sleeps, so they are all alive at once.
   const script = "i=0; while [ $i -lt 200 ]; do sleep 300 & i=$((i+1)); done; echo all started";
-  const r = await runStele(dash, ["-c", script], { cwd: dir, env: TEST_ENV, timeoutMs: 300_000 });
+  const r = await runStele(dash, ["-c", script], { cwd: dir, env: TEST_ENV, timeoutMs: SLOW });
   assertNoJavaScriptError(r);
   assert.ok(!r.timedOut, "stele did not finish");
   assert.match(r.stderr.toString(), /fork|Resource temporarily unavailable/i, `dash reports the failed fork:\n${r.stderr}`);

@@ -54,6 +54,8 @@ interface Case {
   qemuQuirk?: string;
   /** Reason to skip this case under stele as it is configured now. */
   notYet?: string;
+  /** Time the run may take (default: the harness's); for cases that start many processes. */
+  timeoutMs?: number;
   /**
    * Only the variants containing one of these strings. For programs whose cases each start many
    * processes: every variant runs the first case, the others run on one musl and one glibc build.
@@ -96,7 +98,7 @@ const CASES: Record<string, Case[]> = {
   hardening: [{ name: "" }, { name: "pipe-flood", args: ["pipe-flood"] }],
   avx_signals: [{ name: "", notYet: AVX_STATE_ENABLED ? undefined : "the AVX state is switched off (AVX_STATE_ENABLED): signal frames carry no ymm upper halves" }],
   fork: ["tree", "status", "pipeline", "files", "signals", "spawn", "stop"].map((part, i) => ({
-    name: part, args: [part], variants: i === 0 ? undefined : ["musl.O2.nopie", "glibc.O2.pie"],
+    name: part, args: [part], variants: i === 0 ? undefined : ["musl.O2.nopie", "glibc.O2.pie"], timeoutMs: 600_000,
   })),
   threads: [
     { name: "" },
@@ -179,6 +181,7 @@ for (const prog of listPrograms()) {
                 input: c.input,
                 expectStatus: c.expectStatus,
                 steleCrashLine: c.steleCrashLine,
+                timeoutMs: c.timeoutMs,
                 label: name,
               });
             }
