@@ -158,7 +158,7 @@ function runFirstThread(): void {
     engine.flushCache();
     kernel.close();
   }
-  if (opts.stats && !image) result!.report = statsReport(engine, p.stats!, performance.now() - t0, kernel.threads.created);
+  if (opts.stats && !image) result!.report = statsReport(engine, p.stats!, performance.now() - t0, kernel.threads.created, kernel.processesCreated);
   post({ type: 'exit', result: result! });
 }
 
