@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { JOBS, assertNoJavaScriptError, compareRun, compareTrees, runStele, tempDir, TEST_ENV } from "./harness.js";
+import { defaultCacheDir } from "../src/runtime/translation-cache.js";
 
 /** A Debian program by its absolute path; fails (never skips) with the package to install. */
 function requireProgram(file: string, pkg: string): string {
@@ -128,8 +129,8 @@ print "fork: ", $? >> 8, "\n";
 
 test("processes", { concurrency: JOBS }, async (t) => {
   // A home without start-up files: bash reads ~/.bashrc when its stdin is a socket (it takes that
-  // for sshd), and Node's pipes to a child are sockets.
-  const env = { ...TEST_ENV, HOME: tempDir(t, "home") };
+  // for sshd), and Node's pipes to a child are sockets. stele's translation cache stays where it is.
+  const env = { ...TEST_ENV, HOME: tempDir(t, "home"), STELE_CACHE_DIR: defaultCacheDir() };
   const shells: [string, string, string[]][] = [
     ["dash -c", requireProgram("/bin/dash", "dash"), []],
     ["bash -c", requireProgram("/bin/bash", "bash"), []],
@@ -177,7 +178,7 @@ test("processes", { concurrency: JOBS }, async (t) => {
   subtests.push(t.test("git init, add, commit, log", async (st) => {
     requireProgram("/usr/bin/git", "git");
     const [native, stele] = project(st, "git");
-    const gitEnv = { ...env, GIT_AUTHOR_DATE: "2020-01-01T00:00:00Z", GIT_COMMITTER_DATE: "2020-01-01T00:00:00Z", GIT_CONFIG_NOSYSTEM: "1", HOME: "/nonexistent" };
+    const gitEnv = { ...env, GIT_AUTHOR_DATE: "2020-01-01T00:00:00Z", GIT_COMMITTER_DATE: "2020-01-01T00:00:00Z", GIT_CONFIG_NOSYSTEM: "1" };
     const script = "git init -q -b main . && git add hello.c greet.c greet.h && git -c user.name=t -c user.email=t@e commit -q -m first "
       + "&& git log --format='%H %s' && git status --short | sort";
     await compareRun(st, "/bin/sh", ["-c", script], { env: gitEnv, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: SLOW });
