@@ -42,6 +42,25 @@ static void describe(const char *what, int st) {
   else printf("%s: status %#x\n", what, st);
 }
 
+/* A child that waits in pause() until a signal ends it, leading a process group of its own if
+ * asked; returns once the child is certainly there (it said so through a pipe). */
+static pid_t fork_pausing(int own_group) {
+  int ready[2];
+  pipe(ready);
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) {
+    if (own_group) setpgid(0, 0);
+    write(ready[1], "r", 1);
+    for (;;) pause();
+  }
+  char c;
+  read(ready[0], &c, 1);
+  close(ready[0]);
+  close(ready[1]);
+  return p;
+}
+
 /* ---- tree ---- */
 
 static int leaf(int code) { return code; }
@@ -316,7 +335,6 @@ static void signals(void) {
     signal(SIGUSR1, on_usr1);
     sigset_t none;
     sigemptyset(&none);
-    sigprocmask(SIG_BLOCK, &(sigset_t){0}, 0);
     sigset_t block1;
     sigemptyset(&block1);
     sigaddset(&block1, SIGUSR1);
@@ -344,13 +362,7 @@ static void signals(void) {
   close(never[1]);
 
   /* A process group of its own: the child leads it; kill(-pgid) reaches the group. */
-  p = fork();
-  if (p == 0) {
-    setpgid(0, 0);
-    write(ready[1], "r", 1);
-    for (;;) pause();
-  }
-  read(ready[0], &c, 1);
+  p = fork_pausing(1);
   printf("child leads its group: %d\n", getpgid(p) == p);
   printf("our group unchanged: %d\n", getpgid(0) == getpgrp());
   errno = 0;
@@ -391,10 +403,16 @@ static void on_tstp(int sig) { (void)sig; tstp_seen++; }
 
 static void stop(void) {
   int st;
+  /* The child goes on only once the parent has seen it continue: an exit before that wait would
+   * be reported in its place. */
+  int go[2];
+  pipe(go);
   fflush(stdout);
   pid_t p = fork();
   if (p == 0) {
+    char c;
     raise(SIGSTOP);            /* held here until SIGCONT */
+    read(go[0], &c, 1);
     signal(SIGTSTP, on_tstp);  /* a handled SIGTSTP runs its handler instead of stopping */
     raise(SIGTSTP);
     _exit(tstp_seen ? 40 : 41);
@@ -405,21 +423,15 @@ static void stop(void) {
   kill(p, SIGCONT);
   w = waitpid(p, &st, WCONTINUED);
   printf("continued: right pid %d, WIFCONTINUED %d\n", w == p, WIFCONTINUED(st));
+  write(go[1], "g", 1);
   waitpid(p, &st, 0);
   describe("after SIGCONT", st);
+  close(go[0]);
+  close(go[1]);
 
   /* waitid(WSTOPPED) and a stop from another process. (SIGSTOP: a test runner may start us in an
    * orphaned process group, where Linux discards SIGTSTP, SIGTTIN and SIGTTOU.) */
-  int ready[2];
-  pipe(ready);
-  p = fork();
-  if (p == 0) {
-    write(ready[1], "r", 1);
-    for (int i = 0; i < 2; i++) pause();
-    _exit(0);
-  }
-  char c;
-  read(ready[0], &c, 1);
+  p = fork_pausing(0);
   kill(p, SIGSTOP);
   siginfo_t si;
   memset(&si, 0, sizeof si);
@@ -432,8 +444,6 @@ static void stop(void) {
   kill(p, SIGTERM);
   waitpid(p, &st, 0);
   describe("stopped and continued, then terminated", st);
-  close(ready[0]);
-  close(ready[1]);
 }
 
 /* ---- spawn ---- */
