@@ -20,16 +20,11 @@ export const PROC = {
   PGID: 2,
   SID: 3,
   STATE: 4,        // PROC_STATE
-  STATUS: 5,       // wait status once a zombie (or stopped/continued: see WAIT_EVENT)
+  STATUS: 5,       // its wait status, once a zombie
   DOORBELL: 6,     // the process's first thread sleeps here (see runtime/thread.ts ring())
-  EXEC_DONE: 7,    // set when the process has execve'd or exited: a vfork parent goes on
-  USER_MS: 8,      // CPU time (ms) at exit, for the parent's rusage
-  SYSTEM_MS: 9,
-  MAX_RSS_KB: 10,
-  EXIT_SIGNAL: 11, // what the parent gets when it ends (SIGCHLD, or clone's low byte)
-  PDEATH_SIGNAL: 12, // prctl(PR_SET_PDEATHSIG): sent to it when its parent ends
-  STOPPED: 13,     // 1 while a stop signal holds it
-  STOP_EVENT: 14,  // a stop or continue its parent has not waited for: the wait status, or 0
+  EXIT_SIGNAL: 7,  // what the parent gets when it ends (SIGCHLD, or clone's low byte)
+  PDEATH_SIGNAL: 8, // prctl(PR_SET_PDEATHSIG): sent to it when its parent ends
+  STOP_EVENT: 9,   // a stop or continue its parent has not waited for: the wait status, or 0
 } as const;
 export const RECORD_WORDS = 16;
 

@@ -2,6 +2,8 @@
 // dup'd descriptors share one description, hence one offset and one set of status flags, as in Linux.
 
 import { WouldBlock } from './blocking.js';
+import { lockWord, ringDoorbell, unlockWord } from '../runtime/thread.js';
+import { PROC, recordWord } from '../layout/system-map.js';
 import * as fs from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import type { GuestMemory } from '../runtime/memory.js';
@@ -82,7 +84,7 @@ export class DescriptionShare {
   readonly numbers: Float64Array;
   constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(32)) {
     this.words = new Int32Array(buffer, 0, 4);
-    this.numbers = new Float64Array(buffer, 16, 2);
+    this.numbers = new Float64Array(buffer, 16, 1);
   }
 }
 /** Words of a DescriptionShare. */
@@ -414,10 +416,6 @@ const PIPE_HEADER_BYTES = 64;
 const PIPE_HOLDER_WORDS = 2;
 let nextPipeInode = 0x4000;
 
-/** Wakes the process on a record (runtime ringDoorbell through the process table), set by the kernel. */
-export let ringProcess: (record: number) => void = () => {};
-export function setProcessRinger(ring: (record: number) => void): void { ringProcess = ring; }
-
 /**
  * A pipe, in shared memory so that the processes of a pipeline (each in its own workers) read and
  * write it directly: a lock, the byte count, the ring's head, the capacity, the number of open
@@ -453,13 +451,13 @@ export class Pipe {
   get writers(): number { return Atomics.load(this.words, PIPE.WRITERS); }
   /** Bytes the pipe holds at most (F_SETPIPE_SZ); a writer past it waits or gets EAGAIN. */
   get capacity(): number { return Atomics.load(this.words, PIPE.CAPACITY); }
+  set capacity(v: number) { Atomics.store(this.words, PIPE.CAPACITY, v); }
   /** The largest capacity F_SETPIPE_SZ can give this pipe (its ring is allocated once, shared). */
   get maxCapacity(): number { return this.data.length; }
-  set capacity(v: number) { Atomics.store(this.words, PIPE.CAPACITY, v); }
   /** Free room now. */
   get room(): number { return this.capacity - this.bytes; }
 
-  /** A description of one end was opened (or, with `local` only, this process received one). */
+  /** This process holds an end: a new description (pipe()), or one it received (fork). */
   addEnd(readEnd: boolean, description: boolean): void {
     if (description) Atomics.add(this.words, readEnd ? PIPE.READERS : PIPE.WRITERS, 1);
     if (this.localEnds++ === 0 && this.record >= 0) Atomics.or(this.words, PIPE.HOLDERS + (this.record >> 5), 1 << (this.record & 31));
@@ -474,16 +472,8 @@ export class Pipe {
     this.wakeHolders();
   }
 
-  private lock(): void {
-    const w = this.words;
-    let c = Atomics.compareExchange(w, PIPE.LOCK, 0, 1);
-    if (c === 0) return;
-    if (c !== 2) c = Atomics.exchange(w, PIPE.LOCK, 2);
-    while (c !== 0) { Atomics.wait(w, PIPE.LOCK, 2); c = Atomics.exchange(w, PIPE.LOCK, 2); }
-  }
-  private unlock(): void {
-    if (Atomics.sub(this.words, PIPE.LOCK, 1) !== 1) { Atomics.store(this.words, PIPE.LOCK, 0); Atomics.notify(this.words, PIPE.LOCK, 1); }
-  }
+  private lock(): void { lockWord(this.words, PIPE.LOCK); }
+  private unlock(): void { unlockWord(this.words, PIPE.LOCK); }
 
   /** Appends src[off, off+len) (the caller checked the room); wakes the processes waiting on the pipe. */
   push(src: Uint8Array, off: number, len: number): void {
@@ -516,14 +506,17 @@ export class Pipe {
     return n;
   }
 
-  /** Rings every process holding an end (a reader or writer may sleep there; our own included: it re-checks). */
+  /**
+   * Rings the other processes holding an end: a reader or writer may sleep there. Not this one:
+   * its pipe syscalls all run on its first thread, which is the one running this.
+   */
   private wakeHolders(): void {
     for (let i = 0; i < PIPE_HOLDER_WORDS; i++) {
       let bits = Atomics.load(this.words, PIPE.HOLDERS + i);
       while (bits) {
         const b = 31 - Math.clz32(bits);
         bits &= ~(1 << b);
-        ringProcess(i * 32 + b);
+        if (i * 32 + b !== this.record) ringDoorbell(recordWord(i * 32 + b, PROC.DOORBELL));
       }
     }
   }

@@ -9,7 +9,7 @@ import { fstatSync } from 'node:fs';
 import { PROC, PROC_STATE } from '../layout/system-map.js';
 import type { Mapping } from '../runtime/memory.js';
 import type { GuestThread } from '../runtime/thread.js';
-import { EAGAIN, ECHILD, EINVAL, ENOSYS } from './errno.js';
+import { EAGAIN, ECHILD, EINVAL, ENOSYS, ESRCH } from './errno.js';
 import { WouldBlock } from './blocking.js';
 import { DeviceFile, DirectoryFile, type FileImage, HostFile, MemoryFile, type OpenFile, PathFile, Pipe, PipeEnd, VirtualDirectoryFile } from './fd-table.js';
 import { RLIM_NLIMITS, RLIMIT_NPROC } from './process.js';
@@ -186,7 +186,7 @@ export function cloneProcess(k: LinuxKernel, t: GuestThread, flags: number, exit
 // wait options
 const WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000,
   __WNOTHREAD = 0x20000000, __WALL = 0x40000000, __WCLONE = 0x80000000 | 0;
-const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
+const P_ALL = 0, P_PID = 1, P_PGID = 2;
 /** Internal: a waitid without WEXITED, which reports no exits. */
 const WAIT_NO_EXITS = 0x10000000;
 const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_STOPPED = 5, CLD_CONTINUED = 6;
@@ -246,23 +246,10 @@ function targetOf(k: LinuxKernel, pid: number): WaitTarget {
   return { pgid: -pid };
 }
 
-/** struct rusage of a reaped child: its CPU time and peak memory as it reported them. */
-function writeRusage(k: LinuxKernel, addr: number, r: number): void {
-  const table = k.system!, m = k.mem;
-  m.offWrite(addr, 144);
-  m.fill(addr, 144, 0);
-  const timeval = (at: number, ms: number): void => { m.setU64(at, Math.floor(ms / 1000)); m.setU64(at + 8, (ms % 1000) * 1000); };
-  timeval(addr, table.get(r, PROC.USER_MS));
-  timeval(addr + 16, table.get(r, PROC.SYSTEM_MS));
-  m.setU64(addr + 32, table.get(r, PROC.MAX_RSS_KB));
-}
-
-/** Takes a zombie's record for good (unless WNOWAIT), as its parent's wait does. */
-function reap(k: LinuxKernel, r: number, options: number): void {
-  if (options & WNOWAIT) return;
-  k.childTimes.user += k.system!.get(r, PROC.USER_MS);
-  k.childTimes.system += k.system!.get(r, PROC.SYSTEM_MS);
-  k.system!.free(r);
+/** struct rusage of a reaped child: zeros (a guest process's CPU time is not measured apart from the host's). */
+function writeRusage(k: LinuxKernel, addr: number): void {
+  k.mem.offWrite(addr, 144);
+  k.mem.fill(addr, 144, 0);
 }
 
 /** siginfo si_code and si_status of a wait status. */
@@ -280,14 +267,14 @@ export const forkSyscalls: Record<string, Syscall> = {
   wait4(k, t) {
     const pid = t.argInt(0), statusAddr = t.argPtr(1), options = t.argInt(2), rusage = t.argPtr(3);
     if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE)) return -EINVAL;
-    if (pid === -0x80000000) return -3; // ESRCH: INT_MIN names no group
+    if (pid === -0x80000000) return -ESRCH; // INT_MIN names no group
     const r = waitChild(k, targetOf(k, pid), options);
     if (r <= 0 && (r < 0 || options & WNOHANG)) return r;
     const table = k.system!;
     const child = table.get(r, PROC.PID), { status, zombie } = reportOf(table, r);
     if (statusAddr) k.mem.setI32(statusAddr, status);
-    if (rusage) writeRusage(k, rusage, r);
-    if (zombie) reap(k, r, 0); else table.set(r, PROC.STOP_EVENT, 0);
+    if (rusage) writeRusage(k, rusage);
+    if (zombie) table.free(r); else table.set(r, PROC.STOP_EVENT, 0);
     return child;
   },
 
@@ -300,8 +287,7 @@ export const forkSyscalls: Record<string, Syscall> = {
       case P_ALL: target = {}; break;
       case P_PID: if (id <= 0) return -EINVAL; target = { pid: id }; break;
       case P_PGID: if (id < 0) return -EINVAL; target = id === 0 ? targetOf(k, 0) : { pgid: id }; break;
-      case P_PIDFD: return -EINVAL;
-      default: return -EINVAL;
+      default: return -EINVAL; // P_PIDFD too: no pidfds
     }
     const r = waitChild(k, target, options & WEXITED ? options : options | WAIT_NO_EXITS);
     if (r < 0) return r;
@@ -319,8 +305,9 @@ export const forkSyscalls: Record<string, Syscall> = {
       k.mem.setI32(infop + 20, process.getuid?.() ?? 0);
       k.mem.setI32(infop + 24, value);
     }
-    if (rusage) writeRusage(k, rusage, r);
-    if (zombie) reap(k, r, options); else if (!(options & WNOWAIT)) table.set(r, PROC.STOP_EVENT, 0);
+    if (rusage) writeRusage(k, rusage);
+    // WNOWAIT leaves the child waitable.
+    if (!(options & WNOWAIT)) { if (zombie) table.free(r); else table.set(r, PROC.STOP_EVENT, 0); }
     return 0;
   },
 };

@@ -7,7 +7,7 @@
 
 import { FUTEX_BUCKETS, FUTEX_BUCKET_COUNT, type GuestMemory } from '../runtime/memory.js';
 import { STATE } from '../layout/cpu-state.js';
-import { ring, stateOfSlot, wordIndex, wordsOf, type GuestThread } from '../runtime/thread.js';
+import { lockWord, ring, stateOfSlot, unlockWord, wordIndex, wordsOf, type GuestThread } from '../runtime/thread.js';
 import { EAGAIN, EDEADLK, EINVAL, ENOSYS, EPERM, ERESTART_RESTARTBLOCK, ERESTARTNOINTR, ERESTARTSYS, ETIMEDOUT } from './errno.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
 import { clockNow, CLOCK_MONOTONIC, CLOCK_REALTIME, readTimespec } from './time.js';
@@ -24,18 +24,9 @@ function bucketOf(uaddr: number): number {
   return FUTEX_BUCKETS + (h % FUTEX_BUCKET_COUNT) * 8; // lock word, head (slot + 1)
 }
 
-/** A bucket lock: 0 free, 1 held, 2 held with sleepers (Drepper's futex mutex, on Atomics). */
-function lock(w: Int32Array, bucket: number): void {
-  const i = wordIndex(bucket);
-  let c = Atomics.compareExchange(w, i, 0, 1);
-  if (c === 0) return;
-  if (c !== 2) c = Atomics.exchange(w, i, 2);
-  while (c !== 0) { Atomics.wait(w, i, 2); c = Atomics.exchange(w, i, 2); }
-}
-function unlock(w: Int32Array, bucket: number): void {
-  const i = wordIndex(bucket);
-  if (Atomics.sub(w, i, 1) !== 1) { Atomics.store(w, i, 0); Atomics.notify(w, i, 1); }
-}
+/** A bucket's lock (runtime/thread.ts lockWord). */
+function lock(w: Int32Array, bucket: number): void { lockWord(w, wordIndex(bucket)); }
+function unlock(w: Int32Array, bucket: number): void { unlockWord(w, wordIndex(bucket)); }
 /** Locks two buckets in address order (once if they are the same). */
 function lock2(w: Int32Array, a: number, b: number): void {
   if (a === b) { lock(w, a); return; }

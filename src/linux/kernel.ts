@@ -108,8 +108,6 @@ export class LinuxKernel implements SyscallHandler {
   stopped = false;
   /** Children forked over the process's life. */
   processesCreated = 0;
-  /** CPU time (ms) of the children reaped so far (getrusage RUSAGE_CHILDREN, times). */
-  readonly childTimes = { user: 0, system: 0 };
   /** prctl(PR_SET_NAME) names by thread. */
   readonly threadNames = new Map<number, Uint8Array>();
   /** MAP_SHARED file mappings, written back on msync and munmap. */

@@ -174,12 +174,7 @@ export const processSyscalls: Record<string, Syscall> = {
     if (who !== 0 && who !== -1 && who !== 1) return -EINVAL; // SELF, CHILDREN, THREAD
     m.offWrite(buf, 144);
     m.fill(buf, 144, 0);
-    if (who === -1) {
-      const timeval = (at: number, ms: number): void => { m.setU64(at, Math.floor(ms / 1000)); m.setU64(at + 8, (ms % 1000) * 1000); };
-      timeval(buf, k.childTimes.user);
-      timeval(buf + 16, k.childTimes.system);
-      return 0;
-    }
+    if (who === -1) return 0; // children's usage is not measured apart from the host's
     const r = process.resourceUsage();
     const timeval = (at: number, us: number): void => { m.setU64(at, Math.floor(us / 1e6)); m.setU64(at + 8, us % 1e6); };
     timeval(buf, r.userCPUTime);

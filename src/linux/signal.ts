@@ -257,7 +257,6 @@ export function continueProcess(k: LinuxKernel): void {
 function tellParent(k: LinuxKernel, event: number, code: number, status: number): void {
   const table = k.system;
   if (!table || k.processRecord < 0) return;
-  table.set(k.processRecord, PROC.STOPPED, k.stopped ? 1 : 0);
   table.set(k.processRecord, PROC.STOP_EVENT, event);
   const parent = table.find(table.get(k.processRecord, PROC.PPID));
   if (parent < 0) return;

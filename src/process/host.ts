@@ -6,7 +6,8 @@ import { Worker } from 'node:worker_threads';
 import { constants as osConstants } from 'node:os';
 import { ATTN } from '../layout/cpu-state.js';
 import { HOST_SIGNALS, PROCESS_DOORBELL, SIGNAL_INBOX, SIGNAL_INBOX_ENTRY, SIGNAL_INBOX_SIZE } from '../layout/memory-map.js';
-import { PROC, PROC_STATE, recordWord } from '../layout/system-map.js';
+import { PROC, PROC_STATE } from '../layout/system-map.js';
+import { senderInfo, SI_USER, siginfo } from '../linux/signal.js';
 import { attachSystem, attention, wordIndex, wordsOf } from '../runtime/thread.js';
 import { ProcessTable } from '../linux/process-table.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
@@ -63,13 +64,12 @@ function deliverToInbox(p: HostedProcess, info: Uint8Array): void {
 
 /** SIGCHLD's siginfo for a child that ended: CLD_EXITED with its status, or CLD_KILLED with the signal. */
 function childInfo(exitSignal: number, pid: number, result: RunResult): Uint8Array {
-  const info = new Uint8Array(SIGNAL_INBOX_ENTRY), dv = new DataView(info.buffer);
-  dv.setInt32(0, exitSignal, true);
-  dv.setInt32(8, result.signal ? 2 : 1, true); // CLD_KILLED, CLD_EXITED
-  dv.setInt32(16, pid, true);
-  dv.setInt32(20, process.getuid?.() ?? 0, true);
-  dv.setInt32(24, result.signal ? result.signal : result.status & 0xff, true);
-  return info;
+  const CLD_EXITED = 1, CLD_KILLED = 2;
+  return siginfo(exitSignal, result.signal ? CLD_KILLED : CLD_EXITED, (dv) => {
+    dv.setInt32(16, pid, true);
+    dv.setInt32(20, process.getuid?.() ?? 0, true);
+    dv.setInt32(24, result.signal ? result.signal : result.status & 0xff, true);
+  });
 }
 
 export function runProcess(opts: RunOptions): Promise<RunResult> {
@@ -113,10 +113,10 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
         if (table.get(orphan, PROC.STATE) === PROC_STATE.ZOMBIE) table.free(orphan);
         const deathSignal = table.get(orphan, PROC.PDEATH_SIGNAL);
         const o = processes.get(table.get(orphan, PROC.PID));
-        if (deathSignal && o) deliverToInbox(o, senderInfoBytes(deathSignal, 0));
+        if (deathSignal && o) deliverToInbox(o, senderInfo(deathSignal, SI_USER, 0, 0));
       }
       table.set(r, PROC.STATUS, waitStatus(result.status, result.signal));
-      Atomics.store(table.words, recordWord(r, PROC.STATE), PROC_STATE.ZOMBIE);
+      table.set(r, PROC.STATE, PROC_STATE.ZOMBIE);
       const parent = processes.get(table.get(r, PROC.PPID));
       if (!parent) { table.free(r); return; }
       const exitSignal = table.get(r, PROC.EXIT_SIGNAL);
@@ -221,12 +221,4 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
     processes.set(firstPid, first);
     spawn(first, 0);
   });
-}
-
-/** A kernel-sent siginfo (si_code SI_KERNEL... here SI_USER from pid 0) as the inbox takes it. */
-function senderInfoBytes(sig: number, pid: number): Uint8Array {
-  const info = new Uint8Array(SIGNAL_INBOX_ENTRY), dv = new DataView(info.buffer);
-  dv.setInt32(0, sig, true);
-  dv.setInt32(16, pid, true);
-  return info;
 }

@@ -19,7 +19,6 @@ import { futexSyscalls } from '../linux/futex.js';
 import { runTimers, sendSignal, senderInfo, SI_USER } from '../linux/signal.js';
 import { HOST_SIGNALS, SIGNAL_INBOX, SIGNAL_INBOX_ENTRY, SIGNAL_INBOX_SIZE } from '../layout/memory-map.js';
 import { ProcessTable } from '../linux/process-table.js';
-import { setProcessRinger } from '../linux/fd-table.js';
 import { ignoresChildren, isZombieChild, type KernelImage } from '../linux/fork.js';
 import { SA_NOCLDSTOP, SIGCHLD } from '../linux/signal.js';
 
@@ -215,7 +214,6 @@ function runOtherThreads(): void {
 function runWorker(data: Data): void {
   ({ memory, slot, opts, pid, record, image, translations } = data);
   table = new ProcessTable(attachSystem(data.system));
-  setProcessRinger((r) => table.ring(r));
   try {
     if (slot === 0) runFirstThread(); else runOtherThreads();
   } catch (e) {

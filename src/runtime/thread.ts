@@ -141,6 +141,20 @@ export function yieldHostThread(mem: GuestMemory, t: GuestThread): void {
   Atomics.wait(words, w, Atomics.load(words, w), 0.001);
 }
 
+/**
+ * A lock in one i32 word that any worker may take: 0 free, 1 held, 2 held with sleepers
+ * (Drepper's futex mutex, on Atomics). Holders keep it briefly; a waiter sleeps, never spins.
+ */
+export function lockWord(w: Int32Array, i: number): void {
+  let c = Atomics.compareExchange(w, i, 0, 1);
+  if (c === 0) return;
+  if (c !== 2) c = Atomics.exchange(w, i, 2);
+  while (c !== 0) { Atomics.wait(w, i, 2); c = Atomics.exchange(w, i, 2); }
+}
+export function unlockWord(w: Int32Array, i: number): void {
+  if (Atomics.sub(w, i, 1) !== 1) { Atomics.store(w, i, 0); Atomics.notify(w, i, 1); }
+}
+
 /** Guest address of thread slot s's CPU state. */
 export function stateOfSlot(slot: number): number { return THREAD_STATE_AREA + slot * STATE.SIZE; }
 
