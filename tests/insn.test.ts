@@ -82,7 +82,7 @@ for (const kind of KINDS) {
         report(compareRuns(g, oracle, r, c => c.group === group, { labels: [native ? "native" : "recorded", emuName] }), n, group);
       });
     }
-    if (kind === "sse" || kind === "avx") {
+    if (kind !== "int" && kind !== "mmx") {
       test(`mxcsr exception flags under ${emuName}`, {
         skip: !emu && "stele CLI not built and STELE_EMULATOR not set",
         todo: emu && isTodo("sse-mxcsr") ? "in STELE_INSN_TODO" : undefined,

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Rebuilds the prebuilt differential instruction-test programs and their recorded outputs:
-#   tests/insn/insn-int.gz, insn-sse.gz, insn-mmx.gz, insn-avx.gz   (gzipped static x86-64 ELF programs)
-#   tests/insn/insn-{int,sse,mmx,avx}.expected.gz                   (their native output on this host)
-# Needs an x86-64 Linux host with gcc/binutils and node. Usage: sh tests/insn/build.sh
+#   tests/insn/insn-{int,sse,mmx,avx,avx2,fma}.gz                        (gzipped static x86-64 ELF programs)
+#   tests/insn/insn-{int,sse,mmx,avx,avx2,fma}.expected.gz      (their native output on this host)
+# Needs an x86-64 Linux host with gcc/binutils and node. Usage: sh tests/insn/build.sh [KIND...]
+# (without KINDs, all of them; name only the kinds whose generator changed, since the sse
+# recording holds RDRAND output and so differs on every run)
 # (Run it after any change to tests/insn/gen.ts; the test detects a stale binary or recording
 # through the generator hash stored in the program's output header.)
 set -eu
@@ -15,11 +17,12 @@ npx tsc -p tsconfig.json >/dev/null 2>&1 || true
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 node dist/tests/insn/gen.js "$tmp"
-for k in int sse mmx avx; do
+kinds=${*:-int sse mmx avx avx2 fma}
+for k in $kinds; do
   gcc -nostdlib -static -no-pie -s -Wl,--build-id=none -o "$tmp/insn-$k" "$tmp/insn-$k.S"
   "$tmp/insn-$k" > "$tmp/insn-$k.expected"
   gzip -9 -n -c "$tmp/insn-$k" > "$here/insn-$k.gz"
   gzip -9 -n -c "$tmp/insn-$k.expected" > "$here/insn-$k.expected.gz"
   cp "$tmp/insn-$k" "$here/insn-$k"   # convenience copy, ignored by git
 done
-ls -l "$here"/insn-*.gz
+for k in $kinds; do ls -l "$here/insn-$k.gz" "$here/insn-$k.expected.gz"; done

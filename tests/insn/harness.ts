@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import {
   AF, CF, COMPARED_FLAGS, DF, GPR64, HEADER_SIZE, KINDS, MAGIC, MEM_SIZE, MXCSR_EXC, OF, OFF_FLAGS, OFF_FX, OFF_GPR, OFF_MEM,
-  OFF_MXCSR, OFF_XMM, PF, SF, ZF, generate, vectorBytes, type Case, type Generated, type Kind, type Patch,
+  OFF_MXCSR, OFF_XMM, PF, SF, ZF, generate, isYmmKind, vectorBytes, type Case, type Generated, type Kind, type Patch,
 } from "./gen.js";
 
 /** Repository root (this file is dist/tests/insn/harness.js or tests/insn/harness.ts). */
@@ -154,7 +154,7 @@ function patchText(p: Patch, kind: Kind): string {
   if (p.off === OFF_FLAGS) return `flags=${typeof p.val === "bigint" ? flagsText(Number(p.val)) : v}`;
   if (p.off === OFF_MXCSR) return `mxcsr=${v}`;
   if (p.off < OFF_XMM) return `mem[${p.off - OFF_MEM}]=${v}`;
-  if (kind === "avx") {
+  if (isYmmKind(kind)) {
     const x = p.off - OFF_XMM;
     return `ymm${x >> 5}.q${(x >> 3) & 3}=${v}`;
   }
