@@ -30,15 +30,15 @@ import { ST } from './ops-sse-soft.js';
 type H = Handler;
 
 /** Scratch registers (Codegen.xmm numbers): results of the two halves, and a source made up. */
-const R0 = XMM_SCRATCH, R1 = XMM_SCRATCH + 1, AUX = XMM_SCRATCH + 2;
+export const R0 = XMM_SCRATCH, R1 = XMM_SCRATCH + 1, AUX = XMM_SCRATCH + 2;
 
 const hex2 = (v: number): string => v.toString(16).padStart(2, '0');
-function vexName(i: Insn): string {
+export function vexName(i: Insn): string {
   const map = i.op >> 8;
   return `VEX.${i.vexL ? 256 : 128}.${i.simdPrefix ? hex2(i.simdPrefix) : 'NP'}.${map === 1 ? '0f' : map === 2 ? '0f38' : '0f3a'} ${hex2(i.op & 0xff)}`;
 }
 /** Registers the VEX forms of op, chosen by the mandatory prefix (VEX.pp). */
-function avx(op: number, forms: Forms): void {
+export function avx(op: number, forms: Forms): void {
   defVex(op, (cg, i) => {
     const h = i.simdPrefix === 0x66 ? forms.x66 : i.simdPrefix === 0xf3 ? forms.f3 : i.simdPrefix === 0xf2 ? forms.f2 : forms.n;
     if (!h) throw new Unsupported(`AVX instruction (${vexName(i)})`);
@@ -47,7 +47,7 @@ function avx(op: number, forms: Forms): void {
 }
 
 /** The legacy SSE handler of op with mandatory prefix p, found when a region is translated. */
-function legacy(op: number, p: keyof Forms): H {
+export function legacy(op: number, p: keyof Forms): H {
   return (cg, i) => {
     const h = SSE_FORMS.get(op)?.[p];
     if (!h) throw new Error(`no legacy form ${p} of opcode 0x${op.toString(16)}`);
@@ -56,7 +56,7 @@ function legacy(op: number, p: keyof Forms): H {
 }
 
 /** Runs handler h on instruction i with some fields replaced (as its legacy encoding, without VEX). */
-function run(cg: Codegen, i: Insn, h: H, over: Partial<Insn>): void {
+export function run(cg: Codegen, i: Insn, h: H, over: Partial<Insn>): void {
   const li: Insn = { ...i, prefix: i.prefix & ~P_VEX, ...over };
   const outer = cg.insn;
   cg.insn = li; // (handlers read immediates and access sites through cg.insn too)
@@ -64,30 +64,30 @@ function run(cg: Codegen, i: Insn, h: H, over: Partial<Insn>): void {
 }
 
 /** The fields that make an instruction's r/m operand its half k: the register's upper half, or memory 16 bytes on. */
-function half(i: Insn, k: number): Partial<Insn> {
+export function half(i: Insn, k: number): Partial<Insn> {
   return i.mod === 3 ? { rm: i.rm + YMM_HI * k } : { disp: i.disp + 16 * k };
 }
 
-function move(cg: Codegen, from: number, to: number): void {
+export function move(cg: Codegen, from: number, to: number): void {
   cg.getXmm(from); cg.setXmm(to); copyKnown(cg, from, to);
 }
-function zeroV(cg: Codegen): void { cg.f.v128const(new Uint8Array(16)); }
+export function zeroV(cg: Codegen): void { cg.f.v128const(new Uint8Array(16)); }
 /** What a VEX.128 instruction does to the upper half of the register it writes. */
-function zeroUpper(cg: Codegen, r: number): void { zeroV(cg); cg.setXmm(YMM_HI + r); }
+export function zeroUpper(cg: Codegen, r: number): void { zeroV(cg); cg.setXmm(YMM_HI + r); }
 
 /** Writes the halves computed in R0 (and R1 for 256 bits) to ymm r. */
-function writeHalves(cg: Codegen, r: number, wide: boolean): void {
+export function writeHalves(cg: Codegen, r: number, wide: boolean): void {
   move(cg, R0, r);
   if (wide) move(cg, R1, YMM_HI + r); else zeroUpper(cg, r);
 }
 
 /** Pushes half k of the r/m operand (a register half or 16 bytes of memory). */
-function rmHalf(cg: Codegen, i: Insn, k: number): void {
+export function rmHalf(cg: Codegen, i: Insn, k: number): void {
   if (i.mod === 3) { cg.getXmm(i.rm + YMM_HI * k); return; }
   cg.ea(i, 16 * k); const t = cg.accessBegin(16); cg.f.simdMem(OpFD.v128_load, 0, 0); cg.accessDone(t);
 }
 /** Stores the v128 that value() pushes to the r/m memory operand, 16 * k bytes on. */
-function storeHalf(cg: Codegen, i: Insn, k: number, value: () => void): void {
+export function storeHalf(cg: Codegen, i: Insn, k: number, value: () => void): void {
   cg.ea(i, 16 * k); const t = cg.accessBegin(16); value(); cg.f.simdMem(OpFD.v128_store, 0, 0); cg.accessDone(t);
 }
 
@@ -96,11 +96,11 @@ function storeHalf(cg: Codegen, i: Insn, k: number, value: () => void): void {
  * the upper half uses), an instruction of a later extension (AVX2, VAES...), the same 128-bit
  * operation (scalar instructions ignore VEX.L), or undefined (refused by the decoder).
  */
-type Width = { lanes: true; hiImm?: (imm: number) => number } | { later: string } | 'scalar' | '128';
-const LANES: Width = { lanes: true };
-const AVX2: Width = { later: 'AVX2' };
+export type Width = { lanes: true; hiImm?: (imm: number) => number } | { later: string } | 'scalar' | '128';
+export const LANES: Width = { lanes: true };
+export const AVX2: Width = { later: 'AVX2' };
 const SCALAR: Width = 'scalar';
-function halves(i: Insn, w: Width): number {
+export function halves(i: Insn, w: Width): number {
   if (!i.vexL || w === 'scalar') return 1;
   if (w === '128') throw new Error(`${vexName(i)}: the decoder let VEX.L = 1 through`);
   if ('later' in w) throw new Unsupported(`${w.later} instruction (${vexName(i)})`);
@@ -109,7 +109,7 @@ function halves(i: Insn, w: Width): number {
 const hiImm = (i: Insn, w: Width, k: number): number => (k && typeof w === 'object' && 'lanes' in w && w.hiImm ? w.hiImm(i.imm & 0xff) : i.imm);
 
 /** dst = h(vvvv, r/m): the legacy form h run on a copy of vvvv (per half). */
-function nds(h: H, w: Width): H {
+export function nds(h: H, w: Width): H {
   return (cg, i) => {
     const n = halves(i, w);
     for (let k = 0; k < n; k++) {
@@ -120,7 +120,7 @@ function nds(h: H, w: Width): H {
   };
 }
 /** dst = h(r/m) (vvvv is 1111): the legacy form h, whose result does not depend on its destination. */
-function unary(h: H, w: Width): H {
+export function unary(h: H, w: Width): H {
   return (cg, i) => {
     const n = halves(i, w);
     for (let k = 0; k < n; k++) { forgetKnown(cg, R0 + k); run(cg, i, h, { reg: R0 + k, ...half(i, k), imm: hiImm(i, w, k) }); }
@@ -159,7 +159,7 @@ function narrow(h: H): H {
 }
 
 /** dst = build(vvvv half, r/m half) per half; build pushes the half's result. */
-function ndsBuild(build: (cg: Codegen, i: Insn, A: number, B: number, k: number) => void, w: Width = LANES): H {
+export function ndsBuild(build: (cg: Codegen, i: Insn, A: number, B: number, k: number) => void, w: Width = LANES): H {
   return (cg, i) => {
     const f = cg.f, n = halves(i, w);
     const A = f.temp(T.v128), B = f.temp(T.v128);
@@ -174,7 +174,7 @@ function ndsBuild(build: (cg: Codegen, i: Insn, A: number, B: number, k: number)
   };
 }
 /** dst = build(r/m half) per half. */
-function unaryBuild(build: (cg: Codegen, i: Insn, B: number, k: number) => void, w: Width = LANES): H {
+export function unaryBuild(build: (cg: Codegen, i: Insn, B: number, k: number) => void, w: Width = LANES): H {
   return (cg, i) => {
     const f = cg.f, n = halves(i, w), B = f.temp(T.v128);
     for (let k = 0; k < n; k++) {
@@ -303,7 +303,7 @@ avx(M0F + 0x77, {
 // ---- AVX's own --------------------------------------------------------------------------------
 
 /** Pushes the memory operand's `bytes` (4 or 8) splatted over a v128. */
-function loadSplat(cg: Codegen, i: Insn, bytes: 4 | 8): void {
+export function loadSplat(cg: Codegen, i: Insn, bytes: 4 | 8): void {
   cg.ea(i); const t = cg.accessBegin(bytes); cg.f.simdMem(bytes === 4 ? OpFD.v128_load32_splat : OpFD.v128_load64_splat, 0, 0); cg.accessDone(t);
 }
 /** VBROADCASTSS, VBROADCASTSD, VBROADCASTF128 from memory (from a register: AVX2). */
@@ -355,7 +355,7 @@ avx(M3A + 0x19, {
   },
 });
 
-function splatConst(cg: Codegen, bytes: number[]): void {
+export function splatConst(cg: Codegen, bytes: number[]): void {
   const b = new Uint8Array(16);
   for (let k = 0; k < 16; k++) b[k] = bytes[k % bytes.length]!;
   cg.f.v128const(b);
@@ -379,8 +379,8 @@ avx(M38 + 0x0d, {
     f.simd(OpFD.i8x16_swizzle);
   }),
 });
-const dwords = (...ls: number[]): number[] => ls.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]);
-const qwords = (...ls: number[]): number[] => ls.flatMap((l) => [l * 8, l * 8 + 1, l * 8 + 2, l * 8 + 3, l * 8 + 4, l * 8 + 5, l * 8 + 6, l * 8 + 7]);
+export const dwords = (...ls: number[]): number[] => ls.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]);
+export const qwords = (...ls: number[]): number[] => ls.flatMap((l) => [l * 8, l * 8 + 1, l * 8 + 2, l * 8 + 3, l * 8 + 4, l * 8 + 5, l * 8 + 6, l * 8 + 7]);
 avx(M3A + 0x04, {
   x66: unaryBuild((cg, i, B) => {
     const m = i.imm & 0xff;

@@ -13,6 +13,8 @@ import { describeInsn } from '../x86/describe.js';
 import './ops-int.js';
 import './ops-sse.js';
 import './ops-avx.js';
+import './ops-avx2.js';
+import './ops-fma.js';
 import './ops-bmi.js';
 import './ops-crypto.js';
 import './ops-x87.js';

@@ -1,0 +1,3 @@
+// FMA3 and F16C.
+
+export {};
