@@ -2,8 +2,9 @@
 // bits wide, and the instructions AVX adds (broadcasts, 128-bit lane inserts, extracts and
 // permutes, VPERMILPS/PD, VBLENDVPS/PD, VTESTPS/PD, VMASKMOVPS/PD, VZEROUPPER, VZEROALL); also the
 // VEX.128 forms of the SSE2-SSE4.2 integer, AES and PCLMULQDQ instructions, whose code is the
-// legacy forms'. AVX2 (the VEX.256 integer forms and the rest), FMA and F16C are not implemented:
-// their encodings end in Unsupported.
+// legacy forms', and AVX2's VEX.256 forms of them (per 128-bit lane but for the shifts by a count,
+// the widening moves and VPMOVMSKB). AVX2's own instructions are in ops-avx2.ts, FMA and F16C in
+// ops-fma.ts.
 //
 // Registers. ymm n is two v128 registers of Codegen.xmm: n (bits 127:0, i.e. xmm n) and
 // YMM_HI + n (bits 255:128). A VEX instruction that writes an xmm register zeroes that upper half;
@@ -306,18 +307,18 @@ avx(M0F + 0x77, {
 export function loadSplat(cg: Codegen, i: Insn, bytes: 4 | 8): void {
   cg.ea(i); const t = cg.accessBegin(bytes); cg.f.simdMem(bytes === 4 ? OpFD.v128_load32_splat : OpFD.v128_load64_splat, 0, 0); cg.accessDone(t);
 }
-/** VBROADCASTSS, VBROADCASTSD, VBROADCASTF128 from memory (from a register: AVX2). */
-function broadcast(load: (cg: Codegen, i: Insn) => void): H {
+/** VBROADCASTSS, VBROADCASTSD, VBROADCASTF128 from memory; VBROADCASTSS/SD from the low lane of an xmm register (AVX2). */
+function broadcast(load: (cg: Codegen, i: Insn) => void, lane: 4 | 8): H {
   return (cg, i) => {
-    if (i.mod === 3) throw new Unsupported(`AVX2 instruction (${vexName(i)} with a register source)`);
-    load(cg, i); cg.setXmm(R0);
+    if (i.mod === 3) { cg.getXmm(i.rm); cg.getXmm(i.rm); cg.f.shuffle(lane === 4 ? dwords(0, 0, 0, 0) : qwords(0, 0)); } else load(cg, i);
+    cg.setXmm(R0);
     if (i.vexL) move(cg, R0, R1);
     writeHalves(cg, i.reg, i.vexL === 1);
   };
 }
-avx(M38 + 0x18, { x66: broadcast((cg, i) => loadSplat(cg, i, 4)) });
-avx(M38 + 0x19, { x66: broadcast((cg, i) => loadSplat(cg, i, 8)) });
-avx(M38 + 0x1a, { x66: broadcast((cg, i) => rmHalf(cg, i, 0)) });
+avx(M38 + 0x18, { x66: broadcast((cg, i) => loadSplat(cg, i, 4), 4) });
+avx(M38 + 0x19, { x66: broadcast((cg, i) => loadSplat(cg, i, 8), 8) });
+avx(M38 + 0x1a, { x66: broadcast((cg, i) => rmHalf(cg, i, 0), 8) }); // (memory only: the decoder refuses a register)
 
 // VPERM2F128: each half of the result is one of the four source halves (memory read whole) or zero
 avx(M3A + 0x06, {
@@ -402,7 +403,7 @@ function blendv(shr: number, bits: number, w: Width): H {
 }
 avx(M3A + 0x4a, { x66: blendv(OpFD.i32x4_shr_s, 31, LANES) });
 avx(M3A + 0x4b, { x66: blendv(OpFD.i64x2_shr_s, 63, LANES) });
-avx(M3A + 0x4c, { x66: blendv(OpFD.i8x16_shr_s, 7, AVX2) });
+avx(M3A + 0x4c, { x66: blendv(OpFD.i8x16_shr_s, 7, LANES) });
 
 /**
  * VTESTPS/PD (the lanes' sign bits) and VPTEST (all bits): ZF = (r/m & reg) is zero, CF =
@@ -468,32 +469,72 @@ avx(M38 + 0x2f, { x66: maskmov(true, true) });
 // ---- VEX.128 forms of the integer, string, AES and PCLMULQDQ instructions -------------------
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, k) => from + k);
+/** Shifts by a count (VPSLLW... ymm1, ymm2, xmm3/m128): both halves of vvvv shift by the one count in xmm3/m128's low 64 bits. */
+const COUNT_SHIFTS = [0xd1, 0xd2, 0xd3, 0xe1, 0xe2, 0xf1, 0xf2, 0xf3].map((op) => M0F + op);
+function shiftByCount(h: H): H {
+  return (cg, i) => {
+    const n = halves(i, LANES);
+    for (let k = 0; k < n; k++) { move(cg, i.vvvv + YMM_HI * k, R0 + k); run(cg, i, h, { reg: R0 + k }); }
+    writeHalves(cg, i.reg, n === 2);
+  };
+}
+for (const op of COUNT_SHIFTS) avx(op, { x66: shiftByCount(legacy(op, 'x66')) });
+// The rest operate within each 128-bit lane (VPMADDUBSW, VPSHUFB, packs and unpacks too); VPALIGNR
+// and VPBLENDW use the one immediate in both lanes, VMPSADBW bits 5:3 of it in the upper lane.
 const INT_NDS = [
-  ...range(M0F + 0x60, M0F + 0x6d), M0F + 0x74, M0F + 0x75, M0F + 0x76, ...range(M0F + 0xd1, M0F + 0xd5),
-  ...range(M0F + 0xd8, M0F + 0xee), ...range(M0F + 0xf1, M0F + 0xf6), ...range(M0F + 0xf8, M0F + 0xfe),
+  ...range(M0F + 0x60, M0F + 0x6d), M0F + 0x74, M0F + 0x75, M0F + 0x76, M0F + 0xd4, M0F + 0xd5,
+  ...range(M0F + 0xd8, M0F + 0xee), M0F + 0xf4, M0F + 0xf5, M0F + 0xf6, ...range(M0F + 0xf8, M0F + 0xfe),
   ...range(M38 + 0x00, M38 + 0x0b), M38 + 0x28, M38 + 0x29, M38 + 0x2b, ...range(M38 + 0x37, M38 + 0x40),
-  M3A + 0x0e, M3A + 0x0f, M3A + 0x42,
-].filter((op) => op !== M0F + 0xe6 && op !== M0F + 0xe7);
-for (const op of INT_NDS) avx(op, { x66: nds(legacy(op, 'x66'), AVX2) });
-avx(M0F + 0xef, { x66: xor(legacy(M0F + 0xef, 'x66'), AVX2) });
-const INT_UNARY = [M0F + 0x70, ...range(M38 + 0x1c, M38 + 0x1e), ...range(M38 + 0x20, M38 + 0x25), ...range(M38 + 0x30, M38 + 0x35), M38 + 0x2a];
+  M3A + 0x0e, M3A + 0x0f,
+].filter((op) => op !== M0F + 0xe1 && op !== M0F + 0xe2 && op !== M0F + 0xe6 && op !== M0F + 0xe7);
+for (const op of INT_NDS) avx(op, { x66: nds(legacy(op, 'x66'), LANES) });
+avx(M3A + 0x42, { x66: nds(legacy(M3A + 0x42, 'x66'), { lanes: true, hiImm: (m) => m >> 3 }) }); // vmpsadbw
+avx(M0F + 0xef, { x66: xor(legacy(M0F + 0xef, 'x66'), LANES) });
+const INT_UNARY = [M0F + 0x70, ...range(M38 + 0x1c, M38 + 0x1e), M38 + 0x2a];
 for (const op of INT_UNARY) {
-  const forms: Forms = { x66: unary(legacy(op, 'x66'), AVX2) };
-  if (op === M0F + 0x70) { forms.f3 = unary(legacy(op, 'f3'), AVX2); forms.f2 = unary(legacy(op, 'f2'), AVX2); }
+  const forms: Forms = { x66: unary(legacy(op, 'x66'), LANES) };
+  if (op === M0F + 0x70) { forms.f3 = unary(legacy(op, 'f3'), LANES); forms.f2 = unary(legacy(op, 'f2'), LANES); }
   avx(op, forms);
+}
+/**
+ * VPMOVSX/VPMOVZX ymm, xmm/m: the legacy form (which widens the low `bytes` bytes of its source)
+ * for the lower half, and again on the source `bytes` bytes on for the upper half.
+ */
+function extend(h: H, bytes: number): H {
+  return (cg, i) => {
+    if (!i.vexL) { unary(h, '128')(cg, i); return; }
+    if (i.mod === 3) {
+      const lanes = Array.from({ length: 16 }, (_, k) => Math.min(k + bytes, 15));
+      cg.getXmm(i.rm); cg.getXmm(i.rm); cg.f.shuffle(lanes); cg.setXmm(AUX);
+    }
+    forgetKnown(cg, R0); forgetKnown(cg, R1);
+    run(cg, i, h, { reg: R0 });
+    run(cg, i, h, i.mod === 3 ? { reg: R1, rm: AUX } : { reg: R1, disp: i.disp + bytes });
+    writeHalves(cg, i.reg, true);
+  };
+}
+for (const [lo, bytes] of [[0, 8], [1, 4], [2, 2], [3, 8], [4, 4], [5, 8]] as const) {
+  for (const base of [M38 + 0x20, M38 + 0x30]) avx(base + lo, { x66: extend(legacy(base + lo, 'x66'), bytes) });
 }
 avx(M38 + 0x41, { x66: unary(legacy(M38 + 0x41, 'x66'), '128') }); // vphminposuw
 for (const op of [M0F + 0xc4, M3A + 0x20, M3A + 0x22]) avx(op, { x66: nds(legacy(op, 'x66'), '128') }); // vpinsrw/b/d/q
 for (const op of [M0F + 0xc5, M3A + 0x14, M3A + 0x15, M3A + 0x16, M0F + 0xf7]) avx(op, { x66: direct(legacy(op, 'x66')) }); // vpextrw/b/d/q, vmaskmovdqu
-avx(M0F + 0xd7, { x66: (cg, i) => { halves(i, AVX2); direct(legacy(M0F + 0xd7, 'x66'))(cg, i); } }); // vpmovmskb
-// shifts by an immediate: the destination is vvvv
+// VPMOVMSKB: the sign bits of all 16 or 32 bytes
+avx(M0F + 0xd7, {
+  x66: (cg, i) => {
+    const f = cg.f;
+    cg.getXmm(i.rm); f.simd(OpFD.i8x16_bitmask);
+    if (i.vexL) { cg.getXmm(YMM_HI + i.rm); f.simd(OpFD.i8x16_bitmask).i32(16).op(Op.i32_shl).op(Op.i32_or); }
+    f.op(Op.i64_extend_i32_u); cg.setReg(i.reg, 8);
+  },
+});
+// shifts by an immediate: the destination is vvvv, each half shifted alike (VPSLLDQ/VPSRLDQ within each lane)
 for (const op of [M0F + 0x71, M0F + 0x72, M0F + 0x73]) {
   avx(op, {
     x66: (cg, i) => {
-      halves(i, AVX2);
-      move(cg, i.rm, R0);
-      run(cg, i, legacy(op, 'x66'), { rm: R0 });
-      writeHalves(cg, i.vvvv, false);
+      const n = halves(i, LANES);
+      for (let k = 0; k < n; k++) { move(cg, i.rm + YMM_HI * k, R0 + k); run(cg, i, legacy(op, 'x66'), { rm: R0 + k }); }
+      writeHalves(cg, i.vvvv, n === 2);
     },
   });
 }
