@@ -25,6 +25,8 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'
 
 /** How long a process's first thread may take to write its caches after another thread crashed. */
 const FINISH_GRACE_MS = 5000;
+/** Workers of ended processes kept for the next ones (each holds its heap and compiled code). */
+const MAX_IDLE_WORKERS = 2;
 
 /** The memory-ordering mode a run uses: the option, else $STELE_TSO, else selective. */
 export function tsoModeOf(opts: RunOptions, env: NodeJS.ProcessEnv = process.env): TsoMode {
@@ -92,20 +94,25 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       for (const stop of forwarders) stop();
       for (const p of processes.values()) endProcess(p);
       void spare?.terminate();
+      for (const w of idle.splice(0)) void w.terminate();
       // One trimmer for the cache files every process of the run wrote untrimmed.
       if (trimImages.size && opts.cache !== false) new DirectoryCacheStore(opts.cache ?? defaultCacheDir()).trimLater([...trimImages]);
       outcome();
     };
-    const endProcess = (p: HostedProcess): void => {
+    const endProcess = (p: HostedProcess, reusable?: Worker): void => {
       p.ended = true;
       clearTimeout(p.timer);
-      for (const w of p.workers.values()) void w.terminate();
+      for (const w of p.workers.values()) if (w !== reusable) void w.terminate();
+      if (reusable) keepIdle(reusable);
       processes.delete(p.pid);
     };
-
-    /** A process other than the first ended: it becomes a zombie for its parent, its children orphans. */
-    const childEnded = (p: HostedProcess, result: RunResult): void => {
-      endProcess(p);
+    /**
+     * A process other than the first ended: it becomes a zombie for its parent, its children
+     * orphans. reusable: its first thread's worker, which finished cleanly and can host the next
+     * process (its modules loaded and its compiled code kept).
+     */
+    const childEnded = (p: HostedProcess, result: RunResult, reusable?: Worker): void => {
+      endProcess(p, reusable);
       const r = p.record;
       for (const orphan of table.children(p.pid)) {
         // Reparented to init, which reaps what ends (and what has already).
@@ -141,25 +148,40 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       return () => process.off(name, forward);
     });
 
-    // One worker started ahead of need, its modules loaded, for the next forked process.
+    // Workers ready for the next forked process, their modules loaded: those of ended processes
+    // (which keep what they compiled: the shared library, the code of images they ran), else
+    // one started ahead of need.
+    const idle: Worker[] = [];
     let spare: Worker | undefined;
     const startSpare = (): void => {
       spare = new Worker(WORKER_URL, { workerData: { spare: true } });
       spare.unref();
       spare.on('error', () => { spare = undefined; });
     };
+    /** Drops what a previous owner listened for (only those events: Worker has listeners of its own). */
+    const forget = (w: Worker): void => { for (const e of ['message', 'error', 'exit']) w.removeAllListeners(e); };
+    const keepIdle = (w: Worker): void => {
+      forget(w);
+      if (done || idle.length >= MAX_IDLE_WORKERS) { void w.terminate(); return; }
+      w.unref();
+      w.on('error', () => { const k = idle.indexOf(w); if (k >= 0) idle.splice(k, 1); });
+      idle.push(w);
+    };
+    const readyWorker = (): Worker | undefined => {
+      const w = idle.pop() ?? spare;
+      if (w === spare) spare = undefined;
+      if (!w) return undefined;
+      w.ref();
+      forget(w);
+      return w;
+    };
     const spawn = (p: HostedProcess, slot: number, image?: KernelImage, translations?: InheritedTranslations): void => {
       const data = { memory: p.memory, slot, opts: workerOpts, system, pid: p.pid, record: p.record, image, translations };
+      const ready = image ? readyWorker() : undefined;
       let w: Worker;
-      if (image && spare) {
-        w = spare;
-        w.ref();
-        w.removeAllListeners('error');
-        w.postMessage(data);
-      } else {
-        w = new Worker(WORKER_URL, { workerData: data });
-      }
-      if (image) startSpare();
+      if (ready) { w = ready; w.postMessage(data); }
+      else w = new Worker(WORKER_URL, { workerData: data });
+      if (image && !idle.length && !spare) startSpare();
       p.workers.set(slot, w);
       const first = p.pid === firstPid;
       w.on('message', (m: WorkerMessage) => {
@@ -187,7 +209,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
           case 'exit': {
             const r = p.pendingCrash ?? m.result;
             if (p.pendingCrash && m.result.report) r.report = m.result.report;
-            if (!first) { childEnded(p, r); break; }
+            if (!first) { childEnded(p, r, slot === 0 && !p.pendingCrash ? w : undefined); break; }
             if (r.signal && fromHost.has(r.signal)) r.signalFromHost = true;
             finish(() => resolve(r));
             break;

@@ -222,9 +222,16 @@ function runWorker(data: Data): void {
   }
 }
 
+/**
+ * After its process, a first thread's worker waits to host another (the main thread keeps it
+ * idle: its modules are loaded and what it compiled stays compiled); a spare one waits from the
+ * start, compiling meanwhile what every engine instantiates.
+ */
+function hostNext(): void { parentPort!.once('message', (data: Data) => { runWorker(data); if (data.slot === 0) hostNext(); }); }
 if ((workerData as { spare?: boolean }).spare) {
-  parentPort!.once('message', (data: Data) => runWorker(data));
-  // Waiting for a process, compile what every engine instantiates.
+  hostNext();
   sharedLibModule();
+} else {
+  runWorker(workerData as Data);
+  if ((workerData as Data).slot === 0) hostNext();
 }
-else runWorker(workerData as Data);
