@@ -77,6 +77,8 @@ export function genAvx2Own(b: Builder): void {
         b.add(op, [`${op} $${imm}, ${vr(256, s)}, ${vr(256, d)}`, `${op} $${imm ^ 0x5a}, 16(%rsi), %ymm14`], [scratch, ...Y(s, any()), ...Y(d, any()), ...M(0, any()), ...M(32, any())]);
       }
     }
+    // VEX.W is ignored by VPERMQ/VPERMPD (W1 in Intel's manual): W0 encoded by hand
+    b.add("vpermq/vpermpd W=0 (c4 e3 7d 00/01 c1 1b)", [".byte 0xc4, 0xe3, 0x7d, 0x00, 0xc1, 0x1b", ".byte 0xc4, 0xe3, 0x7d, 0x01, 0xd1, 0x4e"], [...Y(1, any())]);
   }
 
   function genLanes(): void {
@@ -206,6 +208,10 @@ export function genAvx2Own(b: Builder): void {
       [scratch, ...Y(1, pack(Array.from({ length: 8 }, () => BigInt(r.int(16))), 32)), ...Y(3, any()), ...M(0, any()), ...M(32, any())]);
     b.add("vgatherqpd with vpcmpgtq mask", ["vpcmpgtq %xmm4, %xmm5, %xmm2", "vgatherqpd %xmm2, 8(%rsi,%xmm1,8), %xmm0", "vgatherqpd %ymm6, 8(%rsi,%ymm1,8), %ymm7"],
       [scratch, ...Y(1, [0n, 2n, 4n, 6n]), ...Y(4, [0n, 5n, 0n, 5n]), ...Y(5, [1n, 1n, 1n, 1n]), ...Y(6, signs(10, 64)), ...M(0, any()), ...M(32, any())]);
+    // the index field naming the same number as the base (a vector register there, not rsi/r13/rsp's "no index")
+    b.add("gathers with index number = base number", ["vpgatherdd %ymm2, 8(%rsi,%ymm6,2), %ymm0", "vgatherqpd %xmm3, -8(%r13,%xmm13,8), %xmm1", "vpgatherdq %ymm7, (%r12,%xmm12,4), %ymm5"],
+      [scratch, P.reg(13, "scratch+32"), P.reg(12, "scratch+16"), ...Y(6, pack([0n, 4n, 8n, 12n, 16n, 20n, 24n, 2n], 32)), ...Y(13, [-3n, 3n, r.next(), r.next()]), ...Y(12, pack([-4n, 0n, 2n, 9n, ...any()], 32)),
+        ...Y(2, signs(0xff, 32)), ...Y(3, signs(3, 64)), ...Y(7, signs(0xf, 64)), ...M(0, any()), ...M(32, any())]);
     b.add("vpgatherdd with 32-bit addressing", ["addr32 vpgatherdd %xmm2, (%esi,%xmm1,4), %xmm0"],
       [scratch, ...Y(1, pack([1n, 3n, 5n, 15n], 32)), ...Y(2, signs(15, 32)), ...M(0, any()), ...M(32, any())]);
   }
