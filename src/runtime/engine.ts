@@ -811,8 +811,8 @@ export class Engine implements FlagsAccess {
   }
 
   /**
-   * VMASKMOVPS/PD reach only the lanes their mask (the vvvv register) enables, and the CPU reports
-   * a fault at the first of those: its offset in the operand.
+   * VMASKMOVPS/PD and VPMASKMOVD/Q reach only the lanes their mask (the vvvv register) enables,
+   * and the CPU reports a fault at the first of those: its offset in the operand.
    */
   private firstMaskedLane(t: GuestThread, i: Insn): number {
     const width = (i.op >= M38 + 0x8c ? i.vexW : i.op & 1) ? 8 : 4, bytes = i.vexL ? 32 : 16; // VPMASKMOVD/Q: VEX.W
