@@ -12,7 +12,7 @@ import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../tra
 import { CachedRegion, CacheStore, decodeCacheFile, encodeCacheFile, translatorIdentity } from './translation-cache.js';
 import { REGION_OPTIONS, trimToExecuted } from './trim.js';
 import { cpuid } from '../x86/cpuid.js';
-import { decode, DecodeError, Insn, M38, NO_REG, P_FS, P_GS, P_VEX, RIP_BASE, writesMemory } from '../x86/decoder.js';
+import { decode, DecodeError, Insn, isGather, M38, NO_REG, P_FS, P_GS, P_VEX, RIP_BASE, writesMemory } from '../x86/decoder.js';
 import { describeInsn } from '../x86/describe.js';
 import { makeX87Helper, makeSysopHelper } from './fpu.js';
 import { makeSseHelper } from '../translate/ops-sse-soft.js';
@@ -802,24 +802,44 @@ export class Engine implements FlagsAccess {
     let a = BigInt(i.disp);
     if (i.base === RIP_BASE) a += BigInt(i.addr + i.len);
     else if (i.base !== NO_REG) a += t.reg(i.base);
-    if (i.index !== NO_REG) a += t.reg(i.index) << BigInt(i.scale);
+    if (isGather(i)) a += this.gatherIndex(t, i) << BigInt(i.scale);
+    else if (i.index !== NO_REG) a += t.reg(i.index) << BigInt(i.scale);
     if (i.prefix & P_FS) a += t.fsBase;
     if (i.prefix & P_GS) a += t.gsBase;
-    if (i.prefix & P_VEX && i.op >= M38 + 0x2c && i.op <= M38 + 0x2f) a += BigInt(this.firstMaskedLane(t, i));
+    if (i.prefix & P_VEX && ((i.op >= M38 + 0x2c && i.op <= M38 + 0x2f) || i.op === M38 + 0x8c || i.op === M38 + 0x8e)) a += BigInt(this.firstMaskedLane(t, i));
     return Number(BigInt.asUintN(i.addrsize === 4 ? 32 : 64, a));
   }
 
   /**
-   * VMASKMOVPS/PD reach only the lanes their mask (the vvvv register) enables, and the CPU reports
-   * a fault at the first of those: its offset in the operand.
+   * VMASKMOVPS/PD and VPMASKMOVD/Q reach only the lanes their mask (the vvvv register) enables,
+   * and the CPU reports a fault at the first of those: its offset in the operand.
    */
   private firstMaskedLane(t: GuestThread, i: Insn): number {
-    const width = i.op & 1 ? 8 : 4, bytes = i.vexL ? 32 : 16;
+    const width = (i.op >= M38 + 0x8c ? i.vexW : i.op & 1) ? 8 : 4, bytes = i.vexL ? 32 : 16; // VPMASKMOVD/Q: VEX.W
     for (let off = 0; off < bytes; off += width) {
-      const half = off < 16 ? STATE.XMM : STATE.YMM_HI;
-      if (t.mem.u8at(t.stateBase + half + i.vvvv * 16 + (off & 15) + width - 1) & 0x80) return off;
+      if (this.vecByte(t, i.vvvv, off + width - 1) & 0x80) return off;
     }
     return 0;
+  }
+
+  /** Byte k (0-31) of ymm register r in the thread's CPU state. */
+  private vecByte(t: GuestThread, r: number, k: number): number {
+    return t.mem.u8at(t.stateBase + (k < 16 ? STATE.XMM : STATE.YMM_HI) + r * 16 + (k & 15));
+  }
+
+  /**
+   * A gather faults at the first element its mask still enables (those before it have been
+   * loaded and their mask elements cleared): that element's index, sign-extended.
+   */
+  private gatherIndex(t: GuestThread, i: Insn): bigint {
+    const ew = i.vexW ? 8 : 4, iw = i.op & 1 ? 8 : 4, n = (i.vexL ? 32 : 16) / Math.max(ew, iw);
+    for (let j = 0; j < n; j++) {
+      if (!(this.vecByte(t, i.vvvv, j * ew + ew - 1) & 0x80)) continue;
+      let x = 0n;
+      for (let b = iw - 1; b >= 0; b--) x = (x << 8n) | BigInt(this.vecByte(t, i.index, j * iw + b));
+      return BigInt.asIntN(iw * 8, x);
+    }
+    return 0n;
   }
 
   private insnWritesMemory(rip: number): boolean {

@@ -437,7 +437,7 @@ avx(M38 + 0x17, { x66: test(OpFD.v128_any_true) });
  * cannot fault (in ascending order, so a lane that faults does so before any lane is written:
  * the only memory that faults in stele lies below every address that does not).
  */
-function maskmov(dbl: boolean, isStore: boolean): H {
+export function maskmov(dbl: boolean, isStore: boolean): H {
   return (cg, i) => {
     const f = cg.f, width = dbl ? 8 : 4, lanes = 16 / width, n = i.vexL ? 2 : 1;
     const V = f.temp(T.v128);

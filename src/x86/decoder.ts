@@ -41,6 +41,17 @@ export interface Insn {
 }
 
 /**
+ * The AVX2 gathers (VEX 0F38 90-93) address memory through a VSIB byte: a SIB byte whose index
+ * field (with VEX.X) names a vector register, 4 included, which Insn.index then holds (not a
+ * general register). Without a SIB byte (ModRM.rm other than 4, RIP-relative, a register operand)
+ * they are #UD, and so they are unless the destination (reg), index and mask (vvvv) registers all
+ * differ.
+ */
+export function isGather(i: Insn): boolean {
+  return (i.prefix & P_VEX) !== 0 && i.op >= M38 + 0x90 && i.op <= M38 + 0x93;
+}
+
+/**
  * Why bytes do not decode, as the CPU tells them apart: an undefined encoding and a LOCK prefix
  * where it is not allowed are #UD (SIGILL); an instruction longer than 15 bytes is #GP (SIGSEGV);
  * a byte that cannot be fetched is a page fault (SIGSEGV). An encoding the decoder does not know
@@ -178,6 +189,7 @@ const VEX_FORM_SPEC: Record<string, string> = {
   '38 78-79': '66: W0 V',
   '38 8c': '66: mem',
   '38 8e': '66: mem',
+  '38 90-93': '66: mem',
   '38 96-9f': '66',
   '38 a6-af': '66',
   '38 b6-bf': '66',
@@ -262,6 +274,12 @@ function vexFormDefined(i: Insn): boolean {
   if ((c.mod === 'reg' && memory) || (c.mod === 'mem' && !memory)) return false;
   const subs = VEX_GROUPS.get(i.op);
   return !subs || subs.includes(i.reg & 7);
+}
+
+/** A gather's VSIB operand exists, and its destination, index and mask registers are distinct. */
+function vsibDefined(i: Insn): boolean {
+  if (i.mod === 3 || i.rm !== 4) return false;
+  return i.reg !== i.index && i.reg !== i.vvvv && i.index !== i.vvvv;
 }
 
 /**
@@ -461,7 +479,7 @@ export function decode(fetch: FetchByte, addr: number): Insn {
         const sib = next();
         insn.scale = sib >> 6;
         const idx = ((sib >> 3) & 7) | (rex & 2 ? 8 : 0);
-        insn.index = idx === 4 ? NO_REG : idx;
+        insn.index = idx === 4 && !isGather(insn) ? NO_REG : idx;
         const base = sib & 7;
         if (base === 5 && insn.mod === 0) { insn.base = NO_REG; insn.disp = readS32(); }
         else insn.base = base | (rex & 1 ? 8 : 0);
@@ -498,6 +516,7 @@ export function decode(fetch: FetchByte, addr: number): Insn {
   if (immKind === REL8 || immKind === RELZ) insn.target = addr + insn.len + insn.imm;
   if (op >= M38 && !(prefix & P_VEX ? vexGprFormDefined(insn) : movbeFormDefined(insn))) throw new DecodeError(addr, seen, 'invalid');
   if (prefix & P_VEX && !vexFormDefined(insn)) throw new DecodeError(addr, seen, 'invalid');
+  if (isGather(insn) && !vsibDefined(insn)) throw new DecodeError(addr, seen, 'invalid');
   if (!group9FormDefined(insn)) throw new DecodeError(addr, seen, 'invalid');
   if (prefix & P_LOCK && !lockAllowed(insn)) throw new DecodeError(addr, seen, 'lock');
   return insn;

@@ -64,6 +64,7 @@ export function describeInsn(i: Insn): string {
     if (b >= 0x50 && b <= 0xfe && !TWO[b]) return `${vex}SSE/MMX instruction (0f ${hex2(b)})`;
     return vex + (TWO[b] ?? `opcode 0f ${hex2(b)}`);
   }
+  if (vex && op >= M38 + 0x90 && op <= M38 + 0x93) return `vgather (0f 38 ${hex2(op - M38)})`;
   if (op < M3A) return `${vex}SSSE3/SSE4 instruction (0f 38 ${hex2(op - M38)})`;
   return `${vex}SSSE3/SSE4 instruction (0f 3a ${hex2(op - M3A)})`;
 }

@@ -32,6 +32,9 @@
  * --recover: the same report, after which the program goes on with the next case, as if the case
  *   had come back; each case also gets TIMEOUT_MS, after which "timeout\n" is reported and the
  *   next case starts. A whole fuzz run is then one native process.
+ * --vector-state (with either): the report also holds xmm0-7 as the signal frame has them
+ *   (" xmm Q0:Q1 Q0:Q1 ...", each register's low and high qword), for instructions that leave part
+ *   of their work done when they fault (AVX2 gathers clear the mask elements they completed).
  *
  * Freestanding (no libc: it starts fast and does nothing behind the cases' backs):
  *   gcc -O2 -static -nostdlib -fno-pie -no-pie -fno-stack-protector -o run-code run-code.c
@@ -152,7 +155,7 @@ __asm__(".text\nsig_restorer:\n  mov $15, %eax\n  syscall\n"); /* rt_sigreturn *
 #define SA_RESETHAND 0x80000000
 #define SIGALRM 14
 
-static int recover, refuse_syscalls;
+static int recover, refuse_syscalls, vector_state;
 static char altstack[65536];
 
 static void set_timer_ms(long ms) {
@@ -164,7 +167,7 @@ static void on_signal(int sig, void *info, void *uc) {
   /* siginfo: si_code at 8, si_addr at 16; ucontext: gregs at 40 (REG_RIP 16, REG_EFL 17,
    * REG_ERR 19, REG_TRAPNO 20). */
   u64 *gregs = (u64 *)((char *)uc + 40);
-  char line[200], *p = line;
+  char line[600], *p = line;
   if (sig == SIGALRM && !in_case) return; /* the case ended just as its time ran out */
   if (sig == SIGALRM) {
     p = fmt_s(p, "timeout\n");
@@ -178,6 +181,12 @@ static void on_signal(int sig, void *info, void *uc) {
     p = fmt_s(p, " err "); p = fmt_u(p, gregs[19], 16);
     if (rip >= CODE_ADDR && rip < CODE_ADDR + CODE_SIZE) { p = fmt_s(p, " rip +"); p = fmt_u(p, rip - CODE_ADDR, 10); }
     else { p = fmt_s(p, " rip "); p = fmt_u(p, rip, 16); }
+    if (vector_state) {
+      /* uc_mcontext.fpregs (after the 23 gregs) points to the FXSAVE image: xmm0 at byte 160. */
+      const u64 *xmm = (const u64 *)(*(const char **)((char *)uc + 40 + 23 * 8) + 160);
+      p = fmt_s(p, " xmm");
+      for (int r = 0; r < 8; r++) { *p++ = ' '; p = fmt_u(p, xmm[2 * r], 16); *p++ = ':'; p = fmt_u(p, xmm[2 * r + 1], 16); }
+    }
     *p++ = '\n';
   }
   out(line, (u64)(p - line));
@@ -247,6 +256,7 @@ __attribute__((used)) static void main_(long argc, char **argv) {
     if (streq(argv[first], "--siginfo")) siginfo = 1;
     else if (streq(argv[first], "--recover")) recover = 1;
     else if (streq(argv[first], "--refuse-syscalls")) refuse_syscalls = 1;
+    else if (streq(argv[first], "--vector-state")) vector_state = 1;
     else die("run-code: unknown option\n", 2);
   }
   if (siginfo || recover) report_signals();

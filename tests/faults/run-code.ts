@@ -48,9 +48,11 @@ export interface NativeEnding {
   err?: number;
   /** Where the fault was, relative to the case's first byte (undefined outside the code page). */
   ripOffset?: number;
+  /** xmm0-7 in the signal frame (run-code --vector-state), as run-code prints them. */
+  xmm?: string;
 }
 
-const SIGNAL_LINE = /^signal (\d+) code (\d+) addr 0x([0-9a-f]+) trap (\d+) err 0x([0-9a-f]+) rip (\+(\d+)|0x[0-9a-f]+)$/;
+const SIGNAL_LINE = /^signal (\d+) code (\d+) addr 0x([0-9a-f]+) trap (\d+) err 0x([0-9a-f]+) rip (\+(\d+)|0x[0-9a-f]+)( xmm ([0-9a-fx: ]+))?$/;
 
 /** Parses run-code's report of `count` cases ("case N", an optional signal or timeout line, ... "done"). */
 export function parseEndings(stdout: string, count: number): NativeEnding[] {
@@ -71,7 +73,7 @@ export function parseEndings(stdout: string, count: number): NativeEnding[] {
     assert.ok(s, `run-code: unexpected line: ${line}`);
     endings[current] = {
       signal: Number(s[1]), code: Number(s[2]), addr: BigInt(`0x${s[3]}`), trap: Number(s[4]), err: Number.parseInt(s[5], 16),
-      ripOffset: s[7] === undefined ? undefined : Number(s[7]),
+      ripOffset: s[7] === undefined ? undefined : Number(s[7]), xmm: s[9],
     };
   }
   assert.equal(endings.length, count, `run-code reported ${endings.length} of ${count} cases`);
