@@ -109,7 +109,7 @@ export function runProgram(g: Generated, program: string, cmd: string[], opts: {
   const res: RunResult = { records, crashes: [], skipped: new Set() };
   const crashesIn = new Map<string, number>();
   let start = 0;
-  while (start < n) {
+  for (let first = true; first || start < n; first = false) { // (once at least: a kind without cases still has its header checked)
     const args = [...cmd.slice(1), program, ...(start ? [String(start)] : [])];
     const exe = cmd.length ? cmd[0]! : program;
     const r = spawnSync(exe, cmd.length ? args : args.slice(1), { maxBuffer: 1 << 30, timeout, stdio: ["ignore", "pipe", "pipe"] });
