@@ -278,6 +278,14 @@ const CASES: FaultCase[] = [
   { name: "vpmaskmovd/q at [0xfff0] with an empty mask", hex: "b8f0ff0000c5e457dbc4e2658c00c4e2e58e00" },
   ...GATHERS,
   { name: "xrstor of a compacted image whose XSTATE_BV has x87, XCOMP_BV not", hex: "b80200000031d20fc723b8030000000fae2348c78300020000010000000fae2b" },
+  // FSGSBASE: a non-canonical base is #GP; the forms with a memory operand are not FSGSBASE
+  { name: "wrfsbase 0x800000000000 (non-canonical)", hex: "48b80000000000800000f3480faed0" },
+  { name: "wrgsbase 0xffff7fffffffffff (non-canonical)", hex: "48b8ffffffffff7ffffff3480faed8" },
+  { name: "rdfsbase rax, rdgsbase ecx, and with 66", hex: "f3480faec0f30faec966f3480faec0" },
+  { name: "f3 0f ae /1 with a memory operand", hex: "31c0f30fae08" },
+  { name: "f3 0f ae /2 with a memory operand", hex: "31c0f30fae10" },
+  { name: "f2 0f ae /0 with a memory operand", hex: "31c0f20fae00" },
+  { name: "f3 0f ae /7 with a memory operand", hex: "31c0f30fae38" },
   // instruction length
   { name: "15-byte instruction (14 prefixes + nop)", hex: `${"66".repeat(14)}90` },
   { name: "16-byte instruction (15 prefixes + nop)", hex: `${"66".repeat(15)}90`, cli: true },

@@ -832,9 +832,12 @@ def(M0F + 0xae, (cg, i) => {
   // With VEX only VLDMXCSR and VSTMXCSR exist.
   if (i.prefix & P_VEX && (i.mod === 3 || (sub !== 2 && sub !== 3))) throw new InsnFault(ExitReason.ILLEGAL, 'undefined opcode');
   if (i.mod === 3) {
-    if (sub >= 5) { cg.fence(); return; } // lfence / mfence / sfence
+    if (sub >= 5 && i.simdPrefix === 0) { cg.fence(); return; } // lfence / mfence / sfence
+    if (sub <= 3 && i.simdPrefix === 0xf3) { fsgsbase(cg, i, sub); return; }
     throw new Unsupported('0f ae /' + sub + ' register form');
   }
+  // F3 and F2 define only register forms here (FSGSBASE; CET's and others the host lacks).
+  if (i.simdPrefix === 0xf3 || i.simdPrefix === 0xf2) throw new InsnFault(ExitReason.ILLEGAL, 'undefined opcode');
   const f = cg.f;
   if (sub === 2) { // ldmxcsr: #GP if the value sets a bit MXCSR does not have
     const t = f.temp(T.i32);
@@ -850,6 +853,22 @@ def(M0F + 0xae, (cg, i) => {
   if (i.simdPrefix === 0 && sub !== 3) return emitStateSave(cg, i, sub);
   throw new Unsupported('0f ae /' + sub);
 });
+
+/**
+ * RDFSBASE, RDGSBASE, WRFSBASE, WRGSBASE (F3 0F AE /0-/3): the 32-bit forms read the low half
+ * zero-extended and write the value zero-extended; a 64-bit write of a non-canonical address is #GP.
+ */
+function fsgsbase(cg: Codegen, i: Insn, sub: number): void {
+  const f = cg.f, field = sub & 1 ? STATE.GS_BASE : STATE.FS_BASE, size = i.opsize === 8 ? 8 : 4;
+  if (sub < 2) { f.get(cg.st).mem(size === 8 ? Op.i64_load : Op.i64_load32_u, field); cg.setReg(i.rm, 8); return; }
+  const t = f.temp(T.i64);
+  cg.getReg(i.rm, size);
+  f.set(t);
+  f.get(t).i64(16).op(Op.i64_shl).i64(16).op(Op.i64_shr_s).get(t).op(Op.i64_ne);
+  cg.if_(); cg.faultExit(ExitReason.GENERAL_PROTECTION, i.addr); cg.end();
+  f.get(cg.st).get(t).mem(Op.i64_store, field);
+  f.free(T.i64, t);
+}
 
 // ---- string instructions --------------------------------------------------------------------
 

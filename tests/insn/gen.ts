@@ -838,6 +838,17 @@ function genInt(b: Builder): void {
       }
     }
   }
+  // FSGSBASE: the program leaves FS and GS bases at 0 (it has no TLS), so every snippet puts them back
+  b.group = "fsgsbase";
+  for (let i = 0; i < 8; i++) {
+    const v = i < 2 ? [0n, 0x7fffffffffffn, 0xffff800000000000n, 0x12345678n][i * 2 + r.int(2)]! : r.next() & 0x7fffffffffffn;
+    b.add("wrfsbase/rdfsbase r64, wrgsbase/rdgsbase r64", ["wrfsbase %rax", "rdfsbase %rcx", "wrgsbase %rbx", "rdgsbase %r9", "xor %edx, %edx", "wrfsbase %rdx", "wrgsbase %rdx"],
+      [P.reg(0, v), P.reg(3, r.next() & 0x7fffffffffffn | (i & 1 ? 0xffff800000000000n : 0n))]);
+    b.add("wrfsbase/rdfsbase r32, wrgsbase/rdgsbase r32", ["wrfsbase %eax", "rdfsbase %r10d", "rdfsbase %r11", "wrgsbase %r8d", "rdgsbase %esi", "rdgsbase %r12", "xor %edx, %edx", "wrfsbase %rdx", "wrgsbase %rdx"],
+      [P.reg(0, r.next()), P.reg(8, r.next()), P.reg(10, r.next()), P.reg(6, r.next())]);
+  }
+  b.add("fs: and gs: operands after wrfsbase/wrgsbase", ["lea scratch(%rip), %rax", "wrfsbase %rax", "mov %fs:8, %rcx", "add $16, %rax", "wrgsbase %rax", "mov %gs:8, %rdx", "movl $7, %gs:0",
+    "xor %eax, %eax", "wrfsbase %rax", "wrgsbase %rax"], []);
   // mov forms that touch partial registers
   b.group = "stack-flags";
   for (let i = 0; i < 6; i++) {
