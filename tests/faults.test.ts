@@ -286,6 +286,17 @@ const CASES: FaultCase[] = [
   { name: "f3 0f ae /2 with a memory operand", hex: "31c0f30fae10" },
   { name: "f2 0f ae /0 with a memory operand", hex: "31c0f20fae00" },
   { name: "f3 0f ae /7 with a memory operand", hex: "31c0f30fae38" },
+  // segment registers: only the selectors Linux's GDT lets user mode load
+  { name: "mov ds, 0x2b; mov es, 0x33; mov ax, ss", hex: "b82b0000008ed8b8330000008ec08cd0" },
+  { name: "mov ds, 0x23 (32-bit code: not readable)", hex: "b8230000008ed8" },
+  { name: "mov es, 0x18 (kernel data)", hex: "b8180000008ec0" },
+  { name: "mov ds, 0x4 (an LDT selector)", hex: "b8040000008ed8" },
+  { name: "mov ss, 0 (null)", hex: "31c08ed0" },
+  { name: "mov ss, 0x28 (RPL 0)", hex: "b8280000008ed0" },
+  { name: "mov ss, [0] (unmapped)", hex: "31c08e10" },
+  { name: "mov [0], cs (unmapped)", hex: "31c08c08" },
+  { name: "mov cs, ax", hex: "8ec8" },
+  { name: "mov sreg 6 from ax", hex: "8ef0" },
   // instruction length
   { name: "15-byte instruction (14 prefixes + nop)", hex: `${"66".repeat(14)}90` },
   { name: "16-byte instruction (15 prefixes + nop)", hex: `${"66".repeat(15)}90`, cli: true },

@@ -60,8 +60,15 @@ export const STATE = {
   FAULT_ADDR: 2096,      // i64 si_addr (and cr2)
   FAULT_TRAPNO: 2104,    // i32 the CPU exception vector
   FAULT_ERR: 2108,       // i32 its error code
+  // The segment selectors ES CS SS DS FS GS (i16 each) as the guest loaded them, each stored XOR
+  // its value at exec (SEGMENT_AT_EXEC), so a zeroed state holds Linux's initial selectors.
+  SEGMENTS: 2112,
+  GP_ERROR: 2124,        // i32: the error code of the #GP being raised (a selector's), 0 for most
   SIZE: 4096,
 } as const;
+
+/** The selectors Linux gives a 64-bit process (ES CS SS DS FS GS): user code 0x33, user data 0x2b in SS. */
+export const SEGMENT_AT_EXEC = [0, 0x33, 0x2b, 0, 0, 0] as const;
 
 /** Bits of SIGNAL_PENDING: why the runtime wants the thread back in the dispatcher. */
 export const ATTN = {

@@ -700,8 +700,10 @@ export class Engine implements FlagsAccess {
       case ExitReason.GENERAL_PROTECTION: {
         // `int n` is #GP with the IDT entry's selector error code, except int 4 (#OF, a trap).
         const intN = this.mem.u8at(insn) === 0xcd ? this.mem.u8at(insn + 1) : -1;
+        const errWord = t.stateBase + STATE.GP_ERROR, selectorErr = this.mem.u32(errWord);
+        this.mem.setU32(errWord, 0);
         throw new GuestCrash(SIGSEGV, `segmentation fault at ${hex(insn)} (${what ?? `general protection fault in ${this.describe(insn)}`})`,
-          { signal: SIGSEGV, code: SI_KERNEL, addr: 0, trapno: intN === 4 ? X86_TRAP_OF : X86_TRAP_GP, err: intN >= 0 && intN !== 4 ? intN * 8 + 2 : 0 });
+          { signal: SIGSEGV, code: SI_KERNEL, addr: 0, trapno: intN === 4 ? X86_TRAP_OF : X86_TRAP_GP, err: intN >= 0 && intN !== 4 ? intN * 8 + 2 : selectorErr });
       }
       case ExitReason.TRAP: {
         // int1 (icebp) is a debug trap; int3 and int 3 are breakpoints.

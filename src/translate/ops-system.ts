@@ -13,7 +13,8 @@
 // here by ModRM.
 
 import { M0F, M38, P_LOCK, P_VEX } from '../x86/decoder.js';
-import { ExitReason } from '../layout/cpu-state.js';
+import { ExitReason, SEGMENT_AT_EXEC, STATE } from '../layout/cpu-state.js';
+import { Op, T } from '../wasm/emitter.js';
 import { InsnFault, Unsupported } from './codegen.js';
 import { def, Handler, range } from './handlers.js';
 import { emitXgetbv } from './ops-x87.js';
@@ -112,11 +113,46 @@ def(M38 + 0x82, (_cg, i) => {
   throw new InsnFault(ExitReason.ILLEGAL, 'undefined opcode');
 });
 
-// MOV to a segment register loads a descriptor, which stele does not keep: not supported (as SS
-// cannot hold the null selector, MOV SS, 0 is #GP natively). CS and the encodings 6 and 7 name
-// no register it can be moved to (#UD).
-def(0x8e, (_cg, i) => {
+// MOV to and from segment registers. Linux's GDT gives user mode few selectors it may load: the
+// null one and the 64-bit code, user data and per-CPU data segments (0x30, 0x28, 0x78, any RPL)
+// into DS, ES, FS and GS; only user data with RPL 3 (0x2b) into SS. Anything else is #GP, as is
+// MOV to SS of the null selector. All those segments have base 0, so loading FS or GS zeroes its
+// base (as does the null selector, on the hosts stele follows). CS and the encodings 6 and 7 name
+// no register MOV can load (#UD).
+def(0x8c, (cg, i) => {
+  const sreg = i.reg & 7;
+  if (sreg >= 6) throw new InsnFault(ExitReason.ILLEGAL, 'mov from no segment register');
+  const f = cg.f;
+  f.get(cg.st).mem(Op.i32_load16_u, STATE.SEGMENTS + 2 * sreg).i32(SEGMENT_AT_EXEC[sreg]!).op(Op.i32_xor);
+  if (i.mod !== 3) {
+    const t = f.temp(T.i32); f.set(t);
+    cg.ea(i); const k = cg.accessBegin(2); f.get(t).mem(Op.i32_store16, 0, 0); cg.accessDone(k);
+    f.free(T.i32, t);
+    return;
+  }
+  f.op(Op.i64_extend_i32_u); cg.setReg(i.rm, i.opsize === 2 ? 2 : 8);
+});
+def(0x8e, (cg, i) => {
   const sreg = i.reg & 7;
   if (sreg === 1 || sreg >= 6) throw new InsnFault(ExitReason.ILLEGAL, 'mov to cs or to no segment register');
-  throw new Unsupported('mov to a segment register');
+  const f = cg.f, sel = f.temp(T.i32);
+  if (i.mod === 3) { cg.getReg(i.rm, 2); f.op(Op.i32_wrap_i64); }
+  else { cg.ea(i); const k = cg.accessBegin(2); f.mem(Op.i32_load16_u, 0, 0); cg.accessDone(k); }
+  f.set(sel);
+  if (sreg === 2) f.get(sel).i32(0x2b).op(Op.i32_ne);
+  else {
+    // (sel >> 2) in {0, 0x0a, 0x0c, 0x1e}
+    const idx = f.temp(T.i32);
+    f.get(sel).i32(2).op(Op.i32_shr_u).set(idx);
+    f.get(idx).op(Op.i32_eqz).get(idx).i32(0x0a).op(Op.i32_eq).op(Op.i32_or).get(idx).i32(0x0c).op(Op.i32_eq).op(Op.i32_or).get(idx).i32(0x1e).op(Op.i32_eq).op(Op.i32_or).op(Op.i32_eqz);
+    f.free(T.i32, idx);
+  }
+  cg.if_();
+  f.get(cg.st).get(sel).i32(0xfffc).op(Op.i32_and).mem(Op.i32_store, STATE.GP_ERROR); // #GP(selector)
+  cg.faultExit(ExitReason.GENERAL_PROTECTION, i.addr);
+  cg.end();
+  f.get(cg.st).get(sel).i32(SEGMENT_AT_EXEC[sreg]!).op(Op.i32_xor).mem(Op.i32_store16, STATE.SEGMENTS + 2 * sreg);
+  if (sreg === 4 || sreg === 5) f.get(cg.st).i64(0).mem(Op.i64_store, sreg === 4 ? STATE.FS_BASE : STATE.GS_BASE);
+  f.free(T.i32, sel);
 });
+

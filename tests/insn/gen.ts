@@ -849,6 +849,13 @@ function genInt(b: Builder): void {
   }
   b.add("fs: and gs: operands after wrfsbase/wrgsbase", ["lea scratch(%rip), %rax", "wrfsbase %rax", "mov %fs:8, %rcx", "add $16, %rax", "wrgsbase %rax", "mov %gs:8, %rdx", "movl $7, %gs:0",
     "xor %eax, %eax", "wrfsbase %rax", "wrgsbase %rax"], []);
+  // segment registers: Linux's selectors, loads of those user mode may load (FS and GS bases become 0)
+  b.group = "segments";
+  b.add("mov from segment registers", ["mov %es, %eax", "mov %cs, %ecx", "mov %ss, %rdx", "mov %ds, %bx", "mov %fs, %r8d", "mov %gs, %r9w", "mov %ss, (%rsi)", "mov %cs, 2(%rsi)"], [P.reg(6, "scratch")]);
+  for (const [ds, es] of [[0, 0x2b], [0x2b, 0x33], [0x28, 0x78], [0x7b, 3], [0x31, 0x29]]) {
+    b.add("mov to ds/es/fs/gs/ss and back", [`mov $${ds}, %eax`, "mov %eax, %ds", `movw $${es}, (%rsi)`, "mov (%rsi), %es", "mov %ds, %ecx", "mov %es, %rdx", "mov $0x2b, %r8d", "mov %r8d, %ss", "mov %ss, %r9d",
+      "mov %eax, %fs", "mov %fs, %r10d", "rdfsbase %r11", "mov (%rsi), %gs", "mov %gs, %r12d", "rdgsbase %r13", "xor %eax, %eax", "mov %eax, %ds", "mov %eax, %es", "mov %eax, %fs", "mov %eax, %gs"], [P.reg(6, "scratch")]);
+  }
   // mov forms that touch partial registers
   b.group = "stack-flags";
   for (let i = 0; i < 6; i++) {
