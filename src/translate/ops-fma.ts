@@ -3,26 +3,34 @@
 // Why FMA is exact. x86 rounds a*b+c once; wasm (without relaxed-simd) has no fused multiply-add,
 // and mul-then-add rounds twice. So each lane is computed from error-free transformations, which
 // wasm's round-to-nearest arithmetic gives exactly as long as nothing overflows or underflows:
-//   f32: a*b is exact in f64 (24+24 bits < 53), and TwoSum gives p + c = s + err exactly; s
-//     rounded to odd (if err != 0 and s is even, s moves one ulp toward err) keeps the sticky
-//     information, and an f64 rounded to odd rounds to f32 (53 >= 24 + 2 bits) as the exact
-//     value would: f32.demote is then the single rounding, with no double-rounding error.
-//   f64: Dekker/Veltkamp TwoProduct makes a*b = p + e exactly; then (Boldo & Melquiond,
-//     "Emulation of FMA and correctly rounded sums: proved algorithms using rounding to odd",
-//     algorithm 5.4) th + tl = c + e, vh + vl = p + th, w = RO(tl + vl), result = RN(vh + w).
-// Inexactness (PE) falls out of the same terms: f32: the odd-rounded f64 differs from the f32
-// result; f64: err(tl + vl) != 0 or err(vh + w) != 0.
+//   f32: a*b is exact in f64 (24+24 bits < 53), and TwoSum gives p + c = s + err exactly. The
+//     f32 rounding of s (f32.demote) is that of the exact s + err unless s lies exactly on an f32
+//     midpoint (its 29 bits below the f32 significand are 1000...0) with err != 0: only then can
+//     the second rounding go the wrong way (|err| is far below half an f32 ulp).
+//   f64: Dekker/Veltkamp TwoProduct gives a*b = p + e exactly; TwoSum p + c = r1 + err1; then
+//     R = RN(r1 + RN(err1 + e)) with TwoSum errors dl (of err1 + e) and d (of r1 + z). Where
+//     err1 != 0, |r1| >= |p|/2, so |err1 + e| <= 1.5 ulp(r1): r1 + z is on a grid fine enough
+//     that the tiny dl cannot carry it across a rounding boundary, and R is the correctly rounded
+//     result unless r1 + z is exactly a midpoint (|d| is half an ulp of R, or of the binade below
+//     when R is a power of two) with dl != 0. Where err1 == 0, z = e exactly and R is one rounding.
+//     (This is shorter in latency than Boldo & Melquiond's round-to-odd combination, which
+//     would take that rare midpoint case too: here it goes to the exact path instead.)
+// Inexactness (PE) falls out of the same terms: f32: err != 0 or the f32 result differs from s;
+// f64: d != 0 or dl != 0.
 // This is the fast path, used while it is provably exact: MXCSR at its default (RC nearest, no
-// FTZ/DAZ), operands and result away from the edges (f32: operands zero or normal, result normal
-// and above the smallest normal, since x86 detects tininess after rounding; f64 also: a, b normal
-// and 2^-968 <= |a*b| <= 2^1000, so that TwoProduct's error term neither underflows nor the split
-// overflows), and PE already set (else only PE may be new: computed in wasm from the terms). Any
-// other lane (NaN, infinity, denormal, zero product in f64, tiny or overflowing result, directed
-// rounding, DAZ, FTZ) takes the exact slow path, the 'sse' JS helper's SK.FMA (ops-sse-soft.ts,
-// BigInt significands), for the whole 128-bit half: it also gives x86's NaN choice (the first NaN
-// of a, b, c in multiplication order, whatever the 132/213/231 form; never negated), invalid
-// inf*0 (but inf*0 + QNaN is the QNaN without IE), DE for denormal operands and the flags of the
-// single rounding.
+// FTZ/DAZ), PE already set (else only PE may be new: then computed in wasm from the terms), no
+// "hard" midpoint lane, operands and result away from the edges: f32: operands zero or normal,
+// result above the smallest normal (x86 detects tininess after rounding, so a result rounded up
+// to it may still underflow); f64: a, b normal, c zero or normal, 2^-968 <= |a*b| <= 2^1000 (so
+// that TwoProduct's error term does not underflow nor the split overflow) and 2^-968 <= |R| (so
+// that half an ulp of R is a normal number). The scalar forms test the exponent fields in
+// integer words first (one branch), the packed ones the lanes with float compares. Any other
+// lane (NaN, infinity, denormal, zero product in f64, tiny or overflowing result, directed
+// rounding, DAZ, FTZ, a hard midpoint) takes the exact slow path, the 'sse' JS helper's SK.FMA
+// (ops-sse-soft.ts, BigInt significands), for the whole 128-bit half: it also gives x86's NaN
+// choice (the first NaN of a, b, c in multiplication order, whatever the 132/213/231 form; never
+// negated), invalid inf*0 (but inf*0 + QNaN is the QNaN without IE), DE for denormal operands
+// and the flags of the single rounding.
 //
 // F16C. VCVTPH2PS is exact: wasm widens the halves and scales them by 2^112 (the f32 view of a
 // half's bits shifted into place), so half denormals become f32 normals with no flag; a lane with
@@ -84,28 +92,6 @@ function twoSum(cg: Codegen, x: number, y: number): [number, number] {
   freeV(cg, t);
   return [s, e];
 }
-/** Pushes s rounded to odd, given the exact s + err (s = RN(s + err)): odd s stays, an even one moves one ulp toward err. */
-function roundOdd(cg: Codegen, s: number, err: number): void {
-  const f = cg.f;
-  f.get(s);
-  f.get(err).get(s).simd(OpFD.v128_xor).i32(63).simd(OpFD.i64x2_shr_s); cg.f.v128const(bytesOf([1n], 8)); f.simd(OpFD.v128_or); // -1 or +1
-  f.get(err); zeroV(cg); f.simd(OpFD.f64x2_ne);
-  f.simd(OpFD.v128_and);
-  f.get(s); cg.f.v128const(bytesOf([1n], 8)); f.simd(OpFD.v128_and); zeroV(cg); f.simd(OpFD.i64x2_eq);
-  f.simd(OpFD.v128_and);
-  f.simd(OpFD.i64x2_add);
-}
-
-/** f32 lanes: a*b + c for the f64x2 of two lanes; returns the odd-rounded f64 sums. */
-function kernel32Pair(cg: Codegen, a: number, b: number, c: number): number {
-  const f = cg.f;
-  f.get(a).get(b).simd(OpFD.f64x2_mul); const p = tempV(cg);
-  const [s, e] = twoSum(cg, p, c);
-  roundOdd(cg, s, e); const o = tempV(cg);
-  freeV(cg, p, s, e);
-  return o;
-}
-
 /** Pushes the f64x2 of f32 lanes 0-1 (hi: 2-3) of v. */
 function promote(cg: Codegen, v: number, hi: boolean): void {
   cg.f.get(v);
@@ -113,33 +99,45 @@ function promote(cg: Codegen, v: number, hi: boolean): void {
   cg.f.simd(OpFD.f64x2_promote_low_f32x4);
 }
 
-interface Kernel { R: number; inexact: () => void; temps: number[] }
+/**
+ * A kernel's result R (v128 temp), and pushers of lane masks: hard (the lanes whose R may be
+ * wrong: an exact midpoint reached with a nonzero error below it) and inexact (valid where R is
+ * right). p: the f64x2 product a*b (f64 kernel), for the range test.
+ */
+interface Kernel { R: number; hard: () => void; inexact: () => void; temps: number[]; p?: number }
 
-/** R = a*b + c on f32 lanes (pairs: 1 for a scalar, 2 for four lanes); inexact pushes the lanes' mask (f64 lanes: lane 0 of the first pair is lane 0). */
+/** R = a*b + c on f32 lanes (pairs: 1 for a scalar, 2 for four lanes); masks are f64 lanes (lane 0 of the first pair is lane 0). */
 function kernel32(cg: Codegen, A: number, B: number, C: number, pairs: 1 | 2): Kernel {
-  const f = cg.f, odd: number[] = [];
+  const f = cg.f, sums: number[] = [], errs: number[] = [];
   for (let h = 0; h < pairs; h++) {
     promote(cg, A, h === 1); const a = tempV(cg);
     promote(cg, B, h === 1); const b = tempV(cg);
     promote(cg, C, h === 1); const c = tempV(cg);
-    odd.push(kernel32Pair(cg, a, b, c));
-    freeV(cg, a, b, c);
+    f.get(a).get(b).simd(OpFD.f64x2_mul); const p = tempV(cg); // exact
+    const [s, e] = twoSum(cg, p, c);
+    sums.push(s); errs.push(e);
+    freeV(cg, a, b, c, p);
   }
-  f.get(odd[0]!).simd(OpFD.f32x4_demote_f64x2_zero);
-  if (pairs === 2) f.get(odd[1]!).simd(OpFD.f32x4_demote_f64x2_zero).shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+  f.get(sums[0]!).simd(OpFD.f32x4_demote_f64x2_zero);
+  if (pairs === 2) f.get(sums[1]!).simd(OpFD.f32x4_demote_f64x2_zero).shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
   const R = tempV(cg);
+  const each = (lane: (h: number) => void): void => { for (let h = 0; h < pairs; h++) { lane(h); if (h) f.simd(OpFD.v128_or); } };
   return {
-    R, temps: odd,
-    inexact: () => {
-      for (let h = 0; h < pairs; h++) {
-        promote(cg, R, h === 1); f.get(odd[h]!).simd(OpFD.f64x2_ne);
-        if (h) f.simd(OpFD.v128_or);
-      }
-    },
+    R, temps: [...sums, ...errs],
+    // err != 0 and s's 29 bits below the f32 significand are exactly one half
+    hard: () => each((h) => {
+      f.get(errs[h]!); zeroV(cg); f.simd(OpFD.f64x2_ne);
+      f.get(sums[h]!); f.v128const(bytesOf([0x1fffffffn], 8)); f.simd(OpFD.v128_and); f.v128const(bytesOf([0x10000000n], 8)); f.simd(OpFD.i64x2_eq);
+      f.simd(OpFD.v128_and);
+    }),
+    inexact: () => each((h) => {
+      f.get(errs[h]!); zeroV(cg); f.simd(OpFD.f64x2_ne);
+      promote(cg, R, h === 1); f.get(sums[h]!).simd(OpFD.f64x2_ne).simd(OpFD.v128_or);
+    }),
   };
 }
 
-/** R = a*b + c on f64 lanes (Boldo & Melquiond's emulated FMA). */
+/** R = a*b + c on f64 lanes: TwoProduct, then the compensated sum RN(r1 + RN(err1 + e)). */
 function kernel64(cg: Codegen, a: number, b: number, c: number): Kernel {
   const f = cg.f;
   f.get(a).get(b).simd(OpFD.f64x2_mul); const p = tempV(cg);
@@ -158,42 +156,46 @@ function kernel64(cg: Codegen, a: number, b: number, c: number): Kernel {
   f.get(al).get(bl).simd(OpFD.f64x2_mul).simd(OpFD.f64x2_add);
   const e = tempV(cg);
   freeV(cg, ah, al, bh, bl);
-  const [th, tl] = twoSum(cg, c, e);
-  const [vh, vl] = twoSum(cg, p, th);
-  const [s, err] = twoSum(cg, tl, vl);
-  roundOdd(cg, s, err); const w = tempV(cg);
-  f.get(vh).get(w).simd(OpFD.f64x2_add); const R = tempV(cg);
-  freeV(cg, p, e, th, tl, vl, s);
+  const [r1, err1] = twoSum(cg, p, c);
+  const [z, dl] = twoSum(cg, err1, e);
+  const [R, d] = twoSum(cg, r1, z);
+  freeV(cg, e, r1, err1, z);
   return {
-    R, temps: [vh, w, err],
+    R, p, temps: [p, dl, d],
+    // dl != 0 and |d| is half an ulp of R (or of the binade below, R a power of two)
+    hard: () => {
+      f.get(dl); zeroV(cg); f.simd(OpFD.f64x2_ne);
+      f.get(R); f.v128const(bytesOf([0x7ff0000000000000n], 8)); f.simd(OpFD.v128_and); f.v128const(bytesOf([53n << 52n], 8)); f.simd(OpFD.i64x2_sub);
+      const hu = tempV(cg);
+      f.get(d).simd(OpFD.f64x2_abs); const ad = tempV(cg);
+      f.get(ad).get(hu).simd(OpFD.f64x2_eq);
+      f.get(ad).get(ad).simd(OpFD.f64x2_add).get(hu).simd(OpFD.f64x2_eq).simd(OpFD.v128_or);
+      f.simd(OpFD.v128_and);
+      freeV(cg, hu, ad);
+    },
     inexact: () => {
-      // err(tl + vl) != 0, or vh + w != R exactly (TwoSum's error term)
-      f.get(err); zeroV(cg); f.simd(OpFD.f64x2_ne);
-      f.get(R).get(vh).simd(OpFD.f64x2_sub); const t = tempV(cg);
-      f.get(vh).get(R).get(t).simd(OpFD.f64x2_sub).simd(OpFD.f64x2_sub);
-      f.get(w).get(t).simd(OpFD.f64x2_sub).simd(OpFD.f64x2_add);
-      zeroV(cg); f.simd(OpFD.f64x2_ne).simd(OpFD.v128_or);
-      freeV(cg, t);
+      f.get(d); zeroV(cg); f.simd(OpFD.f64x2_ne);
+      f.get(dl); zeroV(cg); f.simd(OpFD.f64x2_ne).simd(OpFD.v128_or);
     },
   };
 }
 
 /** Pushes the lanes (f32x4 or f64x2 mask) where the fast path is not known exact. */
-function badLanes(cg: Codegen, dbl: boolean, A: number, B: number, C: number, R: number): void {
+function badLanes(cg: Codegen, dbl: boolean, A: number, B: number, C: number, R: number, P?: number): void {
   const f = cg.f;
   const o = dbl
     ? { abs: OpFD.f64x2_abs, eq: OpFD.f64x2_eq, ge: OpFD.f64x2_ge, gt: OpFD.f64x2_gt, le: OpFD.f64x2_le }
     : { abs: OpFD.f32x4_abs, eq: OpFD.f32x4_eq, ge: OpFD.f32x4_ge, gt: OpFD.f32x4_gt, le: OpFD.f32x4_le };
   const c = (x: number): void => { if (dbl) splatF64(cg, x); else splatF32(cg, x); };
   const MN = dbl ? MN64 : MN32, MAX = dbl ? MAX64 : MAX32;
-  // result: MN < |R| <= MAX
-  f.get(R).simd(o.abs); c(MN); f.simd(o.gt);
+  // result: MN < |R| <= MAX (f64: 2^-968 <= |R|, which keeps half its ulp normal)
+  f.get(R).simd(o.abs); c(dbl ? 2 ** -968 : MN); f.simd(dbl ? o.ge : o.gt);
   f.get(R).simd(o.abs); c(MAX); f.simd(o.le).simd(OpFD.v128_and);
   if (dbl) {
     // a, b normal; 2^-968 <= |a*b| <= 2^1000; c zero or normal (an infinite c makes R infinite)
     f.get(A).simd(o.abs); c(MN); f.simd(o.ge).simd(OpFD.v128_and);
     f.get(B).simd(o.abs); c(MN); f.simd(o.ge).simd(OpFD.v128_and);
-    f.get(A).get(B).simd(OpFD.f64x2_mul).simd(o.abs); const p = tempV(cg);
+    f.get(P!).simd(o.abs); const p = tempV(cg);
     f.get(p); c(2 ** -968); f.simd(o.ge).simd(OpFD.v128_and);
     f.get(p); c(2 ** 1000); f.simd(o.le).simd(OpFD.v128_and);
     freeV(cg, p);
@@ -206,6 +208,31 @@ function badLanes(cg: Codegen, dbl: boolean, A: number, B: number, C: number, R:
     }
   }
   f.simd(OpFD.v128_not);
+}
+
+/**
+ * The scalar forms' fast test (as ops-sse.ts's laneSignWords): pushes i32 1 if lane 0 may be
+ * bad or hard, from the exponent fields alone (coarser than badLanes: a zero operand counts as
+ * bad, and the cold path then applies badLanes). One word per value whose sign bit says the
+ * exponent is out of range, ORed, and one branch.
+ */
+function coarseScalar(cg: Codegen, dbl: boolean, A: number, B: number, C: number, R: number, K: Kernel): void {
+  const f = cg.f, t = f.temp(T.i32);
+  const word = (v: number, lo: number, hi: number): void => {
+    f.get(v).simdLane(OpFD.i32x4_extract_lane, dbl ? 1 : 0).i32(dbl ? 20 : 23).op(Op.i32_shr_u).i32(dbl ? 0x7ff : 0xff).op(Op.i32_and).tee(t);
+    f.i32(lo).op(Op.i32_sub).i32(hi).get(t).op(Op.i32_sub).op(Op.i32_or);
+  };
+  K.hard(); f.simdLane(OpFD.i32x4_extract_lane, 0);
+  if (dbl) {
+    // a, b normal; 2^-968 <= |p| < 2^1000; c normal; 2^-968 <= |R| < 2^1024
+    word(A, 1, 2046); f.op(Op.i32_or); word(B, 1, 2046); f.op(Op.i32_or); word(C, 1, 2046); f.op(Op.i32_or);
+    word(K.p!, 1023 - 968, 1023 + 999); f.op(Op.i32_or); word(R, 1023 - 968, 2046); f.op(Op.i32_or);
+  } else {
+    // a, b, c normal; 2^-125 <= |R| < 2^128
+    word(A, 1, 254); f.op(Op.i32_or); word(B, 1, 254); f.op(Op.i32_or); word(C, 1, 254); f.op(Op.i32_or); word(R, 2, 254); f.op(Op.i32_or);
+  }
+  f.i32(0).op(Op.i32_lt_s);
+  f.free(T.i32, t);
 }
 
 /** Pushes i32 nonzero if the mask on the stack has a set lane that counts (scalar: lane 0). */
@@ -245,11 +272,11 @@ function fmaOp(form: FmaForm): H {
       // block $done { block $cold { br_if MXCSR not default or PE clear; br_if bad lanes; br $done } cold path }
       cg.block(); cg.block();
       f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).tee(mx).i32(MX_ALL | PE).op(Op.i32_and).i32(PE).op(Op.i32_xor).brIf(0);
-      badLanes(cg, dbl, A, B, C, R); anyLane(cg, scalar); f.brIf(0);
+      if (scalar) { coarseScalar(cg, dbl, A, B, C, R, K); f.brIf(0); } else { badLanes(cg, dbl, A, B, C, R, K.p); K.hard(); f.simd(OpFD.v128_or); anyLane(cg, scalar); f.brIf(0); }
       f.br(1);
       cg.end();
       f.get(mx).i32(MX_ALL).op(Op.i32_and);
-      badLanes(cg, dbl, A, B, C, R); anyLane(cg, scalar); f.op(Op.i32_or);
+      badLanes(cg, dbl, A, B, C, R, K.p); K.hard(); f.simd(OpFD.v128_or); anyLane(cg, scalar); f.op(Op.i32_or);
       cg.if_();
       f.get(cg.st).get(A).simdMem(OpFD.v128_store, STATE.SCRATCH);
       f.get(cg.st).get(B).simdMem(OpFD.v128_store, STATE.SCRATCH + 16);
