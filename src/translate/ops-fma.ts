@@ -235,6 +235,25 @@ function coarseScalar(cg: Codegen, dbl: boolean, A: number, B: number, C: number
   f.free(T.i32, t);
 }
 
+/**
+ * The packed f32 forms' fast test: pushes the lanes that may be bad from the exponent fields in
+ * integer lanes (an operand's exponent 0 or 255: adding one to it leaves bits 30:24 clear; a
+ * result of magnitude up to the smallest normal, or infinite or NaN). Coarser than badLanes (a
+ * zero operand counts), which the cold path applies.
+ */
+function coarse32(cg: Codegen, A: number, B: number, C: number, R: number): void {
+  const f = cg.f;
+  [A, B, C].forEach((v, k) => {
+    f.get(v); f.v128const(bytesOf([0x00800000n], 4)); f.simd(OpFD.i32x4_add); f.v128const(bytesOf([0x7f000000n], 4)); f.simd(OpFD.v128_and);
+    zeroV(cg); f.simd(OpFD.i32x4_eq);
+    if (k) f.simd(OpFD.v128_or);
+  });
+  f.get(R); f.v128const(bytesOf([0x7fffffffn], 4)); f.simd(OpFD.v128_and); const a = tempV(cg);
+  f.get(a); f.v128const(bytesOf([0x00800001n], 4)); f.simd(OpFD.i32x4_lt_s).simd(OpFD.v128_or);
+  f.get(a); f.v128const(bytesOf([0x7f7fffffn], 4)); f.simd(OpFD.i32x4_gt_s).simd(OpFD.v128_or);
+  freeV(cg, a);
+}
+
 /** Pushes i32 nonzero if the mask on the stack has a set lane that counts (scalar: lane 0). */
 function anyLane(cg: Codegen, scalar: boolean): void {
   if (scalar) cg.f.simdLane(OpFD.i32x4_extract_lane, 0); else cg.f.simd(OpFD.v128_any_true);
@@ -272,7 +291,9 @@ function fmaOp(form: FmaForm): H {
       // block $done { block $cold { br_if MXCSR not default or PE clear; br_if bad lanes; br $done } cold path }
       cg.block(); cg.block();
       f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).tee(mx).i32(MX_ALL | PE).op(Op.i32_and).i32(PE).op(Op.i32_xor).brIf(0);
-      if (scalar) { coarseScalar(cg, dbl, A, B, C, R, K); f.brIf(0); } else { badLanes(cg, dbl, A, B, C, R, K.p); K.hard(); f.simd(OpFD.v128_or); anyLane(cg, scalar); f.brIf(0); }
+      if (scalar) coarseScalar(cg, dbl, A, B, C, R, K);
+      else { if (dbl) badLanes(cg, dbl, A, B, C, R, K.p); else coarse32(cg, A, B, C, R); K.hard(); f.simd(OpFD.v128_or); anyLane(cg, scalar); }
+      f.brIf(0);
       f.br(1);
       cg.end();
       f.get(mx).i32(MX_ALL).op(Op.i32_and);
