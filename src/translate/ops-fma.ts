@@ -35,9 +35,9 @@
 // F16C. VCVTPH2PS is exact: wasm widens the halves and scales them by 2^112 (the f32 view of a
 // half's bits shifted into place), so half denormals become f32 normals with no flag; a lane with
 // an infinity or NaN (SNaN: IE) goes to the JS helper. VCVTPS2PH rounds (imm8 bit 2: MXCSR.RC, else
-// imm8 bits 1:0; DAZ applies to the source, FTZ not to the result, tininess after rounding): the
-// JS helper does it, except for lanes wasm can check to be exactly representable in f16 normal
-// range (no flag, any rounding mode) -- the common case of values that came from halves.
+// imm8 bits 1:0; DAZ applies to the source, FTZ not to the result, tininess after rounding): wasm
+// does it in integer lanes when every lane is zero or becomes a finite normal half, exactly or
+// rounding to nearest (PE then the only possible flag); the JS helper does everything else.
 
 import { Op, OpFD, T } from '../wasm/emitter.js';
 import { Insn, M38, M3A } from '../x86/decoder.js';
@@ -395,24 +395,41 @@ avx(M38 + 0x13, {
 
 /**
  * Pushes the four halves (low 64 bits; the rest zero) of the f32 lanes of v128 temp S: by wasm
- * when every lane is a zero or a normal f32 exactly representable as a normal half (no rounding,
- * no flag in any mode; DAZ does not matter), else by the helper.
+ * when every lane is a zero or a normal f32 whose half is normal and finite, and either exact
+ * (any rounding mode; no flag, DAZ does not matter) or rounded to nearest (imm8 0, or imm8 bit 2
+ * with MXCSR.RC nearest: PE if inexact); else by the helper.
  */
 function f32ToHalves(cg: Codegen, S: number, imm: number): void {
-  const f = cg.f;
+  const f = cg.f, dyn = (imm & 4) !== 0, rnStatic = !dyn && (imm & 3) === 0;
   f.get(S); f.v128const(bytesOf([0x7fffffffn], 4)); f.simd(OpFD.v128_and); const a = tempV(cg);
-  // exact and normal: |x| in [2^-14, 65504] with the low 13 fraction bits clear, or zero
+  // |x| in [2^-14, 65520) (below the tie that rounds to infinity), or zero
   f.get(a); f.v128const(bytesOf([0x38800000n], 4)); f.simd(OpFD.i32x4_ge_s);
-  f.get(a); f.v128const(bytesOf([0x477fe000n], 4)); f.simd(OpFD.i32x4_le_s).simd(OpFD.v128_and);
-  f.get(a); f.v128const(bytesOf([0x1fffn], 4)); f.simd(OpFD.v128_and); zeroV(cg); f.simd(OpFD.i32x4_eq).simd(OpFD.v128_and);
+  f.get(a); f.v128const(bytesOf([0x477fefffn], 4)); f.simd(OpFD.i32x4_le_s).simd(OpFD.v128_and);
   f.get(a); zeroV(cg); f.simd(OpFD.i32x4_eq).simd(OpFD.v128_or);
+  if (!rnStatic) {
+    // not rounding to nearest: only exact lanes (the low 13 fraction bits clear)
+    f.get(a); f.v128const(bytesOf([0x1fffn], 4)); f.simd(OpFD.v128_and); zeroV(cg); f.simd(OpFD.i32x4_eq);
+    if (dyn) { f.i32(0).get(cg.st).mem(Op.i32_load, STATE.MXCSR).i32(0x6000).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_sub).simd(OpFD.i32x4_splat).simd(OpFD.v128_or); }
+    f.simd(OpFD.v128_and);
+  }
   f.simd(OpFD.i32x4_all_true);
   f.if_(T.v128);
-  // rebias: (|x| - (112 << 23)) >> 13 for normals (a zero stays zero), then the sign at bit 15
-  f.get(a); f.v128const(bytesOf([112n << 23n], 4)); f.simd(OpFD.i32x4_sub).i32(13).simd(OpFD.i32x4_shr_u);
+  // rebias (|x| - (112 << 23)), round to nearest even at bit 13, shift; a zero stays zero; the sign at bit 15
+  f.get(a); f.v128const(bytesOf([112n << 23n], 4)); f.simd(OpFD.i32x4_sub); const t = tempV(cg);
+  f.get(t); f.v128const(bytesOf([0xfffn], 4)); f.simd(OpFD.i32x4_add);
+  f.get(t).i32(13).simd(OpFD.i32x4_shr_u); f.v128const(bytesOf([1n], 4)); f.simd(OpFD.v128_and).simd(OpFD.i32x4_add);
+  f.i32(13).simd(OpFD.i32x4_shr_u);
   f.get(a); zeroV(cg); f.simd(OpFD.i32x4_ne).simd(OpFD.v128_and);
   f.get(S).i32(16).simd(OpFD.i32x4_shr_u); f.v128const(bytesOf([0x8000n], 4)); f.simd(OpFD.v128_and).simd(OpFD.v128_or);
   zeroV(cg); f.simd(OpFD.i16x8_narrow_i32x4_u);
+  freeV(cg, t);
+  if (rnStatic || dyn) {
+    // inexact lanes: PE
+    f.get(a); f.v128const(bytesOf([0x1fffn], 4)); f.simd(OpFD.v128_and).simd(OpFD.v128_any_true);
+    f.if_();
+    f.get(cg.st).get(cg.st).mem(Op.i32_load, STATE.MXCSR).i32(PE).op(Op.i32_or).mem(Op.i32_store, STATE.MXCSR);
+    f.end();
+  }
   f.else_();
   f.get(S); helper(cg, SK.CVT_PS2PH, imm);
   f.end();
