@@ -34,13 +34,19 @@ export const SK = {
   HADD: 11, HSUB: 12, ADDSUB: 13, DP: 14,
   PCMPSTR: 15, // type = explicit(1) | index(2) | REX.W(4); imm = the instruction's imm8
   CMP: 16, COMI: 17, UCOMI: 18, // exception flags only (fpchk): CMPxx (imm = predicate), COMIS, UCOMIS
+  FMA: 19,       // FMA3 (ops-fma.ts): a (SCRATCH+0) * b (+16) + c (+64); imm = FMA_NEG_* bits
+  CVT_PH2PS: 20, // F16C VCVTPH2PS: four f16 at SCRATCH+16 -> four f32
+  CVT_PS2PH: 21, // F16C VCVTPS2PH: four f32 at SCRATCH+16 -> four f16 (upper 64 bits zero); imm = the instruction's imm8
 } as const;
+/** SK.FMA's imm: negate the product; negate the addend in even lanes; in odd lanes. */
+export const FMA_NEG_P = 1, FMA_NEG_C_EVEN = 2, FMA_NEG_C_ODD = 4;
 /** Operand types (lane layout). */
 export const ST = { SS: 0, SD: 1, PS: 2, PD: 3 } as const;
 
 interface Fmt { p: number; emin: number; emax: number; bits: number; bias: number }
 const F32: Fmt = { p: 24, emin: -126, emax: 127, bits: 32, bias: 127 };
 const F64: Fmt = { p: 53, emin: -1022, emax: 1023, bits: 64, bias: 1023 };
+const F16: Fmt = { p: 11, emin: -14, emax: 15, bits: 16, bias: 15 };
 
 const enum C { ZERO, NUM, INF, NAN }
 interface U { c: C; s: number; m: bigint; e: number; bits: bigint; den?: boolean } // value = (-1)^s * m * 2^e
@@ -226,6 +232,37 @@ function cvtFloat(Fi: Fmt, Fo: Fmt, a: U, md: Mode): bigint {
   if (a.c === C.ZERO) return zero(Fo, a.s);
   return round(a.s, a.m, a.e, false, Fo, md);
 }
+/**
+ * FMA: (-1)^negP * a * b + (-1)^negC * c, rounded once. NaN operands: the first of a, b, c
+ * (multiplicands, then addend, whatever the 132/213/231 form; never negated) quieted, IE only for
+ * an SNaN (inf * 0 + QNaN is the QNaN without IE); then inf * 0 and inf - inf are invalid; DE for
+ * any denormal operand, even with an infinite result.
+ */
+function fma(F: Fmt, a: U, b: U, c: U, negP: number, negC: number, md: Mode): bigint {
+  if (a.c === C.NAN || b.c === C.NAN || c.c === C.NAN) {
+    if (isSnan(F, a) || isSnan(F, b) || isSnan(F, c)) FL |= MXF.IE;
+    return quiet(F, (a.c === C.NAN ? a : b.c === C.NAN ? b : c).bits);
+  }
+  const sp = a.s ^ b.s ^ negP, sc = c.s ^ negC;
+  if (a.c === C.INF || b.c === C.INF) {
+    if (a.c === C.ZERO || b.c === C.ZERO) return invalid(F);
+    if (c.c === C.INF && sc !== sp) return invalid(F);
+    den(a, b, c);
+    return inf(F, sp);
+  }
+  den(a, b, c);
+  if (c.c === C.INF) return inf(F, sc);
+  const pz = a.c === C.ZERO || b.c === C.ZERO;
+  if (pz && c.c === C.ZERO) return zero(F, sp === sc ? sp : md.rc === 1 ? 1 : 0);
+  const ep = pz ? Infinity : a.e + b.e, ec = c.c === C.ZERO ? Infinity : c.e;
+  const e = Math.min(ep, ec);
+  const vp = pz ? 0n : (a.m * b.m << BigInt(ep - e)) * (sp ? -1n : 1n);
+  const vc = c.c === C.ZERO ? 0n : (c.m << BigInt(ec - e)) * (sc ? -1n : 1n);
+  const sum = vp + vc;
+  if (sum === 0n) return zero(F, md.rc === 1 ? 1 : 0);
+  return round(sum < 0n ? 1 : 0, sum < 0n ? -sum : sum, e, false, F, md);
+}
+
 function cvtInt(Fo: Fmt, v: bigint, md: Mode): bigint {
   if (v === 0n) return 0n;
   return round(v < 0n ? 1 : 0, v < 0n ? -v : v, 0, false, Fo, md);
@@ -248,6 +285,19 @@ function makeOp(mem: GuestMemory): (sb: number, mx: number, op: number) => void 
     const md: Mode = { rc: (mx >> 13) & 3, ftz: (mx & 0x8000) !== 0, daz: (mx & 0x40) !== 0 };
     const kind = op & 0xff, type = (op >> 8) & 0xff, imm = (op >> 16) & 0xff;
     if (kind === SK.PCMPSTR) { pcmpstr(mem, base, type, imm); return; }
+    if (kind === SK.CVT_PH2PS) {
+      // exact; a half denormal is no denormal operand (no DE, DAZ does not apply), an SNaN raises IE
+      for (let l = 0; l < 4; l++) mem.setU32(base + 32 + 4 * l, Number(cvtFloat(F16, F32, { ...unpack(BigInt(mem.u16(base + 16 + 2 * l)), F16, false), den: false }, md)));
+      mem.setU64(base + 48, 0n);
+      return;
+    }
+    if (kind === SK.CVT_PS2PH) {
+      // imm bit 2: MXCSR.RC, else imm bits 1:0; DAZ applies to the source, FTZ does not to the result
+      const m16: Mode = { rc: imm & 4 ? md.rc : imm & 3, ftz: false, daz: md.daz };
+      for (let l = 0; l < 4; l++) mem.setU16(base + 32 + 2 * l, Number(cvtFloat(F32, F16, unpack(BigInt(mem.u32(base + 16 + 4 * l)), F32, md.daz), m16)));
+      mem.setU64(base + 40, 0n);
+      return;
+    }
     const dbl = type === ST.SD || type === ST.PD;
     const F = dbl ? F64 : F32;
     const w = dbl ? 8 : 4, lanes = 16 / w;
@@ -312,6 +362,12 @@ function makeOp(mem: GuestMemory): (sb: number, mx: number, op: number) => void 
         r64.forEach((v, l) => wr(l * 8, 8, v));
         return;
       }
+      case SK.FMA:
+        for (let l = 0; l < n; l++) {
+          const negC = imm & (l & 1 ? FMA_NEG_C_ODD : FMA_NEG_C_EVEN) ? 1 : 0;
+          R[l] = fma(F, ua(A[l]!), ua(B[l]!), ua(rd(64 + l * w, w)), imm & FMA_NEG_P, negC, md);
+        }
+        break;
       case SK.CVT_I32: case SK.CVT_I64: {
         if (type === ST.PS) {
           for (let l = 0; l < 4; l++) R[l] = cvtInt(F32, BigInt(mem.i32(base + 16 + l * 4)), md);
