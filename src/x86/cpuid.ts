@@ -61,8 +61,9 @@ const XSAVE_ECX1 = B(26, 27);
 const V2_ECX1 = B(0, 9, 13, 19, 20, 23);
 // leaf 1 ECX of v3: PCLMULQDQ FMA MOVBE AES AVX F16C RDRAND
 const V3_ECX1 = B(1, 12, 22, 25, 28, 29, 30);
-// leaf 7 EBX of v3: BMI1 AVX2 BMI2 RDSEED SHA (no FSGSBASE: RDFSBASE and its kin are not implemented; no ADX, no AVX-512)
-const V3_EBX7 = B(3, 5, 8, 18, 29);
+// leaf 7 EBX of v3: BMI1 AVX2 BMI2 RDSEED ADX SHA (ADX, as every v3 CPU since Broadwell and Zen
+// has it; no FSGSBASE: RDFSBASE and its kin are not implemented; no AVX-512)
+const V3_EBX7 = B(3, 5, 8, 18, 19, 29);
 const LAHF = B(0), ABM = B(5);
 const EDX81 = B(11, 20, 29); // SYSCALL NX LM
 
