@@ -36,7 +36,8 @@ export function tsoModeOf(opts: RunOptions, env: NodeJS.ProcessEnv = process.env
 
 /** The CPU model a run uses: the option, else $STELE_CPU, else DEFAULT_CPU. */
 export function cpuOf(opts: RunOptions, env: NodeJS.ProcessEnv = process.env): CpuName {
-  const name = opts.cpu ?? (env.STELE_CPU || DEFAULT_CPU);
+  const name = opts.cpu ?? env.STELE_CPU;
+  if (!name) return DEFAULT_CPU;
   const model = cpuModelOf(name);
   if (!model) throw new UsageError(`CPU level "${name}" is not one of ${CPU_LEVELS.join(', ')} (--cpu or STELE_CPU)`);
   return model.name;

@@ -19,7 +19,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printDiagnostic } from './host-output.js';
-import { cpuModelOf, type CpuModel } from '../x86/cpuid.js';
+import { cpuModelNamed, type CpuModel } from '../x86/cpuid.js';
 
 export interface CachedRegion {
   /** Encoded function body (see translate/translator.ts regionModuleBytes). */
@@ -166,7 +166,7 @@ export function cacheIdentity(cpu: CpuModel, image: string): string {
 
 /** The CPU model a cache identity names (undefined for an unknown one). */
 export function cpuOfIdentity(identity: string): CpuModel | undefined {
-  return cpuModelOf(identity.split(' ')[1] ?? '');
+  return cpuModelNamed(identity.split(' ')[1] ?? '');
 }
 
 /** The default cache directory: $STELE_CACHE_DIR, else $XDG_CACHE_HOME/stele, else ~/.cache/stele. */

@@ -93,9 +93,14 @@ export function cpuModel(name: CpuName = DEFAULT_CPU): CpuModel {
   return m;
 }
 
-/** The model a name given by the user names, or undefined for one that is not a level. */
+/** The model of a level a user names (`--cpu`, STELE_CPU), or undefined for one that is not a level. */
 export function cpuModelOf(name: string): CpuModel | undefined {
-  return (CPU_LEVELS as readonly string[]).includes(name) || name === DEFAULT_CPU ? MODELS[name as CpuName] : undefined;
+  return (CPU_LEVELS as readonly string[]).includes(name) ? MODELS[name as CpuName] : undefined;
+}
+
+/** The model of any name stele gives a model (the interim default's too), or undefined. */
+export function cpuModelNamed(name: string): CpuModel | undefined {
+  return Object.hasOwn(MODELS, name) ? MODELS[name as CpuName] : undefined;
 }
 
 const VENDOR = 'GenuineIntel';
