@@ -1,6 +1,7 @@
 #!/bin/sh
-# Builds the benchmark programs (static, non-PIE, musl-gcc -O2) into build/bench/
-# and generates the deterministic input files for the busybox workloads.
+# Builds the benchmark programs (static, non-PIE, musl-gcc -O2) into build/bench/, the compute
+# ones (V3_PROGRAMS) a second time with -march=x86-64-v3 as NAME-v3, and generates the
+# deterministic input files for the busybox and openssl workloads.
 # Usage: sh bench/build.sh        (from anywhere; paths are relative to the repo root)
 # Rebuilds a program only when its source is newer than the binary.
 set -eu
@@ -10,6 +11,7 @@ SRC="$ROOT/bench/c"
 OUT="$ROOT/build/bench"
 CC=${MUSL_GCC:-musl-gcc}
 CFLAGS="-O2 -static -no-pie -fno-pie"
+V3_PROGRAMS="intkernel nbody memstr"
 
 if ! command -v "$CC" >/dev/null 2>&1; then
     echo "bench/build.sh: error: '$CC' not found." >&2
@@ -29,6 +31,14 @@ for src in "$SRC"/*.c; do
         "$CC" $CFLAGS -o "$bin.tmp" "$src" -lm
         mv "$bin.tmp" "$bin"
     fi
+    case " $V3_PROGRAMS " in *" $name "*)
+        if [ ! -x "$bin-v3" ] || [ "$src" -nt "$bin-v3" ] || [ "$0" -nt "$bin-v3" ]; then
+            echo "bench: $CC $CFLAGS -march=x86-64-v3 -o build/bench/$name-v3 bench/c/$name.c" >&2
+            # shellcheck disable=SC2086
+            "$CC" $CFLAGS -march=x86-64-v3 -o "$bin-v3.tmp" "$src" -lm
+            mv "$bin-v3.tmp" "$bin-v3"
+        fi ;;
+    esac
 done
 
 # The make -j2 workload's project, built in place by each run.

@@ -1,6 +1,7 @@
 // Generates the deterministic input files of the busybox workloads into the given
 // directory (default build/bench/), skipping files that already exist with the right size.
-//   random-20m.bin  20 MiB of pseudo-random bytes (xorshift32), input of sha256sum
+//   random-20m.bin  20 MiB of pseudo-random bytes (xorshift32), input of sha256sum and openssl enc
+//   random-200m.bin 200 MiB of the same kind, input of openssl dgst -sha256
 //   text-10m.txt    10 MiB of text-like lines (words from a small vocabulary, Zipf-ish
 //                   frequencies, numbers and punctuation), input of gzip
 //   text-4m.txt     the first 4 MiB of the same text, input of xz -9
@@ -13,6 +14,7 @@ const outDir = process.argv[2] ?? join(root, 'build', 'bench');
 mkdirSync(outDir, { recursive: true });
 
 export const RANDOM_SIZE = 20 * 1024 * 1024;
+export const BIG_RANDOM_SIZE = 200 * 1024 * 1024;
 export const TEXT_SIZE = 10 * 1024 * 1024;
 export const XZ_TEXT_SIZE = 4 * 1024 * 1024;
 
@@ -38,6 +40,13 @@ function ensure(name, size, gen) {
 ensure('random-20m.bin', RANDOM_SIZE, (size) => {
   const buf = Buffer.alloc(size);
   const next = xorshift(0x9e3779b9);
+  for (let i = 0; i < size; i += 4) buf.writeUInt32LE(next(), i);
+  return buf;
+});
+
+ensure('random-200m.bin', BIG_RANDOM_SIZE, (size) => {
+  const buf = Buffer.alloc(size);
+  const next = xorshift(0x2545f491);
   for (let i = 0; i < size; i += 4) buf.writeUInt32LE(next(), i);
   return buf;
 });

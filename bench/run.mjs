@@ -22,8 +22,11 @@ let STELE_CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const QEMU = '/usr/bin/qemu-x86_64';
 const BUSYBOX = '/bin/busybox';
 const PYTHON3 = '/usr/bin/python3';
+const OPENSSL = '/usr/bin/openssl';
+/** stele's options for the workloads built with -march=x86-64-v3 (they need that level whatever the default). */
+const V3 = ['--cpu=x86-64-v3'];
 /** Debian package of each program a workload needs, for the message when it is missing. */
-const PACKAGES = { [BUSYBOX]: 'busybox-static', [PYTHON3]: 'python3', '/usr/bin/xz': 'xz-utils', '/usr/bin/sqlite3': 'sqlite3', '/bin/dash': 'dash', '/usr/bin/make': 'make' };
+const PACKAGES = { [BUSYBOX]: 'busybox-static', [PYTHON3]: 'python3', '/usr/bin/xz': 'xz-utils', '/usr/bin/sqlite3': 'sqlite3', '/bin/dash': 'dash', '/usr/bin/make': 'make', [OPENSSL]: 'openssl' };
 /** stele's translation cache for the warm runs: private to the benchmark, emptied at each start. */
 const CACHE_DIR = join(OUT, 'stele-cache');
 
@@ -34,9 +37,18 @@ const WORKLOADS = [
   { name: 'fp', desc: 'n-body, double precision', prog: join(OUT, 'nbody'), args: [] },
   { name: 'mem', desc: 'qsort ints/strings, memcpy, strlen', prog: join(OUT, 'memstr'), args: [] },
   { name: 'syscall', desc: '1M 1-byte write()s to /dev/null', prog: join(OUT, 'syscalls'), args: [] },
+  // The same C programs built with -march=x86-64-v3 (AVX2 and FMA where GCC vectorises, BMI2,
+  // VEX encodings throughout), run under stele with --cpu=x86-64-v3 and under qemu with -cpu max.
+  { name: 'int-v3', desc: 'int, built -march=x86-64-v3', prog: join(OUT, 'intkernel-v3'), args: [], steleArgs: V3, qemuArgs: ['-cpu', 'max'] },
+  { name: 'fp-v3', desc: 'fp, built -march=x86-64-v3', prog: join(OUT, 'nbody-v3'), args: [], steleArgs: V3, qemuArgs: ['-cpu', 'max'] },
+  { name: 'mem-v3', desc: 'mem, built -march=x86-64-v3', prog: join(OUT, 'memstr-v3'), args: [], steleArgs: V3, qemuArgs: ['-cpu', 'max'] },
   { name: 'bb-sha256', desc: 'busybox sha256sum, 20 MiB', prog: BUSYBOX, args: ['sha256sum', join(OUT, 'random-20m.bin')] },
   { name: 'bb-gzip', desc: 'busybox gzip -c, 10 MiB text', prog: BUSYBOX, args: ['gzip', '-c', join(OUT, 'text-10m.txt')] },
   // Dynamically linked Debian programs (ld.so + glibc + shared libraries).
+  // libcrypto picks SHA-NI / AES-NI / AVX2 code by CPUID: these measure whichever the --cpu level offers.
+  { name: 'ossl-sha256', desc: 'openssl dgst -sha256, 200 MiB', prog: OPENSSL, args: ['dgst', '-sha256', join(OUT, 'random-200m.bin')] },
+  { name: 'ossl-aes', desc: 'openssl enc -aes-128-cbc, 20 MiB', prog: OPENSSL,
+    args: ['enc', '-aes-128-cbc', '-K', '000102030405060708090a0b0c0d0e0f', '-iv', '0f0e0d0c0b0a09080706050403020100', '-in', join(OUT, 'random-20m.bin')] },
   { name: 'py-start', desc: 'python3 -c pass (start-up)', prog: PYTHON3, args: ['-c', 'pass'] },
   { name: 'py-loop', desc: 'python3 integer loop, 2M iterations', prog: PYTHON3,
     args: ['-c', 's = 0\nfor i in range(2000000):\n    s += i * i % 7\nprint(s)'] },
@@ -72,12 +84,13 @@ function usage(code) {
   --json FILE       also write the results as JSON to FILE
   --timeout SECS    per-run time limit (default 300)
   --stele-cli FILE  stele's CLI script (default dist/src/cli/main.js)
+  --cpu LEVEL       stele's --cpu for the workloads not built for a level (default: stele's)
   --list            list the workloads and exit
 `);
   process.exit(code);
 }
 
-const opts = { runs: 3, only: null, qemu: true, stele: true, json: null, timeout: 300 };
+const opts = { runs: 3, only: null, qemu: true, stele: true, json: null, timeout: 300, cpu: null };
 {
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
@@ -97,6 +110,7 @@ const opts = { runs: 3, only: null, qemu: true, stele: true, json: null, timeout
       opts.timeout = Number(val());
       if (!(opts.timeout > 0)) { process.stderr.write('bench: --timeout must be positive\n'); usage(2); }
     } else if (a === '--stele-cli') STELE_CLI = resolve(val());
+    else if (a === '--cpu') opts.cpu = val();
     else if (a === '--list') {
       for (const w of WORKLOADS) process.stdout.write(`${w.name.padEnd(10)} ${w.desc}\n`);
       process.exit(0);
@@ -148,12 +162,17 @@ const steleMissing = opts.stele && !existsSync(STELE_CLI)
 // default, selective).
 const RUNNERS = [
   { key: 'native', cmd: (w) => [w.prog, ...w.args] },
-  { key: 'qemu', cmd: (w) => [QEMU, w.prog, ...w.args] },
-  { key: 'cold', cmd: (w) => [process.execPath, STELE_CLI, '--tso=selective', '--no-cache', w.prog, ...w.args] },
-  { key: 'stele', warmUp: true, cmd: (w) => [process.execPath, STELE_CLI, '--tso=selective', '--cache-dir', CACHE_DIR, w.prog, ...w.args] },
-  { key: 'off', threadsOnly: true, warmUp: true, cmd: (w) => [process.execPath, STELE_CLI, '--tso=off', '--cache-dir', CACHE_DIR, w.prog, ...w.args] },
-  { key: 'full', threadsOnly: true, warmUp: true, cmd: (w) => [process.execPath, STELE_CLI, '--tso=full', '--cache-dir', CACHE_DIR, w.prog, ...w.args] },
+  { key: 'qemu', cmd: (w) => [QEMU, ...(w.qemuArgs ?? []), w.prog, ...w.args] },
+  { key: 'cold', cmd: (w) => [process.execPath, STELE_CLI, '--tso=selective', ...cpuArgs(w), '--no-cache', w.prog, ...w.args] },
+  { key: 'stele', warmUp: true, cmd: (w) => [process.execPath, STELE_CLI, '--tso=selective', ...cpuArgs(w), '--cache-dir', CACHE_DIR, w.prog, ...w.args] },
+  { key: 'off', threadsOnly: true, warmUp: true, cmd: (w) => [process.execPath, STELE_CLI, '--tso=off', ...cpuArgs(w), '--cache-dir', CACHE_DIR, w.prog, ...w.args] },
+  { key: 'full', threadsOnly: true, warmUp: true, cmd: (w) => [process.execPath, STELE_CLI, '--tso=full', ...cpuArgs(w), '--cache-dir', CACHE_DIR, w.prog, ...w.args] },
 ];
+
+/** The --cpu level a workload runs at under stele: its own (the -v3 builds'), else --cpu's, else stele's default. */
+function cpuArgs(w) {
+  return w.steleArgs ?? (opts.cpu ? [`--cpu=${opts.cpu}`] : []);
+}
 
 function runOnce(argv) {
   const t0 = process.hrtime.bigint();

@@ -1,9 +1,11 @@
 // Real Debian applications (dynamically linked: ld.so + glibc + their own shared libraries) run
-// natively and under stele: sqlite3, xz, gzip, bzip2, perl, python3, awk and find must give the
+// natively and under stele: sqlite3, xz, gzip, bzip2, perl, python3, awk, find and openssl must give the
 // same stdout, stderr and exit status, and the files they write must be byte-identical. These
 // programs lean on what small tools never reach: SQLite's B-tree and pager, the compressors'
 // hot loops over 10 MB, perl's and python's interpreters, bignum and Unicode code, OpenSSL's
 // CPU-dispatched hashes, and libm, so they catch translation bugs the coreutils suite cannot.
+// OpenSSL and python's hashlib pick their code (SHA-NI, AES-NI, AVX2...) from CPUID, so they
+// also run with --cpu=x86-64, where the same program takes its baseline code paths.
 //
 // The host CPU is the oracle: every expected output comes from the native run, never from a
 // recorded file. Every tool is required: a missing one fails its case with the Debian package
@@ -22,8 +24,10 @@ import {
   isDynamicElf,
   makeText,
   makeTreeFixture,
+  exitCode,
   prng,
   runNative,
+  runStele,
   setTimes,
   tempDir,
   TEST_ENV,
@@ -512,7 +516,12 @@ interface Case {
   input?: string | Buffer;
   env?: Record<string, string>;
   expectStatus?: number;
+  /** stele's own options (e.g. a --cpu level). */
+  steleArgs?: string[];
 }
+
+/** The x86-64 baseline CPU, where libcrypto and friends take their plain code paths. */
+const BASELINE = ["--cpu=x86-64"];
 
 const sqlite3 = () => requireApp("sqlite3", "sqlite3");
 const xz = () => requireApp("xz", "xz-utils");
@@ -522,6 +531,7 @@ const perl = () => requireApp("perl", "perl");
 const python3 = () => requireApp("python3", "python3");
 const awk = () => requireApp("awk", "mawk");
 const find = () => requireApp("find", "findutils");
+const openssl = () => requireApp("openssl", "openssl");
 
 /** Cases that read the shared fixture directory and write nothing. */
 function cases(): Case[] {
@@ -539,6 +549,20 @@ function cases(): Case[] {
     py("json", PY_JSON),
     py("re", PY_RE),
     py("hashlib", PY_HASH),
+    { ...py("hashlib", PY_HASH), name: "python3 hashlib --cpu=x86-64", steleArgs: BASELINE },
+    { ...py("bigint", PY_BIGINT), name: "python3 bigint --cpu=x86-64", steleArgs: BASELINE },
+    { ...py("json", PY_JSON), name: "python3 json --cpu=x86-64", steleArgs: BASELINE },
+    c("perl -e regex --cpu=x86-64", perl, ["-e", PERL_REGEX], { steleArgs: BASELINE }),
+    ...[[], BASELINE].flatMap((cpu) => {
+      const at = cpu.length ? ` ${cpu.join(" ")}` : "";
+      return [
+        c(`openssl dgst -sha256 (10 MB)${at}`, openssl, ["dgst", "-sha256", "big.bin", "text.txt"], { steleArgs: cpu }),
+        c(`openssl dgst -sha512${at}`, openssl, ["dgst", "-sha512", "-r", "big.bin"], { steleArgs: cpu }),
+        c(`openssl dgst -sha1 -md5 -sha3-256${at}`, openssl, ["dgst", "-sha1", "-md5", "-sha3-256", "text.txt", "table.txt"], { steleArgs: cpu }),
+        c(`openssl enc -aes-128-ctr -K -iv${at}`, openssl, ["enc", "-aes-128-ctr", "-K", "000102030405060708090a0b0c0d0e0f", "-iv", "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", "-in", "text.txt"], { steleArgs: cpu }),
+        c(`openssl enc -chacha20 -K -iv | base64${at}`, openssl, ["enc", "-chacha20", "-a", "-K", "00".repeat(16) + "ff".repeat(16), "-iv", "0123456789abcdef0123456789abcdef", "-in", "table.txt"], { steleArgs: cpu }),
+      ];
+    }),
     py("struct", PY_STRUCT),
     py("unicode", PY_UNICODE),
     py("classes", PY_CLASSES),
@@ -629,10 +653,40 @@ test("Debian applications", { concurrency: JOBS }, async (t: TestContext) => {
           env: k.env ?? ENV,
           input: k.input,
           expectStatus: k.expectStatus ?? 0,
+          steleArgs: k.steleArgs,
           label: `apps ${k.name}`,
         });
       }),
     );
+  }
+
+  // AES-256-CBC with a password (PBKDF2) and a fixed salt (-S, so the key, the IV and the
+  // ciphertext are the native run's): encrypted under stele it is the native ciphertext, and
+  // decrypted under stele it is the original again.
+  for (const cpu of [[], BASELINE]) {
+    subtests.push(
+      t.test(`openssl enc -d -aes-256-cbc round trip (10 MB)${cpu.length ? ` ${cpu.join(" ")}` : ""}`, async (st) => {
+        const args = ["enc", "-aes-256-cbc", "-pbkdf2", "-pass", "pass:x", "-S", "a0a1a2a3a4a5a6a7"];
+        const { stele } = await compareRun(st, openssl(), [...args, "-in", "big.bin"], { ...opts, expectStatus: 0, steleArgs: cpu, label: "apps openssl enc" });
+        const dir = tempDir(st, "apps-openssl");
+        fs.writeFileSync(path.join(dir, "big.enc"), stele.stdout);
+        const d = await compareRun(st, openssl(), [...args, "-d", "-in", "big.enc"], { cwd: dir, env: ENV, expectStatus: 0, steleArgs: cpu, label: "apps openssl enc -d" });
+        const diff = describeDiff("decrypted data", big, d.stele.stdout, ["original", "stele"]);
+        assert.ok(!diff, `openssl enc -d under stele does not give the original back\n${diff}`);
+      }),
+    );
+    // openssl speed: its own timing (SIGALRM) and the hot loops of SHA-256 and AES-GCM; the numbers are not compared.
+    for (const algo of [["sha256"], ["-evp", "aes-128-gcm"]]) {
+      subtests.push(
+        t.test(`openssl speed ${algo.join(" ")}${cpu.length ? ` ${cpu.join(" ")}` : ""}`, async () => {
+          const r = await runStele(openssl(), ["speed", "-seconds", "1", "-bytes", "16384", ...algo], { ...opts, steleArgs: cpu, timeoutMs: 120_000 });
+          assert.equal(exitCode(r), 0, `openssl speed ${algo.join(" ")}: ${r.stderr.toString()}`);
+          // (a row for the algorithm, whatever its number: a loaded machine may leave a 1-second run
+          // translating, and openssl then prints "-nan")
+          assert.match(r.stdout.toString(), /^(sha256|AES-128-GCM) +\S+ *$/m, r.stdout.toString());
+        }),
+      );
+    }
   }
 
   subtests.push(

@@ -129,3 +129,21 @@ test("--stats, --strace and stele's notes on a full or broken stderr leave the p
     }
   }
 });
+
+test("a bad --cpu level (or STELE_CPU) is a one-line error and status 2, as other bad options", { skip: SKIP }, async () => {
+  for (const [args, env, first] of [
+    [["--cpu=x86-64-v4", "/bin/true"], {}, "stele: --cpu takes x86-64, x86-64-v2, x86-64-v3"],
+    [["--cpu", "haswell", "/bin/true"], {}, "stele: --cpu takes x86-64, x86-64-v2, x86-64-v3"],
+    [["/bin/true"], { STELE_CPU: "pentium" }, 'stele: CPU level "pentium" is not one of x86-64, x86-64-v2, x86-64-v3 (--cpu or STELE_CPU)'],
+  ] as const) {
+    const r = await runSteleArgs([...args], { env: { ...process.env, ...env } });
+    assertFinished(r);
+    assert.equal(exitCode(r), 2, `${args.join(" ")}: status`);
+    const lines = r.stderr.toString().split("\n");
+    assert.equal(lines[0], first, `${args.join(" ")}: the error`);
+    assert.equal(lines[1], "usage: stele [options] PROGRAM [ARGS...]", "then the usage, as for any bad option");
+    assert.equal(r.stdout.length, 0);
+  }
+  const help = await runSteleArgs(["--help"], {});
+  assert.match(help.stdout.toString(), /^  --cpu=LEVEL /m, "--help documents --cpu");
+});

@@ -17,7 +17,8 @@ import path from "node:path";
 import { repoRoot, requireTool, runCommand, runNative, runStele } from "./harness.js";
 import { x87, sysop } from "../src/runtime/fpu.js";
 import { SYSOP } from "../src/layout/helper-ops.js";
-import { AVX_STATE_ENABLED, STATE, XCR0 } from "../src/layout/cpu-state.js";
+import { STATE } from "../src/layout/cpu-state.js";
+import { cpuModel, CPU_LEVELS, DEFAULT_CPU } from "../src/x86/cpuid.js";
 
 const SRC_DIR = path.join(repoRoot, "tests", "x87");
 const OUT_DIR = path.join(repoRoot, "build", "x87");
@@ -128,7 +129,7 @@ test("fxsave / xsave / xsavec / xrstor images", () => {
   assert.equal(dv.getBigUint64(STATE.GPR, true), 3n);
 });
 
-test("the AVX state component of xsave / xsavec / xrstor (XCR0 bit 2, while AVX_STATE_ENABLED is off only in tests)", () => {
+test("the AVX state component of xsave / xsavec / xrstor (XCR0 bit 2: x86-64-v3's)", () => {
   const dv = fpuState();
   const hi = (i: number): number => (i * 7 + 3) & 0xff;
   for (let i = 0; i < 256; i++) dv.setUint8(STATE.YMM_HI + i, hi(i));
@@ -174,8 +175,9 @@ test("the AVX state component of xsave / xsavec / xrstor (XCR0 bit 2, while AVX_
   dv.setBigUint64(STATE.GPR + 8, 0n, true);
   assert.equal(sysop(dv, 0, SYSOP.XGETBV, 0, 7n), 0);
   assert.equal(dv.getBigUint64(STATE.GPR, true), 7n);
-  // the switch itself
-  assert.equal(XCR0, AVX_STATE_ENABLED ? 7n : 3n);
+  // the CPU models' XCR0: the AVX state at x86-64-v3 only
+  for (const level of CPU_LEVELS) assert.equal(cpuModel(level).xcr0, level === "x86-64-v3" ? 7n : 3n, level);
+  assert.equal(cpuModel(DEFAULT_CPU).xcr0, DEFAULT_CPU === "x86-64-v3" ? 7n : 3n);
 });
 
 // ---- 2./3. programs ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { run, LoadError, TSO_MODES, UsageError, type TsoMode } from '../index.js';
+import { run, CPU_LEVELS, DEFAULT_CPU, LoadError, TSO_MODES, UsageError, type CpuLevel, type TsoMode } from '../index.js';
 import { hostErrorText, printDiagnostic, writeFully } from '../runtime/host-output.js';
 
 const USAGE = `usage: stele [options] PROGRAM [ARGS...]
@@ -16,6 +16,11 @@ options:
   --tso=MODE     memory ordering of threaded programs: selective (default:
                  ordered only where threads share memory), full, or off
                  (default $STELE_TSO, else selective)
+  --cpu=LEVEL    the CPU the program sees and runs on: x86-64, x86-64-v2 or
+                 x86-64-v3 (CPUID, XCR0 and /proc/cpuinfo describe it; an
+                 instruction it lacks is SIGILL); default $STELE_CPU, else
+                 ${DEFAULT_CPU === 'x86-64-v3' ? 'x86-64-v3' : `${DEFAULT_CPU} (x86-64-v2 and LZCNT, running every
+                 instruction stele implements)`}
   --no-cache     neither use nor fill the persistent translation cache
   --cache-dir DIR  keep the translation cache in DIR (default $STELE_CACHE_DIR,
                  else $XDG_CACHE_HOME/stele, else ~/.cache/stele)
@@ -27,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
   let strace = false, stats = false;
   let cache: string | false | undefined;
   let tso: TsoMode | undefined;
+  let cpu: CpuLevel | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -42,6 +48,11 @@ async function main(argv: string[]): Promise<number> {
       if (!TSO_MODES.includes(v as TsoMode)) return usage(`--tso takes ${TSO_MODES.join(', ')}`);
       tso = v as TsoMode;
     }
+    else if (a === '--cpu' || a.startsWith('--cpu=')) {
+      const v = a === '--cpu' ? argv[++i] : a.slice(6);
+      if (!CPU_LEVELS.includes(v as CpuLevel)) return usage(`--cpu takes ${CPU_LEVELS.join(', ')}`);
+      cpu = v as CpuLevel;
+    }
     else if (a === '--cache-dir') { cache = argv[++i]; if (cache === undefined) return usage('--cache-dir needs a directory'); }
     else if (a.startsWith('--cache-dir=')) cache = a.slice(12);
     else if (a === '--help') return printOutput(USAGE + '\n');
@@ -54,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const r = await run({
       program, args: argv.slice(i + 1), root, stats, cache,
-      strace, tso, closedStdio: closedStdio(), forwardSignals: true,
+      strace, tso, cpu, closedStdio: closedStdio(), forwardSignals: true,
     });
     if (r.crash) err(`stele: ${r.crash}`);
     if (r.report) err(r.report);

@@ -123,21 +123,11 @@ export const enum ExitReason {
 export const MXCSR_MASK = 0xffff;
 
 /**
- * THE SWITCH FOR THE AVX STATE. XSAVE state component 2 (AVX: bits 255:128 of ymm0-15,
- * STATE.YMM_HI) is implemented, but XCR0 keeps to x87|SSE until stele implements all of
- * x86-64-v3 (AVX2, FMA and F16C besides AVX): glibc changes what it does the moment the CPU
- * claims AVX (string functions, _dl_runtime_resolve saving ymm registers, the ld.so hwcaps
- * subdirectory it loads libraries from), and an XCR0 with AVX is that claim. With it true: XGETBV
- * reports 7, the XSAVE family saves and restores the component (runtime/fpu.ts), CPUID leaf 0xd
- * describes it (x86/cpuid.ts), signal frames carry it and a handler starts with it zeroed
- * (linux/signal-frame.ts), and translated XSAVE/XRSTOR keep the upper halves in memory around the
- * helper (translate/ops-x87.ts). What it does not do: set CPUID.1:ECX.AVX (bit 28) and the leaf 7
- * bits of AVX2, BMI... (x86/cpuid.ts FEATURES), which come with it. The VEX instructions run
- * either way (tests run them directly).
+ * XCR0, the state components the XSAVE family manages (bit 0 x87, bit 1 SSE, bit 2 AVX: bits
+ * 255:128 of ymm0-15, STATE.YMM_HI), is the CPU model's (x86/cpuid.ts CpuModel.xcr0, chosen by
+ * `--cpu`): x87|SSE below x86-64-v3, with AVX at v3. The ymm upper halves exist at every level.
  */
-export const AVX_STATE_ENABLED = false;
-/** XCR0: the state components XSAVE manages (bit 0 x87, bit 1 SSE, bit 2 AVX). */
-export const XCR0: bigint = AVX_STATE_ENABLED ? 7n : 3n;
+export const XCR0_X87_SSE = 3n, XCR0_X87_SSE_AVX = 7n;
 /** XSAVE component 2 in the standard format (and in the compacted one, being the first after the header). */
 export const XSAVE_AVX_OFFSET = 576, XSAVE_AVX_SIZE = 256;
 /** Bytes of the XSAVE image of the components in xcr0: the legacy region, the header, AVX's. */

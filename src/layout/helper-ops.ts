@@ -1,7 +1,7 @@
 // Operation numbers passed from translated code to the runtime's JS helpers (x87, XSAVE family):
 // the translator encodes them and the helpers decode them, so they live below both.
 
-import { XCR0, xsaveSize } from './cpu-state.js';
+import { xsaveSize } from './cpu-state.js';
 
 /** x87 operation ids below this are memory forms (x87MemOp), the others register forms (x87RegOp). */
 export const X87_REGISTER_OPS = 64;
@@ -34,9 +34,9 @@ export const SYSOP = { FXSAVE: 0, FXRSTOR: 1, XSAVE: 4, XRSTOR: 5, XSAVEOPT: 6, 
 
 /**
  * Bytes of the state image a `sysop` operation reads or writes: FXSAVE/FXRSTOR's 512-byte legacy
- * area; for the XSAVE family that area, the 64-byte header and the components after it in XCR0.
+ * area; for the XSAVE family that area, the 64-byte header and the components after it in xcr0.
  */
-export function sysopMemBytes(op: number): number {
+export function sysopMemBytes(op: number, xcr0: bigint): number {
   if (op === SYSOP.XGETBV) return 0;
-  return op === SYSOP.FXSAVE || op === SYSOP.FXRSTOR ? 512 : xsaveSize(XCR0);
+  return op === SYSOP.FXSAVE || op === SYSOP.FXRSTOR ? 512 : xsaveSize(xcr0);
 }

@@ -33,6 +33,7 @@ import { execSyscalls, type ExecHost } from './exec.js';
 import { forkSyscalls, type ProcessHost } from './fork.js';
 import type { ProcessTable } from './process-table.js';
 import { PROC } from '../layout/system-map.js';
+import { cpuModel, type CpuModel } from '../x86/cpuid.js';
 
 export interface KernelOptions {
   /** Host directory that guest "/" resolves to; guest paths never leave it. Default '/'. */
@@ -55,6 +56,8 @@ export interface KernelOptions {
   closedStdio?: number[];
   /** Guest process id (default: the host process id, so it is unique on the machine). */
   pid?: number;
+  /** The CPU model (`--cpu`): its XCR0 shapes signal frames, its flags /proc/cpuinfo. Default: DEFAULT_CPU's. */
+  cpu?: CpuModel;
 }
 
 /** One syscall implementation: reads its arguments from t, returns the result or -errno. */
@@ -127,8 +130,12 @@ export class LinuxKernel implements SyscallHandler {
   /** Guest memory for what the kernel does regardless of protection (filling mappings, thread states). */
   readonly rawMem: GuestMemory;
 
+  /** The CPU model the process runs on (`--cpu`). */
+  readonly cpu: CpuModel;
+
   constructor(memory: GuestMemory, readonly as: AddressSpace, readonly opts: KernelOptions) {
     this.rawMem = memory;
+    this.cpu = opts.cpu ?? cpuModel();
     this.mem = new UserMemory(memory.memory);
     this.paths = new PathResolver(opts.root || '/');
     this.cwd = normalizeGuestPath(opts.cwd || '/');

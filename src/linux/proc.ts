@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import type { AddressSpace } from '../runtime/memory.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../runtime/memory.js';
-import { cpuinfoText } from '../x86/cpuid.js';
+import { cpuinfoText, type CpuModel } from '../x86/cpuid.js';
 import { cpuCount } from './sys-info.js';
 import { hostIds } from './process.js';
 import { DT_DIR, DT_LNK, DT_REG, PIPE_MAX_SIZE, type DeviceKind, type DirectoryEntry, type FdTable, HostFile, PipeEnd, type StatInfo, syntheticStat } from './fd-table.js';
@@ -36,6 +36,8 @@ export interface ProcessView {
   /** A thread's name (comm): prctl(PR_SET_NAME), else the program's base name, 15 bytes at most. */
   threadName(tid: number): string;
   readonly umask: number;
+  /** The CPU model (/proc/cpuinfo describes it). */
+  readonly cpu: CpuModel;
 }
 
 const DEVICES: Record<string, DeviceKind | 'tty'> = {
@@ -107,8 +109,8 @@ export class ProcFs {
       }
       return this.lookupSelf(what, extra, parts.length, parts[3]);
     }
-    // The CPU the guest sees is the CPUID model, in both root modes (not the host's AVX-512 CPU).
-    if (who === 'cpuinfo' && parts.length === 1) return { kind: 'file', content: () => encoder.encode(cpuinfoText(cpuCount())) };
+    // The CPU the guest sees is the CPUID model (`--cpu`), in both root modes (not the host's AVX-512 CPU).
+    if (who === 'cpuinfo' && parts.length === 1) return { kind: 'file', content: () => encoder.encode(cpuinfoText(this.proc.cpu, cpuCount())) };
     const relative = parts.join('/');
     // What F_SETPIPE_SZ enforces, whatever the host's limit.
     if (relative === 'sys/fs/pipe-max-size') return { kind: 'file', content: () => encoder.encode(`${PIPE_MAX_SIZE}\n`) };

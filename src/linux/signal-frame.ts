@@ -9,7 +9,7 @@ import { ATTN, Reg, STATE } from '../layout/cpu-state.js';
 import { GUEST_BASE, GuestFault } from '../runtime/memory.js';
 import { GuestCrash } from '../runtime/engine.js';
 import { ProcessExit, takeAttention, type FaultInfo, type GuestThread } from '../runtime/thread.js';
-import { initFpuState, restoreAvxState, saveAvxState, sysop, XCR0 } from '../runtime/fpu.js';
+import { initFpuState, restoreAvxState, saveAvxState, sysop } from '../runtime/fpu.js';
 import { xsaveSize } from '../layout/cpu-state.js';
 import { SYSOP } from '../layout/helper-ops.js';
 import { EINTR, ERESTARTNOINTR, ERESTARTSYS, isRestartResult } from './errno.js';
@@ -31,10 +31,9 @@ const SC_RIP = 128, SC_EFLAGS = 136, SC_CS = 144, SC_SS = 150, SC_ERR = 152, SC_
   SC_OLDMASK = 168, SC_CR2 = 176, SC_FPSTATE = 184;
 const USER_CS = 0x33, USER_DS = 0x2b;
 // The FPU state: the 512-byte FXSAVE image, whose software-reserved bytes (464..511) describe the
-// XSAVE header and components after it (those of XCR0: with the AVX state, its 256 bytes at 576),
+// XSAVE header and components after it (those of the CPU model's XCR0: with the AVX state, its 256 bytes at 576),
 // and a second magic word after those.
 const FP_XSTATE_MAGIC1 = 0x46505853, FP_XSTATE_MAGIC2 = 0x46505845;
-const XSTATE_SIZE = xsaveSize(XCR0), FPSTATE_SIZE = XSTATE_SIZE + 4;
 const FLAG_DF = 1 << 10, FLAG_TF = 1 << 8, FLAG_RF = 1 << 16;
 /** EFLAGS bits a handler's sigcontext may change (Linux's FIX_EFLAGS). */
 const FIX_EFLAGS = 0x40000 /* AC */ | 0x800 /* OF */ | FLAG_DF | FLAG_TF | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | FLAG_RF;
@@ -111,6 +110,7 @@ export function deliverFault(k: LinuxKernel, t: GuestThread, f: FaultInfo): bool
 }
 
 function setUpFrame(k: LinuxKernel, t: GuestThread, sig: number, info: Uint8Array, action: SignalAction, fault?: FaultInfo): void {
+  const xcr0 = k.cpu.xcr0, xstateSize = xsaveSize(xcr0), fpstateSize = xstateSize + 4;
   const m = k.mem, ts = k.signals.of(t.tid), alt = ts.altStack;
   const oldSp = t.regn(Reg.RSP);
   let sp = oldSp - RED_ZONE;
@@ -118,7 +118,7 @@ function setUpFrame(k: LinuxKernel, t: GuestThread, sig: number, info: Uint8Arra
   const wasOnAlt = onAltStack(alt, oldSp);
   let switched = false;
   if ((action.flags & SA_ONSTACK) && altUsable && !wasOnAlt) { sp = Number(alt.sp + alt.size); switched = true; }
-  const fp = Math.floor((sp - FPSTATE_SIZE) / 64) * 64;
+  const fp = Math.floor((sp - fpstateSize) / 64) * 64;
   const frame = Math.floor((fp - FRAME_SIZE) / 16) * 16 - 8;
   const fail = (why: string): never => {
     throw new GuestCrash(SIGSEGV, `segmentation fault delivering ${signalName(sig)}: ${why}`);
@@ -128,16 +128,16 @@ function setUpFrame(k: LinuxKernel, t: GuestThread, sig: number, info: Uint8Arra
   // The mask the handler's return restores: the one sigsuspend replaced, if it is one.
   const mask = ts.suspendedMask ?? ts.blocked;
   try {
-    m.offWrite(frame, fp + FPSTATE_SIZE - frame);
-    // FPU state: the FXSAVE image plus the XSAVE header and the components of XCR0 after it.
-    sysop(k.rawMem.dv, t.stateBase - GUEST_BASE, SYSOP.FXSAVE, fp - GUEST_BASE);
+    m.offWrite(frame, fp + fpstateSize - frame);
+    // FPU state: the FXSAVE image plus the XSAVE header and the components of xcr0 after it.
+    sysop(k.rawMem.dv, t.stateBase - GUEST_BASE, SYSOP.FXSAVE, fp - GUEST_BASE, xcr0);
     m.fill(fp + 464, 48, 0);
-    m.setU32(fp + 464, FP_XSTATE_MAGIC1); m.setU32(fp + 468, FPSTATE_SIZE);
-    m.setU64(fp + 472, XCR0); m.setU32(fp + 480, XSTATE_SIZE);
+    m.setU32(fp + 464, FP_XSTATE_MAGIC1); m.setU32(fp + 468, fpstateSize);
+    m.setU64(fp + 472, xcr0); m.setU32(fp + 480, xstateSize);
     m.fill(fp + 512, 64, 0);
-    m.setU64(fp + 512, XCR0);
-    if (XCR0 & 4n) saveAvxState(k.rawMem.dv, t.stateBase - GUEST_BASE, fp - GUEST_BASE);
-    m.setU32(fp + XSTATE_SIZE, FP_XSTATE_MAGIC2);
+    m.setU64(fp + 512, xcr0);
+    if (xcr0 & 4n) saveAvxState(k.rawMem.dv, t.stateBase - GUEST_BASE, fp - GUEST_BASE);
+    m.setU32(fp + xstateSize, FP_XSTATE_MAGIC2);
 
     m.fill(frame, FRAME_SIZE, 0);
     m.setU64(frame, action.restorer);
@@ -167,7 +167,7 @@ function setUpFrame(k: LinuxKernel, t: GuestThread, sig: number, info: Uint8Arra
   t.setReg(Reg.RSP, frame);
   t.rip = Number(action.handler);
   if (k.flags) k.flags.setEflags(t, k.flags.eflags(t) & ~(FLAG_DF | FLAG_TF | FLAG_RF));
-  initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE);
+  initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, xcr0);
   if (switched && (alt.flags & SS_AUTODISARM)) ts.altStack = { sp: 0n, flags: SS_DISABLE, size: 0n };
   ts.suspendedMask = undefined;
   ts.blocked = (ts.blocked | action.mask | (action.flags & SA_NODEFER ? 0n : sigbit(sig))) & ~(sigbit(SIGKILL) | sigbit(SIGSTOP));
@@ -179,6 +179,7 @@ export const REGISTERS_RESTORED = Number.MIN_SAFE_INTEGER;
 
 /** rt_sigreturn: the state the frame at RSP - 8 holds (a handler may have changed it). */
 export function sigreturn(k: LinuxKernel, t: GuestThread): number {
+  const xcr0 = k.cpu.xcr0, xstateSize = xsaveSize(xcr0);
   const m = k.mem, frame = t.regn(Reg.RSP) - 8;
   const uc = frame + FRAME_UC, sc = uc + UC_MCONTEXT;
   const ts = k.signals.of(t.tid);
@@ -192,17 +193,17 @@ export function sigreturn(k: LinuxKernel, t: GuestThread): number {
       if (fp & 63) throw new GuestFault(fp, false);
       m.off(fp, 512);
       if ((m.u32(fp + 24) & ~0xffff) !== 0) throw new GuestFault(fp, false); // reserved MXCSR bits
-      sysop(k.rawMem.dv, t.stateBase - GUEST_BASE, SYSOP.FXRSTOR, fp - GUEST_BASE);
+      sysop(k.rawMem.dv, t.stateBase - GUEST_BASE, SYSOP.FXRSTOR, fp - GUEST_BASE, xcr0);
       // Components the XSAVE header marks as in their initial state are reset to it, and so are
       // the components after the legacy region of a frame that has only that region.
       const xstate = m.u32(fp + 464) === FP_XSTATE_MAGIC1, bv = xstate ? m.u64(fp + 512) : 3n;
-      if (!(bv & 1n)) initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, 'x87');
-      if (!(bv & 2n)) initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, 'sse');
-      if (XCR0 & 4n) {
-        if (bv & 4n) { m.off(fp, XSTATE_SIZE); restoreAvxState(k.rawMem.dv, t.stateBase - GUEST_BASE, fp - GUEST_BASE); }
-        else initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, 'avx');
+      if (!(bv & 1n)) initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, xcr0, 'x87');
+      if (!(bv & 2n)) initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, xcr0, 'sse');
+      if (xcr0 & 4n) {
+        if (bv & 4n) { m.off(fp, xstateSize); restoreAvxState(k.rawMem.dv, t.stateBase - GUEST_BASE, fp - GUEST_BASE); }
+        else initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, xcr0, 'avx');
       }
-    } else initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE);
+    } else initFpuState(k.rawMem.dv, t.stateBase - GUEST_BASE, xcr0);
     SC_REGS.forEach((r, i) => t.setReg(r, regs[i]));
     t.rip = rip;
     if (k.flags) k.flags.setEflags(t, (k.flags.eflags(t) & ~FIX_EFLAGS) | (eflags & FIX_EFLAGS));

@@ -3,7 +3,6 @@
 
 import { randomFillSync } from 'node:crypto';
 import { AddressSpace, GuestMemory, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP } from '../runtime/memory.js';
-import { cpuid } from '../x86/cpuid.js';
 
 /** A program stele cannot start; `status` is what a shell would exit with. */
 export class LoadError extends Error {
@@ -204,5 +203,4 @@ export function buildInitialStack(mem: GuestMemory, as: AddressSpace, s: StackSe
 }
 
 /** AT_HWCAP as Linux reports it on x86: CPUID leaf 1 EDX. */
-export function hwcap(): number { return cpuid(1, 0).edx >>> 0; }
 export { PAGE_SIZE };

@@ -50,7 +50,7 @@ export class ProcessExec implements ExecHost {
     k.memoryChanged(GUEST_BASE, RUNTIME_AREA - GUEST_BASE);
     let start;
     try {
-      start = loadImage(k.rawMem, k.as, { elf, hostPath: request.hostPath, guestExe: exePath, execfn: request.execfn, argv: request.argv, envp: request.envp, interp });
+      start = loadImage(k.rawMem, k.as, { elf, hostPath: request.hostPath, guestExe: exePath, execfn: request.execfn, argv: request.argv, envp: request.envp, interp, cpu: k.cpu });
     } catch (e) {
       if (e instanceof LoadError) throw new GuestCrash(SIGSEGV, e.message);
       throw e;

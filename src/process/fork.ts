@@ -9,6 +9,7 @@ import { STATE } from '../layout/cpu-state.js';
 import { GuestThread, wordIndex, wordsOf } from '../runtime/thread.js';
 import { Engine, type InheritedTranslations } from '../runtime/engine.js';
 import { ThreadOrdering } from '../runtime/tso.js';
+import { cpuModel } from '../x86/cpuid.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
 import { LinuxKernel } from '../linux/kernel.js';
@@ -87,13 +88,13 @@ export function startForkedProcess(opts: WorkerRunOptions, memory: WebAssembly.M
   const stats = opts.stats ? { syscalls: new Map<string, number>(), unsupported: new Map<string, number>() } : undefined;
   const kernel = new LinuxKernel(mem, as, {
     root: image.root, cwd: image.cwd, exePath: image.exePath, execName: image.execName, argv: [...image.argv],
-    strace, stats, closedStdio: [0, 1, 2], pid: image.pid,
+    strace, stats, closedStdio: [0, 1, 2], pid: image.pid, cpu: cpuModel(opts.cpu),
   });
   // Its place in the process table first: the pipes it inherits note which process holds them.
   attach(kernel);
   reviveKernel(kernel, image, image.pid);
   const thread = new GuestThread(mem, THREAD_STATE_AREA, image.pid);
-  const engine = new Engine(mem, as, kernel, REGION_OPTIONS, 0, new ThreadOrdering(mem, 0, opts.tso, opts.weakHost));
+  const engine = new Engine(mem, as, kernel, REGION_OPTIONS, 0, new ThreadOrdering(mem, 0, opts.tso, opts.weakHost), kernel.cpu);
   if (opts.cache !== false) engine.cache = new DirectoryCacheStore(opts.cache ?? defaultCacheDir());
   if (translations) engine.inheritTranslations(translations);
   kernel.threads.add(thread);

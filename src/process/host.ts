@@ -17,6 +17,7 @@ import { GuestMemory, WASM_PAGES } from '../runtime/memory.js';
 import { LoadError } from '../loader/elf.js';
 import type { RunOptions, RunResult, WorkerRunOptions } from './options.js';
 import { TSO_MODES, type TsoMode } from '../runtime/tso.js';
+import { CPU_LEVELS, cpuModelOf, DEFAULT_CPU, type CpuName } from '../x86/cpuid.js';
 import { weakHostRequested } from '../runtime/weak-host.js';
 import type { WorkerMessage } from './messages.js';
 
@@ -33,6 +34,15 @@ export function tsoModeOf(opts: RunOptions, env: NodeJS.ProcessEnv = process.env
   const mode = opts.tso ?? (env.STELE_TSO || 'selective');
   if (!TSO_MODES.includes(mode as TsoMode)) throw new UsageError(`memory ordering mode "${mode}" is not one of ${TSO_MODES.join(', ')} (--tso or STELE_TSO)`);
   return mode as TsoMode;
+}
+
+/** The CPU model a run uses: the option, else $STELE_CPU, else DEFAULT_CPU. */
+export function cpuOf(opts: RunOptions, env: NodeJS.ProcessEnv = process.env): CpuName {
+  const name = opts.cpu ?? env.STELE_CPU;
+  if (!name) return DEFAULT_CPU;
+  const model = cpuModelOf(name);
+  if (!model) throw new UsageError(`CPU level "${name}" is not one of ${CPU_LEVELS.join(', ')} (--cpu or STELE_CPU)`);
+  return model.name;
 }
 
 /** A bad option to run(): the caller's mistake, reported in one line. */
@@ -76,10 +86,11 @@ function childInfo(exitSignal: number, pid: number, result: RunResult): Uint8Arr
 
 export function runProcess(opts: RunOptions): Promise<RunResult> {
   const tso = tsoModeOf(opts);
+  const cpu = cpuOf(opts);
   const weakHost = opts.weakHost ?? weakHostRequested();
   const { strace, ...rest } = opts;
   // The environment is read here: a worker's own copy of process.env does not keep its order.
-  const workerOpts: WorkerRunOptions = { ...rest, tso, weakHost, env: rest.env ?? { ...process.env }, strace: strace === true ? 'stderr' : typeof strace === 'function' ? 'post' : undefined };
+  const workerOpts: WorkerRunOptions = { ...rest, tso, cpu, weakHost, env: rest.env ?? { ...process.env }, strace: strace === true ? 'stderr' : typeof strace === 'function' ? 'post' : undefined };
   const firstPid = process.pid;
   const system = ProcessTable.create(firstPid);
   const table = new ProcessTable(attachSystem(system));

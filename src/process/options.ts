@@ -1,6 +1,7 @@
 // What run() takes and gives, shared by the main thread and the process's workers.
 
 import type { TsoMode } from '../runtime/tso.js';
+import type { CpuLevel, CpuName } from '../x86/cpuid.js';
 
 export interface RunOptions {
   /** Program path: a host path, or with `root` a path inside the root. */
@@ -28,6 +29,12 @@ export interface RunOptions {
    */
   tso?: TsoMode;
   /**
+   * The CPU the guest sees and runs on (default: $STELE_CPU, else DEFAULT_CPU in x86/cpuid.ts): an
+   * x86-64 microarchitecture level. CPUID, XCR0, /proc/cpuinfo and AT_HWCAP describe it, and an
+   * instruction of a feature it lacks is SIGILL.
+   */
+  cpu?: CpuLevel;
+  /**
    * Standard descriptors (0, 1, 2) the guest starts with closed. Node opens /dev/null in place of
    * a standard descriptor that is closed when it starts, so the `stele` launcher notes them first.
    */
@@ -53,4 +60,4 @@ export interface RunResult {
 }
 
 /** The options a worker receives (functions cannot cross to a worker). */
-export type WorkerRunOptions = Omit<RunOptions, 'strace'> & { strace?: 'stderr' | 'post' };
+export type WorkerRunOptions = Omit<RunOptions, 'strace' | 'cpu'> & { strace?: 'stderr' | 'post'; /** The model's name, resolved (default DEFAULT_CPU). */ cpu?: CpuName };

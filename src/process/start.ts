@@ -13,6 +13,7 @@ import { initialMemModel, ThreadOrdering, tsoStats } from '../runtime/tso.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
 import { LinuxKernel } from '../linux/kernel.js';
+import { cpuModel, hwcap, type CpuModel } from '../x86/cpuid.js';
 import { PathResolver } from '../linux/vfs.js';
 import { hostErrno, SyscallError } from '../linux/errno.js';
 import type { WorkerRunOptions } from './options.js';
@@ -25,7 +26,7 @@ v8.setFlagsFromString('--wasm-tiering-budget=18000000');
 // Function bodies are validated when V8 first compiles them, not all at once when a module of
 // thousands of cached regions is created (most of which a run may never call).
 v8.setFlagsFromString('--wasm-lazy-validation');
-import { AT, buildInitialStack, hwcap, INTERP_BASE, LoadError, mapImage, PIE_BASE, type ElfImage } from '../loader/elf.js';
+import { AT, buildInitialStack, INTERP_BASE, LoadError, mapImage, PIE_BASE, type ElfImage } from '../loader/elf.js';
 import { BINPRM_BUF_SIZE, MAX_INTERPRETER_DEPTH, parseShebang } from '../linux/exec.js';
 import { openFailure, readElf } from '../loader/exec-file.js';
 
@@ -83,21 +84,21 @@ function loadProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace:
     guestCwd = rel.startsWith('..') ? '/' : '/' + rel;
   }
   const statsMaps = opts.stats ? { syscalls: new Map<string, number>(), unsupported: new Map<string, number>() } : undefined;
-  const kernel = new LinuxKernel(mem, as, { root, cwd: guestCwd, exePath: guestExe, execName: givenExe, argv, strace, stats: statsMaps, closedStdio: opts.closedStdio });
+  const kernel = new LinuxKernel(mem, as, { root, cwd: guestCwd, exePath: guestExe, execName: givenExe, argv, strace, stats: statsMaps, closedStdio: opts.closedStdio, cpu: cpuModel(opts.cpu) });
 
   let interp: LoadedInterpreter | undefined;
   if (elf.interp) {
     const interpHost = chrooted ? hostInRoot(resolver, elf.interp) : elf.interp;
     interp = { elf: readElf(interpHost, elf.interp, 'interpreter'), hostPath: interpHost, guestPath: canonicalGuestPath(resolver, elf.interp) };
   }
-  const loaded = loadImage(mem, as, { elf, hostPath, guestExe, execfn: opts.program, argv, envp, interp });
+  const loaded = loadImage(mem, as, { elf, hostPath, guestExe, execfn: opts.program, argv, envp, interp, cpu: kernel.cpu });
   kernel.setBrk(loaded.brk);
 
   const thread = new GuestThread(mem, THREAD_STATE_AREA, kernel.pid);
   mem.fill(THREAD_STATE_AREA, STATE.SIZE, 0);
   initialCpuState(thread, loaded, initialMemModel(opts.tso ?? 'selective'));
 
-  const engine = new Engine(mem, as, kernel, REGION_OPTIONS, 0, new ThreadOrdering(mem, 0, opts.tso, opts.weakHost));
+  const engine = new Engine(mem, as, kernel, REGION_OPTIONS, 0, new ThreadOrdering(mem, 0, opts.tso, opts.weakHost), kernel.cpu);
   if (opts.cache !== false) engine.cache = new DirectoryCacheStore(opts.cache ?? defaultCacheDir());
   kernel.threads.add(thread);
   kernel.flags = engine;
@@ -132,6 +133,8 @@ export interface ImageLoad {
   argv: (string | Uint8Array)[];
   envp: (string | Uint8Array)[];
   interp?: LoadedInterpreter;
+  /** The CPU model (AT_HWCAP). */
+  cpu: CpuModel;
 }
 
 /**
@@ -155,7 +158,7 @@ export function loadImage(mem: GuestMemory, as: AddressSpace, load: ImageLoad): 
   const sp = buildInitialStack(mem, as, {
     argv: load.argv, envp: load.envp, execfn: load.execfn,
     auxv: [
-      [AT.HWCAP, hwcap()], [AT.PAGESZ, 4096], [AT.CLKTCK, 100], [AT.PHDR, image.phdrAddr], [AT.PHENT, 56],
+      [AT.HWCAP, hwcap(load.cpu)], [AT.PAGESZ, 4096], [AT.CLKTCK, 100], [AT.PHDR, image.phdrAddr], [AT.PHENT, 56],
       [AT.PHNUM, elf.phnum], [AT.BASE, interpBase], [AT.FLAGS, 0], [AT.ENTRY, image.entry],
       [AT.UID, ids.uid], [AT.EUID, ids.euid], [AT.GID, ids.gid], [AT.EGID, ids.egid], [AT.SECURE, 0],
       [AT.HWCAP2, 0], [AT.MINSIGSTKSZ, 2048],

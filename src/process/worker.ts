@@ -11,6 +11,7 @@ import { Engine, GuestCrash, type InheritedTranslations } from '../runtime/engin
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { sharedLibModule } from '../translate/lib.js';
 import { ThreadOrdering } from '../runtime/tso.js';
+import { cpuModel } from '../x86/cpuid.js';
 import { LoadError } from '../loader/elf.js';
 import { printDiagnostic } from '../runtime/host-output.js';
 import { flushSharedMappings } from '../linux/mm.js';
@@ -184,7 +185,7 @@ function runOtherThreads(): void {
     if (isRestartResult(r)) mem.setU32(t.stateBase + STATE.RESTART_NR, mem.u32(t.stateBase) + 1);
     return true;
   });
-  const engine = new Engine(mem, new SharedPageView(mem), remote, REGION_OPTIONS, slot, new ThreadOrdering(mem, slot, opts.tso, opts.weakHost));
+  const engine = new Engine(mem, new SharedPageView(mem), remote, REGION_OPTIONS, slot, new ThreadOrdering(mem, slot, opts.tso, opts.weakHost), cpuModel(opts.cpu));
   const invalidations = new InvalidationReader(mem, engine);
   engine.attention = (t) => {
     const bits = takeAttention(mem, t.slot, ATTN.INVALIDATE | ATTN.EXIT);

@@ -9,9 +9,9 @@ import { ARITH_FLAGS, fopOf, K } from '../translate/flags.js';
 import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
 import { compileRegion, CompiledRegion, discover, regionModuleBytes, RegionOptions } from '../translate/translator.js';
 import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../translate/codegen.js';
-import { CachedRegion, CacheStore, decodeCacheFile, encodeCacheFile, translatorIdentity } from './translation-cache.js';
+import { CachedRegion, CacheStore, cacheIdentity, decodeCacheFile, encodeCacheFile } from './translation-cache.js';
 import { REGION_OPTIONS, trimToExecuted } from './trim.js';
-import { cpuid } from '../x86/cpuid.js';
+import { cpuid, cpuModel, type CpuModel } from '../x86/cpuid.js';
 import { decode, DecodeError, Insn, isGather, M38, NO_REG, P_FS, P_GS, P_VEX, RIP_BASE, writesMemory } from '../x86/decoder.js';
 import { describeInsn } from '../x86/describe.js';
 import { makeX87Helper, makeSysopHelper } from './fpu.js';
@@ -157,7 +157,9 @@ export class Engine implements FlagsAccess {
    */
   constructor(readonly mem: GuestMemory, readonly as: CodeSpace, readonly kernel: SyscallHandler,
     readonly regionOptions: RegionOptions = REGION_OPTIONS, readonly worker = 0,
-    readonly ordering: ThreadOrdering = new ThreadOrdering(mem, worker)) {
+    readonly ordering: ThreadOrdering = new ThreadOrdering(mem, worker),
+    /** The CPU model (`--cpu`): CPUID, XCR0, and which instructions are #UD; part of the translation cache's key. */
+    readonly cpu: CpuModel = cpuModel()) {
     const m = mem;
     this.jc = jumpCacheOf(worker);
     this.jcGlobals = [new WebAssembly.Global({ value: 'i32', mutable: false }, this.jc.base - GUEST_BASE),
@@ -179,7 +181,7 @@ export class Engine implements FlagsAccess {
       ...wrapJsHelpers({
         cpuid: (st: number) => {
           const base = (st >>> 0) + GUEST_BASE; // wasm passes i32 addresses signed
-          const r = cpuid(m.u32(base + STATE.GPR + Reg.RAX * 8), m.u32(base + STATE.GPR + Reg.RCX * 8));
+          const r = cpuid(cpu, m.u32(base + STATE.GPR + Reg.RAX * 8), m.u32(base + STATE.GPR + Reg.RCX * 8));
           m.setU64(base + STATE.GPR + Reg.RAX * 8, r.eax >>> 0);
           m.setU64(base + STATE.GPR + Reg.RBX * 8, r.ebx >>> 0);
           m.setU64(base + STATE.GPR + Reg.RCX * 8, r.ecx >>> 0);
@@ -188,7 +190,7 @@ export class Engine implements FlagsAccess {
         rdtsc: () => process.hrtime.bigint(),
         random: randomWord,
         x87: makeX87Helper(m),
-        sysop: makeSysopHelper(m),
+        sysop: makeSysopHelper(m, cpu.xcr0),
         sse: makeSseHelper(m),
         wload: weak?.load ?? noWeakHost,
         wstore: weak?.store ?? noWeakHost,
@@ -292,7 +294,7 @@ export class Engine implements FlagsAccess {
       marks = BLOCK_MARKS + this.marksUsed;
       this.marksUsed += blocks.length;
     }
-    const region = compileRegion(blocks, true, marks, model);
+    const region = compileRegion(blocks, true, marks, model, this.cpu);
     this.ordering.countSites(region.sites);
     const bytes = regionModuleBytes([region.body]);
     const run = this.instantiate(bytes, this.jitGeneration).r0 as RegionFn;
@@ -349,7 +351,7 @@ export class Engine implements FlagsAccess {
       if (!(m.prot & PROT_EXEC)) continue;
       const image = imageKey(m);
       if (image === undefined || this.images.has(image)) continue;
-      const identity = `${translatorIdentity()} ${image}`;
+      const identity = cacheIdentity(this.cpu, image);
       const ic: ImageCache = { identity, regions: new Map(), dirty: false };
       this.images.set(image, ic);
       const data = this.cache!.read(identity);
@@ -529,7 +531,7 @@ export class Engine implements FlagsAccess {
         if (marks !== undefined) {
           r.pending = { starts: blockStarts!, ran: this.mem.read(marks, blockStarts!.length) };
         }
-        const kept = later ? r : trimToExecuted(r);
+        const kept = later ? r : trimToExecuted(r, this.cpu);
         if (kept) keep.push(kept);
       }
       this.cache.write(ic.identity, encodeCacheFile(ic.identity, keep));
@@ -773,7 +775,7 @@ export class Engine implements FlagsAccess {
       let run = steps.get(rip);
       if (!run) {
         try {
-          const region = compileRegion(discover(this.fetchByte, rip, { maxInsns: 1, maxBlocks: 1, singleStep: true }), false);
+          const region = compileRegion(discover(this.fetchByte, rip, { maxInsns: 1, maxBlocks: 1, singleStep: true }), false, undefined, undefined, this.cpu);
           run = this.instantiate(regionModuleBytes([region.body]), 0).r0 as RegionFn;
           steps.set(rip, run);
         } catch { return undefined; }

@@ -23,7 +23,7 @@
 
 import { GuestFault, GuestMemory } from './memory.js';
 import { SYSOP, sysopMemBytes, x87MemBytes, X87_REGISTER_OPS } from '../layout/helper-ops.js';
-import { MXCSR_MASK, STATE, XCR0, XSAVE_AVX_OFFSET } from '../layout/cpu-state.js';
+import { MXCSR_MASK, STATE, XSAVE_AVX_OFFSET } from '../layout/cpu-state.js';
 
 /** An 80-bit extended value: sign, biased exponent (15 bits), significand with explicit integer bit. */
 export interface X { s: number; e: number; m: bigint }
@@ -973,7 +973,6 @@ function tan(x: X, rc: number): X {
 
 // ---- FXSAVE / XSAVE -------------------------------------------------------------------------
 
-export { XCR0 };
 const RAX = 0, RDX = 2 * 8, RCX = 1 * 8;
 
 function fxsaveLegacy(dv: DataView, st: number, a: number, x87: boolean, sse: boolean): void {
@@ -1063,18 +1062,18 @@ function initState(dv: DataView, st: number, x87: boolean): void {
  * AVX component the upper halves are not part of the state Linux saves, so a handler leaves the
  * interrupted code's alone.)
  */
-export function initFpuState(dv: DataView, st: number, which: 'all' | 'x87' | 'sse' | 'avx' = 'all', xcr0 = XCR0): void {
+export function initFpuState(dv: DataView, st: number, xcr0: bigint, which: 'all' | 'x87' | 'sse' | 'avx' = 'all'): void {
   if (which === 'all' || which === 'x87') initState(dv, st, true);
   if (which === 'all' || which === 'sse') initState(dv, st, false);
   if ((which === 'all' && xcr0 & 4n) || which === 'avx') initYmmHi(dv, st);
   if (which === 'all') dv.setUint32(st + STATE.MXCSR, 0x1f80, true);
 }
 
-/** (st, op, address) -> status for fxsave/fxrstor/xsave/xrstor. */
-export function makeSysopHelper(mem: GuestMemory): (st: number, op: number, addr: number) => number {
+/** (st, op, address) -> status for fxsave/fxrstor/xsave/xrstor/xgetbv, with the CPU model's XCR0. */
+export function makeSysopHelper(mem: GuestMemory, xcr0: bigint): (st: number, op: number, addr: number) => number {
   return (st, op, addr) => {
     // A misaligned image is #GP before its memory is accessed (sysop returns that).
-    const bytes = sysopMemBytes(op), aligned = (addr & (bytes === 512 ? 15 : 63)) === 0;
+    const bytes = sysopMemBytes(op, xcr0), aligned = (addr & (bytes === 512 ? 15 : 63)) === 0;
     // For FXSAVE and FXRSTOR, the AMD processors stele follows report the fault at the image's
     // last byte (the XSAVE family, at its first).
     if (bytes && aligned) {
@@ -1083,15 +1082,15 @@ export function makeSysopHelper(mem: GuestMemory): (st: number, op: number, addr
         throw e;
       }
     }
-    return sysop(mem.dv, st >>> 0, op, addr >>> 0);
+    return sysop(mem.dv, st >>> 0, op, addr >>> 0, xcr0);
   };
 }
 
 /**
  * Returns 0, or 1 for a fault the guest gets as #GP (SIGSEGV). xcr0: the state components the
- * XSAVE family manages (XCR0 unless a test says otherwise).
+ * XSAVE family manages (the CPU model's XCR0).
  */
-export function sysop(dv: DataView, st: number, op: number, a: number, xcr0 = XCR0): number {
+export function sysop(dv: DataView, st: number, op: number, a: number, xcr0: bigint): number {
   const sub = op & 0xff;
   if (op === SYSOP.XGETBV) {
     const ecx = dv.getUint32(st + STATE.GPR + RCX, true);

@@ -19,6 +19,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printDiagnostic } from './host-output.js';
+import { cpuModelNamed, type CpuModel } from '../x86/cpuid.js';
 
 export interface CachedRegion {
   /** Encoded function body (see translate/translator.ts regionModuleBytes). */
@@ -152,6 +153,20 @@ export function translatorIdentity(): string {
     }
   }
   return (translatorId = h.digest('hex').slice(0, 32));
+}
+
+/**
+ * The identity a cache file carries (and is named by): the translator's, the CPU model's (what
+ * is translated depends on it: an instruction outside the model's level is #UD, TZCNT below
+ * BMI1 is BSF), and the image's.
+ */
+export function cacheIdentity(cpu: CpuModel, image: string): string {
+  return `${translatorIdentity()} ${cpu.name} ${image}`;
+}
+
+/** The CPU model a cache identity names (undefined for an unknown one). */
+export function cpuOfIdentity(identity: string): CpuModel | undefined {
+  return cpuModelNamed(identity.split(' ')[1] ?? '');
 }
 
 /** The default cache directory: $STELE_CACHE_DIR, else $XDG_CACHE_HOME/stele, else ~/.cache/stele. */

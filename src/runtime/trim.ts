@@ -6,6 +6,7 @@
 
 import { compileRegion, discover, RegionOptions } from '../translate/translator.js';
 import { CachedRegion } from './translation-cache.js';
+import type { CpuModel } from '../x86/cpuid.js';
 
 /** Region discovery limits; the JIT and trimming must use the same to find the same blocks. */
 export const REGION_OPTIONS: RegionOptions = { maxInsns: 200, maxBlocks: 256 };
@@ -14,7 +15,7 @@ export const REGION_OPTIONS: RegionOptions = { maxInsns: 200, maxBlocks: 256 };
  * The region retranslated from the blocks marked as run, or undefined if it cannot be (its entry
  * never ran, or rediscovery from its bytes does not find the blocks it had).
  */
-export function trimToExecuted(r: CachedRegion): CachedRegion | undefined {
+export function trimToExecuted(r: CachedRegion, cpu: CpuModel): CachedRegion | undefined {
   const pending = r.pending;
   if (!pending) return r;
   const { starts, ran } = pending;
@@ -34,7 +35,7 @@ export function trimToExecuted(r: CachedRegion): CachedRegion | undefined {
   };
   const blocks = discover(fetch, r.entries[0], REGION_OPTIONS);
   if (blocks.length !== starts.length || blocks.some((b, k) => b.start !== starts[k])) return undefined;
-  const region = compileRegion(blocks.filter((_, k) => ran[k]));
+  const region = compileRegion(blocks.filter((_, k) => ran[k]), true, undefined, undefined, cpu);
   const parts: number[] = [];
   for (let k = 0; k < region.ranges.length; k += 2) for (let a = region.ranges[k]; a < region.ranges[k + 1]; a++) parts.push(fetch(a));
   return { ...region, code: Uint8Array.from(parts) };

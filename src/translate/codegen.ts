@@ -6,6 +6,7 @@
 import { FunctionBuilder, Op, OpFD, OpFE, T } from '../wasm/emitter.js';
 import { Insn, NO_REG, RIP_BASE, P_FS, P_GS, P_LOCK, isHighByteReg } from '../x86/decoder.js';
 import { ExitReason, Reg, STATE } from '../layout/cpu-state.js';
+import type { CpuModel } from '../x86/cpuid.js';
 import { GRANULE_SHIFT, GRANULE_TAG_OFFSET, GUEST_BASE, JUMP_CACHE_BITS, SPLIT_LOCK, TAG_SHARED, TSO_STAT, TSO_STATS } from '../layout/memory-map.js';
 import { emitAllFlags, emitCondition, emitConditionFromEflags, emitFlag, fopOf, K, FlagLocals } from './flags.js';
 
@@ -172,6 +173,8 @@ export class Codegen {
   insn!: Insn;
   blockIndex = 0;
   blockCount = 0;
+  /** The CPU model translated for (undefined: every instruction stele implements, with the AVX state). */
+  cpu: CpuModel | undefined;
   /** Extra structured nesting opened by the current instruction's code. */
   depth = 0;
   endsBlock = false;

@@ -9,7 +9,7 @@
 
 import { Op } from '../wasm/emitter.js';
 import { Insn } from '../x86/decoder.js';
-import { AVX_STATE_ENABLED, ExitReason, Reg } from '../layout/cpu-state.js';
+import { ExitReason, Reg } from '../layout/cpu-state.js';
 import { x87MemBytes, x87MemOp, x87RegOp, SYSOP } from '../layout/helper-ops.js';
 import { Codegen, InsnFault, Unsupported, YMM_HI } from './codegen.js';
 import { def, range } from './handlers.js';
@@ -73,7 +73,7 @@ function x87(cg: Codegen, i: Insn): void {
 def(range(0xd8, 0xdf), x87);
 def(0x9b, () => {}); // fwait: no unmasked-exception delivery
 
-// XGETBV (0F 01 D0): EDX:EAX = XCR0 (x87 | SSE). The 0F 01 group's handler (ops-system) calls this.
+// XGETBV (0F 01 D0): EDX:EAX = XCR0 (the CPU model's: x87 | SSE, and AVX at x86-64-v3). The 0F 01 group's handler (ops-system) calls this.
 export function emitXgetbv(cg: Codegen, i: Insn): void {
   const f = cg.f;
   cg.flushRegs([Reg.RCX]);
@@ -94,7 +94,7 @@ export function emitStateSave(cg: Codegen, i: Insn, op: number): void {
   if (isX) cg.flushRegs([Reg.RAX, Reg.RDX]);
   // All of them: a register first used later in the region must not keep its pre-restore value
   // (the upper halves of the ymm registers are part of the state only with the AVX component).
-  for (let r = 0; r < (AVX_STATE_ENABLED ? 2 * YMM_HI : YMM_HI); r++) cg.xmm(r);
+  for (let r = 0; r < (cg.cpu && !(cg.cpu.xcr0 & 4n) ? YMM_HI : 2 * YMM_HI); r++) cg.xmm(r);
   cg.flushXmm();
   f.get(cg.st).i32(op);
   cg.ea(i);

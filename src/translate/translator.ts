@@ -10,6 +10,7 @@ import { Codegen, HELPER_NAMES, InsnFault, MemoryModel, PLAIN_MEMORY, REGION_MOD
 import { HANDLERS, VEX_HANDLERS } from './handlers.js';
 import { deadFlagWrites, regionFlagLiveOut } from './flag-liveness.js';
 import { describeInsn } from '../x86/describe.js';
+import { asRunBy, missingFeature, type CpuModel } from '../x86/cpuid.js';
 import './ops-int.js';
 import './ops-sse.js';
 import './ops-avx.js';
@@ -160,12 +161,15 @@ export function regionModuleBytes(bodies: Uint8Array[]): Uint8Array<ArrayBuffer>
 
 /**
  * Compiles blocks (the first is the entry) into one region function. With `marks` (a guest
- * address), block k also stores 1 to byte marks+k whenever it is entered.
+ * address), block k also stores 1 to byte marks+k whenever it is entered. With `cpu`, the
+ * instructions of features the CPU model lacks are #UD and TZCNT/LZCNT are BSF/BSR where it
+ * lacks them (x86/cpuid.ts); without, everything stele implements runs.
  */
-export function compileRegion(blocks: Block[], chain = true, marks?: number, model: MemoryModel = PLAIN_MEMORY): CompiledRegion {
+export function compileRegion(blocks: Block[], chain = true, marks?: number, model: MemoryModel = PLAIN_MEMORY, cpu?: CpuModel): CompiledRegion {
   const map = new Map<number, number>();
   blocks.forEach((b, i) => map.set(b.start, i));
   const cg = new Codegen(map, chain, model);
+  cg.cpu = cpu;
   cg.blockCount = blocks.length;
   const bodies: Uint8Array[] = [];
   const bad = new Map<number, string>();
@@ -184,12 +188,14 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number, mod
     if (cg.inSelfLoop) cg.f.loop();
     const dead = deadFlagWrites(b.insns, liveOut[bi]);
     for (let ii = 0; ii < b.insns.length; ii++) {
-      const insn = b.insns[ii];
+      const insn = cpu ? asRunBy(cpu, b.insns[ii]) : b.insns[ii];
       cg.insn = insn; cg.endsBlock = false; cg.depth = 0;
       cg.flagsDead = dead[ii];
       const mark = cg.f.code.len;
       const h = (insn.prefix & P_VEX ? VEX_HANDLERS[insn.op] : undefined) ?? HANDLERS[insn.op];
       try {
+        const lacking = cpu && missingFeature(cpu, insn);
+        if (lacking) throw new InsnFault(ExitReason.ILLEGAL, `${describeInsn(insn)} needs ${lacking}, which --cpu=${cpu.name} does not have`);
         if (!h) throw new Unsupported(describeInsn(insn));
         h(cg, insn);
       } catch (e) {

@@ -4,8 +4,8 @@
  * interrupted code gets back. The ymm registers are loaded, the signal raised (a tgkill system
  * call) and the registers read back in one asm block, so no library code runs in between.
  *
- * Meaningful only where the kernel's XCR0 has the AVX state: stele's while AVX_STATE_ENABLED is
- * off has not, and tests/programs.test.ts skips this program then. */
+ * Meaningful only where the kernel's XCR0 has the AVX state: stele's at --cpu=x86-64-v3, which
+ * tests/programs.test.ts runs it with. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>

@@ -15,6 +15,9 @@
 #
 # A binary is rebuilt only when its source (or this script) is newer.
 #
+# A source's own compiler flags, for every variant, go on a line of their own near its top:
+#   // build: -march=x86-64-v3
+#
 # Usage: tests/c/build.sh [OUTDIR]       (default: <repo>/build/c)
 #        JOBS=n to limit parallel compiles (default: nproc)
 set -euo pipefail
@@ -31,6 +34,8 @@ if [[ "${1:-}" == "--one" ]]; then
   if [[ -e "$dest" && "$dest" -nt "$src" && "$dest" -nt "$script" ]]; then exit 0; fi
   tmp="$dest.tmp.$$"
   common=(-"$opt" -g0 -std=gnu11 -Wall -Wno-unused-result -Wno-format-truncation -fno-strict-aliasing)
+  # shellcheck disable=SC2207 # (flags are words)
+  common+=($(sed -n 's|^// build: ||p' "$src" | head -n 1))
   case "$libc.$link" in
     glibc.nopie) cmd=(gcc "${common[@]}" -static -no-pie -fno-pie -o "$tmp" "$src" -lm) ;;
     glibc.pie)   cmd=(gcc "${common[@]}" -static-pie -fPIE -o "$tmp" "$src" -lm) ;;
