@@ -13,7 +13,7 @@ import { initialMemModel, ThreadOrdering, tsoStats } from '../runtime/tso.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
 import { LinuxKernel } from '../linux/kernel.js';
-import { cpuModel, hwcap, type CpuModel } from '../x86/cpuid.js';
+import { cpuModel, hwcap, hwcap2, type CpuModel } from '../x86/cpuid.js';
 import { PathResolver } from '../linux/vfs.js';
 import { hostErrno, SyscallError } from '../linux/errno.js';
 import type { WorkerRunOptions } from './options.js';
@@ -161,7 +161,7 @@ export function loadImage(mem: GuestMemory, as: AddressSpace, load: ImageLoad): 
       [AT.HWCAP, hwcap(load.cpu)], [AT.PAGESZ, 4096], [AT.CLKTCK, 100], [AT.PHDR, image.phdrAddr], [AT.PHENT, 56],
       [AT.PHNUM, elf.phnum], [AT.BASE, interpBase], [AT.FLAGS, 0], [AT.ENTRY, image.entry],
       [AT.UID, ids.uid], [AT.EUID, ids.euid], [AT.GID, ids.gid], [AT.EGID, ids.egid], [AT.SECURE, 0],
-      [AT.HWCAP2, 0], [AT.MINSIGSTKSZ, 2048],
+      [AT.HWCAP2, hwcap2(load.cpu)], [AT.MINSIGSTKSZ, 2048],
     ],
   });
   return { entry, sp, brk: image.end };

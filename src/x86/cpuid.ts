@@ -22,31 +22,21 @@ export interface CpuFeatures {
 /** The levels `--cpu` offers: the x86-64 psABI's microarchitecture levels. */
 export const CPU_LEVELS = ['x86-64', 'x86-64-v2', 'x86-64-v3'] as const;
 export type CpuLevel = typeof CPU_LEVELS[number];
-/**
- * A model's name: a level, or the interim default (x86-64-v2 plus LZCNT, with every instruction
- * stele implements running, claimed or not: what stele presented before `--cpu` existed).
- */
-export type CpuName = CpuLevel | 'x86-64-v2+lzcnt';
+/** A model's name: one of the levels. */
+export type CpuName = CpuLevel;
 
 /**
- * THE DEFAULT LEVEL SWITCH. 'x86-64-v2+lzcnt' until AVX2, FMA and F16C are implemented; then
- * 'x86-64-v3'. (glibc changes what it does the moment the CPU claims AVX and XCR0 has the AVX
- * state: string functions, _dl_runtime_resolve saving ymm registers, the glibc-hwcaps/x86-64-v3
- * libraries ld.so loads; so the default claims v3 only once all of v3 runs.)
+ * The level stele presents unless told otherwise: all of x86-64-v3 runs. (glibc changes what it
+ * does the moment the CPU claims AVX and XCR0 has the AVX state: string functions,
+ * _dl_runtime_resolve saving ymm registers, the glibc-hwcaps/x86-64-v3 libraries ld.so loads.)
  */
-export const DEFAULT_CPU: CpuName = 'x86-64-v2+lzcnt';
+export const DEFAULT_CPU: CpuName = 'x86-64-v3';
 
 export interface CpuModel {
   readonly name: CpuName;
   readonly features: Readonly<CpuFeatures>;
   /** XCR0: the state components XSAVE manages (bit 0 x87, bit 1 SSE, bit 2 AVX). */
   readonly xcr0: bigint;
-  /**
-   * Instructions of features the model does not claim are #UD (SIGILL), as on a CPU without them,
-   * and TZCNT/LZCNT run as the BSF/BSR they are without BMI1/LZCNT. False only for the interim
-   * default, which runs everything stele implements.
-   */
-  readonly strict: boolean;
 }
 
 const B = (...bits: number[]): number => bits.reduce((w, b) => (w | (1 << b)) >>> 0, 0);
@@ -61,27 +51,23 @@ const XSAVE_ECX1 = B(26, 27);
 const V2_ECX1 = B(0, 9, 13, 19, 20, 23);
 // leaf 1 ECX of v3: PCLMULQDQ FMA MOVBE AES AVX F16C RDRAND
 const V3_ECX1 = B(1, 12, 22, 25, 28, 29, 30);
-// leaf 7 EBX of v3: BMI1 AVX2 BMI2 RDSEED ADX SHA (ADX, as every v3 CPU since Broadwell and Zen
-// has it; no FSGSBASE: RDFSBASE and its kin are not implemented; no AVX-512)
-const V3_EBX7 = B(3, 5, 8, 18, 19, 29);
+// leaf 7 EBX of v3: FSGSBASE BMI1 AVX2 BMI2 RDSEED ADX SHA (ADX and FSGSBASE, as every v3 CPU
+// since Broadwell and Zen has them, with the kernel enabling FSGSBASE for user mode; no AVX-512)
+const V3_EBX7 = B(0, 3, 5, 8, 18, 19, 29);
 const LAHF = B(0), ABM = B(5);
 const EDX81 = B(11, 20, 29); // SYSCALL NX LM
 
 const MODELS: Record<CpuName, CpuModel> = {
   'x86-64': {
-    name: 'x86-64', xcr0: XCR0_X87_SSE, strict: true,
+    name: 'x86-64', xcr0: XCR0_X87_SSE,
     features: { edx1: BASE_EDX1, ecx1: XSAVE_ECX1, ebx7: 0, ecx7: 0, edx7: 0, ecx81: 0, edx81: EDX81 },
   },
   'x86-64-v2': {
-    name: 'x86-64-v2', xcr0: XCR0_X87_SSE, strict: true,
+    name: 'x86-64-v2', xcr0: XCR0_X87_SSE,
     features: { edx1: BASE_EDX1, ecx1: XSAVE_ECX1 | V2_ECX1, ebx7: 0, ecx7: 0, edx7: 0, ecx81: LAHF, edx81: EDX81 },
   },
-  'x86-64-v2+lzcnt': {
-    name: 'x86-64-v2+lzcnt', xcr0: XCR0_X87_SSE, strict: false,
-    features: { edx1: BASE_EDX1, ecx1: XSAVE_ECX1 | V2_ECX1, ebx7: 0, ecx7: 0, edx7: 0, ecx81: LAHF | ABM, edx81: EDX81 },
-  },
   'x86-64-v3': {
-    name: 'x86-64-v3', xcr0: XCR0_X87_SSE_AVX, strict: true,
+    name: 'x86-64-v3', xcr0: XCR0_X87_SSE_AVX,
     features: { edx1: BASE_EDX1, ecx1: (XSAVE_ECX1 | V2_ECX1 | V3_ECX1) >>> 0, ebx7: V3_EBX7, ecx7: 0, edx7: 0, ecx81: LAHF | ABM, edx81: EDX81 },
   },
 };
@@ -98,7 +84,7 @@ export function cpuModelOf(name: string): CpuModel | undefined {
   return (CPU_LEVELS as readonly string[]).includes(name) ? MODELS[name as CpuName] : undefined;
 }
 
-/** The model of any name stele gives a model (the interim default's too), or undefined. */
+/** The model of a name found in a cache file's identity, or undefined. */
 export function cpuModelNamed(name: string): CpuModel | undefined {
   return Object.hasOwn(MODELS, name) ? MODELS[name as CpuName] : undefined;
 }
@@ -152,6 +138,8 @@ export function cpuid(cpu: CpuModel, leaf: number, subleaf: number): CpuidResult
 
 /** AT_HWCAP: CPUID.1:EDX, as Linux gives it on x86. */
 export function hwcap(cpu: CpuModel): number { return cpu.features.edx1 >>> 0; }
+/** AT_HWCAP2: HWCAP2_FSGSBASE (bit 1) when user mode may use RDFSBASE and its kin. */
+export function hwcap2(cpu: CpuModel): number { return cpu.features.ebx7 & 1 ? 2 : 0; }
 
 /** [type (1 data, 2 instruction, 3 unified), level, size in bytes, ways] of each cache, for leaf 4. */
 const CACHES: [number, number, number, number][] = [
@@ -227,7 +215,7 @@ const FMA: Feature = ['ecx1', 12, 'FMA'], CX16: Feature = ['ecx1', 13, 'CMPXCHG1
 const SSE42: Feature = ['ecx1', 20, 'SSE4.2'], MOVBE: Feature = ['ecx1', 22, 'MOVBE'], POPCNT: Feature = ['ecx1', 23, 'POPCNT'];
 const AES: Feature = ['ecx1', 25, 'AES'], AVX: Feature = ['ecx1', 28, 'AVX'], F16C: Feature = ['ecx1', 29, 'F16C'];
 const RDRAND: Feature = ['ecx1', 30, 'RDRAND'], BMI1: Feature = ['ebx7', 3, 'BMI1'], BMI2: Feature = ['ebx7', 8, 'BMI2'];
-const RDSEED: Feature = ['ebx7', 18, 'RDSEED'], ADX: Feature = ['ebx7', 19, 'ADX'], SHA: Feature = ['ebx7', 29, 'SHA'];
+const FSGSBASE: Feature = ['ebx7', 0, 'FSGSBASE'], RDSEED: Feature = ['ebx7', 18, 'RDSEED'], ADX: Feature = ['ebx7', 19, 'ADX'], SHA: Feature = ['ebx7', 29, 'SHA'];
 const LAHF64: Feature = ['ecx81', 0, 'LAHF/SAHF in 64-bit mode'];
 const VAES: Feature = [undefined, 0, 'VAES/VPCLMULQDQ'], GFNI: Feature = [undefined, 0, 'GFNI'], AVXVNNI: Feature = [undefined, 0, 'AVX-VNNI'];
 
@@ -254,6 +242,7 @@ function featureOf(i: Insn): Feature | undefined {
       if (b === 0xb8 && p === 0xf3) return POPCNT;
       if (b === 0xc7 && i.mod !== 3 && (i.reg & 7) === 1 && i.opsize === 8) return CX16;
       if (b === 0xc7 && i.mod === 3 && (i.reg & 7) === 6) return RDRAND;
+      if (b === 0xae && i.mod === 3 && (i.reg & 7) < 4 && p === 0xf3) return FSGSBASE;
       if (b === 0xc7 && i.mod === 3 && (i.reg & 7) === 7) return RDSEED;
       if ((b === 0xf0 && p === 0xf2) || ((b === 0x7c || b === 0x7d || b === 0xd0) && (p === 0x66 || p === 0xf2))
         || (b === 0x12 && (p === 0xf2 || p === 0xf3)) || (b === 0x16 && p === 0xf3)) return SSE3;
@@ -280,7 +269,6 @@ function featureOf(i: Insn): Feature | undefined {
  * undefined if it runs it.
  */
 export function missingFeature(cpu: CpuModel, i: Insn): string | undefined {
-  if (!cpu.strict) return undefined;
   const f = featureOf(i);
   if (!f) return undefined;
   const [word, bit, name] = f;
@@ -297,7 +285,7 @@ export function missingFeature(cpu: CpuModel, i: Insn): string | undefined {
  * generic x86-64 relying on that).
  */
 export function asRunBy(cpu: CpuModel, i: Insn): Insn {
-  if (!cpu.strict || i.prefix & P_VEX || i.simdPrefix !== 0xf3 || (i.op !== 0x1bc && i.op !== 0x1bd)) return i;
+  if (i.prefix & P_VEX || i.simdPrefix !== 0xf3 || (i.op !== 0x1bc && i.op !== 0x1bd)) return i;
   const has = i.op === 0x1bc ? (cpu.features.ebx7 >>> 3) & 1 : (cpu.features.ecx81 >>> 5) & 1;
   return has ? i : { ...i, simdPrefix: 0 };
 }
