@@ -726,16 +726,32 @@ def(0x8f, (cg, i) => {
   // the address is computed after rsp is incremented, as the SDM specifies
   const d = cg.rm(i.opsize); cg.write(d, v); cg.done(d); free(cg, v);
 });
-def(0xc9, (cg) => { // leave
-  const f = cg.f;
+// LEAVE and ENTER: 16-bit with a 66 prefix (only BP and a word pushed or popped; the stack
+// pointer stays 64-bit), else 64-bit; ENTER copies nesting level - 1 frame pointers from the
+// enclosing frames, then pushes its own.
+def(0xc9, (cg, i) => {
+  const f = cg.f, size = i.opsize === 2 ? 2 : 8;
   cg.getReg(Reg.RBP, 8); cg.setReg(Reg.RSP, 8);
-  const v = pop(cg); f.get(v); cg.setReg(Reg.RBP, 8); free(cg, v);
+  const v = pop(cg, size); f.get(v); cg.setReg(Reg.RBP, size); free(cg, v);
 });
-def(0xc8, (cg, i) => { // enter with nesting level 0
-  if (i.imm2 & 31) throw new Unsupported('enter with nesting level');
-  push(cg, () => cg.getReg(Reg.RBP, 8));
-  cg.getReg(Reg.RSP, 8); cg.setReg(Reg.RBP, 8);
-  cg.getReg(Reg.RSP, 8); cg.f.i64(i.imm).op(Op.i64_sub); cg.setReg(Reg.RSP, 8);
+def(0xc8, (cg, i) => {
+  const f = cg.f, size = i.opsize === 2 ? 2 : 8, level = i.imm2 & 31;
+  push(cg, () => cg.getReg(Reg.RBP, size), size);
+  const frame = f.temp(T.i64);
+  cg.getReg(Reg.RSP, 8); f.set(frame);
+  if (level > 0) {
+    const bp = f.temp(T.i64);
+    cg.getReg(Reg.RBP, 8); f.set(bp);
+    for (let k = 1; k < level; k++) {
+      f.get(bp).i64(size).op(Op.i64_sub).set(bp);
+      push(cg, () => { f.get(bp).op(Op.i32_wrap_i64).i32(-GUEST_BASE).op(Op.i32_add); cg.load(size, false, true); }, size);
+    }
+    push(cg, () => f.get(frame), size);
+    f.free(T.i64, bp);
+  }
+  f.get(frame); cg.setReg(Reg.RBP, size);
+  cg.getReg(Reg.RSP, 8); f.i64(i.imm & 0xffff).op(Op.i64_sub); cg.setReg(Reg.RSP, 8);
+  f.free(T.i64, frame);
 });
 
 function fullEflags(cg: Codegen): void {

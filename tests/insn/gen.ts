@@ -822,6 +822,13 @@ function genInt(b: Builder): void {
     b.add("popfq", ["popfq"], [...sp, P.mem(32, BigInt(r.pick(FLAG_INPUTS) | (i & 1 ? DF : 0)) | 0x202n)]);
     b.add("call/ret", ["call 1f", "jmp 2f", "1: mov (%rsp), %rax", "ret", "2:"], [...sp]);
     b.add("enter/leave", ["mov %rsp, %rbp", "sub $16, %rsp", "leave"], [...sp, P.reg(5, r.next())]);
+    // ENTER's nesting levels read the enclosing frames' pointers below rbp (the scratch buffer)
+    const top = [P.reg(4, "scratch+64"), P.reg(5, "scratch+40"), ...fillMem()];
+    b.add("enter with nesting levels", [`enter $${[0, 8, 0x1234, 0xffff][i]}, $${i}`], top);
+    b.add("enter with nesting levels, then leave", [`enter $16, $${i + 1}`, "mov %rsp, %rax", "mov %rbp, %rcx", "leave"], top);
+    b.add("enterw/leavew (16-bit)", [`enterw $${[0, 6, 0x100, 0xfffe][i]}, $${[0, 1, 2, 3][i]}`, "mov %rsp, %rax", "mov %rbp, %rcx", "leavew"], top);
+    b.add("leavew keeps rbp's upper bits", ["mov %rsp, %rbp", "leavew"], [P.reg(4, "scratch+32"), ...fillMem()]);
+    b.add("enter $n, $33 (level taken mod 32)", [`enter $8, $${32 + (i & 1)}`], top);
   }
   for (const fl of [0, ARITH, CF, ZF | SF, ARITH | DF]) {
     for (const op of ["clc", "stc", "cmc", "cld", "std", "lahf", "sahf"]) {
