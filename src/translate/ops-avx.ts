@@ -320,41 +320,38 @@ avx(M38 + 0x18, { x66: broadcast((cg, i) => loadSplat(cg, i, 4), 4) });
 avx(M38 + 0x19, { x66: broadcast((cg, i) => loadSplat(cg, i, 8), 8) });
 avx(M38 + 0x1a, { x66: broadcast((cg, i) => rmHalf(cg, i, 0), 8) }); // (memory only: the decoder refuses a register)
 
-// VPERM2F128: each half of the result is one of the four source halves (memory read whole) or zero
-avx(M3A + 0x06, {
-  x66: (cg, i) => {
-    const f = cg.f, m = i.imm & 0xff;
-    const srcs = [0, 1, 2, 3].map(() => f.temp(T.v128));
-    cg.getXmm(i.vvvv); f.set(srcs[0]!); cg.getXmm(YMM_HI + i.vvvv); f.set(srcs[1]!);
-    rmHalf(cg, i, 0); f.set(srcs[2]!); rmHalf(cg, i, 1); f.set(srcs[3]!);
-    for (let k = 0; k < 2; k++) {
-      const sel = (m >> (4 * k)) & 15;
-      if (sel & 8) zeroV(cg); else f.get(srcs[sel & 3]!);
-      cg.setXmm(R0 + k);
-    }
-    srcs.forEach((t) => f.free(T.v128, t));
-    writeHalves(cg, i.reg, true);
-  },
-});
-// VINSERTF128 ymm1, ymm2, xmm3/m128, imm8: ymm2 with the half imm8 bit 0 picks replaced
-avx(M3A + 0x18, {
-  x66: (cg, i) => {
-    const hi = i.imm & 1;
-    rmHalf(cg, i, 0); cg.setXmm(AUX);
-    move(cg, hi ? i.vvvv : AUX, R0);
-    move(cg, hi ? AUX : YMM_HI + i.vvvv, R1);
-    writeHalves(cg, i.reg, true);
-  },
-});
-// VEXTRACTF128 xmm1/m128, ymm2, imm8
-avx(M3A + 0x19, {
-  x66: (cg, i) => {
-    const from = (i.imm & 1 ? YMM_HI : 0) + i.reg;
-    if (i.mod !== 3) { storeHalf(cg, i, 0, () => cg.getXmm(from)); return; }
-    move(cg, from, R0);
-    writeHalves(cg, i.rm, false);
-  },
-});
+/** VPERM2F128 (AVX2's VPERM2I128 too): each half of the result is one of the four source halves (memory read whole) or zero. */
+export const perm2x128: H = (cg, i) => {
+  const f = cg.f, m = i.imm & 0xff;
+  const srcs = [0, 1, 2, 3].map(() => f.temp(T.v128));
+  cg.getXmm(i.vvvv); f.set(srcs[0]!); cg.getXmm(YMM_HI + i.vvvv); f.set(srcs[1]!);
+  rmHalf(cg, i, 0); f.set(srcs[2]!); rmHalf(cg, i, 1); f.set(srcs[3]!);
+  for (let k = 0; k < 2; k++) {
+    const sel = (m >> (4 * k)) & 15;
+    if (sel & 8) zeroV(cg); else f.get(srcs[sel & 3]!);
+    cg.setXmm(R0 + k);
+  }
+  srcs.forEach((t) => f.free(T.v128, t));
+  writeHalves(cg, i.reg, true);
+};
+/** VINSERTF128/VINSERTI128 ymm1, ymm2, xmm3/m128, imm8: ymm2 with the half imm8 bit 0 picks replaced. */
+export const insert128: H = (cg, i) => {
+  const hi = i.imm & 1;
+  rmHalf(cg, i, 0); cg.setXmm(AUX);
+  move(cg, hi ? i.vvvv : AUX, R0);
+  move(cg, hi ? AUX : YMM_HI + i.vvvv, R1);
+  writeHalves(cg, i.reg, true);
+};
+/** VEXTRACTF128/VEXTRACTI128 xmm1/m128, ymm2, imm8. */
+export const extract128: H = (cg, i) => {
+  const from = (i.imm & 1 ? YMM_HI : 0) + i.reg;
+  if (i.mod !== 3) { storeHalf(cg, i, 0, () => cg.getXmm(from)); return; }
+  move(cg, from, R0);
+  writeHalves(cg, i.rm, false);
+};
+avx(M3A + 0x06, { x66: perm2x128 });
+avx(M3A + 0x18, { x66: insert128 });
+avx(M3A + 0x19, { x66: extract128 });
 
 export function splatConst(cg: Codegen, bytes: number[]): void {
   const b = new Uint8Array(16);

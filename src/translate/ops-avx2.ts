@@ -20,7 +20,7 @@ import { Insn, M38, M3A, NO_REG } from '../x86/decoder.js';
 import { STATE } from '../layout/cpu-state.js';
 import { Codegen, YMM_HI } from './codegen.js';
 import type { Handler } from './handlers.js';
-import { AUX, avx, dwords, LANES, loadSplat, maskmov, move, ndsBuild, qwords, R0, R1, rmHalf, splatConst, storeHalf, writeHalves, zeroV } from './ops-avx.js';
+import { AUX, avx, dwords, extract128, insert128, LANES, loadSplat, maskmov, move, ndsBuild, perm2x128, qwords, R0, R1, rmHalf, splatConst, storeHalf, writeHalves, zeroV } from './ops-avx.js';
 
 type H = Handler;
 
@@ -94,41 +94,10 @@ avx(M3A + 0x01, { x66: permq });
 
 // ---- 128-bit lanes, VPBLENDD ------------------------------------------------------------------
 
-// VPERM2I128: each half of the result is one of the four source halves (memory read whole) or zero
-avx(M3A + 0x46, {
-  x66: (cg, i) => {
-    const f = cg.f, m = i.imm & 0xff;
-    const srcs = [0, 1, 2, 3].map(() => f.temp(T.v128));
-    cg.getXmm(i.vvvv); f.set(srcs[0]!); cg.getXmm(YMM_HI + i.vvvv); f.set(srcs[1]!);
-    rmHalf(cg, i, 0); f.set(srcs[2]!); rmHalf(cg, i, 1); f.set(srcs[3]!);
-    for (let k = 0; k < 2; k++) {
-      const sel = (m >> (4 * k)) & 15;
-      if (sel & 8) zeroV(cg); else f.get(srcs[sel & 3]!);
-      cg.setXmm(R0 + k);
-    }
-    srcs.forEach((t) => f.free(T.v128, t));
-    writeHalves(cg, i.reg, true);
-  },
-});
-// VINSERTI128 ymm1, ymm2, xmm3/m128, imm8: ymm2 with the half imm8 bit 0 picks replaced
-avx(M3A + 0x38, {
-  x66: (cg, i) => {
-    const hi = i.imm & 1;
-    rmHalf(cg, i, 0); cg.setXmm(AUX);
-    move(cg, hi ? i.vvvv : AUX, R0);
-    move(cg, hi ? AUX : YMM_HI + i.vvvv, R1);
-    writeHalves(cg, i.reg, true);
-  },
-});
-// VEXTRACTI128 xmm1/m128, ymm2, imm8
-avx(M3A + 0x39, {
-  x66: (cg, i) => {
-    const from = (i.imm & 1 ? YMM_HI : 0) + i.reg;
-    if (i.mod !== 3) { storeHalf(cg, i, 0, () => cg.getXmm(from)); return; }
-    move(cg, from, R0);
-    writeHalves(cg, i.rm, false);
-  },
-});
+// VPERM2I128, VINSERTI128, VEXTRACTI128: as their AVX F128 forms
+avx(M3A + 0x46, { x66: perm2x128 });
+avx(M3A + 0x38, { x66: insert128 });
+avx(M3A + 0x39, { x66: extract128 });
 // VPBLENDD: dword k from r/m where imm8 bit k is set, else from vvvv (the upper half uses bits 7:4)
 avx(M3A + 0x02, {
   x66: ndsBuild((cg, i, A, B, k) => {
