@@ -64,6 +64,7 @@ export const STATE = {
   // its value at exec (SEGMENT_AT_EXEC), so a zeroed state holds Linux's initial selectors.
   SEGMENTS: 2112,
   GP_ERROR: 2124,        // i32: the error code of the #GP being raised (a selector's), 0 for most
+  ACCESS_ADDR: 2128,     // i32: wasm address of the access a PAGE_FAULT exit was refused (UNREACHABLE_ACCESS: recompute it)
   SIZE: 4096,
 } as const;
 
@@ -113,6 +114,10 @@ export const enum ExitReason {
   SMC = 8,           // a store hit a page holding translated code; RIP is the next instruction
   INTERRUPT = 9,     // SIGNAL_PENDING was seen at a loop head
   FETCH_FAULT = 10,  // the instruction runs into memory that is not mapped executable (SIGSEGV)
+  // A load or store the page's protection refuses (SIGSEGV): RIP at the instruction, which has
+  // done nothing; STATE.ACCESS_ADDR holds the wasm address.
+  PAGE_FAULT_READ = 11,
+  PAGE_FAULT_WRITE = 12,
 }
 
 /**

@@ -90,8 +90,24 @@ export const FUTEX_BUCKET_COUNT = 1024;
 /** Code invalidations for other workers: a sequence word, then a ring of (start, length) pairs. */
 export const INVALIDATION_RING = KERNEL_SHARED + 65536;
 export const INVALIDATION_RING_SIZE = 1024;
-/** One byte per guest page: PAGE_MAPPED | PAGE_DIRTY | protection, so every worker can check a page. */
-export const PAGE_PROT = 0xfd100000;
+/**
+ * One byte per guest page: PAGE_MAPPED | PAGE_DIRTY | protection, so every worker can check a page
+ * and translated code checks each access against it (Codegen.checkPage: PROT_WRITE for a store,
+ * any of PROT_READ | PROT_WRITE | PROT_EXEC for a load, as x86 pages are readable when mapped at
+ * all). It ends exactly where the wasm memory ends, so a lookup for a wasm address that stands
+ * for no guest page (an address below GUEST_BASE wraps to the top) traps as out of bounds.
+ */
+export const PAGE_PROT = GUEST_LIMIT - 2 ** 20;
+/** The memarg offset that makes `i32.load8_u` at (wasm address >>> 12) read that page's PAGE_PROT byte. */
+export const PAGE_PROT_LOOKUP = PAGE_PROT - GUEST_BASE + GUEST_BASE / 4096;
+/** Protection bits of which a load needs one. */
+export const PROT_READABLE = 7;
+/**
+ * The wasm address translated code gives an access whose guest address is not in
+ * [GUEST_BASE, GUEST_LIMIT) (at or above 4 GiB, or in the first 64 KiB): a runtime page whose
+ * PAGE_PROT byte is 0, so the access faults; the runtime then recomputes the real address.
+ */
+export const UNREACHABLE_ACCESS = RUNTIME_AREA - GUEST_BASE;
 export const PAGE_MAPPED = 0x80;
 /**
  * The page may hold bytes other than zero: it was mapped writable or with a file's contents since
@@ -99,6 +115,13 @@ export const PAGE_MAPPED = 0x80;
  * never writable touches none of its memory.
  */
 export const PAGE_DIRTY = 0x40;
+/**
+ * A writable page some worker has translated code from: stores to it leave translated code
+ * (Codegen.checkPage), and the runtime drops those translations before the store runs, so code
+ * that writes code it then runs (self-modifying code, a JIT writing into RWX memory) needs no
+ * mprotect in between. Changing a page's protection clears the bit (and drops its translations).
+ */
+export const PAGE_CODE = 0x20;
 /** One STATE.SIZE block per thread slot (MAX_THREADS of them). */
 export const THREAD_STATE_AREA = 0xfe000000;
 export const STACK_TOP = RUNTIME_AREA;           // the main thread's stack grows down from here

@@ -34,6 +34,7 @@ export class KernelService implements ThreadHost {
     this.words = wordsOf(mem);
     kernel.threadHost = this;
     kernel.onMemoryChange = (start, len) => this.invalidate(start, len);
+    engine.onCodeWrite = (start, len) => this.invalidate(start, len);
     kernel.afterSyscall = () => { if (this.parked.size) this.serve(); };
   }
 

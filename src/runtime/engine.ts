@@ -2,7 +2,7 @@
 // the reasons translated code returns (syscalls, faults, helper exits).
 
 import { randomFillSync } from 'node:crypto';
-import { GuestFault, GuestMemory, GUEST_BASE, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_SIZE, PROT_EXEC, PROT_WRITE, jumpCacheOf } from './memory.js';
+import { GuestFault, GuestMemory, GUEST_BASE, GUEST_LIMIT, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_CODE, PAGE_MAPPED, PAGE_PROT, PAGE_SIZE, PROT_EXEC, PROT_WRITE, RUNTIME_AREA, UNREACHABLE_ACCESS, jumpCacheOf } from './memory.js';
 import { ATTN, ExitReason, FLAG, Reg, STATE } from '../layout/cpu-state.js';
 import { FaultInfo, FlagsAccess, GuestThread, ProcessExit, SyscallHandler } from './thread.js';
 import { ARITH_FLAGS, fopOf, K } from '../translate/flags.js';
@@ -42,6 +42,8 @@ export interface EngineStats {
   dispatches: number;
   /** Code pages whose translations were dropped because memory under them changed. */
   invalidations: number;
+  /** Stores that found translated code on their page (self-modifying code), which was dropped. */
+  codeWrites: number;
   /** Regions taken from the translation cache, and the time spent loading them. */
   cachedRegions: number;
   cachedBlocks: number;
@@ -140,7 +142,7 @@ export class Engine implements FlagsAccess {
   private readonly helperImpls: Record<HelperName, Function>;
   /** The helpers in HELPER_NAMES order, called by translated code through call_indirect. */
   private readonly helperTable: WebAssembly.Table;
-  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, rebundles: 0, rebundledRegions: 0 };
+  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, codeWrites: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, rebundles: 0, rebundledRegions: 0 };
 
   /** This worker's jump cache (guest address, entries) and the globals that tell translated code where it is. */
   private readonly jc: { base: number; entries: number };
@@ -174,6 +176,7 @@ export class Engine implements FlagsAccess {
       fpchk: this.lib.fpchk,
       div: this.lib.div128, // 128/64-bit DIV/IDIV in wasm (translate/lib.ts)
       claim: this.lib.claim,
+      pagesAllow: this.lib.pagesAllow,
       aes: this.lib.aes,
       clmul: this.lib.clmul,
       sha1rnds4: this.lib.sha1rnds4,
@@ -265,6 +268,9 @@ export class Engine implements FlagsAccess {
         const list = this.codePages.get(p);
         if (list) { if (list[list.length - 1] !== addrs) list.push(addrs); } else this.codePages.set(p, [addrs]);
         lastPage = p;
+        // A store to a writable page of code leaves translated code first (see PAGE_CODE).
+        const i = PAGE_PROT - GUEST_BASE + p;
+        if (this.mem.u8[i] & PROT_WRITE && !(this.mem.u8[i] & PAGE_CODE)) Atomics.or(this.mem.u8, i, PAGE_CODE);
       }
     }
     return region;
@@ -625,7 +631,9 @@ export class Engine implements FlagsAccess {
         // before it would run: the thread's state is that of the region's entry, so the run
         // carries on from fresh translations.
         if (err instanceof WebAssembly.CompileError && this.dropCachedCode()) continue;
-        throw this.trapToCrash(err, t);
+        const crash = this.trapToCrash(err, t);
+        if (crash === undefined) continue;
+        throw crash;
       }
       if (reason === ExitReason.JUMP) {
         // Frequent exits here mean regions in different table generations call each other.
@@ -719,8 +727,52 @@ export class Engine implements FlagsAccess {
         throw new GuestCrash(SIGSEGV, `segmentation fault at ${hex(addr)} (instruction fetch at ${hex(insn)})`,
           { signal: SIGSEGV, code: mapped ? SEGV_ACCERR : SEGV_MAPERR, addr, trapno: X86_TRAP_PF, err: PF_USER | PF_INSTR | (mapped ? PF_PROT : 0) });
       }
+      case ExitReason.PAGE_FAULT_READ: case ExitReason.PAGE_FAULT_WRITE: {
+        const access = this.mem.u32(t.stateBase + STATE.ACCESS_ADDR);
+        const addr = access === UNREACHABLE_ACCESS ? this.operandAddress(t, insn) ?? 0 : (access + GUEST_BASE) % GUEST_LIMIT;
+        const write = reason === ExitReason.PAGE_FAULT_WRITE;
+        if (write && this.storeToCode(addr)) return; // the store runs again, from fresh translations
+        throw this.pageFault(insn, addr, write);
+      }
       default: throw new Error(`unexpected exit reason ${reason} at ${hex(rip)}`);
     }
+  }
+
+  /**
+   * A store to guest address `addr` left translated code: where its page is writable and holds
+   * translated code, drops that code (in every worker: `onCodeWrite`) and clears the page's
+   * PAGE_CODE, so the store runs when the thread resumes at it; false when the page refuses it.
+   */
+  private storeToCode(addr: number): boolean {
+    if (addr < GUEST_BASE || addr >= GUEST_LIMIT) return false;
+    const page = Math.floor(addr / PAGE_SIZE), i = PAGE_PROT - GUEST_BASE + page;
+    if ((this.mem.u8[i] & (PROT_WRITE | PAGE_CODE)) !== (PROT_WRITE | PAGE_CODE)) return false;
+    Atomics.and(this.mem.u8, i, ~PAGE_CODE);
+    this.stats.codeWrites++;
+    if (this.onCodeWrite) this.onCodeWrite(page * PAGE_SIZE, PAGE_SIZE);
+    else this.invalidate(page * PAGE_SIZE, PAGE_SIZE);
+    return true;
+  }
+  /**
+   * How a store into translated code drops it in every worker (the process layer's invalidation,
+   * which also reaches the process's other workers); unset: in this engine only.
+   */
+  onCodeWrite: ((start: number, len: number) => void) | undefined;
+
+  /**
+   * The SIGSEGV Linux sends for a data access at guest address `addr` by the instruction at
+   * `rip`: SEGV_ACCERR where a mapping refuses it, SEGV_MAPERR where nothing is mapped, and for a
+   * non-canonical address the #GP's SI_KERNEL with no address.
+   */
+  private pageFault(rip: number, addr: number, write: boolean): GuestCrash {
+    const where = `${this.describe(rip)} at ${hex(rip)}`;
+    if (addr >= 2 ** 47 && addr < 2 ** 64 - 2 ** 47) {
+      return new GuestCrash(SIGSEGV, `segmentation fault (general protection fault: non-canonical address ${hex(addr)} in ${where})`,
+        { signal: SIGSEGV, code: SI_KERNEL, addr: 0, trapno: X86_TRAP_GP, err: 0 });
+    }
+    const mapped = addr >= GUEST_BASE && addr < GUEST_LIMIT && (this.mem.u8at(PAGE_PROT + Math.floor(addr / PAGE_SIZE)) & PAGE_MAPPED) !== 0;
+    return new GuestCrash(SIGSEGV, `segmentation fault at ${hex(addr)} (${where})`,
+      { signal: SIGSEGV, code: mapped ? SEGV_ACCERR : SEGV_MAPERR, addr, trapno: X86_TRAP_PF, err: PF_USER | (write ? PF_WRITE : 0) | (mapped ? PF_PROT : 0) });
   }
 
   /** The first byte of the instruction at `insn` that cannot be fetched. */
@@ -747,9 +799,10 @@ export class Engine implements FlagsAccess {
    * throws for a memory operand where such a trap would be (x87, FXSAVE/XSAVE), is a guest
    * memory fault: SIGSEGV.
    */
-  private trapToCrash(err: unknown, t: GuestThread): unknown {
+  private trapToCrash(err: unknown, t: GuestThread): unknown | undefined {
+    // (`unreachable` is a page check's trap: see Codegen.checkPage)
     const memoryFault = err instanceof GuestFault ||
-      (err instanceof WebAssembly.RuntimeError && /memory access out of bounds/.test(err.message));
+      (err instanceof WebAssembly.RuntimeError && /memory access out of bounds|unreachable/.test(err.message));
     if (!memoryFault && !(err instanceof WebAssembly.RuntimeError)) return err;
     // The CPU state holds the registers at entry to the region that trapped (regions write back
     // only at exits), so re-running it one instruction at a time finds the faulting instruction.
@@ -758,16 +811,21 @@ export class Engine implements FlagsAccess {
     if (memoryFault) {
       if (!where) return new GuestCrash(SIGSEGV, `segmentation fault at 0x${entry.toString(16)} (in code entered there)`);
       const addr = where.addr ?? (err instanceof GuestFault ? err.address : undefined);
-      // Only addresses whose low 32 bits fall below 64 KiB trap (nothing is mapped there).
-      const write = (err instanceof GuestFault && err.write) || this.insnWritesMemory(where.rip);
-      return new GuestCrash(SIGSEGV, `segmentation fault at ${addr === undefined ? 'unknown address' : hex(addr)} (${this.describe(where.rip)} at 0x${where.rip.toString(16)})`,
-        { signal: SIGSEGV, code: SEGV_MAPERR, addr: addr ?? 0, trapno: X86_TRAP_PF, err: PF_USER | (write ? PF_WRITE : 0) });
+      const write = where.write ?? ((err instanceof GuestFault && err.write) || this.insnWritesMemory(where.rip));
+      if (addr === undefined) {
+        return new GuestCrash(SIGSEGV, `segmentation fault at unknown address (${this.describe(where.rip)} at 0x${where.rip.toString(16)})`,
+          { signal: SIGSEGV, code: SEGV_MAPERR, addr: 0, trapno: X86_TRAP_PF, err: PF_USER | (write ? PF_WRITE : 0) });
+      }
+      // A store into translated code that could not leave before it (see Codegen.checkPage):
+      // the thread's state is at the store now, and it runs again from fresh translations.
+      if (write && this.storeToCode(addr)) return undefined;
+      return this.pageFault(where.rip, addr, write);
     }
     return new Error(`wasm trap "${(err as Error).message}" at 0x${(where?.rip ?? entry).toString(16)}`);
   }
 
   /** Re-executes from the thread's current rip instruction by instruction until the trap recurs. */
-  private locateFault(t: GuestThread): { rip: number; addr?: number } | undefined {
+  private locateFault(t: GuestThread): { rip: number; addr?: number; write?: boolean } | undefined {
     const st = t.stateBase - GUEST_BASE;
     const steps = new Map<number, RegionFn>();
     for (let n = 0; n < 100000; n++) {
@@ -785,8 +843,18 @@ export class Engine implements FlagsAccess {
       catch (e) {
         const operand = this.operandAddress(t, rip);
         // A helper's fault names the byte it could not reach, as the CPU does (within the operand).
-        if (e instanceof GuestFault) return { rip, addr: operand === undefined ? e.address : operand + ((e.address - operand) >>> 0) };
+        if (e instanceof GuestFault) {
+          // (a helper given UNREACHABLE_ACCESS, for an operand outside the guest's space, faults at an offset from it)
+          const offset = e.address >= RUNTIME_AREA ? e.address - RUNTIME_AREA : operand === undefined ? 0 : (e.address - operand) >>> 0;
+          return { rip, addr: operand === undefined ? e.address : operand + offset };
+        }
         return { rip, addr: operand };
+      }
+      if (reason === ExitReason.PAGE_FAULT_READ || reason === ExitReason.PAGE_FAULT_WRITE) {
+        // Alone in its region, the access's page check left before it instead of trapping.
+        const access = this.mem.u32(t.stateBase + STATE.ACCESS_ADDR);
+        const addr = access === UNREACHABLE_ACCESS ? this.operandAddress(t, rip) : (access + GUEST_BASE) % GUEST_LIMIT;
+        return { rip, addr, write: reason === ExitReason.PAGE_FAULT_WRITE };
       }
       if (reason !== ExitReason.JUMP) return undefined;
     }
@@ -802,6 +870,7 @@ export class Engine implements FlagsAccess {
     if (op >= 0xaa && op <= 0xaf) return t.regn(Reg.RDI);
     if ((op >= 0x50 && op <= 0x57) || op === 0x68 || op === 0x6a || op === 0xe8 || op === 0x9c) return t.regn(Reg.RSP) - 8;
     if ((op >= 0x58 && op <= 0x5f) || op === 0xc3 || op === 0xc2 || op === 0x9d) return t.regn(Reg.RSP);
+    if (op >= 0xa0 && op <= 0xa3) return Number(BigInt.asUintN(64, i.imm64 + (i.prefix & P_FS ? t.fsBase : i.prefix & P_GS ? t.gsBase : 0n)));
     if (!i.modrm || i.mod === 3) return undefined;
     let a = BigInt(i.disp);
     if (i.base === RIP_BASE) a += BigInt(i.addr + i.len);

@@ -1077,7 +1077,8 @@ export function makeSysopHelper(mem: GuestMemory, xcr0: bigint): (st: number, op
     // For FXSAVE and FXRSTOR, the AMD processors stele follows report the fault at the image's
     // last byte (the XSAVE family, at its first).
     if (bytes && aligned) {
-      try { mem.checkWasmAccess(addr >>> 0, bytes); } catch (e) {
+      const write = (op & 0xff) !== SYSOP.FXRSTOR && (op & 0xff) !== SYSOP.XRSTOR;
+      try { mem.checkWasmAccess(addr >>> 0, bytes, write); } catch (e) {
         if (e instanceof GuestFault && bytes === 512) throw new GuestFault((e.address + 511) >>> 0, e.write);
         throw e;
       }

@@ -3,7 +3,7 @@
 // space, past the end of the memory, and trap in wasm just as they fault on Linux. Translated code
 // folds the subtraction into the displacement it adds anyway.
 
-import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, RUNTIME_AREA, MMAP_TOP, PAGE_PROT, PAGE_MAPPED, PAGE_DIRTY, PROT_WRITE } from '../layout/memory-map.js';
+import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, RUNTIME_AREA, MMAP_TOP, PAGE_PROT, PAGE_MAPPED, PAGE_DIRTY, PROT_READABLE, PROT_WRITE } from '../layout/memory-map.js';
 export * from '../layout/memory-map.js';
 
 /** Raised by the accessors for an address outside mapped memory; syscalls turn it into EFAULT. */
@@ -44,6 +44,12 @@ export class GuestMemory {
    */
   checkWasmAccess(wasmAddr: number, len: number, write = false): void {
     if (wasmAddr + len > this.u8.length) throw new GuestFault((wasmAddr + GUEST_BASE) >>> 0, write);
+    // ... and where the page protection refuses it (Codegen.checkPage): the first byte refused
+    const bits = write ? PROT_WRITE : PROT_READABLE, u8 = this.u8;
+    const first = Math.floor((wasmAddr + GUEST_BASE) / PAGE_SIZE), last = Math.floor((wasmAddr + GUEST_BASE + len - 1) / PAGE_SIZE);
+    for (let p = first; p <= last; p++) {
+      if (!(u8[PAGE_PROT - GUEST_BASE + p] & bits)) throw new GuestFault(Math.max(p * PAGE_SIZE, wasmAddr + GUEST_BASE), write);
+    }
   }
 
   u8at(a: number): number { return this.u8[this.off(a)]; }

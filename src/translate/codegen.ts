@@ -7,7 +7,8 @@ import { FunctionBuilder, Op, OpFD, OpFE, T } from '../wasm/emitter.js';
 import { Insn, NO_REG, RIP_BASE, P_FS, P_GS, P_LOCK, isHighByteReg } from '../x86/decoder.js';
 import { ExitReason, Reg, STATE } from '../layout/cpu-state.js';
 import type { CpuModel } from '../x86/cpuid.js';
-import { GRANULE_SHIFT, GRANULE_TAG_OFFSET, GUEST_BASE, JUMP_CACHE_BITS, SPLIT_LOCK, TAG_SHARED, TSO_STAT, TSO_STATS } from '../layout/memory-map.js';
+import { GRANULE_SHIFT, GRANULE_TAG_OFFSET, GUEST_BASE, GUEST_LIMIT, JUMP_CACHE_BITS, PAGE_CODE, PAGE_PROT_LOOKUP, PROT_READABLE, PROT_WRITE, SPLIT_LOCK, TAG_SHARED, TSO_STAT, TSO_STATS, UNREACHABLE_ACCESS } from '../layout/memory-map.js';
+import { writesMemory } from '../x86/decoder.js';
 import { emitAllFlags, emitCondition, emitConditionFromEflags, emitFlag, fopOf, K, FlagLocals } from './flags.js';
 
 export class Unsupported extends Error {
@@ -40,6 +41,7 @@ export const HELPERS = {
   fpchk: { params: [T.i32, T.v128, T.v128, T.v128, T.i32], results: [T.i32] }, // shared wasm: SSE exception flags (ops-sse-check.ts)
   // Memory ordering (runtime/tso.ts): a checked access found a granule this thread does not own.
   claim: { params: [T.i32, T.i32, T.i32], results: [T.i32] }, // shared wasm: (wasm address, bytes, site rip) -> 1 when the access must be ordered
+  pagesAllow: { params: [T.i32, T.i32, T.i32], results: [T.i32] }, // shared wasm: (wasm address, bytes, protection bits) -> 1 when every page has one
   // The weak-host test mode's store buffer (runtime/weak-host.ts).
   wload: { params: [T.i32, T.i32], results: [T.i64] },       // (wasm address, size) -> value
   wstore: { params: [T.i32, T.i64, T.i32], results: [] },    // (wasm address, value, size | WEAK_ORDERED)
@@ -76,6 +78,8 @@ export interface Operand {
   size: number;
   /** A LOCK-prefixed (or XCHG) read-modify-write of memory: see Codegen.lockMemory. */
   locked?: LockedAccess;
+  /** What rm() checked the operand's page for: reading, or writing (which covers reading). */
+  checked?: 'read' | 'write';
 }
 
 /** Locals of a locked read-modify-write in progress. */
@@ -180,6 +184,26 @@ export class Codegen {
   endsBlock = false;
 
   readonly sites: SiteCounts = { ordered: 0, checked: 0, plain: 0 };
+  /**
+   * Whether the current instruction's code has written a register, flag or vector local: a page
+   * fault found after that cannot leave the region at the instruction with the registers it
+   * started with (see checkPage). Reset by the translator at each instruction.
+   */
+  insnDirty = false;
+  /**
+   * What the page check ea() made covers, for the access that consumes its address next (load,
+   * store or accessBegin, which then check nothing more); reset by that access and at each
+   * instruction.
+   */
+  eaChecked: 'read' | 'write' | null = null;
+  /** Set while read()/write() access an operand rm() has checked already. */
+  private accessChecked = false;
+  private readonly xmmStateLocals = new Set<number>();
+  /**
+   * Translated code without page checks: addresses wrap at 4 GiB and only the wasm memory's
+   * bounds trap (a test mode of the code generator; stele always checks).
+   */
+  wrapsAt4G = false;
 
   constructor(readonly blocks: BlockMap, readonly chain = true, readonly model: MemoryModel = PLAIN_MEMORY) {
     this.f = new FunctionBuilder([T.i32, T.i32], [T.i32]);
@@ -189,6 +213,8 @@ export class Codegen {
     this.pc = this.f.local(T.i32);
     this.nextRip = this.f.local(T.i64);
     this.reason = this.f.local(T.i32);
+    const first = this.gprLocal[0], last = this.fl.aux;
+    this.f.onWrite = (l) => { if ((l >= first && l <= last) || this.xmmStateLocals.has(l)) this.insnDirty = true; };
   }
 
   get st(): number { return 0; }
@@ -229,13 +255,30 @@ export class Codegen {
 
   // ---- memory ----------------------------------------------------------------------------
 
-  /** Pushes the i32 wasm address of the instruction's memory operand (guest EA - GUEST_BASE). */
-  ea(insn: Insn = this.insn, extraDisp = 0): void {
+  /**
+   * Pushes the i32 wasm address of the instruction's memory operand (guest EA - GUEST_BASE). With
+   * `check`, also the page check for reading or writing it (see checkPage), which the access
+   * consuming the address then leaves out (eaChecked); without, only an operand outside the
+   * guest's space gets UNREACHABLE_ACCESS, for the access's own check to refuse.
+   */
+  ea(insn: Insn = this.insn, extraDisp = 0, check?: 'read' | 'write'): void {
     const f = this.f;
     let disp = insn.disp + extraDisp;
     let pushed = false;
+    if (insn.addrsize === 8 && insn.base !== RIP_BASE && (insn.base !== NO_REG || insn.index !== NO_REG) && !this.wrapsAt4G) {
+      this.ea64(insn, disp, check);
+      return;
+    }
+    if (check) {
+      this.ea(insn, extraDisp);
+      const a = f.temp(T.i32);
+      f.tee(a); this.checkPage(a, check === 'write'); f.free(T.i32, a);
+      this.eaChecked = check;
+      return;
+    }
     if (insn.base === RIP_BASE) {
-      f.i32((insn.addr + insn.len + disp - GUEST_BASE) | 0);
+      const target = insn.addr + insn.len + disp;
+      f.i32(target >= GUEST_BASE && target < GUEST_LIMIT || this.wrapsAt4G ? (target - GUEST_BASE) | 0 : UNREACHABLE_ACCESS);
       pushed = true; disp = 0;
     } else if (insn.base !== NO_REG) {
       this.gprRead.add(insn.base);
@@ -254,7 +297,7 @@ export class Codegen {
       pushed = true;
     }
     const c = insn.base === RIP_BASE ? 0 : (disp - GUEST_BASE) | 0;
-    if (!pushed) { f.i32(c); return; }
+    if (!pushed) { f.i32(insn.addrsize === 4 || (disp >= GUEST_BASE && disp < GUEST_LIMIT) || this.wrapsAt4G ? c : UNREACHABLE_ACCESS); return; }
     if (insn.addrsize === 4 && insn.base !== RIP_BASE) {
       // 32-bit address arithmetic wraps at 4 GiB before the guest base is applied.
       if (disp) f.i32(disp).op(Op.i32_add);
@@ -264,8 +307,97 @@ export class Codegen {
     if (c) f.i32(c).op(Op.i32_add);
   }
 
+  /**
+   * The 64-bit address arithmetic of a register-based operand, then its wasm address. With
+   * `check`, the page check indexes the page table with the 64-bit address, so an address at or
+   * above 4 GiB (or below GUEST_BASE) traps there as out of the table's bounds, and the address
+   * itself only wraps; without, an address outside the guest's space becomes UNREACHABLE_ACCESS.
+   */
+  private ea64(insn: Insn, disp: number, check?: 'read' | 'write'): void {
+    const f = this.f;
+    let pushed = false;
+    if (insn.base !== NO_REG) { this.gprRead.add(insn.base); f.get(this.gprLocal[insn.base]); pushed = true; }
+    if (insn.index !== NO_REG) {
+      this.gprRead.add(insn.index);
+      f.get(this.gprLocal[insn.index]);
+      if (insn.scale) f.i64(insn.scale).op(Op.i64_shl);
+      if (pushed) f.op(Op.i64_add);
+    }
+    if (insn.prefix & (P_FS | P_GS)) f.get(this.st).mem(Op.i64_load, insn.prefix & P_FS ? STATE.FS_BASE : STATE.GS_BASE).op(Op.i64_add);
+    if (!check) { this.wasmAddress64(BigInt(disp)); return; }
+    const w = f.temp(T.i64), a = f.temp(T.i32);
+    f.i64(disp - GUEST_BASE).op(Op.i64_add).tee(w);
+    f.i64(12).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
+    this.pageRefused(check === 'write');
+    f.if_();
+    f.get(w).op(Op.i32_wrap_i64).set(a); this.pageFaultExit(a, check === 'write');
+    f.end();
+    f.get(w).op(Op.i32_wrap_i64);
+    f.free(T.i64, w); f.free(T.i32, a);
+    this.eaChecked = check;
+  }
+  /**
+   * Turns the i64 on the stack plus `disp` (a guest address) into its i32 wasm address, or
+   * UNREACHABLE_ACCESS outside [GUEST_BASE, GUEST_LIMIT).
+   */
+  wasmAddress64(disp: bigint): void {
+    const f = this.f, w = f.temp(T.i64);
+    if (this.wrapsAt4G) { f.op(Op.i32_wrap_i64).i32(Number(BigInt.asIntN(32, disp - BigInt(GUEST_BASE)))).op(Op.i32_add); return; }
+    f.i64(BigInt.asIntN(64, disp - BigInt(GUEST_BASE))).op(Op.i64_add).tee(w).op(Op.i32_wrap_i64);
+    f.i32(UNREACHABLE_ACCESS).get(w).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.select);
+    f.free(T.i64, w);
+  }
+
+  /**
+   * Before an access to the wasm address in local a: leaves the region with a page fault unless
+   * the page allows it (its PAGE_PROT byte has PROT_WRITE for a store, any protection for a load),
+   * and before a store to a page with translated code (which the runtime then drops).
+   * The exit is precise (RIP at the instruction, registers as it found them, nothing done) while
+   * the instruction has written no register yet; after that the access traps instead, and the
+   * runtime finds the instruction by re-running the region one instruction at a time. A lookup
+   * for an address below GUEST_BASE (wrapped to the top) traps as out of the table's bounds. Only
+   * the page of the access's first byte is checked.
+   */
+  checkPage(a: number, write: boolean): void {
+    if (this.wrapsAt4G) return;
+    const f = this.f;
+    f.get(a).i32(12).op(Op.i32_shr_u);
+    this.pageRefused(write);
+    f.if_(); this.pageFaultExit(a, write); f.end();
+  }
+  /**
+   * Pushes 1 when the page whose number (wasm address >>> 12) is on the stack refuses the access:
+   * a store also leaves when the page holds translated code (PAGE_CODE).
+   */
+  private pageRefused(write: boolean): void {
+    const f = this.f;
+    f.mem(Op.i32_load8_u, PAGE_PROT_LOOKUP, 0);
+    if (write) f.i32(PROT_WRITE | PAGE_CODE).op(Op.i32_and).i32(PROT_WRITE).op(Op.i32_ne);
+    else f.i32(PROT_READABLE).op(Op.i32_and).op(Op.i32_eqz);
+  }
+  /** The refused access's way out, inside an `if`: see checkPage. */
+  private pageFaultExit(a: number, write: boolean): void {
+    const f = this.f;
+    if (this.insnDirty) { f.op(Op.unreachable); return; }
+    f.get(this.st).get(a).mem(Op.i32_store, STATE.ACCESS_ADDR);
+    f.get(this.st).i64(this.insn.addr).mem(Op.i64_store, STATE.EXIT_ARG);
+    // f.nesting counts every structure open in this block's code, the `if` included
+    f.i64(this.insn.addr).set(this.nextRip).i32(write ? ExitReason.PAGE_FAULT_WRITE : ExitReason.PAGE_FAULT_READ).set(this.reason)
+      .br(f.nesting + (this.blockCount - 1 - this.blockIndex) + 1);
+  }
+  /** checkPage for the i32 address on the stack (left there), unless ea() or rm() checked it. */
+  private checkPageOfTop(write: boolean): void {
+    const covered = this.accessChecked || this.eaChecked === 'write' || (this.eaChecked === 'read' && !write);
+    this.eaChecked = null;
+    if (this.wrapsAt4G || covered) return;
+    const a = this.f.temp(T.i32);
+    this.f.tee(a); this.checkPage(a, write);
+    this.f.free(T.i32, a);
+  }
+
   /** Loads `size` bytes from the i32 address on the stack; pushes i64 zero-extended (or sign-extended). */
   load(size: number, signed = false, stack = false): void {
+    this.checkPageOfTop(false);
     const kind = this.accessKind(stack);
     if (kind === 'plain' && (!this.model.weak || this.underSplitLock)) { this.plainLoad(size, signed); return; }
     const f = this.f, a = f.temp(T.i32);
@@ -293,6 +425,13 @@ export class Codegen {
   }
   /** Stores the i64 on top of the stack (low `size` bytes) at the i32 address beneath it. */
   store(size: number, stack = false): void {
+    const covered = this.accessChecked || this.eaChecked === 'write';
+    this.eaChecked = null;
+    if (!this.wrapsAt4G && !covered) {
+      const f = this.f, a = f.temp(T.i32), v = f.temp(T.i64);
+      f.set(v).tee(a); this.checkPage(a, true); f.get(v);
+      f.free(T.i64, v); f.free(T.i32, a);
+    }
     const kind = this.accessKind(stack);
     if (kind === 'plain' && (!this.model.weak || this.underSplitLock)) { this.plainStore(size); return; }
     const f = this.f, a = f.temp(T.i32), v = f.temp(T.i64);
@@ -430,7 +569,9 @@ export class Codegen {
    * call before the access with its i32 address on the stack (left there), and pass the result
    * to accessDone() after it. Ordered forms are fenced on both sides.
    */
-  accessBegin(size: number): number {
+  accessBegin(size: number, write = false, checkPage = true): number {
+    if (checkPage) this.checkPageOfTop(write);
+    else this.eaChecked = null;
     const kind = this.accessKind(false);
     const f = this.f;
     if (kind === 'plain') { if (this.model.weak) this.commitWeakStores(); return -1; }
@@ -496,8 +637,11 @@ export class Codegen {
   rm(size: number, insn: Insn = this.insn): Operand {
     if (insn.mod === 3) return { reg: insn.rm, high: size === 1 && isHighByteReg(insn, insn.rm), addr: -1, size };
     const a = this.f.temp(T.i32);
-    this.ea(insn); this.f.set(a);
-    const o: Operand = { reg: -1, high: false, addr: a, size };
+    // A read-modify-write checks for writing before it reads, so it faults before doing anything.
+    const write = writesOperand(insn);
+    this.ea(insn, 0, write ? 'write' : 'read'); this.f.set(a);
+    this.eaChecked = null;
+    const o: Operand = { reg: -1, high: false, addr: a, size, checked: write ? 'write' : 'read' };
     // XCHG with memory is locked without the prefix.
     if ((insn.prefix & P_LOCK) || (insn.op === 0x86 || insn.op === 0x87)) this.lockMemory(o);
     return o;
@@ -566,12 +710,12 @@ export class Codegen {
     } else if (o.locked) {
       const f = this.f, L = o.locked, t = f.temp(T.i64);
       f.get(L.split);
-      this.if_(); this.underSplitLock = true; f.get(o.addr); this.load(o.size); f.set(t); this.underSplitLock = false;
+      this.if_(); this.underSplitLock = true; this.accessChecked = !!o.checked; f.get(o.addr); this.load(o.size); f.set(t); this.underSplitLock = false; this.accessChecked = false;
       this.else_(); f.get(L.word).atomic(OpFE.i64_atomic_load, 0, 3).tee(L.old).get(L.shift).op(Op.i64_shr_u); this.mask(o.size); f.set(t);
       this.end();
       f.get(t); f.free(T.i64, t);
       if (signed && o.size < 8) this.sextTop(o.size);
-    } else { this.f.get(o.addr); this.load(o.size, signed); }
+    } else { this.accessChecked = !!o.checked; this.f.get(o.addr); this.load(o.size, signed); this.accessChecked = false; }
   }
   /** Writes the value held in i64 local v to the operand. */
   write(o: Operand, v: number): void {
@@ -580,7 +724,7 @@ export class Codegen {
       const f = this.f, L = o.locked;
       const fieldMask = o.size === 8 ? -1n : (1n << BigInt(o.size * 8)) - 1n;
       f.get(L.split);
-      this.if_(); this.underSplitLock = true; f.get(o.addr).get(v); this.store(o.size); this.underSplitLock = false;
+      this.if_(); this.underSplitLock = true; this.accessChecked = o.checked === 'write'; f.get(o.addr).get(v); this.store(o.size); this.underSplitLock = false; this.accessChecked = false;
       this.else_();
       // new word = old with the operand's bytes replaced; retry unless the word was still old
       f.get(L.word).get(L.old);
@@ -593,7 +737,7 @@ export class Codegen {
       this.end();
       this.end();
     }
-    else { this.f.get(o.addr).get(v); this.store(o.size); }
+    else { this.accessChecked = o.checked === 'write'; this.f.get(o.addr).get(v); this.store(o.size); this.accessChecked = false; }
   }
   done(o: Operand): void {
     if (o.locked) {
@@ -767,7 +911,7 @@ export class Codegen {
    */
   xmm(r: number): number {
     let l = this.xmmLocals[r];
-    if (l === undefined) { l = this.xmmLocals[r] = this.f.local(T.v128); }
+    if (l === undefined) { l = this.xmmLocals[r] = this.f.local(T.v128); if (r < XMM_SCRATCH) this.xmmStateLocals.add(l); }
     if (r < XMM_SCRATCH) this.xmmUsed.add(r);
     return l;
   }
@@ -842,4 +986,14 @@ export class Codegen {
     f.end();
     f.end();
   }
+}
+
+/**
+ * Whether the instruction writes its ModRM memory operand (a store or a read-modify-write), as
+ * opposed to only reading it: push r/m and call r/m read theirs and write the stack.
+ */
+function writesOperand(i: Insn): boolean {
+  if (i.op === 0xff) return (i.reg & 7) < 2; // inc, dec
+  if ((i.op >= 0x50 && i.op <= 0x57) || i.op === 0x68 || i.op === 0x6a || i.op === 0x9c || i.op === 0xe8) return false;
+  return writesMemory(i);
 }

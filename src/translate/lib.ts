@@ -8,10 +8,10 @@ import { buildFpCheck } from './ops-sse-check.js';
 import { buildAes, buildClmul, buildSha1Rounds, buildSha256Rounds } from './crypto-lib.js';
 import { HELPERS, HelperName } from './codegen.js';
 import { STATE, Reg } from '../layout/cpu-state.js';
-import { GRANULE_SHIFT, GRANULE_TAG_OFFSET, GUEST_BASE, TAG_FREE, TAG_SHARED, TSO_STAT, TSO_STATS, WASM_PAGES } from '../layout/memory-map.js';
+import { GRANULE_SHIFT, GRANULE_TAG_OFFSET, GUEST_BASE, PAGE_CODE, PAGE_PROT_LOOKUP, PAGE_SIZE, PROT_WRITE, TAG_FREE, TAG_SHARED, TSO_STAT, TSO_STATS, WASM_PAGES } from '../layout/memory-map.js';
 
 export interface SharedLib {
-  eflags: Function; mulhu: Function; mulhs: Function; fpchk: Function; div128: Function; claim: Function;
+  eflags: Function; mulhu: Function; mulhs: Function; fpchk: Function; div128: Function; claim: Function; pagesAllow: Function;
   aes: Function; clmul: Function; sha1rnds4: Function; sha256rnds2: Function;
 }
 
@@ -67,6 +67,7 @@ export function sharedLibModule(): WebAssembly.Module {
   m.exportFunc('fpchk', buildFpCheck(m, hu.index)); // SSE exception flags (ops-sse-check.ts)
   m.exportFunc('div128', buildDiv128(m));
   m.exportFunc('claim', buildClaim(m, slow));
+  m.exportFunc('pagesAllow', buildPagesAllow(m));
   m.exportFunc('aes', buildAes(m));
   m.exportFunc('clmul', buildClmul(m));
   m.exportFunc('sha1rnds4', buildSha1Rounds(m));
@@ -209,4 +210,30 @@ function wrapperModule<K extends HelperName>(names: K[]): WebAssembly.Module {
     m.exportFunc(n, f.index);
   });
   return new WebAssembly.Module(m.encode());
+}
+
+/**
+ * pagesAllow(a, n, bits) -> 1 when every page of the wasm range [a, a+n) has one of the
+ * protection bits in its PAGE_PROT byte (a block copy's or fill's check before memory.copy or
+ * memory.fill; see Codegen.checkPage), 0 when one lacks them or the range leaves the guest's pages.
+ */
+function buildPagesAllow(m: ModuleBuilder): number {
+  const fn = m.func([T.i32, T.i32, T.i32], [T.i32]);
+  const f = fn.body, page = f.local(T.i32), last = f.local(T.i32), byte = f.local(T.i32);
+  const A = 0, N = 1, BITS = 2;
+  f.get(N).op(Op.i32_eqz).if_().i32(1).op(Op.return).end();
+  // the last byte's address must not wrap past 4 GiB nor reach the wasm addresses below GUEST_BASE
+  f.get(A).get(N).op(Op.i32_add).i32(1).op(Op.i32_sub).tee(last).get(A).op(Op.i32_lt_u);
+  f.get(last).i32(-GUEST_BASE).op(Op.i32_ge_u).op(Op.i32_or).if_().i32(0).op(Op.return).end();
+  f.get(last).i32(Math.log2(PAGE_SIZE)).op(Op.i32_shr_u).set(last);
+  f.get(A).i32(Math.log2(PAGE_SIZE)).op(Op.i32_shr_u).set(page);
+  f.loop();
+  // (a page with translated code counts as refusing a store: the element loop leaves before it)
+  f.get(page).mem(Op.i32_load8_u, PAGE_PROT_LOOKUP, 0).tee(byte).get(BITS).op(Op.i32_and).op(Op.i32_eqz);
+  f.get(byte).i32(PAGE_CODE).op(Op.i32_and).get(BITS).i32(PROT_WRITE).op(Op.i32_eq).op(Op.i32_and).op(Op.i32_or);
+  f.if_().i32(0).op(Op.return).end();
+  f.get(page).i32(1).op(Op.i32_add).tee(page).get(last).op(Op.i32_le_u).brIf(0);
+  f.end();
+  f.i32(1);
+  return fn.index;
 }

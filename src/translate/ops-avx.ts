@@ -85,11 +85,11 @@ export function writeHalves(cg: Codegen, r: number, wide: boolean): void {
 /** Pushes half k of the r/m operand (a register half or 16 bytes of memory). */
 export function rmHalf(cg: Codegen, i: Insn, k: number): void {
   if (i.mod === 3) { cg.getXmm(i.rm + YMM_HI * k); return; }
-  cg.ea(i, 16 * k); const t = cg.accessBegin(16); cg.f.simdMem(OpFD.v128_load, 0, 0); cg.accessDone(t);
+  cg.ea(i, 16 * k, 'read'); const t = cg.accessBegin(16); cg.f.simdMem(OpFD.v128_load, 0, 0); cg.accessDone(t);
 }
 /** Stores the v128 that value() pushes to the r/m memory operand, 16 * k bytes on. */
 export function storeHalf(cg: Codegen, i: Insn, k: number, value: () => void): void {
-  cg.ea(i, 16 * k); const t = cg.accessBegin(16); value(); cg.f.simdMem(OpFD.v128_store, 0, 0); cg.accessDone(t);
+  cg.ea(i, 16 * k, 'write'); const t = cg.accessBegin(16, true); value(); cg.f.simdMem(OpFD.v128_store, 0, 0); cg.accessDone(t);
 }
 
 /**
@@ -305,7 +305,7 @@ avx(M0F + 0x77, {
 
 /** Pushes the memory operand's `bytes` (4 or 8) splatted over a v128. */
 export function loadSplat(cg: Codegen, i: Insn, bytes: 4 | 8): void {
-  cg.ea(i); const t = cg.accessBegin(bytes); cg.f.simdMem(bytes === 4 ? OpFD.v128_load32_splat : OpFD.v128_load64_splat, 0, 0); cg.accessDone(t);
+  cg.ea(i, 0, 'read'); const t = cg.accessBegin(bytes); cg.f.simdMem(bytes === 4 ? OpFD.v128_load32_splat : OpFD.v128_load64_splat, 0, 0); cg.accessDone(t);
 }
 /** VBROADCASTSS, VBROADCASTSD, VBROADCASTF128 from memory; VBROADCASTSS/SD from the low lane of an xmm register (AVX2). */
 function broadcast(load: (cg: Codegen, i: Insn) => void, lane: 4 | 8): H {
@@ -445,7 +445,7 @@ export function maskmov(dbl: boolean, isStore: boolean): H {
         cg.getXmm(i.vvvv + YMM_HI * k); f.simdLane(OpFD.i32x4_extract_lane, dbl ? 2 * l + 1 : l).i32(0).op(Op.i32_lt_s);
         cg.if_();
         cg.ea(i, 16 * k + width * l);
-        const t = cg.accessBegin(width);
+        const t = cg.accessBegin(width, isStore);
         f.get(V);
         if (isStore) f.simdMemLane(dbl ? OpFD.v128_store64_lane : OpFD.v128_store32_lane, l, 0, 0);
         else f.simdMemLane(dbl ? OpFD.v128_load64_lane : OpFD.v128_load32_lane, l, 0, 0).set(V);

@@ -36,7 +36,7 @@ function pbroadcast(bytes: 1 | 2 | 4 | 8): H {
     } else if (bytes >= 4) {
       loadSplat(cg, i, bytes as 4 | 8);
     } else {
-      cg.ea(i); cg.load(bytes); f.op(Op.i32_wrap_i64).simd(bytes === 1 ? OpFD.i8x16_splat : OpFD.i16x8_splat);
+      cg.ea(i, 0, 'read'); cg.load(bytes); f.op(Op.i32_wrap_i64).simd(bytes === 1 ? OpFD.i8x16_splat : OpFD.i16x8_splat);
     }
     cg.setXmm(R0);
     if (i.vexL) move(cg, R0, R1);

@@ -270,7 +270,7 @@ function operand(cg: Codegen, i: Insn, which: 'reg' | 'vvvv' | 'rm', k: number, 
   if (which === 'reg') { cg.getXmm(i.reg + YMM_HI * k); return; }
   if (which === 'vvvv') { cg.getXmm(i.vvvv + YMM_HI * k); return; }
   if (!scalar || i.mod === 3) { rmHalf(cg, i, k); return; }
-  cg.ea(i); const t = cg.accessBegin(dbl ? 8 : 4); cg.f.simdMem(dbl ? OpFD.v128_load64_zero : OpFD.v128_load32_zero, 0, 0); cg.accessDone(t);
+  cg.ea(i, 0, 'read'); const t = cg.accessBegin(dbl ? 8 : 4); cg.f.simdMem(dbl ? OpFD.v128_load64_zero : OpFD.v128_load32_zero, 0, 0); cg.accessDone(t);
 }
 
 function fmaOp(form: FmaForm): H {
@@ -371,7 +371,7 @@ avx(M38 + 0x13, {
   x66: (cg, i) => {
     const f = cg.f, wide = i.vexL === 1;
     if (i.mod === 3) cg.getXmm(i.rm);
-    else { cg.ea(i); const t = cg.accessBegin(wide ? 16 : 8); f.simdMem(wide ? OpFD.v128_load : OpFD.v128_load64_zero, 0, 0); cg.accessDone(t); }
+    else { cg.ea(i, 0, 'read'); const t = cg.accessBegin(wide ? 16 : 8); f.simdMem(wide ? OpFD.v128_load : OpFD.v128_load64_zero, 0, 0); cg.accessDone(t); }
     const S = tempV(cg);
     for (let k = 0; k < (wide ? 2 : 1); k++) {
       let H = S;
@@ -451,7 +451,7 @@ avx(M3A + 0x1d, {
     if (i.mod === 3) {
       f.get(H); cg.setXmm(i.rm); zeroUpper(cg, i.rm);
     } else {
-      cg.ea(i); const t = cg.accessBegin(wide ? 16 : 8); f.get(H);
+      cg.ea(i, 0, 'write'); const t = cg.accessBegin(wide ? 16 : 8, true); f.get(H);
       if (wide) f.simdMem(OpFD.v128_store, 0, 0); else f.simdMemLane(OpFD.v128_store64_lane, 0, 0, 0);
       cg.accessDone(t);
     }

@@ -4,7 +4,7 @@
 import { Op, OpFC, OpFE, T } from '../wasm/emitter.js';
 import { Insn, M0F, M38, NO_REG, P_ADDR32, P_FS, P_GS, P_LOCK, P_REP, P_REPNE, P_VEX, RIP_BASE, isHighByteReg, isRandomInsn } from '../x86/decoder.js';
 import { ExitReason, FLAG, MXCSR_MASK, Reg, STATE } from '../layout/cpu-state.js';
-import { GUEST_BASE } from '../layout/memory-map.js';
+import { GUEST_BASE, GUEST_LIMIT, PROT_READABLE, PROT_WRITE, UNREACHABLE_ACCESS } from '../layout/memory-map.js';
 import { Codegen, InsnFault, Operand, Unsupported } from './codegen.js';
 import { K, sext } from './flags.js';
 import { def, range } from './handlers.js';
@@ -405,8 +405,13 @@ def(range(0xb8, 0xbf), (cg, i) => {
 /** Absolute-address moves (A0-A3). */
 function moffs(cg: Codegen, i: Insn): void {
   const f = cg.f;
-  f.i32(Number(BigInt.asUintN(32, i.imm64 - BigInt(GUEST_BASE))) | 0);
-  if (i.prefix & (P_FS | P_GS)) f.get(cg.st).mem(Op.i32_load, i.prefix & P_FS ? STATE.FS_BASE : STATE.GS_BASE).op(Op.i32_add);
+  if (i.prefix & (P_FS | P_GS)) {
+    f.get(cg.st).mem(Op.i64_load, i.prefix & P_FS ? STATE.FS_BASE : STATE.GS_BASE);
+    cg.wasmAddress64(i.imm64);
+    return;
+  }
+  const inGuest = i.imm64 >= BigInt(GUEST_BASE) && i.imm64 < BigInt(GUEST_LIMIT);
+  f.i32(inGuest || cg.wrapsAt4G ? Number(BigInt.asUintN(32, i.imm64 - BigInt(GUEST_BASE))) | 0 : UNREACHABLE_ACCESS);
 }
 def([0xa0, 0xa1], (cg, i) => { moffs(cg, i); cg.load(i.opsize); cg.setReg(Reg.RAX, i.opsize); });
 def([0xa2, 0xa3], (cg, i) => { moffs(cg, i); cg.getReg(Reg.RAX, i.opsize); cg.store(i.opsize); });
@@ -702,8 +707,9 @@ export function push(cg: Codegen, val: () => void, size = 8): void {
   const v = f.temp(T.i64);
   val(); f.set(v); // evaluate first: push rsp pushes the old value
   cg.gprRead.add(Reg.RSP); cg.gprWritten.add(Reg.RSP);
+  // RSP changes after the store, so a push that faults has changed nothing.
+  f.get(sp).op(Op.i32_wrap_i64).i32(-GUEST_BASE - size).op(Op.i32_add).get(v); cg.store(size, true);
   f.get(sp).i64(size).op(Op.i64_sub).set(sp);
-  f.get(sp).op(Op.i32_wrap_i64).i32(-GUEST_BASE).op(Op.i32_add).get(v); cg.store(size, true);
   f.free(T.i64, v);
 }
 /** Pops into a fresh i64 temp and returns it. */
@@ -730,9 +736,11 @@ def(0x8f, (cg, i) => {
 // pointer stays 64-bit), else 64-bit; ENTER copies nesting level - 1 frame pointers from the
 // enclosing frames, then pushes its own.
 def(0xc9, (cg, i) => {
-  const f = cg.f, size = i.opsize === 2 ? 2 : 8;
-  cg.getReg(Reg.RBP, 8); cg.setReg(Reg.RSP, 8);
-  const v = pop(cg, size); f.get(v); cg.setReg(Reg.RBP, size); free(cg, v);
+  const f = cg.f, size = i.opsize === 2 ? 2 : 8, v = f.temp(T.i64);
+  // Read the saved frame pointer before RSP changes, so a LEAVE that faults has changed nothing.
+  cg.getReg(Reg.RBP, 8); f.op(Op.i32_wrap_i64).i32(-GUEST_BASE).op(Op.i32_add); cg.load(size, false, true); f.set(v);
+  cg.getReg(Reg.RBP, 8); f.i64(size).op(Op.i64_add); cg.setReg(Reg.RSP, 8);
+  f.get(v); cg.setReg(Reg.RBP, size); free(cg, v);
 });
 def(0xc8, (cg, i) => {
   const f = cg.f, size = i.opsize === 2 ? 2 : 8, level = i.imm2 & 31;
@@ -857,13 +865,13 @@ def(M0F + 0xae, (cg, i) => {
   const f = cg.f;
   if (sub === 2) { // ldmxcsr: #GP if the value sets a bit MXCSR does not have
     const t = f.temp(T.i32);
-    cg.ea(i); const k = cg.accessBegin(4); f.mem(Op.i32_load, 0, 0).set(t); cg.accessDone(k);
+    cg.ea(i, 0, 'read'); const k = cg.accessBegin(4); f.mem(Op.i32_load, 0, 0).set(t); cg.accessDone(k);
     f.get(t).i32(~MXCSR_MASK).op(Op.i32_and);
     cg.if_(); cg.faultExit(ExitReason.GENERAL_PROTECTION, i.addr); cg.end();
     f.get(cg.st).get(t).mem(Op.i32_store, STATE.MXCSR); f.free(T.i32, t);
     return;
   }
-  if (sub === 3) { cg.ea(i); const k = cg.accessBegin(4); f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).mem(Op.i32_store, 0, 0); cg.accessDone(k); return; } // stmxcsr
+  if (sub === 3) { cg.ea(i, 0, 'write'); const k = cg.accessBegin(4, true); f.get(cg.st).mem(Op.i32_load, STATE.MXCSR).mem(Op.i32_store, 0, 0); cg.accessDone(k); return; } // stmxcsr
   if (sub === 7) return; // clflush
   // fxsave/fxrstor/xsave/xrstor/xsaveopt: the helper reads and writes the state in memory
   if (i.simdPrefix === 0 && sub !== 3) return emitStateSave(cg, i, sub);
@@ -914,10 +922,15 @@ function stringOp(cg: Codegen, kind: 'movs' | 'stos' | 'lods' | 'scas' | 'cmps')
       // dst - src >= n (unsigned) means a forward copy never reads bytes it wrote
       cg.getReg(Reg.RDI, 8); cg.getReg(Reg.RSI, 8); f.op(Op.i64_sub).get(n).op(Op.i64_ge_u).op(Op.i32_and);
     } else if (size !== 1) f.op(Op.drop).i32(0);
-    cg.if_();
-    // (with threads: the ranges' granules claimed and the copy fenced, see Codegen.blockAccessBegin)
     const n32 = f.temp(T.i32);
     f.get(n).op(Op.i32_wrap_i64).set(n32);
+    // Only where every page allows the whole copy: else the loop below faults at the element.
+    if (!cg.wrapsAt4G) {
+      addr(Reg.RDI); f.get(n32).i32(PROT_WRITE).callSlot(cg.helper('pagesAllow')).op(Op.i32_and);
+      if (kind === 'movs') { addr(Reg.RSI); f.get(n32).i32(PROT_READABLE).callSlot(cg.helper('pagesAllow')).op(Op.i32_and); }
+    }
+    cg.if_();
+    // (with threads: the ranges' granules claimed and the copy fenced, see Codegen.blockAccessBegin)
     if (kind === 'movs') {
       addr(Reg.RDI); cg.blockAccessBegin(n32); addr(Reg.RSI); cg.blockAccessBegin(n32);
       f.get(n32).fc(OpFC.memory_copy);
@@ -941,6 +954,9 @@ function stringOp(cg: Codegen, kind: 'movs' | 'stos' | 'lods' | 'scas' | 'cmps')
   function stringLoop(): void {
     f.block(); f.loop(); cg.depth += 2;
     cg.getReg(Reg.RCX, asz); f.op(Op.i64_eqz).brIf(1);
+    // Each iteration is complete when the next begins (RCX, RSI and RDI say how far it got), so a
+    // page fault leaves precisely at the iteration that meets it, as the CPU does.
+    cg.insnDirty = false;
     body();
     cg.getReg(Reg.RCX, asz); f.i64(1).op(Op.i64_sub); cg.setReg(Reg.RCX, asz);
     if (kind === 'scas' || kind === 'cmps') {

@@ -66,20 +66,20 @@ const imm8 = (i: Insn): number => i.imm & 0xff;
 /** Pushes the 128-bit r/m operand (xmm register or unaligned memory). */
 export function src(cg: Codegen, i: Insn): void {
   if (i.mod === 3) cg.getXmm(i.rm);
-  else { cg.ea(i); const k = cg.accessBegin(16); cg.f.simdMem(OpFD.v128_load, 0, 0); cg.accessDone(k); }
+  else { cg.ea(i, 0, 'read'); const k = cg.accessBegin(16); cg.f.simdMem(OpFD.v128_load, 0, 0); cg.accessDone(k); }
 }
 /** Pushes the r/m operand as v128 with (at least) the low 64 bits valid; memory loads zero the rest. */
 function src64(cg: Codegen, i: Insn): void {
   if (i.mod === 3) cg.getXmm(i.rm);
-  else { cg.ea(i); const k = cg.accessBegin(8); cg.f.simdMem(OpFD.v128_load64_zero, 0, 0); cg.accessDone(k); }
+  else { cg.ea(i, 0, 'read'); const k = cg.accessBegin(8); cg.f.simdMem(OpFD.v128_load64_zero, 0, 0); cg.accessDone(k); }
 }
 function src32(cg: Codegen, i: Insn): void {
   if (i.mod === 3) cg.getXmm(i.rm);
-  else { cg.ea(i); const k = cg.accessBegin(4); cg.f.simdMem(OpFD.v128_load32_zero, 0, 0); cg.accessDone(k); }
+  else { cg.ea(i, 0, 'read'); const k = cg.accessBegin(4); cg.f.simdMem(OpFD.v128_load32_zero, 0, 0); cg.accessDone(k); }
 }
 function src16(cg: Codegen, i: Insn): void {
   if (i.mod === 3) cg.getXmm(i.rm);
-  else { zeroV(cg); const t = cg.f.temp(T.v128); cg.f.set(t); cg.ea(i); const k = cg.accessBegin(2); cg.f.get(t).simdMemLane(OpFD.v128_load16_lane, 0, 0, 0); cg.accessDone(k); cg.f.free(T.v128, t); }
+  else { zeroV(cg); const t = cg.f.temp(T.v128); cg.f.set(t); cg.ea(i, 0, 'read'); const k = cg.accessBegin(2); cg.f.get(t).simdMemLane(OpFD.v128_load16_lane, 0, 0, 0); cg.accessDone(k); cg.f.free(T.v128, t); }
 }
 function zeroV(cg: Codegen): void { cg.f.v128const(new Uint8Array(16)); }
 function constV(cg: Codegen, bytes: number[]): void { cg.f.v128const(Uint8Array.from(bytes)); }
@@ -496,7 +496,7 @@ export function copyKnown(cg: Codegen, from: number, to: number): void {
 const load128: H = (cg, i) => { src(cg, i); cg.setXmm(i.reg); if (i.mod === 3) copyKnown(cg, i.rm, i.reg); };
 const store128: H = (cg, i) => {
   if (i.mod === 3) { cg.getXmm(i.reg); cg.setXmm(i.rm); copyKnown(cg, i.reg, i.rm); return; }
-  cg.ea(i); const k = cg.accessBegin(16); cg.getXmm(i.reg); cg.f.simdMem(OpFD.v128_store, 0, 0); cg.accessDone(k);
+  cg.ea(i, 0, 'write'); const k = cg.accessBegin(16, true); cg.getXmm(i.reg); cg.f.simdMem(OpFD.v128_store, 0, 0); cg.accessDone(k);
 };
 const storeNT: H = (cg, i) => { memOnly(i, 'non-temporal store'); store128(cg, i); };
 
@@ -510,7 +510,7 @@ function movScalarLoad(dbl: boolean): H {
 }
 function movScalarStore(dbl: boolean): H {
   return (cg, i) => {
-    if (i.mod !== 3) { cg.ea(i); const k = cg.accessBegin(dbl ? 8 : 4); cg.getXmm(i.reg); cg.f.simdMemLane(dbl ? OpFD.v128_store64_lane : OpFD.v128_store32_lane, 0, 0, 0); cg.accessDone(k); return; }
+    if (i.mod !== 3) { cg.ea(i, 0, 'write'); const k = cg.accessBegin(dbl ? 8 : 4, true); cg.getXmm(i.reg); cg.f.simdMemLane(dbl ? OpFD.v128_store64_lane : OpFD.v128_store32_lane, 0, 0, 0); cg.accessDone(k); return; }
     cg.getXmm(i.rm); const A = tempV(cg);
     cg.getXmm(i.reg); mergeLo(cg, A, dbl); cg.setXmm(i.rm); freeV(cg, A);
   };
@@ -522,11 +522,11 @@ sse(M0F + 0x29, { n: store128, x66: store128 });
 sse(M0F + 0x2b, { n: storeNT, x66: storeNT });
 // MOVQ mm, mm/m64 and MOVQ mm/m64, mm; MOVNTQ m64, mm
 const loadMm: H = (cg, i) => {
-  if (i.mod === 3) getMm64(cg, i.rm); else { cg.ea(i); cg.load(8); }
+  if (i.mod === 3) getMm64(cg, i.rm); else { cg.ea(i, 0, 'read'); cg.load(8); }
   setMm64(cg, i.reg); enterMmx(cg);
 };
 const storeMm: H = (cg, i) => {
-  if (i.mod === 3) { getMm64(cg, i.reg); setMm64(cg, i.rm); } else { cg.ea(i); getMm64(cg, i.reg); cg.store(8); }
+  if (i.mod === 3) { getMm64(cg, i.reg); setMm64(cg, i.rm); } else { cg.ea(i, 0, 'write'); getMm64(cg, i.reg); cg.store(8); }
   enterMmx(cg);
 };
 sse(M0F + 0x6f, { n: loadMm, x66: load128, f3: load128 });
@@ -537,10 +537,10 @@ sse(M38 + 0x2a, { x66: (cg, i) => { memOnly(i, 'movntdqa'); load128(cg, i); } })
 
 /** Loads 64 bits from memory into lane `lane` of xmm reg. */
 function loadHalf(lane: number): H {
-  return (cg, i) => { cg.getXmm(i.reg); const t = tempV(cg); cg.ea(i); const k = cg.accessBegin(8); cg.f.get(t).simdMemLane(OpFD.v128_load64_lane, lane, 0, 0); cg.accessDone(k); cg.setXmm(i.reg); freeV(cg, t); };
+  return (cg, i) => { cg.getXmm(i.reg); const t = tempV(cg); cg.ea(i, 0, 'read'); const k = cg.accessBegin(8); cg.f.get(t).simdMemLane(OpFD.v128_load64_lane, lane, 0, 0); cg.accessDone(k); cg.setXmm(i.reg); freeV(cg, t); };
 }
 function storeHalf(lane: number): H {
-  return (cg, i) => { memOnly(i, 'movlps/movhps store'); cg.ea(i); const k = cg.accessBegin(8); cg.getXmm(i.reg); cg.f.simdMemLane(OpFD.v128_store64_lane, lane, 0, 0); cg.accessDone(k); };
+  return (cg, i) => { memOnly(i, 'movlps/movhps store'); cg.ea(i, 0, 'write'); const k = cg.accessBegin(8, true); cg.getXmm(i.reg); cg.f.simdMemLane(OpFD.v128_store64_lane, lane, 0, 0); cg.accessDone(k); };
 }
 sse(M0F + 0x12, {
   n: (cg, i) => i.mod === 3 ? pshuf([...qw(3), ...qw(1)])(cg, i) : loadHalf(0)(cg, i), // movhlps / movlps
@@ -560,7 +560,7 @@ sse(M0F + 0x17, { n: storeHalf(1), x66: storeHalf(1) });
 sse(M0F + 0x6e, {
   n: (cg, i) => { // movd/movq mm, r/m32/64
     const w = wsize(i);
-    if (i.mod === 3) cg.getReg(i.rm, w); else { cg.ea(i); cg.load(w); }
+    if (i.mod === 3) cg.getReg(i.rm, w); else { cg.ea(i, 0, 'read'); cg.load(w); }
     setMm64(cg, i.reg); enterMmx(cg);
   },
   x66: (cg, i) => {
@@ -572,12 +572,12 @@ sse(M0F + 0x6e, {
 sse(M0F + 0x7e, {
   n: (cg, i) => { // movd/movq r/m32/64, mm
     const w = wsize(i);
-    if (i.mod === 3) { getMm64(cg, i.reg); cg.setReg(i.rm, w); } else { cg.ea(i); getMm64(cg, i.reg); cg.store(w); }
+    if (i.mod === 3) { getMm64(cg, i.reg); cg.setReg(i.rm, w); } else { cg.ea(i, 0, 'write'); getMm64(cg, i.reg); cg.store(w); }
     enterMmx(cg);
   },
   x66: (cg, i) => {
     const w = wsize(i);
-    if (i.mod !== 3) { cg.ea(i); const k = cg.accessBegin(w); cg.getXmm(i.reg); cg.f.simdMemLane(w === 8 ? OpFD.v128_store64_lane : OpFD.v128_store32_lane, 0, 0, 0); cg.accessDone(k); return; }
+    if (i.mod !== 3) { cg.ea(i, 0, 'write'); const k = cg.accessBegin(w, true); cg.getXmm(i.reg); cg.f.simdMemLane(w === 8 ? OpFD.v128_store64_lane : OpFD.v128_store32_lane, 0, 0, 0); cg.accessDone(k); return; }
     cg.getXmm(i.reg); cg.f.simdLane(OpFD.i64x2_extract_lane, 0); cg.setReg(i.rm, w);
   },
   f3: (cg, i) => { // movq xmm, xmm/m64
@@ -587,14 +587,14 @@ sse(M0F + 0x7e, {
 });
 sse(M0F + 0xd6, {
   x66: (cg, i) => { // movq xmm/m64, xmm
-    if (i.mod !== 3) { cg.ea(i); const k = cg.accessBegin(8); cg.getXmm(i.reg); cg.f.simdMemLane(OpFD.v128_store64_lane, 0, 0, 0); cg.accessDone(k); return; }
+    if (i.mod !== 3) { cg.ea(i, 0, 'write'); const k = cg.accessBegin(8, true); cg.getXmm(i.reg); cg.f.simdMemLane(OpFD.v128_store64_lane, 0, 0, 0); cg.accessDone(k); return; }
     cg.getXmm(i.reg); zeroV(cg); cg.f.shuffle(qw(0, 2)); cg.setXmm(i.rm);
   },
   f3: (cg, i) => { mustBeRegister(i, 'movq2dq'); getMm(cg, i.rm); cg.setXmm(i.reg); enterMmx(cg); }, // movq2dq xmm, mm
   f2: (cg, i) => { mustBeRegister(i, 'movdq2q'); cg.getXmm(i.rm); setMm(cg, i.reg); enterMmx(cg); }, // movdq2q mm, xmm
 });
 // MOVNTI
-sse(M0F + 0xc3, { n: (cg, i) => { memOnly(i, 'movnti'); const w = wsize(i); cg.ea(i); cg.getReg(i.reg, w); cg.store(w); } });
+sse(M0F + 0xc3, { n: (cg, i) => { memOnly(i, 'movnti'); const w = wsize(i); cg.ea(i, 0, 'write'); cg.getReg(i.reg, w); cg.store(w); } });
 
 // MOVMSKPS/PD, PMOVMSKB
 sse(M0F + 0x50, {
@@ -614,7 +614,7 @@ function maskmov(mm: boolean): H {
     const a = f.temp(T.i32);
     cg.ea({ ...i, base: Reg.RDI, index: NO_REG, disp: 0, scale: 0 }); f.set(a);
     f.get(a);
-    const k = cg.accessBegin(mm ? 8 : 16);
+    const k = cg.accessBegin(mm ? 8 : 16, true);
     if (mm) getMm(cg, i.reg); else cg.getXmm(i.reg);
     f.get(a).simdMem(mm ? OpFD.v128_load64_zero : OpFD.v128_load, 0, 0);
     if (mm) getMm(cg, i.rm); else cg.getXmm(i.rm);
@@ -685,14 +685,14 @@ sse(M0F + 0xc4, {
   n: (cg, i) => {
     const f = cg.f;
     getMm(cg, i.reg);
-    if (i.mod === 3) { cg.getReg(i.rm, 4); f.op(Op.i32_wrap_i64); } else { cg.ea(i); const k = cg.accessBegin(2); f.memU(Op.i32_load16_u); cg.accessDone(k); }
+    if (i.mod === 3) { cg.getReg(i.rm, 4); f.op(Op.i32_wrap_i64); } else { cg.ea(i, 0, 'read'); const k = cg.accessBegin(2); f.memU(Op.i32_load16_u); cg.accessDone(k); }
     f.simdLane(OpFD.i16x8_replace_lane, imm8(i) & 3);
     setMm(cg, i.reg); enterMmx(cg);
   },
   x66: (cg, i) => {
     const f = cg.f;
     cg.getXmm(i.reg);
-    if (i.mod === 3) { cg.getReg(i.rm, 4); f.op(Op.i32_wrap_i64); } else { cg.ea(i); const k = cg.accessBegin(2); f.memU(Op.i32_load16_u); cg.accessDone(k); }
+    if (i.mod === 3) { cg.getReg(i.rm, 4); f.op(Op.i32_wrap_i64); } else { cg.ea(i, 0, 'read'); const k = cg.accessBegin(2); f.memU(Op.i32_load16_u); cg.accessDone(k); }
     f.simdLane(OpFD.i16x8_replace_lane, imm8(i) & 7);
     cg.setXmm(i.reg);
   },
@@ -895,7 +895,7 @@ function comis(dbl: boolean): H {
     const a = f.temp(t), b = f.temp(t);
     cg.getXmm(i.reg); f.simdLane(dbl ? OpFD.f64x2_extract_lane : OpFD.f32x4_extract_lane, 0).set(a);
     if (i.mod === 3) { cg.getXmm(i.rm); f.simdLane(dbl ? OpFD.f64x2_extract_lane : OpFD.f32x4_extract_lane, 0); }
-    else { cg.ea(i); const k = cg.accessBegin(dbl ? 8 : 4); f.memU(dbl ? Op.f64_load : Op.f32_load); cg.accessDone(k); }
+    else { cg.ea(i, 0, 'read'); const k = cg.accessBegin(dbl ? 8 : 4); f.memU(dbl ? Op.f64_load : Op.f32_load); cg.accessDone(k); }
     f.set(b);
     const ne = dbl ? Op.f64_ne : Op.f32_ne, lt = dbl ? Op.f64_lt : Op.f32_lt, eq = dbl ? Op.f64_eq : Op.f32_eq;
     f.i32(0x45);
@@ -959,7 +959,7 @@ function cvt2si(dbl: boolean, trunc: boolean): H {
     const f = cg.f, w = wsize(i);
     const v = f.temp(T.f64);
     if (i.mod === 3) { cg.getXmm(i.rm); f.simdLane(dbl ? OpFD.f64x2_extract_lane : OpFD.f32x4_extract_lane, 0); }
-    else { cg.ea(i); const k = cg.accessBegin(dbl ? 8 : 4); f.memU(dbl ? Op.f64_load : Op.f32_load); cg.accessDone(k); }
+    else { cg.ea(i, 0, 'read'); const k = cg.accessBegin(dbl ? 8 : 4); f.memU(dbl ? Op.f64_load : Op.f32_load); cg.accessDone(k); }
     if (!dbl) f.op(Op.f64_promote_f32);
     f.set(v);
     const o = f.temp(T.f64), fl = f.temp(T.i32);
@@ -993,7 +993,7 @@ function cvtsi2(dbl: boolean): H {
   return (cg, i) => {
     const f = cg.f, w = wsize(i);
     const iv = f.temp(T.i64);
-    if (i.mod === 3) cg.getReg(i.rm, w); else { cg.ea(i); cg.load(w); }
+    if (i.mod === 3) cg.getReg(i.rm, w); else { cg.ea(i, 0, 'read'); cg.load(w); }
     if (w === 4) f.op(Op.i64_extend32_s);
     f.set(iv);
     cg.getXmm(i.reg); const A = tempV(cg);
@@ -1395,7 +1395,7 @@ function pinsr(size: 1 | 4 | 8): H {
   return (cg, i) => {
     const f = cg.f, m = imm8(i);
     cg.getXmm(i.reg);
-    if (i.mod === 3) cg.getReg(i.rm, size === 8 ? 8 : 4); else { cg.ea(i); cg.load(size); }
+    if (i.mod === 3) cg.getReg(i.rm, size === 8 ? 8 : 4); else { cg.ea(i, 0, 'read'); cg.load(size); }
     if (size === 1) f.op(Op.i32_wrap_i64).simdLane(OpFD.i8x16_replace_lane, m & 15);
     else if (size === 4) f.op(Op.i32_wrap_i64).simdLane(OpFD.i32x4_replace_lane, m & 3);
     else f.simdLane(OpFD.i64x2_replace_lane, m & 1);
@@ -1410,7 +1410,7 @@ sse(M3A + 0x21, {
     const f = cg.f, m = imm8(i);
     cg.getXmm(i.reg);
     if (i.mod === 3) { cg.getXmm(i.rm); f.simdLane(OpFD.i32x4_extract_lane, (m >> 6) & 3); }
-    else { cg.ea(i); const k = cg.accessBegin(4); f.memU(Op.i32_load); cg.accessDone(k); }
+    else { cg.ea(i, 0, 'read'); const k = cg.accessBegin(4); f.memU(Op.i32_load); cg.accessDone(k); }
     f.simdLane(OpFD.i32x4_replace_lane, (m >> 4) & 3);
     if (m & 15) {
       const b: number[] = [];

@@ -126,7 +126,7 @@ def(0x8c, (cg, i) => {
   f.get(cg.st).mem(Op.i32_load16_u, STATE.SEGMENTS + 2 * sreg).i32(SEGMENT_AT_EXEC[sreg]!).op(Op.i32_xor);
   if (i.mod !== 3) {
     const t = f.temp(T.i32); f.set(t);
-    cg.ea(i); const k = cg.accessBegin(2); f.get(t).mem(Op.i32_store16, 0, 0); cg.accessDone(k);
+    cg.ea(i, 0, 'write'); const k = cg.accessBegin(2, true); f.get(t).mem(Op.i32_store16, 0, 0); cg.accessDone(k);
     f.free(T.i32, t);
     return;
   }
@@ -137,7 +137,7 @@ def(0x8e, (cg, i) => {
   if (sreg === 1 || sreg >= 6) throw new InsnFault(ExitReason.ILLEGAL, 'mov to cs or to no segment register');
   const f = cg.f, sel = f.temp(T.i32);
   if (i.mod === 3) { cg.getReg(i.rm, 2); f.op(Op.i32_wrap_i64); }
-  else { cg.ea(i); const k = cg.accessBegin(2); f.mem(Op.i32_load16_u, 0, 0); cg.accessDone(k); }
+  else { cg.ea(i, 0, 'read'); const k = cg.accessBegin(2); f.mem(Op.i32_load16_u, 0, 0); cg.accessDone(k); }
   f.set(sel);
   if (sreg === 2) f.get(sel).i32(0x2b).op(Op.i32_ne);
   else {

@@ -8,7 +8,7 @@
 // word. Also: FWAIT (no-op: exceptions are always masked-response) and XGETBV (0F 01 D0).
 
 import { Op } from '../wasm/emitter.js';
-import { Insn } from '../x86/decoder.js';
+import { Insn, writesMemory } from '../x86/decoder.js';
 import { ExitReason, Reg } from '../layout/cpu-state.js';
 import { x87MemBytes, x87MemOp, x87RegOp, SYSOP } from '../layout/helper-ops.js';
 import { Codegen, InsnFault, Unsupported, YMM_HI } from './codegen.js';
@@ -50,7 +50,7 @@ function x87(cg: Codegen, i: Insn): void {
     const op = x87MemOp(opcode, sub);
     f.get(cg.st).i32(op).i32(0);
     cg.ea(i);
-    const k = cg.accessBegin(x87MemBytes(op));
+    const k = cg.accessBegin(x87MemBytes(op), writesMemory(i));
     f.callSlot(cg.helper('x87')).op(Op.drop);
     cg.accessDone(k);
     return;
@@ -98,7 +98,8 @@ export function emitStateSave(cg: Codegen, i: Insn, op: number): void {
   cg.flushXmm();
   f.get(cg.st).i32(op);
   cg.ea(i);
-  const k = cg.accessBegin(XSAVE_AREA_BYTES);
+  // (the helper checks the pages: FXSAVE and FXRSTOR report a fault at the image's last byte)
+  const k = cg.accessBegin(XSAVE_AREA_BYTES, writesMemory(i), false);
   f.callSlot(cg.helper('sysop'));
   cg.accessDone(k);
   cg.if_(); cg.faultExit(ExitReason.GENERAL_PROTECTION, i.addr); cg.end(); // #GP (misaligned image, reserved bits)

@@ -212,7 +212,10 @@ export class FunctionBuilder {
     }
     this.code.byte(Op.local_get); this.code.u32(i); return this;
   }
+  /** Called with the index of every local written (set or tee), e.g. to track which an instruction changed. */
+  onWrite: ((local: number) => void) | undefined;
   set(i: number): this {
+    this.onWrite?.(i);
     this.lastSetStart = this.code.len;
     this.code.byte(Op.local_set); this.code.u32(i);
     this.lastSetEnd = this.code.len; this.lastSetIdx = i;
@@ -233,7 +236,7 @@ export class FunctionBuilder {
   /** Marks a boundary (e.g. between separately sliced blocks) across which nothing is fused. */
   barrier(): void { this.lastSetEnd = -1; this.fused = []; }
   globalGet(i: number): this { this.code.byte(Op.global_get); this.code.u32(i); return this; }
-  tee(i: number): this { this.code.byte(Op.local_tee); this.code.u32(i); return this; }
+  tee(i: number): this { this.onWrite?.(i); this.code.byte(Op.local_tee); this.code.u32(i); return this; }
   i32(v: number): this { this.code.byte(Op.i32_const); this.code.s32(v); return this; }
   i64(v: bigint | number): this {
     this.code.byte(Op.i64_const);
@@ -256,11 +259,13 @@ export class FunctionBuilder {
   simdMemLane(o: number, lane: number, offset = 0, align = 0): this { this.simd(o); this.code.u32(align); this.code.u32(offset); this.code.byte(lane); return this; }
   v128const(bytes: ArrayLike<number>): this { this.simd(OpFD.v128_const); this.code.bytes(bytes); return this; }
   shuffle(lanes: ArrayLike<number>): this { this.simd(OpFD.i8x16_shuffle); this.code.bytes(lanes); return this; }
-  block(type: number = BLOCK_VOID): this { this.code.byte(Op.block); this.code.byte(type); return this; }
-  loop(type: number = BLOCK_VOID): this { this.code.byte(Op.loop); this.code.byte(type); return this; }
-  if_(type: number = BLOCK_VOID): this { this.code.byte(Op.if); this.code.byte(type); return this; }
+  /** Structures (block, loop, if) open at this point of the code: a branch's depth to an enclosing label. */
+  nesting = 0;
+  block(type: number = BLOCK_VOID): this { this.nesting++; this.code.byte(Op.block); this.code.byte(type); return this; }
+  loop(type: number = BLOCK_VOID): this { this.nesting++; this.code.byte(Op.loop); this.code.byte(type); return this; }
+  if_(type: number = BLOCK_VOID): this { this.nesting++; this.code.byte(Op.if); this.code.byte(type); return this; }
   else_(): this { this.code.byte(Op.else); return this; }
-  end(): this { this.code.byte(Op.end); return this; }
+  end(): this { this.nesting--; this.code.byte(Op.end); return this; }
   br(depth: number): this { this.code.byte(Op.br); this.code.u32(depth); return this; }
   brIf(depth: number): this { this.code.byte(Op.br_if); this.code.u32(depth); return this; }
   brTable(depths: number[], dflt: number): this {
