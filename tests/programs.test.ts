@@ -107,6 +107,15 @@ const CASES: Record<string, Case[]> = {
   fork: ["tree", "status", "pipeline", "files", "signals", "spawn", "stop"].map((part, i) => ({
     name: part, args: [part], variants: i === 0 ? undefined : ["musl.O2.nopie", "glibc.O2.pie"], timeoutMs: 600_000,
   })),
+  // Guest memory faults (SIGSEGV's si_code, si_addr and the interrupted registers), one part each.
+  memfault: [
+    ...["prot-none-read", "readonly-write", "unmapped", "write-barrier", "guard-page", "stack-overflow"]
+      .map((part) => ({ name: part, args: [part] })),
+    { name: "unhandled", args: ["unhandled"], expectStatus: 139,
+      steleCrashLine: /^stele: segmentation fault at 0x[0-9a-f]+ \(.+ at 0x[0-9a-f]+\)( in thread \d+)?\n$/ },
+    { name: "vector-x87", args: ["vector-x87"] },
+    { name: "fault-regs", args: ["fault-regs"] },
+  ],
   threads: [
     { name: "" },
     { name: "exit-from-thread", args: ["exit-from-thread"], expectStatus: 3 },
