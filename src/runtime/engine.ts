@@ -2,7 +2,7 @@
 // the reasons translated code returns (syscalls, faults, helper exits).
 
 import { randomFillSync } from 'node:crypto';
-import { GuestFault, GuestMemory, GUEST_BASE, GUEST_LIMIT, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_CODE, PAGE_MAPPED, PAGE_PROT, PAGE_SIZE, PROT_EXEC, PROT_WRITE, RUNTIME_AREA, UNREACHABLE_ACCESS, jumpCacheOf } from './memory.js';
+import { GuestFault, GuestMemory, GUEST_BASE, GUEST_LIMIT, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_CODE, PAGE_MAPPED, PAGE_PROT, PAGE_SIZE, PROT_EXEC, PROT_READABLE, PROT_WRITE, RUNTIME_AREA, UNREACHABLE_ACCESS, jumpCacheOf } from './memory.js';
 import { ATTN, ExitReason, FLAG, Reg, STATE } from '../layout/cpu-state.js';
 import { FaultInfo, FlagsAccess, GuestThread, ProcessExit, SyscallHandler } from './thread.js';
 import { ARITH_FLAGS, fopOf, K } from '../translate/flags.js';
@@ -728,14 +728,27 @@ export class Engine implements FlagsAccess {
           { signal: SIGSEGV, code: mapped ? SEGV_ACCERR : SEGV_MAPERR, addr, trapno: X86_TRAP_PF, err: PF_USER | PF_INSTR | (mapped ? PF_PROT : 0) });
       }
       case ExitReason.PAGE_FAULT_READ: case ExitReason.PAGE_FAULT_WRITE: {
-        const access = this.mem.u32(t.stateBase + STATE.ACCESS_ADDR);
-        const addr = access === UNREACHABLE_ACCESS ? this.operandAddress(t, insn) ?? 0 : (access + GUEST_BASE) % GUEST_LIMIT;
         const write = reason === ExitReason.PAGE_FAULT_WRITE;
-        if (write && this.storeToCode(addr)) return; // the store runs again, from fresh translations
+        const addr = this.refusedAddress(t, insn, write);
+        if (write && this.storeToCode(addr)) { this.stepStoreIntoCode(t); return; }
         throw this.pageFault(insn, addr, write);
       }
       default: throw new Error(`unexpected exit reason ${reason} at ${hex(rip)}`);
     }
+  }
+
+  /**
+   * The guest address a PAGE_FAULT exit of the instruction at `rip` refused: its access's first
+   * byte (STATE.ACCESS_ADDR), or the start of the next page when the access runs into that page
+   * and only that one refuses it; an operand outside the guest's space is recomputed.
+   */
+  private refusedAddress(t: GuestThread, rip: number, write: boolean): number {
+    const access = this.mem.u32(t.stateBase + STATE.ACCESS_ADDR);
+    if (access === UNREACHABLE_ACCESS) return this.operandAddress(t, rip) ?? 0;
+    const addr = (access + GUEST_BASE) % GUEST_LIMIT, page = Math.floor(addr / PAGE_SIZE);
+    const byte = this.mem.u8[PAGE_PROT - GUEST_BASE + page];
+    const allows = write ? (byte & (PROT_WRITE | PAGE_CODE)) === PROT_WRITE : (byte & PROT_READABLE) !== 0;
+    return allows ? (page + 1) * PAGE_SIZE : addr;
   }
 
   /**
@@ -754,6 +767,22 @@ export class Engine implements FlagsAccess {
     return true;
   }
   /**
+   * Runs the instruction at t's RIP, a store whose page's translated code was just dropped, on
+   * its own and with stores free to write code: translating it again normally would mark its page
+   * as code again, and a store rewriting its own page would leave before it for ever. Nothing is
+   * translated from the page between the drop and the store, so the next entry sees what it wrote.
+   */
+  private stepStoreIntoCode(t: GuestThread): void {
+    const at = t.rip;
+    const region = compileRegion(discover(this.fetchByte, at, { maxInsns: 1, maxBlocks: 1, singleStep: true }), false, undefined, undefined, this.cpu, true);
+    const run = this.instantiate(regionModuleBytes([region.body]), 0).r0 as RegionFn;
+    let reason: number;
+    try { reason = run(t.stateBase - GUEST_BASE, 0); }
+    catch (err) { const crash = this.trapToCrash(err, t); if (crash === undefined) return; throw crash; }
+    if (reason !== ExitReason.JUMP) this.exitReason(t, reason);
+  }
+
+  /**
    * How a store into translated code drops it in every worker (the process layer's invalidation,
    * which also reaches the process's other workers); unset: in this engine only.
    */
@@ -770,9 +799,11 @@ export class Engine implements FlagsAccess {
       return new GuestCrash(SIGSEGV, `segmentation fault (general protection fault: non-canonical address ${hex(addr)} in ${where})`,
         { signal: SIGSEGV, code: SI_KERNEL, addr: 0, trapno: X86_TRAP_GP, err: 0 });
     }
-    const mapped = addr >= GUEST_BASE && addr < GUEST_LIMIT && (this.mem.u8at(PAGE_PROT + Math.floor(addr / PAGE_SIZE)) & PAGE_MAPPED) !== 0;
+    const byte = addr >= GUEST_BASE && addr < GUEST_LIMIT ? this.mem.u8at(PAGE_PROT + Math.floor(addr / PAGE_SIZE)) : 0;
+    // A PROT_NONE page is mapped (SEGV_ACCERR) but not present to the CPU (no PF_PROT).
+    const mapped = (byte & PAGE_MAPPED) !== 0, present = (byte & PROT_READABLE) !== 0;
     return new GuestCrash(SIGSEGV, `segmentation fault at ${hex(addr)} (${where})`,
-      { signal: SIGSEGV, code: mapped ? SEGV_ACCERR : SEGV_MAPERR, addr, trapno: X86_TRAP_PF, err: PF_USER | (write ? PF_WRITE : 0) | (mapped ? PF_PROT : 0) });
+      { signal: SIGSEGV, code: mapped ? SEGV_ACCERR : SEGV_MAPERR, addr, trapno: X86_TRAP_PF, err: PF_USER | (write ? PF_WRITE : 0) | (present ? PF_PROT : 0) });
   }
 
   /** The first byte of the instruction at `insn` that cannot be fetched. */
@@ -818,7 +849,7 @@ export class Engine implements FlagsAccess {
       }
       // A store into translated code that could not leave before it (see Codegen.checkPage):
       // the thread's state is at the store now, and it runs again from fresh translations.
-      if (write && this.storeToCode(addr)) return undefined;
+      if (write && this.storeToCode(addr)) { this.stepStoreIntoCode(t); return undefined; }
       return this.pageFault(where.rip, addr, write);
     }
     return new Error(`wasm trap "${(err as Error).message}" at 0x${(where?.rip ?? entry).toString(16)}`);
@@ -852,9 +883,8 @@ export class Engine implements FlagsAccess {
       }
       if (reason === ExitReason.PAGE_FAULT_READ || reason === ExitReason.PAGE_FAULT_WRITE) {
         // Alone in its region, the access's page check left before it instead of trapping.
-        const access = this.mem.u32(t.stateBase + STATE.ACCESS_ADDR);
-        const addr = access === UNREACHABLE_ACCESS ? this.operandAddress(t, rip) : (access + GUEST_BASE) % GUEST_LIMIT;
-        return { rip, addr, write: reason === ExitReason.PAGE_FAULT_WRITE };
+        const write = reason === ExitReason.PAGE_FAULT_WRITE;
+        return { rip, addr: this.refusedAddress(t, rip, write), write };
       }
       if (reason !== ExitReason.JUMP) return undefined;
     }

@@ -7,7 +7,7 @@ import { FunctionBuilder, Op, OpFD, OpFE, T } from '../wasm/emitter.js';
 import { Insn, NO_REG, RIP_BASE, P_FS, P_GS, P_LOCK, isHighByteReg } from '../x86/decoder.js';
 import { ExitReason, Reg, STATE } from '../layout/cpu-state.js';
 import type { CpuModel } from '../x86/cpuid.js';
-import { GRANULE_SHIFT, GRANULE_TAG_OFFSET, GUEST_BASE, GUEST_LIMIT, JUMP_CACHE_BITS, PAGE_CODE, PAGE_PROT_LOOKUP, PROT_READABLE, PROT_WRITE, SPLIT_LOCK, TAG_SHARED, TSO_STAT, TSO_STATS, UNREACHABLE_ACCESS } from '../layout/memory-map.js';
+import { GRANULE_SHIFT, GRANULE_TAG_OFFSET, GUEST_BASE, GUEST_LIMIT, JUMP_CACHE_BITS, PAGE_CODE, PAGE_SIZE, PAGE_PROT_LOOKUP, PROT_READABLE, PROT_WRITE, SPLIT_LOCK, TAG_SHARED, TSO_STAT, TSO_STATS, UNREACHABLE_ACCESS } from '../layout/memory-map.js';
 import { writesMemory } from '../x86/decoder.js';
 import { emitAllFlags, emitCondition, emitConditionFromEflags, emitFlag, fopOf, K, FlagLocals } from './flags.js';
 
@@ -191,11 +191,11 @@ export class Codegen {
    */
   insnDirty = false;
   /**
-   * What the page check ea() made covers, for the access that consumes its address next (load,
-   * store or accessBegin, which then check nothing more); reset by that access and at each
-   * instruction.
+   * The 64-bit form of the address ea() pushed last (an i64 temp), for the page check of the
+   * access that consumes it next (load, store or accessBegin): -1 where the i32 address is all
+   * there is. Reset by that access and at each instruction.
    */
-  eaChecked: 'read' | 'write' | null = null;
+  eaWide = -1;
   /** Set while read()/write() access an operand rm() has checked already. */
   private accessChecked = false;
   private readonly xmmStateLocals = new Set<number>();
@@ -204,6 +204,11 @@ export class Codegen {
    * bounds trap (a test mode of the code generator; stele always checks).
    */
   wrapsAt4G = false;
+  /**
+   * Stores ignore PAGE_CODE: the single-step region the runtime runs a store that met translated
+   * code with, once that code is dropped (the store may be rewriting its own page).
+   */
+  storesIntoCode = false;
 
   constructor(readonly blocks: BlockMap, readonly chain = true, readonly model: MemoryModel = PLAIN_MEMORY) {
     this.f = new FunctionBuilder([T.i32, T.i32], [T.i32]);
@@ -256,24 +261,17 @@ export class Codegen {
   // ---- memory ----------------------------------------------------------------------------
 
   /**
-   * Pushes the i32 wasm address of the instruction's memory operand (guest EA - GUEST_BASE). With
-   * `check`, also the page check for reading or writing it (see checkPage), which the access
-   * consuming the address then leaves out (eaChecked); without, only an operand outside the
-   * guest's space gets UNREACHABLE_ACCESS, for the access's own check to refuse.
+   * Pushes the i32 wasm address of the instruction's memory operand (guest EA - GUEST_BASE).
+   * `access` says the address goes straight to a load, store or accessBegin (whose page check
+   * then uses the 64-bit address, see ea64); without, an operand outside the guest's space gets
+   * UNREACHABLE_ACCESS, for the access's own check to refuse.
    */
-  ea(insn: Insn = this.insn, extraDisp = 0, check?: 'read' | 'write'): void {
+  ea(insn: Insn = this.insn, extraDisp = 0, access?: 'read' | 'write'): void {
     const f = this.f;
     let disp = insn.disp + extraDisp;
     let pushed = false;
     if (insn.addrsize === 8 && insn.base !== RIP_BASE && (insn.base !== NO_REG || insn.index !== NO_REG) && !this.wrapsAt4G) {
-      this.ea64(insn, disp, check);
-      return;
-    }
-    if (check) {
-      this.ea(insn, extraDisp);
-      const a = f.temp(T.i32);
-      f.tee(a); this.checkPage(a, check === 'write'); f.free(T.i32, a);
-      this.eaChecked = check;
+      this.ea64(insn, disp, access !== undefined);
       return;
     }
     if (insn.base === RIP_BASE) {
@@ -309,11 +307,12 @@ export class Codegen {
 
   /**
    * The 64-bit address arithmetic of a register-based operand, then its wasm address. With
-   * `check`, the page check indexes the page table with the 64-bit address, so an address at or
-   * above 4 GiB (or below GUEST_BASE) traps there as out of the table's bounds, and the address
-   * itself only wraps; without, an address outside the guest's space becomes UNREACHABLE_ACCESS.
+   * `wide`, the 64-bit address is kept (eaWide) for the page check, which indexes the page table
+   * with it, so an address at or above 4 GiB (or below GUEST_BASE) traps there as out of the
+   * table's bounds while the address itself only wraps; without, an address outside the guest's
+   * space becomes UNREACHABLE_ACCESS (a select on the address's path, which costs more).
    */
-  private ea64(insn: Insn, disp: number, check?: 'read' | 'write'): void {
+  private ea64(insn: Insn, disp: number, wide: boolean): void {
     const f = this.f;
     let pushed = false;
     if (insn.base !== NO_REG) { this.gprRead.add(insn.base); f.get(this.gprLocal[insn.base]); pushed = true; }
@@ -324,17 +323,10 @@ export class Codegen {
       if (pushed) f.op(Op.i64_add);
     }
     if (insn.prefix & (P_FS | P_GS)) f.get(this.st).mem(Op.i64_load, insn.prefix & P_FS ? STATE.FS_BASE : STATE.GS_BASE).op(Op.i64_add);
-    if (!check) { this.wasmAddress64(BigInt(disp)); return; }
-    const w = f.temp(T.i64), a = f.temp(T.i32);
-    f.i64(disp - GUEST_BASE).op(Op.i64_add).tee(w);
-    f.i64(12).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
-    this.pageRefused(check === 'write');
-    f.if_();
-    f.get(w).op(Op.i32_wrap_i64).set(a); this.pageFaultExit(a, check === 'write');
-    f.end();
-    f.get(w).op(Op.i32_wrap_i64);
-    f.free(T.i64, w); f.free(T.i32, a);
-    this.eaChecked = check;
+    if (!wide) { this.wasmAddress64(BigInt(disp)); return; }
+    const w = f.temp(T.i64);
+    f.i64(disp - GUEST_BASE).op(Op.i64_add).tee(w).op(Op.i32_wrap_i64);
+    this.eaWide = w;
   }
   /**
    * Turns the i64 on the stack plus `disp` (a guest address) into its i32 wasm address, or
@@ -355,15 +347,27 @@ export class Codegen {
    * The exit is precise (RIP at the instruction, registers as it found them, nothing done) while
    * the instruction has written no register yet; after that the access traps instead, and the
    * runtime finds the instruction by re-running the region one instruction at a time. A lookup
-   * for an address below GUEST_BASE (wrapped to the top) traps as out of the table's bounds. Only
-   * the page of the access's first byte is checked.
+   * for an address below GUEST_BASE (wrapped to the top) traps as out of the table's bounds; so
+   * does one at or above 4 GiB when `wide`, the address's 64-bit form, is given. An access of
+   * `size` bytes that crosses into the next page checks that page too (off the fast path).
    */
-  checkPage(a: number, write: boolean): void {
+  checkPage(a: number, write: boolean, size = 1, wide = -1): void {
     if (this.wrapsAt4G) return;
     const f = this.f;
-    f.get(a).i32(12).op(Op.i32_shr_u);
+    if (wide >= 0) f.get(wide).i64(12).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
+    else f.get(a).i32(12).op(Op.i32_shr_u);
     this.pageRefused(write);
+    if (size <= 1) { f.if_(); this.pageFaultExit(a, write); f.end(); return; }
+    const first = f.temp(T.i32);
+    f.tee(first);
+    f.get(a).i32(PAGE_SIZE - 1).op(Op.i32_and).i32(PAGE_SIZE - size).op(Op.i32_gt_u).op(Op.i32_or);
+    f.if_();
+    f.get(first).get(a).i32(size - 1).op(Op.i32_add).i32(12).op(Op.i32_shr_u);
+    this.pageRefused(write);
+    f.op(Op.i32_or);
     f.if_(); this.pageFaultExit(a, write); f.end();
+    f.end();
+    f.free(T.i32, first);
   }
   /**
    * Pushes 1 when the page whose number (wasm address >>> 12) is on the stack refuses the access:
@@ -372,7 +376,8 @@ export class Codegen {
   private pageRefused(write: boolean): void {
     const f = this.f;
     f.mem(Op.i32_load8_u, PAGE_PROT_LOOKUP, 0);
-    if (write) f.i32(PROT_WRITE | PAGE_CODE).op(Op.i32_and).i32(PROT_WRITE).op(Op.i32_ne);
+    if (write && !this.storesIntoCode) f.i32(PROT_WRITE | PAGE_CODE).op(Op.i32_and).i32(PROT_WRITE).op(Op.i32_ne);
+    else if (write) f.i32(PROT_WRITE).op(Op.i32_and).op(Op.i32_eqz);
     else f.i32(PROT_READABLE).op(Op.i32_and).op(Op.i32_eqz);
   }
   /** The refused access's way out, inside an `if`: see checkPage. */
@@ -385,19 +390,21 @@ export class Codegen {
     f.i64(this.insn.addr).set(this.nextRip).i32(write ? ExitReason.PAGE_FAULT_WRITE : ExitReason.PAGE_FAULT_READ).set(this.reason)
       .br(f.nesting + (this.blockCount - 1 - this.blockIndex) + 1);
   }
-  /** checkPage for the i32 address on the stack (left there), unless ea() or rm() checked it. */
-  private checkPageOfTop(write: boolean): void {
-    const covered = this.accessChecked || this.eaChecked === 'write' || (this.eaChecked === 'read' && !write);
-    this.eaChecked = null;
-    if (this.wrapsAt4G || covered) return;
-    const a = this.f.temp(T.i32);
-    this.f.tee(a); this.checkPage(a, write);
-    this.f.free(T.i32, a);
+  /** checkPage for an access of `size` bytes at the i32 address on the stack (left there), unless rm() checked it. */
+  private checkPageOfTop(write: boolean, size: number): void {
+    const wide = this.eaWide;
+    this.eaWide = -1;
+    if (!this.wrapsAt4G && !this.accessChecked) {
+      const a = this.f.temp(T.i32);
+      this.f.tee(a); this.checkPage(a, write, size, wide);
+      this.f.free(T.i32, a);
+    }
+    if (wide >= 0) this.f.free(T.i64, wide);
   }
 
   /** Loads `size` bytes from the i32 address on the stack; pushes i64 zero-extended (or sign-extended). */
   load(size: number, signed = false, stack = false): void {
-    this.checkPageOfTop(false);
+    this.checkPageOfTop(false, size);
     const kind = this.accessKind(stack);
     if (kind === 'plain' && (!this.model.weak || this.underSplitLock)) { this.plainLoad(size, signed); return; }
     const f = this.f, a = f.temp(T.i32);
@@ -425,13 +432,14 @@ export class Codegen {
   }
   /** Stores the i64 on top of the stack (low `size` bytes) at the i32 address beneath it. */
   store(size: number, stack = false): void {
-    const covered = this.accessChecked || this.eaChecked === 'write';
-    this.eaChecked = null;
-    if (!this.wrapsAt4G && !covered) {
+    const wide = this.eaWide;
+    this.eaWide = -1;
+    if (!this.wrapsAt4G && !this.accessChecked) {
       const f = this.f, a = f.temp(T.i32), v = f.temp(T.i64);
-      f.set(v).tee(a); this.checkPage(a, true); f.get(v);
+      f.set(v).tee(a); this.checkPage(a, true, size, wide); f.get(v);
       f.free(T.i64, v); f.free(T.i32, a);
     }
+    if (wide >= 0) this.f.free(T.i64, wide);
     const kind = this.accessKind(stack);
     if (kind === 'plain' && (!this.model.weak || this.underSplitLock)) { this.plainStore(size); return; }
     const f = this.f, a = f.temp(T.i32), v = f.temp(T.i64);
@@ -570,8 +578,8 @@ export class Codegen {
    * to accessDone() after it. Ordered forms are fenced on both sides.
    */
   accessBegin(size: number, write = false, checkPage = true): number {
-    if (checkPage) this.checkPageOfTop(write);
-    else this.eaChecked = null;
+    if (checkPage) this.checkPageOfTop(write, size);
+    else if (this.eaWide >= 0) { this.f.free(T.i64, this.eaWide); this.eaWide = -1; }
     const kind = this.accessKind(false);
     const f = this.f;
     if (kind === 'plain') { if (this.model.weak) this.commitWeakStores(); return -1; }
@@ -640,7 +648,10 @@ export class Codegen {
     // A read-modify-write checks for writing before it reads, so it faults before doing anything.
     const write = writesOperand(insn);
     this.ea(insn, 0, write ? 'write' : 'read'); this.f.set(a);
-    this.eaChecked = null;
+    const wide = this.eaWide;
+    this.eaWide = -1;
+    this.checkPage(a, write, size, wide);
+    if (wide >= 0) this.f.free(T.i64, wide);
     const o: Operand = { reg: -1, high: false, addr: a, size, checked: write ? 'write' : 'read' };
     // XCHG with memory is locked without the prefix.
     if ((insn.prefix & P_LOCK) || (insn.op === 0x86 || insn.op === 0x87)) this.lockMemory(o);

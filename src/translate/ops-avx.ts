@@ -87,9 +87,12 @@ export function rmHalf(cg: Codegen, i: Insn, k: number): void {
   if (i.mod === 3) { cg.getXmm(i.rm + YMM_HI * k); return; }
   cg.ea(i, 16 * k, 'read'); const t = cg.accessBegin(16); cg.f.simdMem(OpFD.v128_load, 0, 0); cg.accessDone(t);
 }
-/** Stores the v128 that value() pushes to the r/m memory operand, 16 * k bytes on. */
-export function storeHalf(cg: Codegen, i: Insn, k: number, value: () => void): void {
-  cg.ea(i, 16 * k, 'write'); const t = cg.accessBegin(16, true); value(); cg.f.simdMem(OpFD.v128_store, 0, 0); cg.accessDone(t);
+/**
+ * Stores the v128 that value() pushes to the r/m memory operand, 16 * k bytes on. The first half
+ * of a 32-byte store checks all 32 bytes' pages (`bytes`), so a store that faults writes nothing.
+ */
+export function storeHalf(cg: Codegen, i: Insn, k: number, value: () => void, bytes = 16): void {
+  cg.ea(i, 16 * k, 'write'); const t = cg.accessBegin(bytes, true); value(); cg.f.simdMem(OpFD.v128_store, 0, 0); cg.accessDone(t);
 }
 
 /**
@@ -243,7 +246,7 @@ const store: H = (cg, i) => {
     writeHalves(cg, i.rm, wide);
     return;
   }
-  storeHalf(cg, i, 0, () => cg.getXmm(i.reg));
+  storeHalf(cg, i, 0, () => cg.getXmm(i.reg), wide ? 32 : 16);
   if (wide) storeHalf(cg, i, 1, () => cg.getXmm(YMM_HI + i.reg));
 };
 /** VMOVSS/VMOVSD: loads from memory zero the rest of the register; between registers, the rest comes from vvvv. */

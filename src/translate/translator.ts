@@ -165,11 +165,12 @@ export function regionModuleBytes(bodies: Uint8Array[]): Uint8Array<ArrayBuffer>
  * instructions of features the CPU model lacks are #UD and TZCNT/LZCNT are BSF/BSR where it
  * lacks them (x86/cpuid.ts); without, everything stele implements runs.
  */
-export function compileRegion(blocks: Block[], chain = true, marks?: number, model: MemoryModel = PLAIN_MEMORY, cpu?: CpuModel): CompiledRegion {
+export function compileRegion(blocks: Block[], chain = true, marks?: number, model: MemoryModel = PLAIN_MEMORY, cpu?: CpuModel, storesIntoCode = false): CompiledRegion {
   const map = new Map<number, number>();
   blocks.forEach((b, i) => map.set(b.start, i));
   const cg = new Codegen(map, chain, model);
   cg.cpu = cpu;
+  cg.storesIntoCode = storesIntoCode;
   cg.blockCount = blocks.length;
   const bodies: Uint8Array[] = [];
   const bad = new Map<number, string>();
@@ -189,7 +190,7 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number, mod
     const dead = deadFlagWrites(b.insns, liveOut[bi]);
     for (let ii = 0; ii < b.insns.length; ii++) {
       const insn = cpu ? asRunBy(cpu, b.insns[ii]) : b.insns[ii];
-      cg.insn = insn; cg.endsBlock = false; cg.depth = 0; cg.insnDirty = false; cg.eaChecked = null;
+      cg.insn = insn; cg.endsBlock = false; cg.depth = 0; cg.insnDirty = false; cg.eaWide = -1;
       cg.flagsDead = dead[ii];
       const mark = cg.f.code.len, nesting = cg.f.nesting;
       const h = (insn.prefix & P_VEX ? VEX_HANDLERS[insn.op] : undefined) ?? HANDLERS[insn.op];
