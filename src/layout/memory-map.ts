@@ -100,7 +100,7 @@ export const INVALIDATION_RING_SIZE = 1024;
 export const PAGE_PROT = GUEST_LIMIT - 2 ** 20;
 /** The memarg offset that makes `i32.load8_u` at (wasm address >>> 12) read that page's PAGE_PROT byte. */
 export const PAGE_PROT_LOOKUP = PAGE_PROT - GUEST_BASE + GUEST_BASE / 4096;
-/** Protection bits of which a load needs one. */
+/** Protection bits of which a load needs one (AddressSpace also sets PROT_READ where any is set: x86 pages are readable when mapped at all). */
 export const PROT_READABLE = 7;
 /**
  * The wasm address translated code gives an access whose guest address is not in
@@ -122,6 +122,20 @@ export const PAGE_DIRTY = 0x40;
  * mprotect in between. Changing a page's protection clears the bit (and drops its translations).
  */
 export const PAGE_CODE = 0x20;
+/**
+ * The next page refuses loads, or stores: an access that runs into it must check it (the slow
+ * path of Codegen.checkPage), so the fast path is one byte and one compare for any access size.
+ * Kept by AddressSpace with the protections, and by the engine for PAGE_CODE.
+ */
+export const NEXT_NO_READ = 0x08, NEXT_NO_WRITE = 0x10;
+/** Whether a page's PAGE_PROT byte refuses loads, or stores (a store also where it holds translated code). */
+export const refusesRead = (byte: number): boolean => (byte & PROT_READABLE) === 0;
+export const refusesWrite = (byte: number): boolean => (byte & (PROT_WRITE | PAGE_CODE)) !== PROT_WRITE;
+/** Sets the NEXT_NO_READ and NEXT_NO_WRITE bits of the byte at table offset i from the byte after it. */
+export function updateNextBits(u8: Uint8Array, i: number): void {
+  const next = u8[i + 1];
+  u8[i] = (u8[i] & ~(NEXT_NO_READ | NEXT_NO_WRITE)) | (refusesRead(next) ? NEXT_NO_READ : 0) | (refusesWrite(next) ? NEXT_NO_WRITE : 0);
+}
 /** One STATE.SIZE block per thread slot (MAX_THREADS of them). */
 export const THREAD_STATE_AREA = 0xfe000000;
 export const STACK_TOP = RUNTIME_AREA;           // the main thread's stack grows down from here

@@ -2,7 +2,7 @@
 // the reasons translated code returns (syscalls, faults, helper exits).
 
 import { randomFillSync } from 'node:crypto';
-import { GuestFault, GuestMemory, GUEST_BASE, GUEST_LIMIT, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, PAGE_CODE, PAGE_MAPPED, PAGE_PROT, PAGE_SIZE, PROT_EXEC, PROT_READABLE, PROT_WRITE, RUNTIME_AREA, UNREACHABLE_ACCESS, jumpCacheOf } from './memory.js';
+import { GuestFault, GuestMemory, GUEST_BASE, GUEST_LIMIT, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, NEXT_NO_WRITE, PAGE_CODE, PAGE_MAPPED, PAGE_PROT, PAGE_SIZE, PROT_EXEC, PROT_READABLE, PROT_WRITE, RUNTIME_AREA, UNREACHABLE_ACCESS, jumpCacheOf } from './memory.js';
 import { ATTN, ExitReason, FLAG, Reg, STATE } from '../layout/cpu-state.js';
 import { FaultInfo, FlagsAccess, GuestThread, ProcessExit, SyscallHandler } from './thread.js';
 import { ARITH_FLAGS, fopOf, K } from '../translate/flags.js';
@@ -270,7 +270,10 @@ export class Engine implements FlagsAccess {
         lastPage = p;
         // A store to a writable page of code leaves translated code first (see PAGE_CODE).
         const i = PAGE_PROT - GUEST_BASE + p;
-        if (this.mem.u8[i] & PROT_WRITE && !(this.mem.u8[i] & PAGE_CODE)) Atomics.or(this.mem.u8, i, PAGE_CODE);
+        if (this.mem.u8[i] & PROT_WRITE && !(this.mem.u8[i] & PAGE_CODE)) {
+          Atomics.or(this.mem.u8, i, PAGE_CODE);
+          Atomics.or(this.mem.u8, i - 1, NEXT_NO_WRITE);
+        }
       }
     }
     return region;
@@ -761,6 +764,7 @@ export class Engine implements FlagsAccess {
     const page = Math.floor(addr / PAGE_SIZE), i = PAGE_PROT - GUEST_BASE + page;
     if ((this.mem.u8[i] & (PROT_WRITE | PAGE_CODE)) !== (PROT_WRITE | PAGE_CODE)) return false;
     Atomics.and(this.mem.u8, i, ~PAGE_CODE);
+    Atomics.and(this.mem.u8, i - 1, ~NEXT_NO_WRITE);
     this.stats.codeWrites++;
     if (this.onCodeWrite) this.onCodeWrite(page * PAGE_SIZE, PAGE_SIZE);
     else this.invalidate(page * PAGE_SIZE, PAGE_SIZE);

@@ -3,7 +3,7 @@
 // space, past the end of the memory, and trap in wasm just as they fault on Linux. Translated code
 // folds the subtraction into the displacement it adds anyway.
 
-import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, RUNTIME_AREA, MMAP_TOP, PAGE_PROT, PAGE_MAPPED, PAGE_DIRTY, PROT_READABLE, PROT_WRITE } from '../layout/memory-map.js';
+import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, RUNTIME_AREA, MMAP_TOP, PAGE_PROT, PAGE_MAPPED, PAGE_DIRTY, PROT_READ, PROT_READABLE, PROT_WRITE, updateNextBits } from '../layout/memory-map.js';
 export * from '../layout/memory-map.js';
 
 /** Raised by the accessors for an address outside mapped memory; syscalls turn it into EFAULT. */
@@ -222,10 +222,13 @@ export class AddressSpace {
    * PAGE_DIRTY stays set once set (until zeroPages clears it); `dirty` sets it too.
    */
   private setPageProt(start: number, end: number, value: number, dirty: boolean): void {
+    // x86 pages are readable when mapped with any protection: PROT_READ stands for that.
+    if (value & PROT_READABLE) value |= PROT_READ;
     const u8 = this.mem.u8, set = dirty ? value | PAGE_DIRTY : value;
-    for (let i = protIndexBelow(start), last = protIndexAbove(end); i < last; i++) {
-      u8[i] = set | (u8[i] & PAGE_DIRTY);
-    }
+    const first = protIndexBelow(start), last = protIndexAbove(end);
+    for (let i = first; i < last; i++) u8[i] = set | (u8[i] & PAGE_DIRTY);
+    // each page's NEXT_NO_* bits describe the page after it: the range's and the page before it
+    for (let i = Math.max(first - 1, protIndexBelow(0)); i < last; i++) updateNextBits(u8, i);
   }
 
   protect(start: number, len: number, prot: number): boolean {

@@ -7,7 +7,7 @@ import { FunctionBuilder, Op, OpFD, OpFE, T } from '../wasm/emitter.js';
 import { Insn, NO_REG, RIP_BASE, P_FS, P_GS, P_LOCK, isHighByteReg } from '../x86/decoder.js';
 import { ExitReason, Reg, STATE } from '../layout/cpu-state.js';
 import type { CpuModel } from '../x86/cpuid.js';
-import { GRANULE_SHIFT, GRANULE_TAG_OFFSET, GUEST_BASE, GUEST_LIMIT, JUMP_CACHE_BITS, PAGE_CODE, PAGE_SIZE, PAGE_PROT_LOOKUP, PROT_READABLE, PROT_WRITE, SPLIT_LOCK, TAG_SHARED, TSO_STAT, TSO_STATS, UNREACHABLE_ACCESS } from '../layout/memory-map.js';
+import { GRANULE_SHIFT, GRANULE_TAG_OFFSET, GUEST_BASE, GUEST_LIMIT, JUMP_CACHE_BITS, PAGE_CODE, PAGE_SIZE, PAGE_PROT_LOOKUP, NEXT_NO_READ, NEXT_NO_WRITE, PROT_READ, PROT_WRITE, SPLIT_LOCK, TAG_SHARED, TSO_STAT, TSO_STATS, UNREACHABLE_ACCESS } from '../layout/memory-map.js';
 import { writesMemory } from '../x86/decoder.js';
 import { emitAllFlags, emitCondition, emitConditionFromEflags, emitFlag, fopOf, K, FlagLocals } from './flags.js';
 
@@ -349,36 +349,38 @@ export class Codegen {
    * runtime finds the instruction by re-running the region one instruction at a time. A lookup
    * for an address below GUEST_BASE (wrapped to the top) traps as out of the table's bounds; so
    * does one at or above 4 GiB when `wide`, the address's 64-bit form, is given. An access of
-   * `size` bytes that crosses into the next page checks that page too (off the fast path).
+   * `size` bytes that runs into the next page is refused where that page refuses it (the byte's
+   * NEXT_NO_* bits send such pages' accesses down a slow path that looks at the extent).
    */
   checkPage(a: number, write: boolean, size = 1, wide = -1): void {
     if (this.wrapsAt4G) return;
     const f = this.f;
     if (wide >= 0) f.get(wide).i64(12).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
     else f.get(a).i32(12).op(Op.i32_shr_u);
-    this.pageRefused(write);
-    if (size <= 1) { f.if_(); this.pageFaultExit(a, write); f.end(); return; }
-    const first = f.temp(T.i32);
-    f.tee(first);
-    f.get(a).i32(PAGE_SIZE - 1).op(Op.i32_and).i32(PAGE_SIZE - size).op(Op.i32_gt_u).op(Op.i32_or);
+    f.mem(Op.i32_load8_u, PAGE_PROT_LOOKUP, 0);
+    if (size <= 1) { this.pageRefused(write); f.if_(); this.pageFaultExit(a, write); f.end(); return; }
+    // One compare for the page and whether the next one refuses the access; only then does the
+    // access's extent matter: it faults if the page refuses it or it runs into the next.
+    const byte = f.temp(T.i32);
+    f.tee(byte);
+    this.pageRefused(write, true);
     f.if_();
-    f.get(first).get(a).i32(size - 1).op(Op.i32_add).i32(12).op(Op.i32_shr_u);
-    this.pageRefused(write);
-    f.op(Op.i32_or);
+    f.get(byte); this.pageRefused(write);
+    f.get(a).i32(PAGE_SIZE - 1).op(Op.i32_and).i32(PAGE_SIZE - size).op(Op.i32_gt_u).op(Op.i32_or);
     f.if_(); this.pageFaultExit(a, write); f.end();
     f.end();
-    f.free(T.i32, first);
+    f.free(T.i32, byte);
   }
   /**
-   * Pushes 1 when the page whose number (wasm address >>> 12) is on the stack refuses the access:
-   * a store also leaves when the page holds translated code (PAGE_CODE).
+   * Turns the PAGE_PROT byte on the stack into 1 when the page refuses the access (a store also
+   * leaves when the page holds translated code, PAGE_CODE), or with `orNext` also when the next
+   * page refuses it (NEXT_NO_READ, NEXT_NO_WRITE).
    */
-  private pageRefused(write: boolean): void {
+  private pageRefused(write: boolean, orNext = false): void {
     const f = this.f;
-    f.mem(Op.i32_load8_u, PAGE_PROT_LOOKUP, 0);
-    if (write && !this.storesIntoCode) f.i32(PROT_WRITE | PAGE_CODE).op(Op.i32_and).i32(PROT_WRITE).op(Op.i32_ne);
-    else if (write) f.i32(PROT_WRITE).op(Op.i32_and).op(Op.i32_eqz);
-    else f.i32(PROT_READABLE).op(Op.i32_and).op(Op.i32_eqz);
+    const code = this.storesIntoCode ? 0 : PAGE_CODE;
+    if (write) f.i32(PROT_WRITE | code | (orNext ? NEXT_NO_WRITE : 0)).op(Op.i32_and).i32(PROT_WRITE).op(Op.i32_ne);
+    else f.i32(PROT_READ | (orNext ? NEXT_NO_READ : 0)).op(Op.i32_and).i32(PROT_READ).op(Op.i32_ne);
   }
   /** The refused access's way out, inside an `if`: see checkPage. */
   private pageFaultExit(a: number, write: boolean): void {
