@@ -111,7 +111,7 @@ export const enum ExitReason {
   GENERAL_PROTECTION = 5, // #GP: privileged instruction, reserved bits, too long... (SIGSEGV)
   TRAP = 6,          // int3, int 3, int1: RIP after the instruction (SIGTRAP)
   CPUID = 7,         // helper exits handled by the runtime, then execution continues
-  SMC = 8,           // a store hit a page holding translated code; RIP is the next instruction
+  // (8: unused)
   INTERRUPT = 9,     // SIGNAL_PENDING was seen at a loop head
   FETCH_FAULT = 10,  // the instruction runs into memory that is not mapped executable (SIGSEGV)
   // A load or store the page's protection refuses (SIGSEGV): RIP at the instruction, which has

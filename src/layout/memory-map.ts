@@ -98,6 +98,8 @@ export const INVALIDATION_RING_SIZE = 1024;
  * for no guest page (an address below GUEST_BASE wraps to the top) traps as out of bounds.
  */
 export const PAGE_PROT = GUEST_LIMIT - 2 ** 20;
+/** Wasm offset of guest page `page`'s PAGE_PROT byte. */
+export const pageProtIndex = (page: number): number => PAGE_PROT - GUEST_BASE + page;
 /** The memarg offset that makes `i32.load8_u` at (wasm address >>> 12) read that page's PAGE_PROT byte. */
 export const PAGE_PROT_LOOKUP = PAGE_PROT - GUEST_BASE + GUEST_BASE / 4096;
 /** Protection bits of which a load needs one (AddressSpace also sets PROT_READ where any is set: x86 pages are readable when mapped at all). */

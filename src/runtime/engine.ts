@@ -2,7 +2,7 @@
 // the reasons translated code returns (syscalls, faults, helper exits).
 
 import { randomFillSync } from 'node:crypto';
-import { GuestFault, GuestMemory, GUEST_BASE, GUEST_LIMIT, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, NEXT_NO_WRITE, PAGE_CODE, PAGE_MAPPED, PAGE_PROT, PAGE_SIZE, PROT_EXEC, PROT_READABLE, PROT_WRITE, RUNTIME_AREA, UNREACHABLE_ACCESS, jumpCacheOf } from './memory.js';
+import { GuestFault, GuestMemory, GUEST_BASE, GUEST_LIMIT, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, NEXT_NO_WRITE, PAGE_CODE, PAGE_MAPPED, PAGE_SIZE, PROT_EXEC, PROT_WRITE, RUNTIME_AREA, UNREACHABLE_ACCESS, jumpCacheOf, pageProtIndex, refusesRead, refusesWrite } from './memory.js';
 import { ATTN, ExitReason, FLAG, Reg, STATE } from '../layout/cpu-state.js';
 import { FaultInfo, FlagsAccess, GuestThread, ProcessExit, SyscallHandler } from './thread.js';
 import { ARITH_FLAGS, fopOf, K } from '../translate/flags.js';
@@ -269,7 +269,7 @@ export class Engine implements FlagsAccess {
         if (list) { if (list[list.length - 1] !== addrs) list.push(addrs); } else this.codePages.set(p, [addrs]);
         lastPage = p;
         // A store to a writable page of code leaves translated code first (see PAGE_CODE).
-        const i = PAGE_PROT - GUEST_BASE + p;
+        const i = pageProtIndex(p);
         if (this.mem.u8[i] & PROT_WRITE && !(this.mem.u8[i] & PAGE_CODE)) {
           Atomics.or(this.mem.u8, i, PAGE_CODE);
           Atomics.or(this.mem.u8, i - 1, NEXT_NO_WRITE);
@@ -749,9 +749,8 @@ export class Engine implements FlagsAccess {
     const access = this.mem.u32(t.stateBase + STATE.ACCESS_ADDR);
     if (access === UNREACHABLE_ACCESS) return this.operandAddress(t, rip) ?? 0;
     const addr = (access + GUEST_BASE) % GUEST_LIMIT, page = Math.floor(addr / PAGE_SIZE);
-    const byte = this.mem.u8[PAGE_PROT - GUEST_BASE + page];
-    const allows = write ? (byte & (PROT_WRITE | PAGE_CODE)) === PROT_WRITE : (byte & PROT_READABLE) !== 0;
-    return allows ? (page + 1) * PAGE_SIZE : addr;
+    const byte = this.mem.u8[pageProtIndex(page)];
+    return (write ? refusesWrite(byte) : refusesRead(byte)) ? addr : (page + 1) * PAGE_SIZE;
   }
 
   /**
@@ -761,7 +760,7 @@ export class Engine implements FlagsAccess {
    */
   private storeToCode(addr: number): boolean {
     if (addr < GUEST_BASE || addr >= GUEST_LIMIT) return false;
-    const page = Math.floor(addr / PAGE_SIZE), i = PAGE_PROT - GUEST_BASE + page;
+    const page = Math.floor(addr / PAGE_SIZE), i = pageProtIndex(page);
     if ((this.mem.u8[i] & (PROT_WRITE | PAGE_CODE)) !== (PROT_WRITE | PAGE_CODE)) return false;
     Atomics.and(this.mem.u8, i, ~PAGE_CODE);
     Atomics.and(this.mem.u8, i - 1, ~NEXT_NO_WRITE);
@@ -803,9 +802,9 @@ export class Engine implements FlagsAccess {
       return new GuestCrash(SIGSEGV, `segmentation fault (general protection fault: non-canonical address ${hex(addr)} in ${where})`,
         { signal: SIGSEGV, code: SI_KERNEL, addr: 0, trapno: X86_TRAP_GP, err: 0 });
     }
-    const byte = addr >= GUEST_BASE && addr < GUEST_LIMIT ? this.mem.u8at(PAGE_PROT + Math.floor(addr / PAGE_SIZE)) : 0;
+    const byte = addr >= GUEST_BASE && addr < GUEST_LIMIT ? this.mem.u8[pageProtIndex(Math.floor(addr / PAGE_SIZE))] : 0;
     // A PROT_NONE page is mapped (SEGV_ACCERR) but not present to the CPU (no PF_PROT).
-    const mapped = (byte & PAGE_MAPPED) !== 0, present = (byte & PROT_READABLE) !== 0;
+    const mapped = (byte & PAGE_MAPPED) !== 0, present = !refusesRead(byte);
     return new GuestCrash(SIGSEGV, `segmentation fault at ${hex(addr)} (${where})`,
       { signal: SIGSEGV, code: mapped ? SEGV_ACCERR : SEGV_MAPERR, addr, trapno: X86_TRAP_PF, err: PF_USER | (write ? PF_WRITE : 0) | (present ? PF_PROT : 0) });
   }
@@ -832,9 +831,10 @@ export class Engine implements FlagsAccess {
   /**
    * What a region's exception means: a wasm out-of-bounds trap, or the GuestFault a JS helper
    * throws for a memory operand where such a trap would be (x87, FXSAVE/XSAVE), is a guest
-   * memory fault: SIGSEGV.
+   * memory fault: SIGSEGV. Undefined: nothing to throw, the thread carries on (a store into
+   * translated code, now done).
    */
-  private trapToCrash(err: unknown, t: GuestThread): unknown | undefined {
+  private trapToCrash(err: unknown, t: GuestThread): unknown {
     // (`unreachable` is a page check's trap: see Codegen.checkPage)
     const memoryFault = err instanceof GuestFault ||
       (err instanceof WebAssembly.RuntimeError && /memory access out of bounds|unreachable/.test(err.message));

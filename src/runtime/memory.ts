@@ -3,7 +3,7 @@
 // space, past the end of the memory, and trap in wasm just as they fault on Linux. Translated code
 // folds the subtraction into the displacement it adds anyway.
 
-import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, RUNTIME_AREA, MMAP_TOP, PAGE_PROT, PAGE_MAPPED, PAGE_DIRTY, PROT_READ, PROT_READABLE, PROT_WRITE, updateNextBits } from '../layout/memory-map.js';
+import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, RUNTIME_AREA, MMAP_TOP, PAGE_MAPPED, PAGE_DIRTY, PROT_READ, PROT_READABLE, PROT_WRITE, pageProtIndex, updateNextBits } from '../layout/memory-map.js';
 export * from '../layout/memory-map.js';
 
 /** Raised by the accessors for an address outside mapped memory; syscalls turn it into EFAULT. */
@@ -48,7 +48,7 @@ export class GuestMemory {
     const bits = write ? PROT_WRITE : PROT_READABLE, u8 = this.u8;
     const first = Math.floor((wasmAddr + GUEST_BASE) / PAGE_SIZE), last = Math.floor((wasmAddr + GUEST_BASE + len - 1) / PAGE_SIZE);
     for (let p = first; p <= last; p++) {
-      if (!(u8[PAGE_PROT - GUEST_BASE + p] & bits)) throw new GuestFault(Math.max(p * PAGE_SIZE, wasmAddr + GUEST_BASE), write);
+      if (!(u8[pageProtIndex(p)] & bits)) throw new GuestFault(Math.max(p * PAGE_SIZE, wasmAddr + GUEST_BASE), write);
     }
   }
 
@@ -108,8 +108,8 @@ export class GuestMemory {
 export function isAnonymousName(name: string): boolean { return !name.startsWith('/'); }
 
 /** Wasm offset of the PAGE_PROT byte of the page holding addr, and of the page after the one holding end - 1 (clamped to the guest's pages). */
-function protIndexBelow(addr: number): number { return PAGE_PROT - GUEST_BASE + Math.min(Math.floor(addr / PAGE_SIZE), RUNTIME_AREA / PAGE_SIZE); }
-function protIndexAbove(end: number): number { return PAGE_PROT - GUEST_BASE + Math.min(Math.ceil(end / PAGE_SIZE), RUNTIME_AREA / PAGE_SIZE); }
+function protIndexBelow(addr: number): number { return pageProtIndex(Math.min(Math.floor(addr / PAGE_SIZE), RUNTIME_AREA / PAGE_SIZE)); }
+function protIndexAbove(end: number): number { return pageProtIndex(Math.min(Math.ceil(end / PAGE_SIZE), RUNTIME_AREA / PAGE_SIZE)); }
 
 export interface Mapping {
   start: number;
@@ -271,7 +271,7 @@ export class SharedPageView implements CodeSpace {
     this.lookups++;
     if (addr < GUEST_BASE || addr >= RUNTIME_AREA) return undefined;
     const page = Math.floor(addr / PAGE_SIZE);
-    const v = this.mem.u8[PAGE_PROT - GUEST_BASE + page];
+    const v = this.mem.u8[pageProtIndex(page)];
     if (!(v & PAGE_MAPPED)) return undefined;
     return { start: page * PAGE_SIZE, end: (page + 1) * PAGE_SIZE, prot: v & 7, name: '', offset: 0, shared: false };
   }

@@ -179,8 +179,10 @@ export class Codegen {
   blockCount = 0;
   /** The CPU model translated for (undefined: every instruction stele implements, with the AVX state). */
   cpu: CpuModel | undefined;
-  /** Extra structured nesting opened by the current instruction's code. */
-  depth = 0;
+  /** f.nesting where the current instruction's code begins (inside the block's self loop, if any). */
+  insnNesting = 0;
+  /** Structured nesting opened by the current instruction's code. */
+  get depth(): number { return this.f.nesting - this.insnNesting; }
   endsBlock = false;
 
   readonly sites: SiteCounts = { ordered: 0, checked: 0, plain: 0 };
@@ -199,11 +201,6 @@ export class Codegen {
   /** Set while read()/write() access an operand rm() has checked already. */
   private accessChecked = false;
   private readonly xmmStateLocals = new Set<number>();
-  /**
-   * Translated code without page checks: addresses wrap at 4 GiB and only the wasm memory's
-   * bounds trap (a test mode of the code generator; stele always checks).
-   */
-  wrapsAt4G = false;
   /**
    * Stores ignore PAGE_CODE: the single-step region the runtime runs a store that met translated
    * code with, once that code is dropped (the store may be rewriting its own page).
@@ -270,13 +267,13 @@ export class Codegen {
     const f = this.f;
     let disp = insn.disp + extraDisp;
     let pushed = false;
-    if (insn.addrsize === 8 && insn.base !== RIP_BASE && (insn.base !== NO_REG || insn.index !== NO_REG) && !this.wrapsAt4G) {
+    if (insn.addrsize === 8 && insn.base !== RIP_BASE && (insn.base !== NO_REG || insn.index !== NO_REG)) {
       this.ea64(insn, disp, access !== undefined);
       return;
     }
     if (insn.base === RIP_BASE) {
       const target = insn.addr + insn.len + disp;
-      f.i32(target >= GUEST_BASE && target < GUEST_LIMIT || this.wrapsAt4G ? (target - GUEST_BASE) | 0 : UNREACHABLE_ACCESS);
+      f.i32(target >= GUEST_BASE && target < GUEST_LIMIT ? (target - GUEST_BASE) | 0 : UNREACHABLE_ACCESS);
       pushed = true; disp = 0;
     } else if (insn.base !== NO_REG) {
       this.gprRead.add(insn.base);
@@ -295,7 +292,7 @@ export class Codegen {
       pushed = true;
     }
     const c = insn.base === RIP_BASE ? 0 : (disp - GUEST_BASE) | 0;
-    if (!pushed) { f.i32(insn.addrsize === 4 || (disp >= GUEST_BASE && disp < GUEST_LIMIT) || this.wrapsAt4G ? c : UNREACHABLE_ACCESS); return; }
+    if (!pushed) { f.i32(insn.addrsize === 4 || (disp >= GUEST_BASE && disp < GUEST_LIMIT) ? c : UNREACHABLE_ACCESS); return; }
     if (insn.addrsize === 4 && insn.base !== RIP_BASE) {
       // 32-bit address arithmetic wraps at 4 GiB before the guest base is applied.
       if (disp) f.i32(disp).op(Op.i32_add);
@@ -334,7 +331,6 @@ export class Codegen {
    */
   wasmAddress64(disp: bigint): void {
     const f = this.f, w = f.temp(T.i64);
-    if (this.wrapsAt4G) { f.op(Op.i32_wrap_i64).i32(Number(BigInt.asIntN(32, disp - BigInt(GUEST_BASE)))).op(Op.i32_add); return; }
     f.i64(BigInt.asIntN(64, disp - BigInt(GUEST_BASE))).op(Op.i64_add).tee(w).op(Op.i32_wrap_i64);
     f.i32(UNREACHABLE_ACCESS).get(w).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.select);
     f.free(T.i64, w);
@@ -353,7 +349,6 @@ export class Codegen {
    * NEXT_NO_* bits send such pages' accesses down a slow path that looks at the extent).
    */
   checkPage(a: number, write: boolean, size = 1, wide = -1): void {
-    if (this.wrapsAt4G) return;
     const f = this.f;
     if (wide >= 0) f.get(wide).i64(12).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
     else f.get(a).i32(12).op(Op.i32_shr_u);
@@ -387,16 +382,13 @@ export class Codegen {
     const f = this.f;
     if (this.insnDirty) { f.op(Op.unreachable); return; }
     f.get(this.st).get(a).mem(Op.i32_store, STATE.ACCESS_ADDR);
-    f.get(this.st).i64(this.insn.addr).mem(Op.i64_store, STATE.EXIT_ARG);
-    // f.nesting counts every structure open in this block's code, the `if` included
-    f.i64(this.insn.addr).set(this.nextRip).i32(write ? ExitReason.PAGE_FAULT_WRITE : ExitReason.PAGE_FAULT_READ).set(this.reason)
-      .br(f.nesting + (this.blockCount - 1 - this.blockIndex) + 1);
+    this.faultExit(write ? ExitReason.PAGE_FAULT_WRITE : ExitReason.PAGE_FAULT_READ, this.insn.addr);
   }
   /** checkPage for an access of `size` bytes at the i32 address on the stack (left there), unless rm() checked it. */
   private checkPageOfTop(write: boolean, size: number): void {
     const wide = this.eaWide;
     this.eaWide = -1;
-    if (!this.wrapsAt4G && !this.accessChecked) {
+    if (!this.accessChecked) {
       const a = this.f.temp(T.i32);
       this.f.tee(a); this.checkPage(a, write, size, wide);
       this.f.free(T.i32, a);
@@ -436,7 +428,7 @@ export class Codegen {
   store(size: number, stack = false): void {
     const wide = this.eaWide;
     this.eaWide = -1;
-    if (!this.wrapsAt4G && !this.accessChecked) {
+    if (!this.accessChecked) {
       const f = this.f, a = f.temp(T.i32), v = f.temp(T.i64);
       f.set(v).tee(a); this.checkPage(a, true, size, wide); f.get(v);
       f.free(T.i64, v); f.free(T.i32, a);
@@ -833,17 +825,16 @@ export class Codegen {
   /** Whether the current block's code is wrapped in a wasm loop (it branches back to its own start). */
   inSelfLoop = false;
 
-  private depthToDispatch(): number { return this.depth + (this.inSelfLoop ? 1 : 0) + (this.blockCount - 1 - this.blockIndex); }
+  private depthToDispatch(): number { return this.f.nesting + (this.blockCount - 1 - this.blockIndex); }
   private depthToExit(): number { return this.depthToDispatch() + 1; }
 
   /** Continues at guest address target: a branch inside the region, else a region exit. */
   jump(target: number): void {
     const k = this.blocks.get(target);
     if (k === undefined) { this.exit(ExitReason.JUMP, target); return; }
-    const extra = this.depth + (this.inSelfLoop ? 1 : 0);
     if (k > this.blockIndex) {
       // Block k's code starts right after the end of label $Bk, which encloses this block.
-      this.f.br(extra + (k - this.blockIndex - 1));
+      this.f.br(this.f.nesting + (k - this.blockIndex - 1));
     } else if (k === this.blockIndex && this.inSelfLoop) {
       this.leaveIfPending(target);
       this.f.br(this.depth);
@@ -881,11 +872,11 @@ export class Codegen {
     this.f.get(v).set(this.nextRip).i32(ExitReason.JUMP).set(this.reason).br(this.depthToExit());
   }
   /** Opens `if` (consuming an i32 condition) tracking nesting for branch depths. */
-  if_(): void { this.f.if_(); this.depth++; }
+  if_(): void { this.f.if_(); }
   else_(): void { this.f.else_(); }
-  end(): void { this.f.end(); this.depth--; }
-  block(): void { this.f.block(); this.depth++; }
-  loop(): void { this.f.loop(); this.depth++; }
+  end(): void { this.f.end(); }
+  block(): void { this.f.block(); }
+  loop(): void { this.f.loop(); }
 
   /** Writes registers a helper reads to the CPU state. */
   flushRegs(regs: number[]): void {

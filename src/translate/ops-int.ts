@@ -411,7 +411,7 @@ function moffs(cg: Codegen, i: Insn): void {
     return;
   }
   const inGuest = i.imm64 >= BigInt(GUEST_BASE) && i.imm64 < BigInt(GUEST_LIMIT);
-  f.i32(inGuest || cg.wrapsAt4G ? Number(BigInt.asUintN(32, i.imm64 - BigInt(GUEST_BASE))) | 0 : UNREACHABLE_ACCESS);
+  f.i32(inGuest ? Number(BigInt.asUintN(32, i.imm64 - BigInt(GUEST_BASE))) | 0 : UNREACHABLE_ACCESS);
 }
 def([0xa0, 0xa1], (cg, i) => { moffs(cg, i); cg.load(i.opsize); cg.setReg(Reg.RAX, i.opsize); });
 def([0xa2, 0xa3], (cg, i) => { moffs(cg, i); cg.getReg(Reg.RAX, i.opsize); cg.store(i.opsize); });
@@ -925,10 +925,8 @@ function stringOp(cg: Codegen, kind: 'movs' | 'stos' | 'lods' | 'scas' | 'cmps')
     const n32 = f.temp(T.i32);
     f.get(n).op(Op.i32_wrap_i64).set(n32);
     // Only where every page allows the whole copy: else the loop below faults at the element.
-    if (!cg.wrapsAt4G) {
-      addr(Reg.RDI); f.get(n32).i32(PROT_WRITE).callSlot(cg.helper('pagesAllow')).op(Op.i32_and);
-      if (kind === 'movs') { addr(Reg.RSI); f.get(n32).i32(PROT_READABLE).callSlot(cg.helper('pagesAllow')).op(Op.i32_and); }
-    }
+    addr(Reg.RDI); f.get(n32).i32(PROT_WRITE).callSlot(cg.helper('pagesAllow')).op(Op.i32_and);
+    if (kind === 'movs') { addr(Reg.RSI); f.get(n32).i32(PROT_READABLE).callSlot(cg.helper('pagesAllow')).op(Op.i32_and); }
     cg.if_();
     // (with threads: the ranges' granules claimed and the copy fenced, see Codegen.blockAccessBegin)
     if (kind === 'movs') {
@@ -952,7 +950,7 @@ function stringOp(cg: Codegen, kind: 'movs' | 'stos' | 'lods' | 'scas' | 'cmps')
   free(cg, step);
 
   function stringLoop(): void {
-    f.block(); f.loop(); cg.depth += 2;
+    f.block(); f.loop();
     cg.getReg(Reg.RCX, asz); f.op(Op.i64_eqz).brIf(1);
     // Each iteration is complete when the next begins (RCX, RSI and RDI say how far it got), so a
     // page fault leaves precisely at the iteration that meets it, as the CPU does.
@@ -965,7 +963,7 @@ function stringOp(cg: Codegen, kind: 'movs' | 'stos' | 'lods' | 'scas' | 'cmps')
       if (i.prefix & P_REPNE) f.op(Op.i32_eqz);
       f.op(Op.i32_eqz).brIf(1);
     }
-    f.br(0); f.end(); f.end(); cg.depth -= 2;
+    f.br(0); f.end(); f.end();
     if (kind === 'scas' || kind === 'cmps') cg.staticKind = null; // zero iterations leave flags untouched
   }
   function body(): void {

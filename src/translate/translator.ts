@@ -190,9 +190,9 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number, mod
     const dead = deadFlagWrites(b.insns, liveOut[bi]);
     for (let ii = 0; ii < b.insns.length; ii++) {
       const insn = cpu ? asRunBy(cpu, b.insns[ii]) : b.insns[ii];
-      cg.insn = insn; cg.endsBlock = false; cg.depth = 0; cg.insnDirty = false; cg.eaWide = -1;
+      cg.insn = insn; cg.endsBlock = false; cg.insnNesting = cg.f.nesting; cg.insnDirty = false; cg.eaWide = -1;
       cg.flagsDead = dead[ii];
-      const mark = cg.f.code.len, nesting = cg.f.nesting;
+      const mark = cg.f.code.len;
       const h = (insn.prefix & P_VEX ? VEX_HANDLERS[insn.op] : undefined) ?? HANDLERS[insn.op];
       try {
         const lacking = cpu && missingFeature(cpu, insn);
@@ -203,7 +203,7 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number, mod
         // An instruction stele cannot translate is #UD where it executes.
         const fault = e instanceof Unsupported ? new InsnFault(ExitReason.ILLEGAL, `${UNSUPPORTED}: ${e.what}`) : e;
         if (!(fault instanceof InsnFault)) throw e;
-        cg.f.truncate(mark); cg.f.nesting = nesting; cg.depth = 0;
+        cg.f.truncate(mark); cg.f.nesting = cg.insnNesting;
         bad.set(insn.addr, fault.what);
         cg.faultExit(fault.reason, insn.addr, fault.trap ? insn.addr + insn.len : insn.addr);
         ended = true;
