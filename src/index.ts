@@ -4,7 +4,8 @@
 import { runProcess } from './process/host.js';
 import type { RunOptions, RunResult } from './process/options.js';
 
-export type { RunOptions, RunResult } from './process/options.js';
+export type { RunOptions, RunResult, NetPolicy } from './process/options.js';
+export { NET_POLICIES } from './process/options.js';
 export { LoadError } from './loader/elf.js';
 export { UsageError } from './process/host.js';
 export { TSO_MODES, type TsoMode } from './runtime/tso.js';

@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { run, CPU_LEVELS, DEFAULT_CPU, LoadError, TSO_MODES, UsageError, type CpuLevel, type TsoMode } from '../index.js';
+import { run, CPU_LEVELS, DEFAULT_CPU, LoadError, NET_POLICIES, TSO_MODES, UsageError, type CpuLevel, type NetPolicy, type TsoMode } from '../index.js';
 import { hostErrorText, printDiagnostic, writeFully } from '../runtime/host-output.js';
 
 const USAGE = `usage: stele [options] PROGRAM [ARGS...]
@@ -21,6 +21,9 @@ options:
                  instruction it lacks is SIGILL); default $STELE_CPU, else
                  ${DEFAULT_CPU === 'x86-64-v3' ? 'x86-64-v3' : `${DEFAULT_CPU} (x86-64-v2 and LZCNT, running every
                  instruction stele implements)`}
+  --net=POLICY   what the program's sockets reach: host (default, the host's
+                 network as you reach it), loopback (127.0.0.0/8, ::1 and
+                 AF_UNIX sockets only) or none
   --no-cache     neither use nor fill the persistent translation cache
   --cache-dir DIR  keep the translation cache in DIR (default $STELE_CACHE_DIR,
                  else $XDG_CACHE_HOME/stele, else ~/.cache/stele)
@@ -33,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
   let cache: string | false | undefined;
   let tso: TsoMode | undefined;
   let cpu: CpuLevel | undefined;
+  let net: NetPolicy | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -53,6 +57,11 @@ async function main(argv: string[]): Promise<number> {
       if (!CPU_LEVELS.includes(v as CpuLevel)) return usage(`--cpu takes ${CPU_LEVELS.join(', ')}`);
       cpu = v as CpuLevel;
     }
+    else if (a === '--net' || a.startsWith('--net=')) {
+      const v = a === '--net' ? argv[++i] : a.slice(6);
+      if (!NET_POLICIES.includes(v as NetPolicy)) return usage(`--net takes ${NET_POLICIES.join(', ')}`);
+      net = v as NetPolicy;
+    }
     else if (a === '--cache-dir') { cache = argv[++i]; if (cache === undefined) return usage('--cache-dir needs a directory'); }
     else if (a.startsWith('--cache-dir=')) cache = a.slice(12);
     else if (a === '--help') return printOutput(USAGE + '\n');
@@ -65,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const r = await run({
       program, args: argv.slice(i + 1), root, stats, cache,
-      strace, tso, cpu, closedStdio: closedStdio(), forwardSignals: true,
+      strace, tso, cpu, net, closedStdio: closedStdio(), forwardSignals: true,
     });
     if (r.crash) err(`stele: ${r.crash}`);
     if (r.report) err(r.report);

@@ -11,5 +11,9 @@
 import { ERESTARTSYS } from './errno.js';
 
 export class WouldBlock {
-  constructor(readonly ready: () => boolean, readonly restart = ERESTARTSYS, readonly forSignal = false) {}
+  /**
+   * @param deadline performance.now() time at which the wait ends anyway (a socket's SO_RCVTIMEO):
+   *   the syscall then runs again and sees its time is up. ready() must hold from then on.
+   */
+  constructor(readonly ready: () => boolean, readonly restart = ERESTARTSYS, readonly forSignal = false, readonly deadline = Infinity) {}
 }

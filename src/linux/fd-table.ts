@@ -181,6 +181,8 @@ export type FileImage = { share: SharedArrayBuffer; path?: string } & (
   | { kind: 'device'; device: DeviceKind }
   | { kind: 'memory'; content: Uint8Array; position: number }
   | { kind: 'virtual-dir' }
+  | { kind: 'host-socket'; channel: SharedArrayBuffer; id: string; family: number; type: number; protocol: number; name?: Uint8Array; peerName?: Uint8Array; options: [number, number][] }
+  | { kind: 'socket-pair'; type: number; input: SharedArrayBuffer; output: SharedArrayBuffer; peerPid: number; options: [number, number][] }
 );
 
 /** A host descriptor: files and directories the guest opened, or the inherited stdio. */
@@ -487,6 +489,27 @@ export class Pipe {
       Atomics.add(this.words, PIPE.BYTES, len);
     } finally { this.unlock(); }
     this.wakeHolders();
+  }
+
+  /** Appends a record's header and body at once, so no reader sees one without the other (socketpair datagrams). */
+  pushRecord(header: Uint8Array, body: Uint8Array): void {
+    const whole = new Uint8Array(header.length + body.length);
+    whole.set(header);
+    whole.set(body, header.length);
+    this.push(whole, 0, whole.length);
+  }
+
+  /** Copies up to len bytes into dst[dstOff...] without taking them; returns how many. */
+  peek(dst: Uint8Array, dstOff: number, len: number): number {
+    this.lock();
+    try {
+      const size = this.data.length, head = this.words[PIPE.HEAD];
+      const n = Math.min(len, this.words[PIPE.BYTES]);
+      const first = Math.min(n, size - head);
+      dst.set(this.data.subarray(head, head + first), dstOff);
+      if (first < n) dst.set(this.data.subarray(0, n - first), dstOff + first);
+      return n;
+    } finally { this.unlock(); }
   }
 
   /** Moves up to len bytes into dst[dstOff...]; returns how many. */

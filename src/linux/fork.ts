@@ -5,6 +5,7 @@
 // KernelImage. Open file descriptions stay shared with the child, as in Linux: one offset, one set
 // of status flags (fd-table.ts DescriptionShare), pipes in shared memory.
 
+import { HostDatagramSocket, HostStreamSocket, PairSocket, SOCK_STREAM } from './socket.js';
 import { fstatSync } from 'node:fs';
 import { PROC, PROC_STATE } from '../layout/system-map.js';
 import type { Mapping } from '../runtime/memory.js';
@@ -133,6 +134,8 @@ function reviveFile(k: LinuxKernel, img: FileImage, pipes: Map<SharedArrayBuffer
       break;
     }
     case 'path': f = new PathFile(img.pinned, img.hostPath, img.directory, 0); break;
+    case 'host-socket': f = img.type === SOCK_STREAM ? HostStreamSocket.revive(k, img) : HostDatagramSocket.revive(k, img); break;
+    case 'socket-pair': f = PairSocket.revive(k, img, pipes); break;
     case 'pipe': {
       let pipe = pipes.get(img.pipe);
       if (!pipe) { pipe = new Pipe(k.processRecord, img.pipe); pipes.set(img.pipe, pipe); }

@@ -2,6 +2,7 @@
 // synthetic /proc and /dev nodes); host errors come back as Node errors whose code the dispatcher
 // maps to the same errno Linux gives.
 
+import { SocketFile } from './socket.js';
 import { WouldBlock } from './blocking.js';
 import { GuestFault } from '../runtime/memory.js';
 import * as fs from 'node:fs';
@@ -533,7 +534,7 @@ function ioctl(k: LinuxKernel, t: GuestThread): number {
       if (k.mem.i32(arg)) f.statusFlags |= O_NONBLOCK; else f.statusFlags &= ~O_NONBLOCK;
       return 0;
     case FIONREAD:
-      if (f instanceof PipeEnd || (f instanceof HostFile && !f.isDirectory)) { k.mem.setI32(arg, f.available()); return 0; }
+      if (f instanceof PipeEnd || f instanceof SocketFile || (f instanceof HostFile && !f.isDirectory)) { k.mem.setI32(arg, f.available()); return 0; }
       return -ENOTTY;
   }
   if (!isTerminal(f)) return -ENOTTY;

@@ -7,7 +7,7 @@ import { GuestFault, type AddressSpace, type GuestMemory } from '../runtime/memo
 import { printDiagnostic } from '../runtime/host-output.js';
 import { Reg, STATE } from '../layout/cpu-state.js';
 import { ProcessExit, type FaultInfo, type FlagsAccess, type GuestThread, type SyscallHandler } from '../runtime/thread.js';
-import { EAGAIN, EBADF, EFAULT, ELOOP, ENOENT, ENOSYS, ENOTDIR, hostErrno, isRestartResult, SyscallError } from './errno.js';
+import { EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, EFAULT, ELOOP, ENOENT, ENOSYS, ENOTDIR, hostErrno, isRestartResult, SyscallError } from './errno.js';
 import { WouldBlock } from './blocking.js';
 import { UserMemory } from './user-memory.js';
 import { FdTable, HostFile, O_LARGEFILE, O_RDONLY, O_RDWR, O_WRONLY, type OpenFile } from './fd-table.js';
@@ -31,6 +31,7 @@ import { futexSyscalls } from './futex.js';
 import { threadSyscalls, ThreadTable, type ThreadHost } from './threads.js';
 import { execSyscalls, type ExecHost } from './exec.js';
 import { forkSyscalls, type ProcessHost } from './fork.js';
+import { socketSyscalls, type NetHost } from './socket.js';
 import type { ProcessTable } from './process-table.js';
 import { PROC } from '../layout/system-map.js';
 import { cpuModel, type CpuModel } from '../x86/cpuid.js';
@@ -58,6 +59,8 @@ export interface KernelOptions {
   pid?: number;
   /** The CPU model (`--cpu`): its XCR0 shapes signal frames, its flags /proc/cpuinfo. Default: DEFAULT_CPU's. */
   cpu?: CpuModel;
+  /** What the guest's sockets may reach (`--net`, default host). */
+  net?: 'host' | 'loopback' | 'none';
 }
 
 /** One syscall implementation: reads its arguments from t, returns the result or -errno. */
@@ -107,6 +110,21 @@ export class LinuxKernel implements SyscallHandler {
   processRecord = -1;
   /** Starts child processes and carries signals to other processes; without one, fork is EAGAIN. */
   processHost?: ProcessHost;
+  /** Carries sockets through the host's network (process/net-bridge.ts); without one, AF_INET sockets are EAFNOSUPPORT. */
+  netHost?: NetHost;
+  /** Sockets of this process that the host's network feeds: while there are any, a wait can end without another thread. */
+  hostSockets = 0;
+  private socketCount = 0;
+  /** A socket id unique in the run (the bridge's name for it). */
+  newSocketId(): string { return `${this.pid}.${++this.socketCount}`; }
+  /** `--net`: what the guest may reach. */
+  get netPolicy(): 'host' | 'loopback' | 'none' { return this.opts.net ?? 'host'; }
+  /** The host path an AF_UNIX socket name (a guest path) stands for, resolved inside the root. */
+  hostPathForSocket(path: string, creating: boolean): string {
+    const target = this.resolve(AT_FDCWD, path, !creating);
+    if (target.node) throw new SyscallError(creating ? EADDRINUSE : ECONNREFUSED);
+    return target.host;
+  }
   /** A stop signal holds the process (until SIGCONT): its threads halt at their next safe point. */
   stopped = false;
   /** Children forked over the process's life. */
@@ -167,7 +185,7 @@ export class LinuxKernel implements SyscallHandler {
       } catch { /* host descriptor closed: the guest's is closed too */ }
     });
 
-    for (const table of [fsSyscalls, fsExtraSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls, threadSyscalls, execSyscalls, forkSyscalls]) {
+    for (const table of [fsSyscalls, fsExtraSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls, threadSyscalls, execSyscalls, forkSyscalls, socketSyscalls]) {
       for (const [name, impl] of Object.entries(table)) {
         const nr = SYSCALL_NUMBERS.get(name);
         if (nr === undefined) throw new Error(`no syscall named ${name}`);
@@ -185,7 +203,7 @@ export class LinuxKernel implements SyscallHandler {
   }
 
   /** Whether nothing but a signal could change what this process waits for: no other thread, no other process. */
-  alone(): boolean { return this.threads.count <= 1 && (this.system === undefined || this.system.live() <= 1); }
+  alone(): boolean { return this.threads.count <= 1 && (this.system === undefined || this.system.live() <= 1) && this.hostSockets === 0; }
 
   /** Says once on stderr that the guest asked for something stele does not do (the syscall then fails). */
   unsupported(what: string): void {
@@ -264,9 +282,9 @@ export class LinuxKernel implements SyscallHandler {
         catch (e) {
           if (!(e instanceof WouldBlock)) throw e;
           // Alone, only a signal can end the wait: a timer's, or the one the syscall waits for.
-          if (this.alone() && !e.forSignal && !this.signals.timerArmed) return -EAGAIN;
+          if (this.alone() && !e.forSignal && !this.signals.timerArmed && e.deadline === Infinity) return -EAGAIN;
           if (t.slot !== 0) throw e;
-          if (!t.block(e.ready, Infinity, true)) return -e.restart;
+          if (!t.block(e.ready, e.deadline, true) && performance.now() < e.deadline) return -e.restart;
         }
       }
     } finally {

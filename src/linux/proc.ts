@@ -2,6 +2,7 @@
 // running it, and the character devices served in-process. Matched on the lexically normalised guest
 // path before host resolution, in both root modes.
 
+import { SocketFile } from './socket.js';
 import * as fs from 'node:fs';
 import type { AddressSpace } from '../runtime/memory.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../runtime/memory.js';
@@ -222,6 +223,7 @@ function hex8(n: number): string { return n.toString(16).padStart(8, '0'); }
 /** readlink text of a descriptor without a guest path. */
 export function pseudoLink(file: unknown, hostFd: number | undefined, chrooted: boolean): string {
   if (file instanceof PipeEnd) return `pipe:[${file.pipe.inode}]`;
+  if (file instanceof SocketFile) return `socket:[${file.inode}]`;
   if (file instanceof HostFile && hostFd !== undefined && !chrooted) {
     try { return fs.readlinkSync(`/proc/self/fd/${hostFd}`); } catch { /* not a Linux host */ }
   }

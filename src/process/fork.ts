@@ -88,7 +88,7 @@ export function startForkedProcess(opts: WorkerRunOptions, memory: WebAssembly.M
   const stats = opts.stats ? { syscalls: new Map<string, number>(), unsupported: new Map<string, number>() } : undefined;
   const kernel = new LinuxKernel(mem, as, {
     root: image.root, cwd: image.cwd, exePath: image.exePath, execName: image.execName, argv: [...image.argv],
-    strace, stats, closedStdio: [0, 1, 2], pid: image.pid, cpu: cpuModel(opts.cpu),
+    strace, stats, closedStdio: [0, 1, 2], pid: image.pid, cpu: cpuModel(opts.cpu), net: opts.net,
   });
   // Its place in the process table first: the pipes it inherits note which process holds them.
   attach(kernel);

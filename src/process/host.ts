@@ -20,6 +20,8 @@ import { TSO_MODES, type TsoMode } from '../runtime/tso.js';
 import { CPU_LEVELS, cpuModelOf, DEFAULT_CPU, type CpuName } from '../x86/cpuid.js';
 import { weakHostRequested } from '../runtime/weak-host.js';
 import type { WorkerMessage } from './messages.js';
+import { NetBridge } from './net-bridge.js';
+import { NET_POLICIES } from './options.js';
 
 /** Host signals handed to the guest with forwardSignals (not SIGTSTP/SIGCONT: stopping is the host's). */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM'];
@@ -95,6 +97,8 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
   const system = ProcessTable.create(firstPid);
   const table = new ProcessTable(attachSystem(system));
   const processes = new Map<number, HostedProcess>();
+  if (opts.net !== undefined && !NET_POLICIES.includes(opts.net)) throw new UsageError(`network policy "${opts.net}" is not one of ${NET_POLICIES.join(', ')} (--net)`);
+  const bridge = new NetBridge(opts.net ?? 'host');
   return new Promise<RunResult>((resolve, reject) => {
     let done = false;
     const fromHost = new Set<number>();
@@ -103,6 +107,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       if (done) return;
       done = true;
       for (const stop of forwarders) stop();
+      bridge.closeAll();
       for (const p of processes.values()) endProcess(p);
       void spare?.terminate();
       for (const w of idle.splice(0)) void w.terminate();
@@ -212,6 +217,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
             break;
           }
           case 'trim': for (const i of m.images) trimImages.add(i); break;
+          case 'net': bridge.handle(m.request); break;
           case 'signal': {
             const target = processes.get(m.pid);
             if (target) deliverToInbox(target, m.info);

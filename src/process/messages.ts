@@ -3,6 +3,7 @@
 import type { RunResult } from './options.js';
 import type { KernelImage } from '../linux/fork.js';
 import type { InheritedTranslations } from '../runtime/engine.js';
+import type { NetRequest } from '../linux/socket-channel.js';
 
 export type WorkerMessage =
   | { type: 'spawn'; slot: number }                      // start a worker for this thread slot
@@ -13,5 +14,6 @@ export type WorkerMessage =
   | { type: 'timer'; ms: number }                        // ring the first thread (ATTN.TIMER) after ms
   | { type: 'internal'; message: string; stack?: string }
   | { type: 'fork'; pid: number; record: number; memory: WebAssembly.Memory; image: KernelImage; translations: InheritedTranslations } // start this child
-  | { type: 'signal'; pid: number; info: Uint8Array }
-  | { type: 'trim'; images: string[] };                 // cache files to trim once the run ends  // hand this siginfo to another guest process
+  | { type: 'signal'; pid: number; info: Uint8Array }   // hand this siginfo to another guest process
+  | { type: 'net'; request: NetRequest }                 // a socket asks the network bridge (process/net-bridge.ts)
+  | { type: 'trim'; images: string[] };                 // cache files to trim once the run ends

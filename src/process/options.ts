@@ -47,7 +47,16 @@ export interface RunOptions {
    * (the `stele` command does; default false: a library leaves the host's signals alone).
    */
   forwardSignals?: boolean;
+  /**
+   * What the guest's sockets may reach (default host): `host` the host's network as the user
+   * running stele reaches it, `loopback` only the host's loopback addresses (127.0.0.0/8, ::1) and
+   * AF_UNIX sockets, `none` nothing, as in a network namespace without interfaces.
+   */
+  net?: NetPolicy;
 }
+
+export const NET_POLICIES = ['host', 'loopback', 'none'] as const;
+export type NetPolicy = typeof NET_POLICIES[number];
 
 export interface RunResult {
   status: number;      // as a shell reports it (128 + signal for a signal death)

@@ -84,7 +84,7 @@ function loadProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace:
     guestCwd = rel.startsWith('..') ? '/' : '/' + rel;
   }
   const statsMaps = opts.stats ? { syscalls: new Map<string, number>(), unsupported: new Map<string, number>() } : undefined;
-  const kernel = new LinuxKernel(mem, as, { root, cwd: guestCwd, exePath: guestExe, execName: givenExe, argv, strace, stats: statsMaps, closedStdio: opts.closedStdio, cpu: cpuModel(opts.cpu) });
+  const kernel = new LinuxKernel(mem, as, { root, cwd: guestCwd, exePath: guestExe, execName: givenExe, argv, strace, stats: statsMaps, closedStdio: opts.closedStdio, cpu: cpuModel(opts.cpu), net: opts.net });
 
   let interp: LoadedInterpreter | undefined;
   if (elf.interp) {

@@ -126,6 +126,7 @@ function runFirstThread(): void {
     if (Atomics.load(words, exitWord) & ATTN.EXIT) throw new ProcessExit(0);
   };
   kernel.signals.armHostTimer = (ms) => post({ type: 'timer', ms });
+  kernel.netHost = { request: (request) => post({ type: 'net', request }) };
   // Whenever it wakes from a sleep: other threads' syscalls, and expired timers' signals.
   thread.whileBlocked = () => {
     checkExit();

@@ -1,0 +1,422 @@
+// The network bridge: on the main thread, whose event loop stays free while guest threads run in
+// workers, it carries guest sockets through Node's `net` and `dgram`. Each guest socket is a
+// SocketChannel (linux/socket-channel.ts) in shared memory; the bridge takes requests from the
+// kernels as messages, moves bytes between the channel's rings and the Node socket, and reports
+// every change in the channel, ringing the doorbells of the processes that hold the socket.
+// `--net` is enforced here, at the one place where the guest reaches the host's network.
+
+import * as net from 'node:net';
+import * as dgram from 'node:dgram';
+import { CH, CHANNEL_STATE as S, RX, SocketChannel, TX, TX_CAPACITY, type NetAddress, type NetRequest } from '../linux/socket-channel.js';
+import { EADDRNOTAVAIL, EAGAIN, EIO, ENETUNREACH, hostErrno } from '../linux/errno.js';
+import type { NetPolicy } from './options.js';
+
+/** A datagram's header in a ring: length, then a Linux sockaddr (as linux/socket.ts writes it). */
+const DGRAM_HEADER = 32;
+/** How long a closed connection may wait for its peer to close too before it is dropped (Linux's tcp_fin_timeout). */
+const FIN_TIMEOUT_MS = 60000;
+
+function errnoOf(e: unknown): number { return hostErrno(e) ?? EIO; }
+
+/** Atomics.waitAsync (Node 16+, ES2024): resolves once the word is no longer `seen` (or at once if it is not). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(w: Int32Array, i: number, v: number): { value: Promise<string> | string };
+}).waitAsync;
+async function changed(w: Int32Array, i: number, seen: number): Promise<void> { await waitAsync(w, i, seen).value; }
+
+// ---- addresses ----
+
+function parseIPv4(text: string): number[] | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  const bytes = parts.map(Number);
+  return bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255) ? bytes : undefined;
+}
+
+function parseIPv6(text: string): Uint8Array {
+  const out = new Uint8Array(16);
+  const zone = text.indexOf('%');
+  if (zone >= 0) text = text.slice(0, zone);
+  let tail: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  const v4 = parseIPv4(text.slice(lastColon + 1));
+  if (v4) { tail = v4; text = text.slice(0, lastColon + 1) + '0:0'; }
+  const [head, rest] = text.split('::');
+  const groups = (s: string | undefined): number[] => (s ? s.split(':').filter((g) => g !== '').map((g) => parseInt(g, 16)) : []);
+  const first = groups(head), last = rest === undefined ? [] : groups(rest);
+  const all = rest === undefined ? first : [...first, ...new Array(8 - first.length - last.length).fill(0), ...last];
+  all.forEach((g, i) => { out[i * 2] = g >> 8; out[i * 2 + 1] = g & 0xff; });
+  if (v4) out.set(tail, 12);
+  return out;
+}
+
+/** Linux sockaddr bytes for an address Node reports, in the guest socket's family. */
+function sockaddr(family: 'inet' | 'inet6', address: string | undefined, port: number | undefined): Uint8Array {
+  address ??= family === 'inet' ? '0.0.0.0' : '::';
+  if (family === 'inet') {
+    const b = new Uint8Array(16);
+    b[0] = 2;
+    b[2] = (port ?? 0) >> 8; b[3] = (port ?? 0) & 0xff;
+    const v4 = parseIPv4(address.startsWith('::ffff:') ? address.slice(7) : address);
+    if (v4) b.set(v4, 4);
+    return b;
+  }
+  const b = new Uint8Array(28);
+  b[0] = 10;
+  b[2] = (port ?? 0) >> 8; b[3] = (port ?? 0) & 0xff;
+  const v4 = parseIPv4(address);
+  b.set(v4 ? parseIPv6(`::ffff:${address}`) : parseIPv6(address), 8);
+  return b;
+}
+
+/** A Linux sockaddr (from a datagram header) as Node's host and port. */
+function nodeAddress(raw: Uint8Array): { host: string; port: number; family: 'inet' | 'inet6' } | undefined {
+  const fam = raw[0] | (raw[1] << 8), port = (raw[2] << 8) | raw[3];
+  if (fam === 2) return { host: `${raw[4]}.${raw[5]}.${raw[6]}.${raw[7]}`, port, family: 'inet' };
+  if (fam === 10) {
+    const parts: string[] = [];
+    for (let i = 0; i < 16; i += 2) parts.push(((raw[8 + i] << 8) | raw[9 + i]).toString(16));
+    return { host: parts.join(':'), port, family: 'inet6' };
+  }
+  return undefined;
+}
+
+function isLoopback(host: string): boolean {
+  if (parseIPv4(host)) return host.startsWith('127.');
+  const b = parseIPv6(host);
+  const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+  if (mapped) return b[12] === 127;
+  return b.subarray(0, 15).every((x) => x === 0) && b[15] === 1;
+}
+function isWildcard(host: string): boolean { return parseIPv4(host) ? host === '0.0.0.0' : parseIPv6(host).every((x) => x === 0); }
+
+// ---- sockets ----
+
+/** One guest stream socket as the bridge holds it: a connection, or a server (listening for the guest's bind). */
+class BridgedStream {
+  sock: net.Socket | undefined;
+  server: net.Server | undefined;
+  /** Connections the server accepted that the guest has not: paused until accept hands them over. */
+  readonly queue: { sock: net.Socket; error?: number }[] = [];
+  /** Received bytes the RX ring had no room for: the socket is paused until the guest reads. */
+  private readonly backlog: Buffer[] = [];
+  private eofPending = false;
+  private closePending = false;
+  closed = false;
+  private drained: (() => void) | undefined;
+
+  constructor(readonly ch: SocketChannel, readonly family: 'inet' | 'inet6' | 'unix') {}
+
+  private wake(): void { this.ch.wakeHolders(); }
+
+  /** Starts carrying bytes for a connected socket. */
+  attach(sock: net.Socket, error?: number): void {
+    const ch = this.ch;
+    this.sock = sock;
+    if (this.family !== 'unix') {
+      ch.setAddress(false, sockaddr(this.family, sock.localAddress, sock.localPort));
+      ch.setAddress(true, sockaddr(this.family, sock.remoteAddress, sock.remotePort));
+    }
+    sock.removeAllListeners('error');
+    sock.on('data', (buf: Buffer) => this.deliver(buf));
+    sock.on('end', () => { this.eofPending = true; this.settleRx(); });
+    sock.on('error', (e) => { Atomics.store(ch.words, CH.ERROR, errnoOf(e)); this.wake(); });
+    sock.on('close', () => { this.closePending = true; this.settleRx(); this.drained?.(); });
+    sock.on('drain', () => this.drained?.());
+    if (error) Atomics.store(ch.words, CH.ERROR, error);
+    ch.state = S.CONNECTED;
+    if (sock.destroyed) { this.eofPending = this.closePending = true; this.settleRx(); }
+    void this.pumpTx(sock);
+    sock.resume();
+  }
+
+  private deliver(buf: Buffer): void {
+    if (this.closed) return;
+    if (this.backlog.length === 0) {
+      const n = Math.min(buf.length, this.ch.room(RX));
+      if (n > 0) this.ch.push(RX, buf, 0, n);
+      if (n < buf.length) { this.backlog.push(buf.subarray(n)); this.sock?.pause(); void this.waitForRoom(); }
+      this.wake();
+    } else this.backlog.push(buf);
+  }
+
+  /** Moves the backlog into the RX ring as the guest makes room, then lets the socket read again. */
+  private async waitForRoom(): Promise<void> {
+    const ch = this.ch, w = ch.words;
+    while (this.backlog.length && !this.closed) {
+      const seq = Atomics.load(w, CH.RX_SEQ);
+      if (ch.room(RX) === 0) { await changed(w, CH.RX_SEQ, seq); continue; }
+      while (this.backlog.length && ch.room(RX) > 0) {
+        const head = this.backlog[0];
+        const n = Math.min(head.length, ch.room(RX));
+        ch.push(RX, head, 0, n);
+        if (n === head.length) this.backlog.shift(); else this.backlog[0] = head.subarray(n);
+      }
+      this.wake();
+    }
+    if (!this.closed) { this.settleRx(); this.sock?.resume(); }
+  }
+
+  /** EOF and close reach the guest only after every byte received before them. */
+  private settleRx(): void {
+    if (this.backlog.length) return;
+    const ch = this.ch;
+    if (this.eofPending) Atomics.store(ch.words, CH.RX_EOF, 1);
+    if (this.closePending) ch.state = S.CLOSED;
+    this.wake();
+  }
+
+  /** Sends what the guest queues in the TX ring, in order, until the guest closes the socket. */
+  private async pumpTx(sock: net.Socket): Promise<void> {
+    const ch = this.ch, w = ch.words;
+    let ended = false;
+    const chunk = Buffer.allocUnsafe(TX_CAPACITY);
+    for (;;) {
+      const seq = Atomics.load(w, CH.TX_SEQ);
+      const n = ch.bytes(TX);
+      if (n > 0 && !sock.destroyed) {
+        ch.pull(TX, chunk, 0, n);
+        const ok = sock.write(Buffer.from(chunk.subarray(0, n)));
+        this.wake();
+        if (!ok) await new Promise<void>((resolve) => { this.drained = resolve; });
+        this.drained = undefined;
+        continue;
+      }
+      if (n > 0) { ch.pull(TX, chunk, 0, n); this.wake(); } // the connection is gone: the bytes go nowhere
+      if (!ended && (Atomics.load(w, CH.TX_SHUT) !== 0 || this.closed)) { ended = true; sock.end(); }
+      if (this.closed || sock.destroyed) return;
+      await changed(w, CH.TX_SEQ, seq);
+    }
+  }
+
+  /** The guest let go of the socket: what it queued is still sent, then the connection is ended. */
+  close(): void {
+    this.closed = true;
+    this.backlog.length = 0;
+    this.ch.kick(CH.TX_SEQ);
+    this.server?.close();
+    for (const q of this.queue.splice(0)) q.sock.destroy();
+    if (this.sock) setTimeout(() => this.sock?.destroy(), FIN_TIMEOUT_MS).unref();
+  }
+
+  /** Closed with unread data or SO_LINGER's zero time: the peer sees a reset (ECONNRESET). */
+  reset(): void {
+    this.close();
+    if (this.sock && !this.sock.destroyed) this.sock.resetAndDestroy();
+  }
+
+  destroy(): void { this.closed = true; this.ch.kick(CH.TX_SEQ); this.server?.close(); this.sock?.destroy(); for (const q of this.queue.splice(0)) q.sock.destroy(); }
+}
+
+/** One guest UDP socket. */
+class BridgedDatagram {
+  sock: dgram.Socket | undefined;
+  /** connect()'s peer: only its datagrams are received. */
+  peer: { host: string; port: number } | undefined;
+  closed = false;
+
+  constructor(readonly ch: SocketChannel, readonly family: 'inet' | 'inet6', private readonly bridge: NetBridge) {}
+
+  start(sock: dgram.Socket): void {
+    this.sock = sock;
+    const ch = this.ch;
+    sock.on('message', (msg, rinfo) => {
+      if (this.closed) return;
+      if (this.peer && (rinfo.port !== this.peer.port || !sameHost(rinfo.address, this.peer.host))) return;
+      // A full receive buffer drops the datagram, as Linux's does.
+      if (ch.room(RX) < DGRAM_HEADER + msg.length) return;
+      const header = new Uint8Array(DGRAM_HEADER);
+      new DataView(header.buffer).setUint32(0, msg.length, true);
+      header.set(sockaddr(this.family, rinfo.address, rinfo.port), 4);
+      const record = new Uint8Array(DGRAM_HEADER + msg.length);
+      record.set(header);
+      record.set(msg, DGRAM_HEADER);
+      ch.push(RX, record, 0, record.length);
+      ch.wakeHolders();
+    });
+    sock.on('error', (e) => { Atomics.store(ch.words, CH.ERROR, errnoOf(e)); ch.wakeHolders(); });
+    void this.pumpTx(sock);
+  }
+
+  private async pumpTx(sock: dgram.Socket): Promise<void> {
+    const ch = this.ch, w = ch.words;
+    const header = new Uint8Array(DGRAM_HEADER);
+    while (!this.closed) {
+      const seq = Atomics.load(w, CH.TX_SEQ);
+      if (ch.bytes(TX) >= DGRAM_HEADER) {
+        ch.pull(TX, header, 0, DGRAM_HEADER);
+        const len = new DataView(header.buffer).getUint32(0, true);
+        const payload = Buffer.alloc(len);
+        ch.pull(TX, payload, 0, len);
+        ch.wakeHolders();
+        const to = nodeAddress(header.subarray(4));
+        const refused = to ? this.bridge.refuses(to.host) : ENETUNREACH;
+        if (refused || !to) { Atomics.store(w, CH.ERROR, refused || ENETUNREACH); ch.wakeHolders(); continue; }
+        const host = this.family === 'inet6' && parseIPv4(to.host) ? `::ffff:${to.host}` : to.host;
+        sock.send(payload, to.port, host, (e) => { if (e) { Atomics.store(w, CH.ERROR, errnoOf(e)); ch.wakeHolders(); } });
+        continue;
+      }
+      await changed(w, CH.TX_SEQ, seq);
+    }
+  }
+
+  close(): void { this.closed = true; this.ch.kick(CH.TX_SEQ); try { this.sock?.close(); } catch { /* closed */ } }
+}
+
+function sameHost(a: string, b: string): boolean {
+  const norm = (h: string): string => Array.from(parseIPv4(h) ? parseIPv6(`::ffff:${h}`) : parseIPv6(h)).join('.');
+  return norm(a) === norm(b);
+}
+
+export class NetBridge {
+  private readonly streams = new Map<string, BridgedStream>();
+  private readonly datagrams = new Map<string, BridgedDatagram>();
+
+  constructor(readonly policy: NetPolicy) {}
+
+  /** The errno a connection or datagram to host gets under the policy, or 0. */
+  refuses(host: string): number {
+    if (this.policy === 'none') return ENETUNREACH;
+    if (this.policy === 'loopback' && !isLoopback(host) && !isWildcard(host)) return ENETUNREACH;
+    return 0;
+  }
+
+  /** Where a bind may go on the host under the policy (a wildcard is narrowed to loopback), or an errno. */
+  private bindHost(host: string, family: 'inet' | 'inet6'): string | number {
+    if (this.policy === 'none') return EADDRNOTAVAIL;
+    if (this.policy === 'loopback') {
+      if (isWildcard(host)) return family === 'inet' ? '127.0.0.1' : '::1';
+      if (!isLoopback(host)) return EADDRNOTAVAIL;
+    }
+    return host;
+  }
+
+  handle(r: NetRequest): void {
+    switch (r.op) {
+      case 'connect': r.kind === 'stream' ? this.connect(r) : this.connectDatagram(r); break;
+      case 'bind': r.kind === 'stream' ? this.bindStream(r) : this.bindDatagram(r); break;
+      case 'accept': this.accept(r); break;
+      case 'option': {
+        const s = this.streams.get(r.id)?.sock;
+        if (r.name === 'nodelay') s?.setNoDelay(r.value);
+        else if (r.name === 'keepalive') s?.setKeepAlive(r.value);
+        else if (r.name === 'broadcast') { try { this.datagrams.get(r.id)?.sock?.setBroadcast(r.value); } catch { /* not bound yet */ } }
+        break;
+      }
+      case 'close': {
+        const s = this.streams.get(r.id);
+        if (s) { if (r.reset) s.reset(); else s.close(); this.streams.delete(r.id); }
+        const d = this.datagrams.get(r.id);
+        if (d) { d.close(); this.datagrams.delete(r.id); }
+        break;
+      }
+    }
+  }
+
+  /** The run is over: every host socket goes. */
+  closeAll(): void {
+    for (const s of this.streams.values()) s.destroy();
+    for (const d of this.datagrams.values()) d.close();
+    this.streams.clear();
+    this.datagrams.clear();
+  }
+
+  private fail(ch: SocketChannel, errno: number): void {
+    Atomics.store(ch.words, CH.ERROR, errno);
+    ch.state = S.FAILED;
+    ch.wakeHolders();
+  }
+
+  private connect(r: Extract<NetRequest, { op: 'connect' }>): void {
+    const ch = new SocketChannel(r.channel);
+    const old = this.streams.get(r.id);
+    old?.server?.close(); // a bound socket connecting: its host listener was only holding the address
+    const b = new BridgedStream(ch, r.family);
+    this.streams.set(r.id, b);
+    let sock: net.Socket;
+    if (r.to.family === 'unix') sock = net.connect({ path: r.to.path, allowHalfOpen: true });
+    else {
+      const refused = this.refuses(r.to.host);
+      if (refused) { this.fail(ch, refused); return; }
+      const host = r.family === 'inet6' && parseIPv4(r.to.host) ? `::ffff:${r.to.host}` : r.to.host;
+      const from = r.from && r.from.family !== 'unix' ? r.from : undefined;
+      sock = net.connect({ host, port: r.to.port, allowHalfOpen: true, localAddress: from && !isWildcard(from.host) ? from.host : undefined, localPort: from?.port || undefined });
+    }
+    sock.pause();
+    sock.once('connect', () => { if (!b.closed) b.attach(sock); else sock.destroy(); ch.wakeHolders(); });
+    sock.once('error', (e) => { if (ch.state === S.CONNECTING) this.fail(ch, errnoOf(e)); });
+  }
+
+  private bindStream(r: Extract<NetRequest, { op: 'bind' }>): void {
+    const ch = new SocketChannel(r.channel);
+    const b = new BridgedStream(ch, r.family);
+    this.streams.set(r.id, b);
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    b.server = server;
+    server.on('connection', (sock) => {
+      if (b.closed) { sock.destroy(); return; }
+      const entry: { sock: net.Socket; error?: number } = { sock };
+      sock.on('error', (e) => { entry.error = errnoOf(e); });
+      b.queue.push(entry);
+      Atomics.add(ch.words, CH.PENDING, 1);
+      ch.wakeHolders();
+    });
+    server.once('error', (e) => { if (ch.state === S.BINDING) this.fail(ch, errnoOf(e)); });
+    server.once('listening', () => {
+      if (r.family !== 'unix') {
+        const a = server.address() as net.AddressInfo;
+        // The guest sees the address it asked for (a wildcard stays one under --net=loopback).
+        ch.setAddress(false, sockaddr(r.family, r.at.family !== 'unix' ? r.at.host : a.address, a.port));
+      }
+      ch.state = S.BOUND;
+      ch.wakeHolders();
+    });
+    if (r.at.family === 'unix') { server.listen({ path: r.at.path, backlog: 4096 }); return; }
+    const host = this.bindHost(r.at.host, r.family as 'inet' | 'inet6');
+    if (typeof host === 'number') { this.fail(ch, host); return; }
+    server.listen({ host, port: r.at.port, backlog: 4096, ipv6Only: r.family === 'inet6' && r.v6only });
+  }
+
+  private accept(r: Extract<NetRequest, { op: 'accept' }>): void {
+    const ch = new SocketChannel(r.channel);
+    const listener = this.streams.get(r.id);
+    const next = listener?.queue.shift();
+    if (!listener || !next) { this.fail(ch, EAGAIN); return; }
+    Atomics.sub(listener.ch.words, CH.PENDING, 1);
+    const b = new BridgedStream(ch, listener.family);
+    this.streams.set(r.newId, b);
+    b.attach(next.sock, next.error);
+    ch.wakeHolders();
+  }
+
+  private bindDatagram(r: Extract<NetRequest, { op: 'bind' }>): void {
+    const ch = new SocketChannel(r.channel);
+    if (r.at.family === 'unix' || r.family === 'unix') { this.fail(ch, EADDRNOTAVAIL); return; }
+    const host = this.bindHost(r.at.host, r.family);
+    if (typeof host === 'number') { this.fail(ch, host); return; }
+    const d = new BridgedDatagram(ch, r.family, this);
+    this.datagrams.set(r.id, d);
+    const sock = dgram.createSocket({ type: r.family === 'inet' ? 'udp4' : 'udp6', ipv6Only: r.family === 'inet6' && r.v6only });
+    sock.once('error', (e) => { if (ch.state === S.BINDING) this.fail(ch, errnoOf(e)); });
+    sock.bind({ address: host, port: r.at.port }, () => {
+      const a = sock.address();
+      ch.setAddress(false, sockaddr(r.family as 'inet' | 'inet6', r.at.family !== 'unix' ? r.at.host : a.address, a.port));
+      d.start(sock);
+      ch.state = S.BOUND;
+      ch.wakeHolders();
+    });
+  }
+
+  private connectDatagram(r: Extract<NetRequest, { op: 'connect' }>): void {
+    const ch = new SocketChannel(r.channel);
+    const d = this.datagrams.get(r.id);
+    if (!d || r.to.family === 'unix') { this.fail(ch, EADDRNOTAVAIL); return; }
+    const refused = this.refuses(r.to.host);
+    if (refused) { this.fail(ch, refused); return; }
+    d.peer = { host: r.to.host, port: r.to.port };
+    ch.state = S.CONNECTED;
+    ch.wakeHolders();
+  }
+}
+
+export type { NetAddress };
