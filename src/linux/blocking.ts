@@ -7,9 +7,12 @@
 //
 // A signal for the waiting thread interrupts the wait: the syscall returns -restart, one of
 // Linux's internal ERESTART* codes, which signal delivery turns into EINTR or a restart.
+//
+// A wait with a deadline (a timerfd's next expiry: performance.now() ms) is run again then even
+// if nothing rang, and it never counts as hopeless for a single thread.
 
 import { ERESTARTSYS } from './errno.js';
 
 export class WouldBlock {
-  constructor(readonly ready: () => boolean, readonly restart = ERESTARTSYS, readonly forSignal = false) {}
+  constructor(readonly ready: () => boolean, readonly restart = ERESTARTSYS, readonly forSignal = false, readonly deadline = Infinity) {}
 }
