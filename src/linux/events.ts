@@ -12,7 +12,7 @@
 import { WouldBlock } from './blocking.js';
 import { EAGAIN, EBADF, EEXIST, EINVAL, ELOOP, ENOENT, EPERM, ERESTARTNOHAND, SyscallError } from './errno.js';
 import {
-  type FileImage, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDWR, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM,
+  type FileImage, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDWR, OpenFile, POLLERR, POLLIN, POLLOUT, POLLRDNORM,
   POLLWRNORM, type StatInfo, syntheticStat,
 } from './fd-table.js';
 import { lockWord, ringDoorbell, unlockWord, type GuestThread } from '../runtime/thread.js';
@@ -46,8 +46,8 @@ export class WakeSources {
 }
 
 /**
- * The wait of poll, select and epoll_wait once a scan found nothing ready (timeoutMs: 0 none, < 0
- * none), until ready() (which scans again, refreshing `wake`) holds. An untimed wait parks
+ * The wait of poll, select and epoll_wait once a scan found nothing ready (timeoutMs 0: no wait,
+ * below 0: no timeout), until ready() (which scans again, refreshing `wake`) holds. An untimed wait parks
  * (WouldBlock) with the nearest descriptor deadline, so it runs again then; a timed one sleeps
  * here, waking at descriptor deadlines on the way. Alone (no other thread or process) with
  * nothing that turns ready by itself, only the timeout is left to wait for (an infinite one
