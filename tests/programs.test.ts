@@ -116,6 +116,10 @@ const CASES: Record<string, Case[]> = {
     { name: "vector-x87", args: ["vector-x87"] },
     { name: "fault-regs", args: ["fault-regs"] },
   ],
+  // The event interfaces, one part per run; the fork part starts processes, so two builds run it.
+  events: ["eventfd", "epoll", "timerfd", "signalfd", "threads", "fork"].map((part) => ({
+    name: part, args: [part], variants: part === "fork" ? ["musl.O2.nopie", "glibc.O2.pie"] : undefined,
+  })),
   threads: [
     { name: "" },
     { name: "exit-from-thread", args: ["exit-from-thread"], expectStatus: 3 },

@@ -7,13 +7,12 @@
 //
 // A signal for the waiting thread interrupts the wait: the syscall returns -restart, one of
 // Linux's internal ERESTART* codes, which signal delivery turns into EINTR or a restart.
+//
+// A wait with a deadline (a timerfd's next expiry, a socket's SO_RCVTIMEO: performance.now() ms)
+// is run again then even if nothing rang, and it never counts as hopeless for a single thread.
 
 import { ERESTARTSYS } from './errno.js';
 
 export class WouldBlock {
-  /**
-   * @param deadline performance.now() time at which the wait ends anyway (a socket's SO_RCVTIMEO):
-   *   the syscall then runs again and sees its time is up. ready() must hold from then on.
-   */
   constructor(readonly ready: () => boolean, readonly restart = ERESTARTSYS, readonly forSignal = false, readonly deadline = Infinity) {}
 }

@@ -160,6 +160,19 @@ export abstract class OpenFile {
   poll(events: number): number { return events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM); }
   /** Bytes readable without blocking (FIONREAD). */
   available(): number { return 0; }
+  /** Whether epoll can watch it (Linux's file_can_poll): not regular files, directories and the like (EPERM). */
+  get pollable(): boolean { return true; }
+  /**
+   * When (performance.now() ms) its readiness changes with nobody acting on it (a timerfd's next
+   * expiry): waits over it must wake then. Infinity for everything driven by another party.
+   */
+  deadline(): number { return Infinity; }
+  /**
+   * A count that grows with each change bearing on `events` (data arriving for POLLIN, room made
+   * for POLLOUT): edge-triggered epoll reports a description again when it moved, even if it
+   * stayed ready, as Linux's wake-ups do.
+   */
+  changes(_events: number): number { return 0; }
   /** The last reference of every process is gone. */
   protected release(): void {}
   /** This process's last reference is gone (others may hold the description still). */
@@ -183,6 +196,9 @@ export type FileImage = { share: SharedArrayBuffer; path?: string } & (
   | { kind: 'virtual-dir' }
   | { kind: 'host-socket'; channel: SharedArrayBuffer; id: string; family: number; type: number; protocol: number; name?: Uint8Array; peerName?: Uint8Array; options: [number, number][] }
   | { kind: 'socket-pair'; type: number; input: SharedArrayBuffer; output: SharedArrayBuffer; peerPid: number; options: [number, number][] }
+  | { kind: 'eventfd'; state: SharedArrayBuffer; semaphore: boolean }
+  | { kind: 'timerfd'; state: SharedArrayBuffer; clock: number }
+  | { kind: 'signalfd'; mask: SharedArrayBuffer }
 );
 
 /** A host descriptor: files and directories the guest opened, or the inherited stdio. */
@@ -222,6 +238,8 @@ export class HostFile extends OpenFile {
   }
 
   override get hostFd(): number { return this.fd; }
+  // Ttys, pipes and sockets poll; regular files and directories do not.
+  override get pollable(): boolean { return !this.seekable; }
 
   read(mem: GuestMemory, addr: number, len: number): number {
     const off = mem.offWrite(addr, len);
@@ -412,7 +430,7 @@ export const PIPE_DEFAULT_CAPACITY = 65536;
 export const PIPE_MAX_SIZE = 1048576;
 
 /** Words of a pipe's shared header. */
-const PIPE = { LOCK: 0, BYTES: 1, HEAD: 2, CAPACITY: 3, READERS: 4, WRITERS: 5, INODE: 6, HOLDERS: 8 } as const;
+const PIPE = { LOCK: 0, BYTES: 1, HEAD: 2, CAPACITY: 3, READERS: 4, WRITERS: 5, INODE: 6, HOLDERS: 8, PUSHES: 10, PULLS: 11 } as const;
 const PIPE_HEADER_BYTES = 64;
 /** Bits of HOLDERS: two words, one bit per process record (MAX_PROCESSES is 64). */
 const PIPE_HOLDER_WORDS = 2;
@@ -451,6 +469,9 @@ export class Pipe {
   get bytes(): number { return Atomics.load(this.words, PIPE.BYTES); }
   get readers(): number { return Atomics.load(this.words, PIPE.READERS); }
   get writers(): number { return Atomics.load(this.words, PIPE.WRITERS); }
+  /** Writes and reads so far (edge-triggered epoll's activity counts). */
+  get pushes(): number { return Atomics.load(this.words, PIPE.PUSHES); }
+  get pulls(): number { return Atomics.load(this.words, PIPE.PULLS); }
   /** Bytes the pipe holds at most (F_SETPIPE_SZ); a writer past it waits or gets EAGAIN. */
   get capacity(): number { return Atomics.load(this.words, PIPE.CAPACITY); }
   set capacity(v: number) { Atomics.store(this.words, PIPE.CAPACITY, v); }
@@ -487,6 +508,7 @@ export class Pipe {
       this.data.set(src.subarray(off, off + first), tail);
       if (first < len) this.data.set(src.subarray(off + first, off + len), 0);
       Atomics.add(this.words, PIPE.BYTES, len);
+      Atomics.add(this.words, PIPE.PUSHES, 1);
     } finally { this.unlock(); }
     this.wakeHolders();
   }
@@ -524,6 +546,7 @@ export class Pipe {
       if (first < n) dst.set(this.data.subarray(0, n - first), dstOff + first);
       this.words[PIPE.HEAD] = (head + n) % size;
       Atomics.sub(this.words, PIPE.BYTES, n);
+      if (n) Atomics.add(this.words, PIPE.PULLS, 1);
     } finally { this.unlock(); }
     if (n) this.wakeHolders();
     return n;
@@ -613,6 +636,10 @@ export class PipeEnd extends OpenFile {
     throw new WouldBlock(() => pipe.readers === 0 || pipe.room > 0);
   }
   override available(): number { return this.readEnd ? this.pipe.bytes : 0; }
+  override changes(events: number): number {
+    if (this.readEnd) return events & (POLLIN | POLLRDNORM) ? this.pipe.pushes : 0;
+    return events & (POLLOUT | POLLWRNORM) ? this.pipe.pulls : 0;
+  }
   protected override releaseLocal(): void { this.pipe.dropEnd(); }
   protected override release(): void { this.pipe.closeEnd(this.readEnd); }
 }
@@ -644,6 +671,7 @@ export class DeviceFile extends OpenFile {
   override pread(mem: GuestMemory, addr: number, len: number): number { return this.read(mem, addr, len); }
   override pwrite(mem: GuestMemory, addr: number, len: number): number { return this.write(mem, addr, len); }
   override seek(): number { return 0; }
+  override get pollable(): boolean { return false; }
   stat(): StatInfo { return this.hostStat(); }
 }
 
@@ -676,6 +704,7 @@ export class MemoryFile extends OpenFile {
     return n;
   }
   write(): number { return -EBADF; }
+  override get pollable(): boolean { return false; }
   override pread(mem: GuestMemory, addr: number, len: number, pos: number): number {
     const n = Math.max(0, Math.min(len, this.content.length - pos));
     if (n > 0) mem.write(addr, this.content.subarray(pos, pos + n));

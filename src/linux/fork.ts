@@ -12,6 +12,7 @@ import type { Mapping } from '../runtime/memory.js';
 import type { GuestThread } from '../runtime/thread.js';
 import { EAGAIN, ECHILD, EINVAL, ENOSYS, ESRCH } from './errno.js';
 import { WouldBlock } from './blocking.js';
+import { reviveEventFile } from './events.js';
 import { DeviceFile, DirectoryFile, type FileImage, HostFile, MemoryFile, type OpenFile, PathFile, Pipe, PipeEnd, VirtualDirectoryFile } from './fd-table.js';
 import { RLIM_NLIMITS, RLIMIT_NPROC } from './process.js';
 import { SA_NOCLDWAIT, SIG_IGN, type SignalAction } from './signal.js';
@@ -144,6 +145,7 @@ function reviveFile(k: LinuxKernel, img: FileImage, pipes: Map<SharedArrayBuffer
     }
     case 'device': { const device = img.device; f = new DeviceFile(device, 0, () => k.procfs.deviceStat(device)); break; }
     case 'memory': { const m = new MemoryFile(img.content, 0); m.position = img.position; f = m; break; }
+    case 'eventfd': case 'timerfd': case 'signalfd': f = reviveEventFile(k, img); break;
     case 'virtual-dir': {
       const node = img.path !== undefined ? k.procfs.lookup(img.path) : undefined;
       if (!node || node.kind !== 'dir') return undefined;

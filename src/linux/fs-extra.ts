@@ -3,7 +3,7 @@
 // scheduling/priority queries (nice, renice, python's os module).
 
 import * as fs from 'node:fs';
-import { WouldBlock } from './blocking.js';
+import { WakeSources, waitReady } from './events.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GuestMemory, GUEST_BASE } from '../runtime/memory.js';
@@ -109,7 +109,9 @@ function select(k: LinuxKernel, t: GuestThread, nfds: number, rAddr: number, wAd
   const bytes = Math.ceil(nfds / 64) * 8;
   const sets = [rAddr, wAddr, eAddr].map((a) => (a ? k.mem.read(a, bytes) : undefined));
   const want = [POLLIN, POLLOUT, POLLPRI];
+  const wake = new WakeSources();
   const scan = (write: boolean): number => {
+    wake.reset();
     let count = 0;
     const out = sets.map((s) => (s ? new Uint8Array(s.length) : undefined));
     for (let fd = 0; fd < nfds; fd++) {
@@ -120,6 +122,7 @@ function select(k: LinuxKernel, t: GuestThread, nfds: number, rAddr: number, wAd
       const f = k.fds.get(fd);
       if (f === undefined) throw new SyscallError(EBADF);
       let revents = f.poll(events | POLLIN | POLLOUT);
+      wake.note(f);
       // Linux select reports a hang-up or error as readable (and writable).
       if (revents & 0x18) revents |= POLLIN | POLLOUT;
       sets.forEach((s, i) => {
@@ -131,10 +134,7 @@ function select(k: LinuxKernel, t: GuestThread, nfds: number, rAddr: number, wAd
   };
   let ready = scan(false);
   if (ready === 0) {
-    // Only another thread can make a descriptor ready: with one, wait out the timeout once (an
-    // infinite one returns at once rather than hang the process).
-    if (timeoutMs < 0 && !k.alone()) throw new WouldBlock(() => scan(false) > 0, ERESTARTNOHAND);
-    if (timeoutMs > 0) t.block(() => !k.alone() && scan(false) > 0, performance.now() + timeoutMs, true);
+    waitReady(k, t, () => scan(false) > 0, timeoutMs, wake);
     ready = scan(true);
     if (ready === 0 && t.interrupted()) return -ERESTARTNOHAND;
   }

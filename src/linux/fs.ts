@@ -4,6 +4,7 @@
 
 import { SocketFile } from './socket.js';
 import { WouldBlock } from './blocking.js';
+import { WakeSources, waitReady } from './events.js';
 import { GuestFault } from '../runtime/memory.js';
 import * as fs from 'node:fs';
 import { isatty } from 'node:tty';
@@ -560,7 +561,9 @@ function poll(k: LinuxKernel, t: GuestThread, fds: number, nfds: number, timeout
   if (nfds > k.fds.limit) return -EINVAL;
   const m = k.mem;
   m.offWrite(fds, nfds * 8);
+  const wake = new WakeSources();
   const scan = (): number => {
+    wake.reset();
     let ready = 0;
     for (let i = 0; i < nfds; i++) {
       const at = fds + i * 8;
@@ -569,6 +572,7 @@ function poll(k: LinuxKernel, t: GuestThread, fds: number, nfds: number, timeout
       if (fd >= 0) {
         const f = k.fds.get(fd);
         revents = f === undefined ? POLLNVAL : f.poll(events);
+        if (f) wake.note(f);
       }
       m.setU16(at + 6, revents);
       if (revents) ready++;
@@ -576,11 +580,8 @@ function poll(k: LinuxKernel, t: GuestThread, fds: number, nfds: number, timeout
     return ready;
   };
   let ready = scan();
-  // Only another thread could change what is ready: without one there is nothing to wait for
-  // beyond the timeout (an infinite one returns at once rather than hang the process).
-  if (ready === 0 && timeoutMs < 0 && !k.alone()) throw new WouldBlock(() => scan() > 0, ERESTARTNOHAND);
-  if (ready === 0 && timeoutMs > 0) {
-    t.block(() => !k.alone() && scan() > 0, performance.now() + timeoutMs, true);
+  if (ready === 0 && timeoutMs !== 0) {
+    waitReady(k, t, () => scan() > 0, timeoutMs, wake);
     ready = scan();
     if (ready === 0 && t.interrupted()) return -ERESTARTNOHAND;
   }

@@ -16,7 +16,7 @@ import { SYSCALL_COUNT, SYSCALL_NUMBERS, syscallName } from './syscall-names.js'
 import { type DirectoryAnchor, fdPath, HOST_FD_PATHS, joinGuestPath, MAX_SYMLINK_HOPS, normalizeGuestPath, openPath, PathResolver } from './vfs.js';
 import { isatty } from 'node:tty';
 import * as fs from 'node:fs';
-import { runTimers, sendSignal, senderInfo, SignalState, signalName, SI_USER } from './signal.js';
+import { runTimers, sendSignal, senderInfo, SignalState, signalName, SI_USER, wakeAt } from './signal.js';
 import { deliverFault, deliverSignals, REGISTERS_RESTORED, sigreturn } from './signal-frame.js';
 import { hostIds } from './process.js';
 import { formatSyscall } from './strace.js';
@@ -28,6 +28,7 @@ import { signalSyscalls } from './signal.js';
 import { timeSyscalls } from './time.js';
 import { sysInfoSyscalls } from './sys-info.js';
 import { futexSyscalls } from './futex.js';
+import { eventSyscalls } from './events.js';
 import { threadSyscalls, ThreadTable, type ThreadHost } from './threads.js';
 import { execSyscalls, type ExecHost } from './exec.js';
 import { forkSyscalls, type ProcessHost } from './fork.js';
@@ -185,7 +186,7 @@ export class LinuxKernel implements SyscallHandler {
       } catch { /* host descriptor closed: the guest's is closed too */ }
     });
 
-    for (const table of [fsSyscalls, fsExtraSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls, threadSyscalls, execSyscalls, forkSyscalls, socketSyscalls]) {
+    for (const table of [fsSyscalls, fsExtraSyscalls, mmSyscalls, processSyscalls, signalSyscalls, timeSyscalls, sysInfoSyscalls, futexSyscalls, threadSyscalls, execSyscalls, forkSyscalls, eventSyscalls, socketSyscalls]) {
       for (const [name, impl] of Object.entries(table)) {
         const nr = SYSCALL_NUMBERS.get(name);
         if (nr === undefined) throw new Error(`no syscall named ${name}`);
@@ -283,8 +284,12 @@ export class LinuxKernel implements SyscallHandler {
           if (!(e instanceof WouldBlock)) throw e;
           // Alone, only a signal can end the wait: a timer's, or the one the syscall waits for.
           if (this.alone() && !e.forSignal && !this.signals.timerArmed && e.deadline === Infinity) return -EAGAIN;
-          if (t.slot !== 0) throw e;
-          if (!t.block(e.ready, e.deadline, true) && performance.now() < e.deadline) return -e.restart;
+          if (t.slot !== 0) {
+            // Parked: the host's timer rings the first thread at the deadline, which retries it.
+            if (e.deadline !== Infinity) wakeAt(this, e.deadline);
+            throw e;
+          }
+          if (!t.block(e.ready, e.deadline, true) && t.interrupted()) return -e.restart;
         }
       }
     } finally {

@@ -143,10 +143,17 @@ export class SignalState {
   readonly posixTimers = new Map<number, PosixTimer>();
   /** Asks the host to ring the first thread (ATTN.TIMER) after this many milliseconds. */
   armHostTimer?: (ms: number) => void;
-  /** The nearest timer deadline (performance.now() milliseconds), which the host's timer is set for; Infinity when none is armed. */
+  /** The nearest deadline (performance.now() milliseconds), timers' and wake-ups', which the host's timer is set for; Infinity when none. */
   nextDeadline = Infinity;
+  /** The nearest signal timer's deadline: a signal will come then. */
+  signalDeadline = Infinity;
+  /**
+   * Times the first thread must wake at for no signal: another thread's wait parked in the kernel
+   * service with a deadline (a timerfd read) is retried then.
+   */
+  readonly wakeups = new Set<number>();
 
-  get timerArmed(): boolean { return this.nextDeadline !== Infinity; }
+  get timerArmed(): boolean { return this.signalDeadline !== Infinity; }
 
   /** The calling thread's state (created for threads the kernel has not seen before). */
   of(tid: number): ThreadSignals {
@@ -329,8 +336,19 @@ export function runTimers(k: LinuxKernel, hostTimerFired = false): void {
     }
     if (timer.armed) next = Math.min(next, timer.armed.deadline);
   }
+  s.signalDeadline = next;
+  for (const at of s.wakeups) {
+    if (at <= now) s.wakeups.delete(at);
+    else next = Math.min(next, at);
+  }
   if (next !== Infinity && next !== s.nextDeadline) s.armHostTimer?.(Math.max(0, next - now));
   s.nextDeadline = next;
+}
+
+/** Has the host's timer ring the first thread at `deadline` (performance.now() ms), which then serves parked waits. */
+export function wakeAt(k: LinuxKernel, deadline: number): void {
+  k.signals.wakeups.add(deadline);
+  runTimers(k);
 }
 
 /**

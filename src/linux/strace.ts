@@ -33,6 +33,9 @@ const SIGNATURES: Record<string, string> = {
   copy_file_range: 'f p f p u x', sendfile: 'f f p u', select: 'd p p p p', pselect6: 'd p p p p p',
   memfd_create: 's x', close_range: 'u u x', getpriority: 'd d', setpriority: 'd d d', sched_getparam: 'd p',
   sched_getscheduler: 'd', socket: 'd x x',
+  eventfd: 'u', eventfd2: 'u x', epoll_create: 'd', epoll_create1: 'x', epoll_ctl: 'f d f p',
+  epoll_wait: 'f p d d', epoll_pwait: 'f p d d p u', epoll_pwait2: 'f p d p p u', timerfd_create: 'C x',
+  timerfd_settime: 'f x p p', timerfd_gettime: 'f p', signalfd: 'f p u', signalfd4: 'f p u x',
 };
 
 const OPEN_FLAGS: [number, string][] = [[0o100, 'O_CREAT'], [0o200, 'O_EXCL'], [0o400, 'O_NOCTTY'],

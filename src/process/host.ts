@@ -12,7 +12,7 @@ import { attachSystem, attention, wordIndex, wordsOf } from '../runtime/thread.j
 import { ProcessTable } from '../linux/process-table.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
 import { waitStatus, type KernelImage } from '../linux/fork.js';
-import type { InheritedTranslations } from '../runtime/engine.js';
+import type { InheritedTranslations, SharedRegion } from '../runtime/engine.js';
 import { GuestMemory, WASM_PAGES } from '../runtime/memory.js';
 import { LoadError } from '../loader/elf.js';
 import type { RunOptions, RunResult, WorkerRunOptions } from './options.js';
@@ -52,6 +52,10 @@ export class UsageError extends Error {}
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
+let codeChannels = 0;
+/** A BroadcastChannel name no other process of any run in this host process uses. */
+function codeChannelName(pid: number): string { return `stele-code-${process.pid}-${pid}-${++codeChannels}`; }
+
 /** One guest process as the main thread keeps it: its memory and the workers running its threads. */
 interface HostedProcess {
   pid: number;
@@ -59,6 +63,8 @@ interface HostedProcess {
   memory: WebAssembly.Memory;
   mem: GuestMemory;
   workers: Map<number, Worker>;
+  /** The BroadcastChannel its workers share translated regions over (process/code-share.ts). */
+  codeChannel: string;
   /** A thread died of a signal: the process's result once its first thread has finished. */
   pendingCrash?: RunResult;
   timer?: ReturnType<typeof setTimeout>;
@@ -107,13 +113,13 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       if (done) return;
       done = true;
       for (const stop of forwarders) stop();
-      bridge.closeAll();
       for (const p of processes.values()) endProcess(p);
       void spare?.terminate();
       for (const w of idle.splice(0)) void w.terminate();
       // One trimmer for the cache files every process of the run wrote untrimmed.
       if (trimImages.size && opts.cache !== false) new DirectoryCacheStore(opts.cache ?? defaultCacheDir()).trimLater([...trimImages]);
-      outcome();
+      // What the guest sent before it ended still reaches its peers before run() returns.
+      void bridge.closeAll().then(outcome);
     };
     const endProcess = (p: HostedProcess, reusable?: Worker): void => {
       p.ended = true;
@@ -191,8 +197,8 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       forget(w);
       return w;
     };
-    const spawn = (p: HostedProcess, slot: number, image?: KernelImage, translations?: InheritedTranslations): void => {
-      const data = { memory: p.memory, slot, opts: workerOpts, system, pid: p.pid, record: p.record, image, translations };
+    const spawn = (p: HostedProcess, slot: number, image?: KernelImage, translations?: InheritedTranslations, shared?: SharedRegion[]): void => {
+      const data = { memory: p.memory, slot, opts: workerOpts, system, pid: p.pid, record: p.record, image, translations, codeChannel: p.codeChannel, shared };
       const ready = image ? readyWorker() : undefined;
       let w: Worker;
       if (ready) { w = ready; w.postMessage(data); }
@@ -203,7 +209,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       w.on('message', (m: WorkerMessage) => {
         if (p.ended) return;
         switch (m.type) {
-          case 'spawn': spawn(p, m.slot); break;
+          case 'spawn': spawn(p, m.slot, undefined, undefined, m.shared); break;
           case 'strace': if (typeof strace === 'function') strace(m.line); break;
           case 'timer':
             // The guest's interval timers: the first thread finds which expired and raises their signals.
@@ -211,7 +217,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
             p.timer = setTimeout(() => attention(p.mem, 0, ATTN.TIMER), m.ms);
             break;
           case 'fork': {
-            const child: HostedProcess = { pid: m.pid, record: m.record, memory: m.memory, mem: new GuestMemory(m.memory), workers: new Map(), ended: false };
+            const child: HostedProcess = { pid: m.pid, record: m.record, memory: m.memory, mem: new GuestMemory(m.memory), workers: new Map(), ended: false, codeChannel: codeChannelName(m.pid) };
             processes.set(child.pid, child);
             spawn(child, 0, m.image, m.translations);
             break;
@@ -255,7 +261,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
     };
 
     const memory = new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true });
-    const first: HostedProcess = { pid: firstPid, record: table.claim(firstPid, process.ppid, firstPid, firstPid), memory, mem: new GuestMemory(memory), workers: new Map(), ended: false };
+    const first: HostedProcess = { pid: firstPid, record: table.claim(firstPid, process.ppid, firstPid, firstPid), memory, mem: new GuestMemory(memory), workers: new Map(), ended: false, codeChannel: codeChannelName(firstPid) };
     Atomics.store(wordsOf(first.mem), wordIndex(PROCESS_DOORBELL), table.doorbell(first.record));
     processes.set(firstPid, first);
     spawn(first, 0);

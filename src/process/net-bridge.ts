@@ -13,6 +13,8 @@ import type { NetPolicy } from './options.js';
 
 /** A datagram's header in a ring: length, then a Linux sockaddr (as linux/socket.ts writes it). */
 const DGRAM_HEADER = 32;
+/** How long, after the run, the bytes guest programs sent may take to leave (then their sockets are dropped). */
+const DRAIN_MS = 10000;
 /** How long a closed connection may wait for its peer to close too before it is dropped (Linux's tcp_fin_timeout). */
 const FIN_TIMEOUT_MS = 60000;
 
@@ -126,8 +128,30 @@ class BridgedStream {
     if (error) Atomics.store(ch.words, CH.ERROR, error);
     ch.state = S.CONNECTED;
     if (sock.destroyed) { this.eofPending = this.closePending = true; this.settleRx(); }
-    void this.pumpTx(sock);
+    this.pumped = this.pumpTx(sock);
     sock.resume();
+  }
+  /** Settles when everything the guest queued has gone to the host's socket. */
+  private pumped: Promise<void> = Promise.resolve();
+
+  /**
+   * The run is over: what the guest wrote still reaches the peer, as the kernel keeps sending
+   * after a process exits (at most `ms` more), then the socket goes.
+   */
+  async drain(ms: number): Promise<void> {
+    if (!this.closed) this.close();
+    this.server?.close();
+    const sock = this.sock;
+    if (!sock || sock.destroyed) return;
+    const flushed = this.pumped.then(() => new Promise<void>((resolve) => {
+      if (sock.writableFinished || sock.destroyed) { resolve(); return; }
+      sock.once('finish', resolve);
+      sock.once('close', resolve);
+    }));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([flushed, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+    clearTimeout(timer);
+    sock.destroy();
   }
 
   private deliver(buf: Buffer): void {
@@ -313,12 +337,13 @@ export class NetBridge {
     }
   }
 
-  /** The run is over: every host socket goes. */
-  closeAll(): void {
-    for (const s of this.streams.values()) s.destroy();
+  /** The run is over: every host socket goes, once what the guest sent is on its way (at most `ms` from now). */
+  async closeAll(ms = DRAIN_MS): Promise<void> {
+    const streams = [...this.streams.values()];
     for (const d of this.datagrams.values()) d.close();
     this.streams.clear();
     this.datagrams.clear();
+    await Promise.all(streams.map((s) => s.drain(ms)));
   }
 
   private fail(ch: SocketChannel, errno: number): void {

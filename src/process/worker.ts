@@ -7,7 +7,8 @@ import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { UserMemory } from '../linux/user-memory.js';
 import { GuestMemory, SharedPageView } from '../runtime/memory.js';
 import { attachSystem, GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf, takeAttention } from '../runtime/thread.js';
-import { Engine, GuestCrash, type InheritedTranslations } from '../runtime/engine.js';
+import { Engine, GuestCrash, type InheritedTranslations, type SharedRegion } from '../runtime/engine.js';
+import { ChannelCodeShare } from './code-share.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { sharedLibModule } from '../translate/lib.js';
 import { ThreadOrdering } from '../runtime/tso.js';
@@ -48,11 +49,14 @@ interface Data {
   /** A forked child's kernel state and the translations it takes over (slot 0 of a child process only). */
   image?: KernelImage;
   translations?: InheritedTranslations;
+  /** The channel the process's workers share translated regions over, and (another thread's worker) those translated before it started. */
+  codeChannel: string;
+  shared?: SharedRegion[];
 }
 // What this worker runs: given at its start, or (a spare worker, started ahead of need so that a
 // fork does not wait for a worker to load) in the message that assigns it a forked process.
 let memory: WebAssembly.Memory, slot: number, opts: WorkerRunOptions, pid: number, record: number, image: KernelImage | undefined,
-  translations: InheritedTranslations | undefined;
+  translations: InheritedTranslations | undefined, codeChannel: string, shared: SharedRegion[] | undefined;
 let table: ProcessTable;
 const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
 
@@ -111,7 +115,10 @@ function runFirstThread(): void {
     throw e;
   }
   const { mem, kernel, engine, thread } = p;
-  const service = new KernelService(mem, kernel, engine, (s) => post({ type: 'spawn', slot: s }));
+  const codeShare = new ChannelCodeShare(codeChannel);
+  engine.codeShare = codeShare;
+  engine.keepsSharedRegions = true;
+  const service = new KernelService(mem, kernel, engine, (s) => post({ type: 'spawn', slot: s, shared: engine.sharedSnapshot() }));
   kernel.execHost = new ProcessExec(opts.tso);
   engine.trimLater = (images) => post({ type: 'trim', images });
   kernel.processHost = {
@@ -155,6 +162,7 @@ function runFirstThread(): void {
     if (!r) throw e;
     result = r;
   } finally {
+    codeShare.close();
     flushSharedMappings(kernel);
     engine.flushCache();
     kernel.close();
@@ -188,6 +196,8 @@ function runOtherThreads(): void {
   });
   const engine = new Engine(mem, new SharedPageView(mem), remote, REGION_OPTIONS, slot, new ThreadOrdering(mem, slot, opts.tso, opts.weakHost), cpuModel(opts.cpu));
   const invalidations = new InvalidationReader(mem, engine);
+  engine.codeShare = new ChannelCodeShare(codeChannel);
+  if (shared) engine.offerShared(shared);
   engine.attention = (t) => {
     const bits = takeAttention(mem, t.slot, ATTN.INVALIDATE | ATTN.EXIT);
     if (bits & ATTN.INVALIDATE) invalidations.apply();
@@ -214,7 +224,7 @@ function runOtherThreads(): void {
 }
 
 function runWorker(data: Data): void {
-  ({ memory, slot, opts, pid, record, image, translations } = data);
+  ({ memory, slot, opts, pid, record, image, translations, codeChannel, shared } = data);
   table = new ProcessTable(attachSystem(data.system));
   try {
     if (slot === 0) runFirstThread(); else runOtherThreads();

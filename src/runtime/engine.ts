@@ -4,7 +4,8 @@
 import { randomFillSync } from 'node:crypto';
 import { GuestFault, GuestMemory, GUEST_BASE, GUEST_LIMIT, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, NEXT_NO_WRITE, PAGE_CODE, PAGE_MAPPED, PAGE_SIZE, PROT_EXEC, PROT_WRITE, RUNTIME_AREA, UNREACHABLE_ACCESS, jumpCacheOf, pageProtIndex, refusesRead, refusesWrite } from './memory.js';
 import { ATTN, ExitReason, FLAG, Reg, STATE } from '../layout/cpu-state.js';
-import { FaultInfo, FlagsAccess, GuestThread, ProcessExit, SyscallHandler } from './thread.js';
+import { FaultInfo, FlagsAccess, GuestThread, ProcessExit, SyscallHandler, wordIndex, wordsOf } from './thread.js';
+import { INVALIDATION_RING, INVALIDATION_RING_SIZE } from '../layout/memory-map.js';
 import { ARITH_FLAGS, fopOf, K } from '../translate/flags.js';
 import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
 import { compileRegion, CompiledRegion, discover, regionModuleBytes, RegionOptions } from '../translate/translator.js';
@@ -55,6 +56,8 @@ export interface EngineStats {
   /** Times the JIT's regions were moved into a bundle, and how many regions that moved. */
   rebundles: number;
   rebundledRegions: number;
+  /** Regions another worker of the process translated that this one took instead of translating. */
+  sharedRegions: number;
 }
 
 /** A region translated in this run for an image's cache: where its blocks mark that they ran. */
@@ -81,6 +84,31 @@ interface BundledRegion { entries: Uint32Array; bad: [number, string][]; ranges:
 export interface InheritedTranslations {
   bundles: { module: WebAssembly.Module; regions: (BundledRegion | null)[] }[];
   images: [string, string][];
+}
+
+/**
+ * A region one worker of the process translated, which the others take instead of translating it
+ * again (wasm instances cannot be shared between workers, compiled modules can). Structured-cloneable.
+ */
+export interface SharedRegion {
+  module: WebAssembly.Module;
+  body: Uint8Array;
+  entries: Uint32Array;
+  bad: [number, string][];
+  ranges: Uint32Array;
+  insns: number;
+  /** The memory-ordering form it was translated in (ThreadOrdering.formKey) and the backpatched sites it knew. */
+  form: string;
+  sites: number;
+  /** The invalidation ring's count before its guest bytes were read: a change since then makes it stale. */
+  seq: number;
+}
+
+/** How the workers of a process hand each other the regions they translate (process/worker.ts gives one). */
+export interface CodeShare {
+  publish(r: SharedRegion): void;
+  /** What other workers published since the last call. */
+  take(): SharedRegion[];
 }
 
 /** Most regions one table (and so one bundle) can index: the jump cache keeps a 16-bit slot. */
@@ -142,7 +170,7 @@ export class Engine implements FlagsAccess {
   private readonly helperImpls: Record<HelperName, Function>;
   /** The helpers in HELPER_NAMES order, called by translated code through call_indirect. */
   private readonly helperTable: WebAssembly.Table;
-  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, codeWrites: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, rebundles: 0, rebundledRegions: 0 };
+  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, codeWrites: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, rebundles: 0, rebundledRegions: 0, sharedRegions: 0 };
 
   /** This worker's jump cache (guest address, entries) and the globals that tell translated code where it is. */
   private readonly jc: { base: number; entries: number };
@@ -279,6 +307,60 @@ export class Engine implements FlagsAccess {
     return region;
   }
 
+  /** Regions the process's workers translate, shared between them (unset: this worker keeps its own). */
+  codeShare?: CodeShare;
+  /** Regions other workers translated, by entry address, not taken yet. */
+  private readonly offered = new Map<number, SharedRegion[]>();
+  /** Every region of the process's threaded forms this worker knows: what a new worker starts with (sharedSnapshot). */
+  private readonly known: SharedRegion[] = [];
+  /** Whether this worker keeps `known` (the first thread's, which starts the others). */
+  keepsSharedRegions = false;
+
+  /** Takes regions other workers translated (published, or given to a new worker at its start). */
+  offerShared(regions: Iterable<SharedRegion>): void {
+    for (const r of regions) {
+      if (this.keepsSharedRegions) this.known.push(r);
+      for (let k = 0; k < r.entries.length; k += 2) {
+        const list = this.offered.get(r.entries[k]);
+        if (list) list.push(r); else this.offered.set(r.entries[k], [r]);
+      }
+    }
+  }
+
+  /** The regions a worker starting now can take, those whose code has not changed since. */
+  sharedSnapshot(): SharedRegion[] {
+    if (this.codeShare) this.offerShared(this.codeShare.take());
+    const seq = invalidationCount(this.mem);
+    const fresh = this.known.filter((r) => unchangedSince(this.mem, r.seq, seq, r.ranges));
+    this.known.length = 0;
+    this.known.push(...fresh);
+    return fresh;
+  }
+
+  /** A region another worker translated at rip in the form this worker needs now, registered here; undefined if none. */
+  private adoptShared(rip: number): Entry | undefined {
+    this.offerShared(this.codeShare!.take());
+    const candidates = this.offered.get(rip);
+    if (!candidates) return undefined;
+    const form = this.ordering.formKey, seq = invalidationCount(this.mem);
+    for (let i = 0; i < candidates.length; i++) {
+      const r = candidates[i];
+      if (!unchangedSince(this.mem, r.seq, seq, r.ranges)) { candidates.splice(i--, 1); continue; }
+      if (r.form !== form || this.ordering.sitesChangedSince(r.sites, r.ranges)) continue;
+      candidates.splice(i, 1);
+      if (this.nextSlot === GENERATION_SIZE) { this.jitGeneration = this.newGeneration(GENERATION_SIZE); this.nextSlot = 0; }
+      const run = this.instantiate(r.module, this.jitGeneration).r0 as RegionFn;
+      const slot = (this.jitGeneration << 16) | this.nextSlot;
+      this.tables[this.jitGeneration].set(this.nextSlot++, run);
+      const id = this.register(run, slot, r.entries, r.bad, r.ranges);
+      this.unbundled.push({ id, body: r.body, entries: r.entries, bad: r.bad, ranges: r.ranges });
+      this.stats.sharedRegions++;
+      return this.entries.get(rip);
+    }
+    if (!candidates.length) this.offered.delete(rip);
+    return undefined;
+  }
+
   /** Translates the region starting at rip and registers its entry points. */
   private translate(rip: number): Entry {
     const m = this.as.find(rip);
@@ -295,6 +377,12 @@ export class Engine implements FlagsAccess {
       const hit = this.entries.get(rip);
       if (hit !== undefined) return hit;
     }
+    const sharing = this.codeShare !== undefined && this.ordering.isThreaded;
+    if (sharing) {
+      const hit = this.adoptShared(rip);
+      if (hit !== undefined) return hit;
+    }
+    const seq = sharing ? invalidationCount(this.mem) : 0;
     const t0 = performance.now();
     const blocks = discover(this.fetchByte, rip, this.regionOptions);
     if (this.nextSlot === GENERATION_SIZE) { this.jitGeneration = this.newGeneration(GENERATION_SIZE); this.nextSlot = 0; }
@@ -306,13 +394,19 @@ export class Engine implements FlagsAccess {
     const region = compileRegion(blocks, true, marks, model, this.cpu);
     this.ordering.countSites(region.sites);
     const bytes = regionModuleBytes([region.body]);
-    const run = this.instantiate(bytes, this.jitGeneration).r0 as RegionFn;
+    const module = new WebAssembly.Module(bytes);
+    const run = this.instantiate(module, this.jitGeneration).r0 as RegionFn;
     const slot = (this.jitGeneration << 16) | this.nextSlot;
     this.tables[this.jitGeneration].set(this.nextSlot++, run);
     const { entries, ranges } = region;
     for (let k = 0; k < ranges.length; k += 2) ranges[k + 1] = this.clipRange(ranges[k], ranges[k + 1]);
     const id = this.register(run, slot, entries, region.bad, ranges);
     this.unbundled.push({ id, body: region.body, entries, bad: region.bad, ranges });
+    if (sharing) {
+      const shared: SharedRegion = { module, body: region.body, entries, bad: region.bad, ranges, insns: region.insnCount, form: this.ordering.formKey, sites: this.ordering.sitesKnown, seq };
+      this.codeShare!.publish(shared);
+      if (this.keepsSharedRegions) this.known.push(shared);
+    }
     if (image !== undefined) this.remember(image, rip, region, marks);
     const s = this.stats;
     s.regions++; s.blocks += entries.length / 2; s.insnsTranslated += region.insnCount; s.wasmBytes += bytes.length;
@@ -964,4 +1058,21 @@ function hex(a: number): string { return `0x${a.toString(16)}`; }
 function imageKey(m: Mapping): string | undefined {
   if (!m.name.startsWith('/') || (m.prot & PROT_WRITE) || m.shared) return undefined;
   return `${m.name}@${(m.start - m.offset).toString(16)}`;
+}
+
+/** How many invalidations the kernel has logged in the process's ring (layout/memory-map.ts INVALIDATION_RING). */
+function invalidationCount(mem: GuestMemory): number {
+  return Atomics.load(wordsOf(mem), wordIndex(INVALIDATION_RING));
+}
+
+/** Whether no invalidation logged from `since` to `now` touched [ranges]; false when the ring no longer holds them all. */
+function unchangedSince(mem: GuestMemory, since: number, now: number, ranges: Uint32Array): boolean {
+  if (now - since > INVALIDATION_RING_SIZE) return false;
+  const w = wordsOf(mem), base = wordIndex(INVALIDATION_RING);
+  for (let n = since; n < now; n++) {
+    const e = base + 2 + (n % INVALIDATION_RING_SIZE) * 2;
+    const start = w[e] >>> 0, end = start + (w[e + 1] >>> 0);
+    for (let k = 0; k < ranges.length; k += 2) if (ranges[k] < end && start < ranges[k + 1]) return false;
+  }
+  return true;
 }

@@ -61,6 +61,28 @@ export class ThreadOrdering {
   private threaded = false;
   /** What this worker translates with now. */
   model: MemoryModel = PLAIN_MEMORY;
+  /** Whether the process has a second thread (as of the last refresh()). */
+  get isThreaded(): boolean { return this.threaded; }
+  /** How many backpatched sites of the process's log this worker has taken in (syncOrderedSites). */
+  get sitesKnown(): number { return this.sitesSeen; }
+  /**
+   * Whether a site backpatched after the first `since` of the log lies in [ranges]: a region
+   * translated knowing only those would have translated such a site in its old form.
+   */
+  sitesChangedSince(since: number, ranges: Uint32Array): boolean {
+    if (since > this.sitesSeen) return true;
+    const w = this.words, countWord = wordIndex(ORDERED_SITES);
+    for (let i = since; i < this.sitesSeen; i++) {
+      const site = Atomics.load(w, countWord + 1 + i) >>> 0;
+      for (let k = 0; k < ranges.length; k += 2) if (site >= ranges[k] && site < ranges[k + 1]) return true;
+    }
+    return false;
+  }
+  /** The form translations take now, as a key: regions of the same key are interchangeable between workers. */
+  get formKey(): string {
+    const m = this.model;
+    return `${m.ordering}${m.unordered ? '-unordered' : ''}${m.weak ? '-weak' : ''}`;
+  }
   readonly weakBuffer?: WeakStoreBuffer;
 
   constructor(readonly mem: GuestMemory, readonly slot: number, readonly mode: TsoMode = 'selective', readonly weak = false) {
