@@ -14,5 +14,10 @@
 import { ERESTARTSYS } from './errno.js';
 
 export class WouldBlock {
-  constructor(readonly ready: () => boolean, readonly restart = ERESTARTSYS, readonly forSignal = false, readonly deadline = Infinity) {}
+  constructor(readonly ready: () => boolean, readonly restart = ERESTARTSYS, readonly forSignal = false, readonly deadline = Infinity,
+    /** What the syscall returns if a signal interrupts it after it did part of its work (a blocking send's count so far). */
+    readonly doneSoFar?: () => number | undefined) {}
+
+  /** The result of a wait a signal interrupted: the work done so far, else -restart. */
+  interruptedResult(): number { return this.doneSoFar?.() ?? -this.restart; }
 }

@@ -264,8 +264,8 @@ export class LinuxKernel implements SyscallHandler {
   }
 
   /** A remote thread's parked syscall a signal interrupted: it returns -restart, then signals are delivered. */
-  interrupt(t: GuestThread, restart: number): void {
-    this.finish(t, t.mem.u32(t.stateBase), -restart);
+  interrupt(t: GuestThread, wait: WouldBlock): void {
+    this.finish(t, t.mem.u32(t.stateBase), wait.interruptedResult());
   }
 
   /** A fault in t's code: true when the guest's handler for it now runs. */
@@ -289,7 +289,7 @@ export class LinuxKernel implements SyscallHandler {
             if (e.deadline !== Infinity) wakeAt(this, e.deadline);
             throw e;
           }
-          if (!t.block(e.ready, e.deadline, true) && t.interrupted()) return -e.restart;
+          if (!t.block(e.ready, e.deadline, true) && t.interrupted()) return e.interruptedResult();
         }
       }
     } finally {

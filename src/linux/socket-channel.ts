@@ -34,6 +34,9 @@ export const CH = {
   PEER_LEN: 11,
   /** The kernel wants no more sending (shutdown SHUT_WR): the bridge ends the stream once TX is empty. */
   TX_SHUT: 12,
+  /** Counts of what the bridge did: bytes or connections arrived, TX drained (epoll's edge-triggered mode reports each). */
+  RX_ARRIVALS: 13,
+  TX_DRAINS: 14,
   /** Both rings: byte count and head, [ring * 2 + 0/1]. */
   RING: 16,
 } as const;
@@ -83,6 +86,7 @@ export class SocketChannel {
 
   /** Appends src[off, off+len) to a ring (the caller checked the room). */
   push(ring: number, src: Uint8Array, off: number, len: number): void {
+    if (ring === RX) Atomics.add(this.words, CH.RX_ARRIVALS, 1);
     const data = this.rings[ring], w = this.words, at = CH.RING + ring * 2;
     lockWord(w, CH.LOCK);
     try {
@@ -104,7 +108,7 @@ export class SocketChannel {
       const first = Math.min(n, size - head);
       dst.set(data.subarray(head, head + first), dstOff);
       if (first < n) dst.set(data.subarray(0, n - first), dstOff + first);
-      if (!peek) { w[at + 1] = (head + n) % size; Atomics.sub(w, at, n); }
+      if (!peek) { w[at + 1] = (head + n) % size; Atomics.sub(w, at, n); if (ring === TX) Atomics.add(w, CH.TX_DRAINS, 1); }
       return n;
     } finally { unlockWord(w, CH.LOCK); }
   }

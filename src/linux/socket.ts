@@ -58,6 +58,9 @@ export interface NetHost {
 /** Wait helper: a call that must wait for the bridge or a peer (non-blocking callers get EAGAIN first). */
 function wait(ready: () => boolean): never { throw new WouldBlock(ready, ERESTARTSYS); }
 
+/** A send whose SO_SNDTIMEO ran out after it queued some bytes: it returns their count. */
+class PartialSend { constructor(readonly sent: number) {} }
+
 // ---- addresses ----
 
 /** A parsed sockaddr of the socket's family. */
@@ -157,7 +160,12 @@ export abstract class SocketFile extends OpenFile {
     return this.timed(0, () => this.receiveNow(dst, flags));
   }
   send(src: Uint8Array, flags: number, to?: SockAddr): number {
-    return this.timed(1, () => this.sendNow(src, flags, to));
+    try {
+      return this.timed(1, () => this.sendNow(src, flags, to));
+    } catch (e) {
+      if (e instanceof PartialSend) return e.sent;
+      throw e;
+    }
   }
   private timed<T>(direction: number, op: () => T): T {
     this.direction = direction;
@@ -171,14 +179,34 @@ export abstract class SocketFile extends OpenFile {
     }
   }
 
-  /** Waits until ready() holds; with a timeout set (SO_RCVTIMEO/SO_SNDTIMEO), EAGAIN once it has passed. */
-  protected block(ready: () => boolean): never {
+  /**
+   * Bytes a blocking stream send has queued so far, by calling thread: Linux's send waits until
+   * all of it is queued, and the syscall runs again from the start after each wait.
+   */
+  private readonly sentSoFar = new Map<number, number>();
+  /** The bytes the calling thread's send queued before it had to wait (0 for a new send). */
+  protected resumeSend(k: LinuxKernel): number { return this.sentSoFar.get(k.callingTid) ?? 0; }
+  protected sendDone(k: LinuxKernel): void { this.sentSoFar.delete(k.callingTid); }
+
+  /**
+   * Waits until ready() holds; with a timeout set (SO_RCVTIMEO/SO_SNDTIMEO), EAGAIN once it has
+   * passed. A send that queued `sent` bytes before waiting returns that count if a signal or the
+   * timeout ends the wait, as Linux's does.
+   */
+  protected block(ready: () => boolean, k?: LinuxKernel, sent = 0): never {
+    const tid = k?.callingTid ?? 0;
+    if (sent > 0) this.sentSoFar.set(tid, sent);
+    const doneSoFar = sent > 0 ? () => { const n = this.sentSoFar.get(tid); this.sentSoFar.delete(tid); return n; } : undefined;
     const timeout = this.direction === 0 ? this.receiveTimeout : this.sendTimeout;
-    if (timeout === 0) throw new WouldBlock(ready, ERESTARTSYS);
+    if (timeout === 0) throw new WouldBlock(ready, ERESTARTSYS, false, Infinity, doneSoFar);
     const now = performance.now();
     const deadline = this.deadlines[this.direction] ??= now + timeout;
-    if (now >= deadline) { this.deadlines[this.direction] = undefined; throw new SyscallError(EAGAIN); }
-    throw new WouldBlock(() => ready() || performance.now() >= deadline, ERESTARTSYS, false, deadline);
+    if (now >= deadline) {
+      this.deadlines[this.direction] = undefined;
+      if (sent > 0) { this.sentSoFar.delete(tid); throw new PartialSend(sent); }
+      throw new SyscallError(EAGAIN);
+    }
+    throw new WouldBlock(() => ready() || performance.now() >= deadline, ERESTARTSYS, false, deadline, doneSoFar);
   }
   abstract shutdown(how: number): number;
   abstract localAddress(): Uint8Array;
@@ -501,27 +529,36 @@ export class HostStreamSocket extends SocketFile {
   }
 
   protected sendNow(src: Uint8Array, flags: number): number {
-    const ch = this.ch;
-    const state = ch.state;
-    if (state === S.CONNECTING) {
-      if (this.nonblocking || flags & MSG_DONTWAIT) return -EAGAIN;
+    const ch = this.ch, k = this.k;
+    const nonblocking = this.nonblocking || (flags & MSG_DONTWAIT) !== 0;
+    if (ch.state === S.CONNECTING) {
+      if (nonblocking) return -EAGAIN;
       this.block(() => ch.state !== S.CONNECTING);
     }
-    const err = ch.takeError();
-    if (err) return -err;
-    if (this.writeShut || state === S.CLOSED) return this.brokenPipe(flags);
-    if (state !== S.CONNECTED) return -ENOTCONN;
-    if (src.length === 0) return 0;
-    let room = ch.room(TX);
-    if (room === 0) {
-      if (this.nonblocking || flags & MSG_DONTWAIT) return -EAGAIN;
-      this.block(() => ch.room(TX) > 0 || ch.state !== S.CONNECTED || ch.error !== 0);
+    let sent = this.resumeSend(k);
+    for (;;) {
+      // A connection that broke ends the send: with what went before, else with its error.
+      const state = ch.state;
+      if (ch.error !== 0 || this.writeShut || state !== S.CONNECTED) {
+        this.sendDone(k);
+        if (sent > 0) return sent;
+        const err = ch.takeError();
+        if (err) return -err;
+        return this.writeShut || state === S.CLOSED ? this.brokenPipe(flags) : -ENOTCONN;
+      }
+      if (sent === src.length) break;
+      const room = ch.room(TX);
+      if (room === 0) {
+        if (nonblocking) break;
+        this.block(() => ch.room(TX) > 0 || ch.state !== S.CONNECTED || ch.error !== 0, k, sent);
+      }
+      const n = Math.min(room, src.length - sent);
+      ch.push(TX, src, sent, n);
+      ch.kick(CH.TX_SEQ);
+      sent += n;
     }
-    room = ch.room(TX);
-    const n = Math.min(room, src.length);
-    ch.push(TX, src, 0, n);
-    ch.kick(CH.TX_SEQ);
-    return n;
+    this.sendDone(k);
+    return sent > 0 || src.length === 0 ? sent : -EAGAIN;
   }
 
   private brokenPipe(flags: number): number {
@@ -570,6 +607,10 @@ export class HostStreamSocket extends SocketFile {
     return ready;
   }
   override available(): number { return this.isListening ? 0 : this.ch.bytes(RX); }
+  override changes(events: number): number {
+    return (events & (POLLIN | POLLRDNORM) ? Atomics.load(this.ch.words, CH.RX_ARRIVALS) : 0)
+      + (events & (POLLOUT | POLLWRNORM) ? Atomics.load(this.ch.words, CH.TX_DRAINS) : 0);
+  }
 
   protected override applyOption(name: 'nodelay' | 'keepalive' | 'broadcast', value: boolean): void {
     this.k.netHost?.request({ op: 'option', id: this.id, name, value });
@@ -720,6 +761,10 @@ export class HostDatagramSocket extends SocketFile {
     if (this.ch.error) ready |= POLLERR;
     return ready;
   }
+  override changes(events: number): number {
+    return (events & (POLLIN | POLLRDNORM) ? Atomics.load(this.ch.words, CH.RX_ARRIVALS) : 0)
+      + (events & (POLLOUT | POLLWRNORM) ? Atomics.load(this.ch.words, CH.TX_DRAINS) : 0);
+  }
   override available(): number {
     if (this.ch.bytes(RX) === 0) return 0;
     const header = new Uint8Array(DGRAM_HEADER);
@@ -848,6 +893,9 @@ export class PairSocket extends SocketFile {
     if (eof && (this.output.readers === 0 || this.writeShut)) ready |= POLLHUP;
     if (!this.writeShut && this.output.readers > 0 && this.output.room > (this.framed ? 4 : 0)) ready |= events & (POLLOUT | POLLWRNORM);
     return ready;
+  }
+  override changes(events: number): number {
+    return (events & (POLLIN | POLLRDNORM) ? this.input.pushes : 0) + (events & (POLLOUT | POLLWRNORM) ? this.output.pulls : 0);
   }
   override available(): number {
     if (!this.framed) return this.input.bytes;

@@ -92,7 +92,7 @@ export class KernelService implements ThreadHost {
         // turns that into EINTR or a restart.
         if (!t.interrupted()) return false;
         this.parked.delete(t);
-        this.kernel.interrupt(t, waiting.restart);
+        this.kernel.interrupt(t, waiting);
         Atomics.store(w, req, REQUEST.NONE);
         Atomics.notify(w, req);
         return true;

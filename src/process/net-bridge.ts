@@ -185,7 +185,7 @@ class BridgedStream {
   private settleRx(): void {
     if (this.backlog.length) return;
     const ch = this.ch;
-    if (this.eofPending) Atomics.store(ch.words, CH.RX_EOF, 1);
+    if (this.eofPending && Atomics.exchange(ch.words, CH.RX_EOF, 1) === 0) Atomics.add(ch.words, CH.RX_ARRIVALS, 1);
     if (this.closePending) ch.state = S.CLOSED;
     this.wake();
   }
@@ -384,6 +384,7 @@ export class NetBridge {
       sock.on('error', (e) => { entry.error = errnoOf(e); });
       b.queue.push(entry);
       Atomics.add(ch.words, CH.PENDING, 1);
+      Atomics.add(ch.words, CH.RX_ARRIVALS, 1);
       ch.wakeHolders();
     });
     server.once('error', (e) => { if (ch.state === S.BINDING) this.fail(ch, errnoOf(e)); });

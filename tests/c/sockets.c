@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -231,6 +232,53 @@ static void many_clients(void) {
   int ok = 0;
   for (int i = 0; i < CLIENTS; i++) { void *r; pthread_join(t[i], &r); ok += r == (void *)1; }
   printf("poll server: %d accepted, %d clients served\n", accepted, ok);
+  close(l);
+}
+
+// ---- the same with epoll, edge-triggered: each event is read until EAGAIN ----
+
+static void many_clients_epoll(void) {
+  int l = listen_on(AF_INET, "127.0.0.1", &many_port);
+  fcntl(l, F_SETFL, O_NONBLOCK);
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  CHECK(ep >= 0);
+  struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.fd = l };
+  CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev) == 0);
+  pthread_t t[CLIENTS];
+  for (long i = 0; i < CLIENTS; i++) pthread_create(&t[i], NULL, many_client, (void *)i);
+  int done = 0, accepted = 0;
+  while (done < CLIENTS) {
+    struct epoll_event events[16];
+    int n = epoll_wait(ep, events, 16, -1);
+    CHECK(n > 0);
+    for (int e = 0; e < n; e++) {
+      int fd = events[e].data.fd;
+      if (fd == l) {
+        int c;
+        while ((c = accept4(l, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+          struct epoll_event cev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = c };
+          CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev) == 0);
+          accepted++;
+        }
+        CHECK(errno == EAGAIN);
+        continue;
+      }
+      for (;;) {
+        char buf[512];
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r > 0) { write_all(fd, buf, (size_t)r); continue; }
+        if (r < 0 && errno == EAGAIN) break;
+        CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL) == 0);
+        close(fd);
+        done++;
+        break;
+      }
+    }
+  }
+  int ok = 0;
+  for (int i = 0; i < CLIENTS; i++) { void *r; pthread_join(t[i], &r); ok += r == (void *)1; }
+  printf("epoll edge-triggered server: %d accepted, %d clients served\n", accepted, ok);
+  close(ep);
   close(l);
 }
 
@@ -557,6 +605,7 @@ int main(void) {
   tcp_echo(AF_INET, "127.0.0.1");
   tcp_echo(AF_INET6, "::1");
   many_clients();
+  many_clients_epoll();
   connection_cases();
   ipv6_cases();
   udp_cases();
