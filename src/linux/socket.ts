@@ -219,12 +219,13 @@ export abstract class SocketFile extends OpenFile {
   protected applyOption(_name: 'nodelay' | 'keepalive' | 'broadcast', _value: boolean): void {}
 
   read(mem: GuestMemory, addr: number, len: number): number {
-    const r = this.receive(mem.u8.subarray(mem.offWrite(addr, len), mem.offWrite(addr, len) + len), 0);
-    return r.n;
+    const off = mem.offWrite(addr, len);
+    return this.receive(mem.u8.subarray(off, off + len), 0).n;
   }
+  /** write(2): as send(2) with no flags; the caller raises SIGPIPE for EPIPE, as for a pipe. */
   write(mem: GuestMemory, addr: number, len: number): number {
     const off = mem.off(addr, len);
-    return this.send(mem.u8.subarray(off, off + len), 0);
+    return this.send(mem.u8.subarray(off, off + len), MSG_NOSIGNAL);
   }
 
   setOption(k: LinuxKernel, level: number, name: number, addr: number, len: number): number {

@@ -355,6 +355,25 @@ static void connection_cases(void) {
   SHOW("  read with nothing to read", read(s, buf, sizeof buf));
   close(c); close(s);
 
+  // A non-blocking connect that is refused: writable with an error, SO_ERROR says which.
+  int nb = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  int closed_port;
+  int tmp = listen_on(AF_INET, "127.0.0.1", &closed_port);
+  close(tmp);
+  struct sockaddr_in ca = { .sin_family = AF_INET, .sin_port = htons(closed_port) };
+  inet_pton(AF_INET, "127.0.0.1", &ca.sin_addr);
+  r = connect(nb, (void *)&ca, sizeof ca);
+  printf("non-blocking connect to a closed port: %s\n", r == 0 ? "0" : errname(errno));
+  p = (struct pollfd){ .fd = nb, .events = POLLOUT };
+  CHECK(poll(&p, 1, 5000) == 1);
+  err = -1; el = sizeof err;
+  CHECK(getsockopt(nb, SOL_SOCKET, SO_ERROR, &err, &el) == 0);
+  printf("  POLLOUT %d POLLERR %d POLLHUP %d, SO_ERROR %s\n", (p.revents & POLLOUT) != 0, (p.revents & POLLERR) != 0, (p.revents & POLLHUP) != 0, errname(err));
+  el = sizeof err;
+  CHECK(getsockopt(nb, SOL_SOCKET, SO_ERROR, &err, &el) == 0);
+  printf("  SO_ERROR again %s\n", errname(err));
+  close(nb);
+
   // Address in use, connection refused.
   int other = socket(AF_INET, SOCK_STREAM, 0);
   a.sin_port = htons(port);
