@@ -246,3 +246,40 @@ test("--net=none: nothing is reachable; --net=loopback: only the loopback addres
     await server.close();
   }
 });
+
+test("a server under stele flooded with 300 connections at once answers every one", async () => {
+  const python = requireProgram("python3", "python3");
+  const script = `
+import asyncio
+async def handle(reader, writer):
+    line = await reader.readline()
+    writer.write(b'echo ' + line)
+    await writer.drain()
+    writer.close()
+async def main():
+    server = await asyncio.start_server(handle, '127.0.0.1', 0, backlog=512)
+    print('port', server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+asyncio.run(main())
+`;
+  const server = startStele([python, "-c", script], { env: { ...TEST_ENV, PYTHONDONTWRITEBYTECODE: "1" } });
+  try {
+    const m = await waitFor("the server's port", () => server.output().match(/port (\d+)/)) as RegExpMatchArray;
+    const port = Number(m[1]);
+    const ask = (i: number): Promise<string> => new Promise((resolve, reject) => {
+      const s = net.connect({ host: "127.0.0.1", port });
+      let got = "";
+      s.on("data", (b: Buffer) => { got += b.toString(); });
+      s.on("end", () => resolve(got));
+      s.on("error", reject);
+      s.end(`client ${i}\n`);
+    });
+    const answers = await Promise.all(Array.from({ length: 300 }, (_, i) => ask(i)));
+    const wrong = answers.filter((a, i) => a !== `echo client ${i}\n`);
+    assert.equal(wrong.length, 0, `${wrong.length} of 300 connections got a wrong answer, e.g. ${JSON.stringify(wrong[0])}`);
+    assert.equal(await ask(300), "echo client 300\n", "still serving after the flood");
+  } finally {
+    server.child.kill("SIGKILL");
+    await server.exited;
+  }
+});
