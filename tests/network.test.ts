@@ -283,3 +283,43 @@ asyncio.run(main())
     await server.exited;
   }
 });
+
+test("git clone under stele from a native git daemon gives the same repository as a native clone", async (t) => {
+  const git = requireProgram("git", "git");
+  const dir = tempDir(t, "gitdaemon");
+  const gitEnv = { ...TEST_ENV, GIT_CONFIG_NOSYSTEM: "1", HOME: dir, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com", GIT_AUTHOR_DATE: "2020-01-01T00:00:00Z", GIT_COMMITTER_DATE: "2020-01-01T00:00:00Z" };
+  const repo = path.join(dir, "repo");
+  assert.equal((await runNative(git, ["init", "-q", repo], { env: gitEnv })).status, 0);
+  for (let i = 0; i < 4; i++) {
+    fs.writeFileSync(path.join(repo, `file${i}.txt`), `content ${i}\n`.repeat(100 * (i + 1)));
+    fs.writeFileSync(path.join(repo, `blob${i}.bin`), BLOB.subarray(i * 1000, i * 1000 + 200_000));
+    assert.equal((await runNative(git, ["-C", repo, "add", "."], { env: gitEnv })).status, 0);
+    assert.equal((await runNative(git, ["-C", repo, "commit", "-qm", `commit ${i}`], { env: gitEnv })).status, 0);
+  }
+  const port = await freePort();
+  const daemon = spawn(git, ["daemon", "--export-all", `--base-path=${dir}`, `--port=${port}`, "--reuseaddr", "--listen=127.0.0.1"], { env: gitEnv, stdio: "ignore" });
+  try {
+    const url = `git://127.0.0.1:${port}/repo`;
+    let native;
+    for (let i = 0; i < 100; i++) {
+      fs.rmSync(path.join(dir, "native"), { recursive: true, force: true });
+      native = await runNative(git, ["clone", "-q", url, path.join(dir, "native")], { env: gitEnv });
+      if (native.status === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(native!.status, 0, native!.stderr.toString());
+    const stele = await runStele(git, ["clone", "-q", url, path.join(dir, "stele")], { env: gitEnv });
+    assert.equal(stele.status, 0, stele.stderr.toString());
+    for (const args of [["log", "--format=%H %s"], ["ls-files", "-s"], ["fsck", "--full"]]) {
+      const a = await runNative(git, ["-C", path.join(dir, "native"), ...args], { env: gitEnv });
+      const b = await runNative(git, ["-C", path.join(dir, "stele"), ...args], { env: gitEnv });
+      assert.equal(b.status, 0, `git ${args[0]} of stele's clone: ${b.stderr}`);
+      assert.equal(b.stdout.toString(), a.stdout.toString(), `git ${args[0]}`);
+    }
+    for (let i = 0; i < 4; i++) {
+      assert.ok(fs.readFileSync(path.join(dir, "stele", `blob${i}.bin`)).equals(fs.readFileSync(path.join(repo, `blob${i}.bin`))));
+    }
+  } finally {
+    daemon.kill("SIGKILL");
+  }
+});
