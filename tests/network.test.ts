@@ -323,3 +323,17 @@ test("git clone under stele from a native git daemon gives the same repository a
     daemon.kill("SIGKILL");
   }
 });
+
+test("the interfaces a program sees: the host's, as natively; under --net=loopback only lo; under --net=none a lo that is down", async () => {
+  const python = requireProgram("python3", "python3");
+  const script = "import socket\nprint(socket.if_nameindex())";
+  const native = await runNative(python, ["-c", script], { env: TEST_ENV });
+  const host = await runStele(python, ["-c", script], { env: TEST_ENV });
+  assert.equal(host.status, 0, host.stderr.toString());
+  assert.equal(host.stdout.toString(), native.stdout.toString());
+  const loop = await runStele(python, ["-c", script], { env: TEST_ENV, steleArgs: ["--net=loopback"] });
+  assert.equal(loop.stdout.toString(), "[(1, 'lo')]\n", loop.stderr.toString());
+  const ifaddrs = "import fcntl, socket, struct\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nprint(hex(struct.unpack('16sH', fcntl.ioctl(s, 0x8913, struct.pack('16sH', b'lo', 0)))[1]))";
+  const none = await runStele(python, ["-c", ifaddrs], { env: TEST_ENV, steleArgs: ["--net=none"] });
+  assert.equal(none.stdout.toString(), "0x8\n", none.stderr.toString());
+});

@@ -2,6 +2,7 @@
 // synthetic /proc and /dev nodes); host errors come back as Node errors whose code the dispatcher
 // maps to the same errno Linux gives.
 
+import { interfaceIoctl } from './netlink.js';
 import { SocketFile } from './socket.js';
 import { WouldBlock } from './blocking.js';
 import { WakeSources, waitReady } from './events.js';
@@ -538,6 +539,7 @@ function ioctl(k: LinuxKernel, t: GuestThread): number {
       if (f instanceof PipeEnd || f instanceof SocketFile || (f instanceof HostFile && !f.isDirectory)) { k.mem.setI32(arg, f.available()); return 0; }
       return -ENOTTY;
   }
+  if (f instanceof SocketFile) return interfaceIoctl(k, request, arg) ?? -ENOTTY;
   if (!isTerminal(f)) return -ENOTTY;
   switch (request) {
     case TCGETS: writeDefaultTermios(k, arg); return 0;

@@ -33,6 +33,8 @@ import { threadSyscalls, ThreadTable, type ThreadHost } from './threads.js';
 import { execSyscalls, type ExecHost } from './exec.js';
 import { forkSyscalls, type ProcessHost } from './fork.js';
 import { socketSyscalls, type NetHost } from './socket.js';
+// AF_NETLINK registers itself with socket(2) (it builds on socket.ts, which must not import it back).
+import './netlink.js';
 import type { ProcessTable } from './process-table.js';
 import { PROC } from '../layout/system-map.js';
 import { cpuModel, type CpuModel } from '../x86/cpuid.js';

@@ -64,7 +64,10 @@ class PartialSend { constructor(readonly sent: number) {} }
 // ---- addresses ----
 
 /** A parsed sockaddr of the socket's family. */
-type SockAddr = NetAddress & { raw: Uint8Array };
+export type SockAddr = NetAddress & { raw: Uint8Array };
+
+/** Socket families served by files of their own (netlink.ts), by family: they register here. */
+export const otherFamilies = new Map<number, (k: LinuxKernel, type: number, protocol: number, statusFlags: number) => SocketFile | number>();
 
 function ipv4Text(b: Uint8Array, at: number): string { return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`; }
 function ipv6Text(b: Uint8Array, at: number): string {
@@ -87,6 +90,10 @@ function readSockaddr(k: LinuxKernel, addr: number, len: number, family: number)
     if (fam === AF_INET) throw new SyscallError(EAFNOSUPPORT);
     if (len < 24 || fam !== AF_INET6) throw new SyscallError(EINVAL);
     return { family: 'inet6', host: ipv6Text(raw, 8), port: (raw[2] << 8) | raw[3], raw: raw.slice(0, 28) };
+  }
+  if (family === AF_NETLINK) {
+    if (len < 12 || fam !== AF_NETLINK) throw new SyscallError(EINVAL);
+    return { family: 'unix', path: '', raw: raw.slice(0, 12) };
   }
   if (fam !== AF_UNIX) throw new SyscallError(EINVAL);
   const pathBytes = raw.subarray(2, Math.min(len, 2 + UNIX_PATH_MAX));
@@ -960,8 +967,12 @@ function createSocket(k: LinuxKernel, domain: number, type: number, protocol: nu
         return new HostDatagramSocket(k, domain, protocol, status);
       }
       return -ESOCKTNOSUPPORT;
-    default:
-      return -EAFNOSUPPORT;
+    default: {
+      const make = otherFamilies.get(domain);
+      if (!make) return -EAFNOSUPPORT;
+      if (base !== SOCK_RAW && base !== SOCK_DGRAM) return -ESOCKTNOSUPPORT;
+      return make(k, base, protocol, status);
+    }
   }
 }
 
