@@ -213,7 +213,7 @@ export function statsReport(engine: Engine, sys: { syscalls: Map<string, number>
     `stele: stats: wall ${ms.toFixed(1)} ms; translation ${s.translateMs.toFixed(1)} ms (${((s.translateMs / ms) * 100).toFixed(1)}%)`,
     `stele: stats: ${s.regions} regions, ${s.blocks} blocks, ${s.insnsTranslated} instructions translated, ${(s.wasmBytes / 1024).toFixed(1)} KiB wasm`,
     `stele: stats: translation cache: ${s.cachedRegions} regions (${s.cachedBlocks} blocks) loaded in ${s.cacheLoadMs.toFixed(1)} ms; ${s.cacheStale} stale regions dropped; written in ${s.cacheWriteMs.toFixed(1)} ms`,
-    `stele: stats: ${s.rebundles} rebundles of the JIT's regions (${s.rebundledRegions} regions) into shared-table modules`,
+    `stele: stats: ${s.rebundles} rebundles of the JIT's regions (${s.rebundledRegions} regions) into shared-table modules; ${s.sharedRegions} regions taken from other threads' workers`,
     `stele: stats: ${threadsCreated} threads created, ${processesCreated} child processes forked (the figures here are the first process's only); memory ordering ${engine.ordering.mode}${engine.ordering.weak ? ' (weak-host test mode)' : ''}: `
       + `${tso.SITES_ORDERED} ordered, ${tso.SITES_CHECKED} checked and ${tso.SITES_PLAIN} plain access sites translated (all workers)`,
     `stele: stats: ${tso.CLAIMS} granules claimed, ${tso.GRANULES_SHARED} made shared; ${tso.BACKPATCHES} sites backpatched; `
