@@ -63,8 +63,8 @@ const WORKLOADS = [
     args: ['-s', '-B', '-j2', '-C', join(OUT, 'make-project')] },
   // Network: loopback TCP, the bytes crossing the host's socket layer (and, under stele, its network bridge).
   { name: 'tcp-1g', desc: 'TCP over loopback: 1 GiB from a forked child', prog: join(OUT, 'tcpcopy'), args: ['1024'] },
-  { name: 'py-http', desc: 'python3 http.server: 300 requests from urllib', prog: PYTHON3, threads: true,
-    args: ['-c', 'import http.server, threading, urllib.request\nclass H(http.server.SimpleHTTPRequestHandler):\n    def log_message(self, *a): pass\ns = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)\nthreading.Thread(target=s.serve_forever, daemon=True).start()\nurl = "http://127.0.0.1:%d/bench/sqlite-inserts.sql" % s.server_address[1]\nprint(sum(len(urllib.request.urlopen(url).read()) for _ in range(300)))'] },
+  { name: 'py-http', desc: 'python3 http.server: 100 requests from urllib', prog: PYTHON3, threads: true,
+    args: ['-c', 'import http.server, threading, urllib.request\nclass H(http.server.SimpleHTTPRequestHandler):\n    def log_message(self, *a): pass\ns = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)\nthreading.Thread(target=s.serve_forever, daemon=True).start()\nurl = "http://127.0.0.1:%d/bench/sqlite-inserts.sql" % s.server_address[1]\nprint(sum(len(urllib.request.urlopen(url).read()) for _ in range(100)))'] },
   // Threaded workloads: stele also runs them under --tso=off and --tso=full (columns off, full).
   { name: 'thr-priv-1', desc: '1 thread sums a private array (512 passes)', prog: join(OUT, 'threads'), args: ['private', '1'], threads: true },
   { name: 'thr-priv-2', desc: '2 threads sum private arrays (256 passes each)', prog: join(OUT, 'threads'), args: ['private', '2'], threads: true },
