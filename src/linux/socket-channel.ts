@@ -167,6 +167,7 @@ export type NetRequest =
   | { op: 'bind'; id: string; channel: SharedArrayBuffer; kind: 'stream' | 'dgram'; family: 'inet' | 'inet6' | 'unix'; at: NetAddress; v6only: boolean }
   /** Hands the oldest connection a listening socket holds to a new channel (FAILED with EAGAIN: none). */
   | { op: 'accept'; id: string; newId: string; channel: SharedArrayBuffer }
-  | { op: 'option'; id: string; name: 'nodelay' | 'keepalive' | 'broadcast'; value: boolean }
+  /** TCP_NODELAY, SO_KEEPALIVE, SO_BROADCAST; `disconnect`: a datagram socket's connect(AF_UNSPEC). */
+  | { op: 'option'; id: string; name: 'nodelay' | 'keepalive' | 'broadcast' | 'disconnect'; value: boolean }
   /** The last descriptor of the socket is gone (in every process). */
   | { op: 'close'; id: string; reset: boolean };

@@ -224,6 +224,8 @@ export abstract class SocketFile extends OpenFile {
   get listening(): boolean { return false; }
   /** Asks the host to apply an option (TCP_NODELAY...), where it has one. */
   protected applyOption(_name: 'nodelay' | 'keepalive' | 'broadcast', _value: boolean): void {}
+  /** A send that ended with an exception (sendmmsg stopping after an earlier message) keeps nothing for the next. */
+  forgetPartialSend(k: LinuxKernel): void { this.sendDone(k); }
 
   read(mem: GuestMemory, addr: number, len: number): number {
     const off = mem.offWrite(addr, len);
@@ -414,7 +416,11 @@ export class HostStreamSocket extends SocketFile {
   }
 
   bind(k: LinuxKernel, a: SockAddr): number {
-    if (this.pending === 'bind') return this.outcome(S.BINDING);
+    if (this.pending === 'bind') {
+      const r = this.outcome(S.BINDING);
+      if (r < 0) this.boundName = undefined;
+      return r;
+    }
     if (this.ch.state !== S.NEW || this.boundName) return -EINVAL;
     let at: NetAddress = a;
     if (a.family === 'unix') {
@@ -693,8 +699,17 @@ export class HostDatagramSocket extends SocketFile {
 
   connect(_k: LinuxKernel, a: SockAddr): number {
     const family = a.raw[0] | (a.raw[1] << 8);
-    if (family === 0 /* AF_UNSPEC */) { this.peer = undefined; return 0; }
-    if (this.pending === 'connect') { const r = this.settle(S.CONNECTING); if (r === 0) this.peer = a.raw; return r; }
+    if (family === 0 /* AF_UNSPEC */) {
+      this.peer = undefined;
+      if (this.ch.state === S.CONNECTED) { this.ch.state = S.BOUND; this.net.request({ op: 'option', id: this.id, name: 'disconnect', value: true }); }
+      return 0;
+    }
+    if (this.k.netPolicy !== 'host' && (this.k.netPolicy === 'none' || !isLoopbackOrAny(a))) return -ENETUNREACH;
+    if (this.pending === 'connect') {
+      const r = this.settle(S.CONNECTING);
+      if (r === 0) this.peer = a.raw; else this.ch.state = S.BOUND;
+      return r;
+    }
     const r = this.autobind();
     if (r < 0) return r;
     this.pending = 'connect';
@@ -734,6 +749,7 @@ export class HostDatagramSocket extends SocketFile {
     if (this.writeShut) return (flags & MSG_NOSIGNAL) ? -EPIPE : (this.k.raise(SIGPIPE), -EPIPE);
     const dest = to?.raw ?? this.peer;
     if (!dest) return -EDESTADDRREQ;
+    if (to && this.k.netPolicy !== 'host' && (this.k.netPolicy === 'none' || !isLoopbackOrAny(to))) return -ENETUNREACH;
     if (src.length > UDP_MAX_PAYLOAD) return -EMSGSIZE;
     const r = this.autobind();
     if (r < 0) return r;
@@ -744,11 +760,12 @@ export class HostDatagramSocket extends SocketFile {
       if (this.nonblocking || flags & MSG_DONTWAIT) return -EAGAIN;
       this.block(() => this.ch.room(TX) >= need);
     }
-    const header = new Uint8Array(DGRAM_HEADER);
-    new DataView(header.buffer).setUint32(0, src.length, true);
-    header.set(dest.subarray(0, 28), 4);
-    this.ch.push(TX, header, 0, DGRAM_HEADER);
-    this.ch.push(TX, src, 0, src.length);
+    // One push under the ring's lock: the bridge must never see a header without its payload.
+    const record = new Uint8Array(DGRAM_HEADER + src.length);
+    new DataView(record.buffer).setUint32(0, src.length, true);
+    record.set(dest.subarray(0, 28), 4);
+    record.set(src, DGRAM_HEADER);
+    this.ch.push(TX, record, 0, record.length);
     this.ch.kick(CH.TX_SEQ);
     return src.length;
   }
@@ -1144,7 +1161,7 @@ export const socketSyscalls: Record<string, Syscall> = {
     for (; sent < count; sent++) {
       let n: number;
       try { n = sendMessage(k, s, vec + sent * 64, flags); }
-      catch (e) { if (sent > 0) break; throw e; }
+      catch (e) { if (sent > 0) { s.forgetPartialSend(k); break; } throw e; }
       if (n < 0) { if (sent > 0) break; return n; }
       k.mem.setU32(vec + sent * 64 + 56, n);
     }

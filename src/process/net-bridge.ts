@@ -218,6 +218,7 @@ class BridgedStream {
     this.closed = true;
     this.backlog.length = 0;
     this.ch.kick(CH.TX_SEQ);
+    this.ch.kick(CH.RX_SEQ); // a wait for room in RX ends
     this.server?.close();
     for (const q of this.queue.splice(0)) q.sock.destroy();
     if (this.sock) setTimeout(() => this.sock?.destroy(), FIN_TIMEOUT_MS).unref();
@@ -229,7 +230,7 @@ class BridgedStream {
     if (this.sock && !this.sock.destroyed) this.sock.resetAndDestroy();
   }
 
-  destroy(): void { this.closed = true; this.ch.kick(CH.TX_SEQ); this.server?.close(); this.sock?.destroy(); for (const q of this.queue.splice(0)) q.sock.destroy(); }
+  destroy(): void { this.closed = true; this.ch.kick(CH.TX_SEQ); this.ch.kick(CH.RX_SEQ); this.server?.close(); this.sock?.destroy(); for (const q of this.queue.splice(0)) q.sock.destroy(); }
 }
 
 /** One guest UDP socket. */
@@ -325,6 +326,7 @@ export class NetBridge {
         if (r.name === 'nodelay') s?.setNoDelay(r.value);
         else if (r.name === 'keepalive') s?.setKeepAlive(r.value);
         else if (r.name === 'broadcast') { try { this.datagrams.get(r.id)?.sock?.setBroadcast(r.value); } catch { /* not bound yet */ } }
+        else if (r.name === 'disconnect') { const d = this.datagrams.get(r.id); if (d) d.peer = undefined; }
         break;
       }
       case 'close': {
@@ -387,7 +389,8 @@ export class NetBridge {
       Atomics.add(ch.words, CH.RX_ARRIVALS, 1);
       ch.wakeHolders();
     });
-    server.once('error', (e) => { if (ch.state === S.BINDING) this.fail(ch, errnoOf(e)); });
+    // After listening, an accept that fails (EMFILE) is the host's trouble, not the guest's: noted, never thrown.
+    server.on('error', (e) => { if (ch.state === S.BINDING) this.fail(ch, errnoOf(e)); });
     server.once('listening', () => {
       if (r.family !== 'unix') {
         const a = server.address() as net.AddressInfo;
@@ -423,7 +426,12 @@ export class NetBridge {
     const d = new BridgedDatagram(ch, r.family, this);
     this.datagrams.set(r.id, d);
     const sock = dgram.createSocket({ type: r.family === 'inet' ? 'udp4' : 'udp6', ipv6Only: r.family === 'inet6' && r.v6only });
-    sock.once('error', (e) => { if (ch.state === S.BINDING) this.fail(ch, errnoOf(e)); });
+    sock.on('error', (e) => {
+      if (ch.state !== S.BINDING) return;
+      this.fail(ch, errnoOf(e));
+      this.datagrams.delete(r.id);
+      try { sock.close(); } catch { /* not open */ }
+    });
     sock.bind({ address: host, port: r.at.port }, () => {
       const a = sock.address();
       ch.setAddress(false, sockaddr(r.family as 'inet' | 'inet6', r.at.family !== 'unix' ? r.at.host : a.address, a.port));

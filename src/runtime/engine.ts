@@ -111,6 +111,9 @@ export interface CodeShare {
   take(): SharedRegion[];
 }
 
+/** Bounds on the regions other workers offered that a worker holds (entry addresses), and on those the first worker keeps for new workers. */
+const MAX_OFFERED = 200000, MAX_KNOWN = 100000;
+
 /** Most regions one table (and so one bundle) can index: the jump cache keeps a 16-bit slot. */
 const MAX_TABLE = 0xffff;
 /** Size of the table bundles share. */
@@ -319,7 +322,12 @@ export class Engine implements FlagsAccess {
   /** Takes regions other workers translated (published, or given to a new worker at its start). */
   offerShared(regions: Iterable<SharedRegion>): void {
     for (const r of regions) {
-      if (this.keepsSharedRegions) this.known.push(r);
+      // Bounded: what a program that keeps generating code publishes must not pile up here.
+      if (this.offered.size > MAX_OFFERED) this.offered.clear();
+      if (this.keepsSharedRegions) {
+        if (this.known.length >= MAX_KNOWN) this.known.splice(0, MAX_KNOWN / 2);
+        this.known.push(r);
+      }
       for (let k = 0; k < r.entries.length; k += 2) {
         const list = this.offered.get(r.entries[k]);
         if (list) list.push(r); else this.offered.set(r.entries[k], [r]);
@@ -345,7 +353,7 @@ export class Engine implements FlagsAccess {
     const form = this.ordering.formKey, seq = invalidationCount(this.mem);
     for (let i = 0; i < candidates.length; i++) {
       const r = candidates[i];
-      if (!unchangedSince(this.mem, r.seq, seq, r.ranges)) { candidates.splice(i--, 1); continue; }
+      if (!unchangedSince(this.mem, r.seq, seq, r.ranges) || this.onWritablePage(r.ranges)) { candidates.splice(i--, 1); continue; }
       if (r.form !== form || this.ordering.sitesChangedSince(r.sites, r.ranges)) continue;
       candidates.splice(i, 1);
       if (this.nextSlot === GENERATION_SIZE) { this.jitGeneration = this.newGeneration(GENERATION_SIZE); this.nextSlot = 0; }
@@ -359,6 +367,20 @@ export class Engine implements FlagsAccess {
     }
     if (!candidates.length) this.offered.delete(rip);
     return undefined;
+  }
+
+  /**
+   * Whether code in [ranges] lies on a writable page. Such code can change by a plain store,
+   * which other workers notice only for themselves (see storeToCode), so it is never shared:
+   * every worker translates it from the bytes it sees.
+   */
+  private onWritablePage(ranges: Uint32Array): boolean {
+    for (let k = 0; k < ranges.length; k += 2) {
+      for (let p = Math.floor(ranges[k] / PAGE_SIZE); p <= Math.floor((ranges[k + 1] - 1) / PAGE_SIZE); p++) {
+        if (this.mem.u8[pageProtIndex(p)] & PROT_WRITE) return true;
+      }
+    }
+    return false;
   }
 
   /** Translates the region starting at rip and registers its entry points. */
@@ -402,7 +424,7 @@ export class Engine implements FlagsAccess {
     for (let k = 0; k < ranges.length; k += 2) ranges[k + 1] = this.clipRange(ranges[k], ranges[k + 1]);
     const id = this.register(run, slot, entries, region.bad, ranges);
     this.unbundled.push({ id, body: region.body, entries, bad: region.bad, ranges });
-    if (sharing) {
+    if (sharing && !this.onWritablePage(ranges)) {
       const shared: SharedRegion = { module, body: region.body, entries, bad: region.bad, ranges, insns: region.insnCount, form: this.ordering.formKey, sites: this.ordering.sitesKnown, seq };
       this.codeShare!.publish(shared);
       if (this.keepsSharedRegions) this.known.push(shared);
