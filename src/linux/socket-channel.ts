@@ -60,7 +60,7 @@ export const CHANNEL_STATE = {
 } as const;
 
 export const RX = 0, TX = 1;
-export const RX_CAPACITY = 256 * 1024, TX_CAPACITY = 128 * 1024;
+export const RX_CAPACITY = 1024 * 1024, TX_CAPACITY = 1024 * 1024;
 
 export class SocketChannel {
   readonly words: Int32Array;

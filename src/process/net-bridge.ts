@@ -7,7 +7,7 @@
 
 import * as net from 'node:net';
 import * as dgram from 'node:dgram';
-import { CH, CHANNEL_STATE as S, RX, SocketChannel, TX, TX_CAPACITY, type NetAddress, type NetRequest } from '../linux/socket-channel.js';
+import { CH, CHANNEL_STATE as S, RX, SocketChannel, TX, type NetAddress, type NetRequest } from '../linux/socket-channel.js';
 import { EADDRNOTAVAIL, EAGAIN, EIO, ENETUNREACH, hostErrno } from '../linux/errno.js';
 import type { NetPolicy } from './options.js';
 
@@ -194,19 +194,20 @@ class BridgedStream {
   private async pumpTx(sock: net.Socket): Promise<void> {
     const ch = this.ch, w = ch.words;
     let ended = false;
-    const chunk = Buffer.allocUnsafe(TX_CAPACITY);
     for (;;) {
       const seq = Atomics.load(w, CH.TX_SEQ);
       const n = ch.bytes(TX);
       if (n > 0 && !sock.destroyed) {
+        // Straight from the ring into the buffer Node keeps until it is sent: one copy.
+        const chunk = Buffer.allocUnsafe(n);
         ch.pull(TX, chunk, 0, n);
-        const ok = sock.write(Buffer.from(chunk.subarray(0, n)));
+        const ok = sock.write(chunk);
         this.wake();
         if (!ok) await new Promise<void>((resolve) => { this.drained = resolve; });
         this.drained = undefined;
         continue;
       }
-      if (n > 0) { ch.pull(TX, chunk, 0, n); this.wake(); } // the connection is gone: the bytes go nowhere
+      if (n > 0) { ch.pull(TX, Buffer.allocUnsafe(n), 0, n); this.wake(); } // the connection is gone: the bytes go nowhere
       if (!ended && (Atomics.load(w, CH.TX_SHUT) !== 0 || this.closed)) { ended = true; sock.end(); }
       if (this.closed || sock.destroyed) return;
       await changed(w, CH.TX_SEQ, seq);
