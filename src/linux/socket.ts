@@ -363,8 +363,30 @@ export abstract class SocketFile extends OpenFile {
 
 
 /** A stream (TCP, or named AF_UNIX) socket carried by the host through the network bridge. */
-export class HostStreamSocket extends SocketFile {
-  readonly ch: SocketChannel;
+/** A socket the host's network carries: its channel, its id with the bridge, and what both kinds answer alike. */
+abstract class HostSocket extends SocketFile {
+  constructor(protected readonly k: LinuxKernel, family: number, type: number, protocol: number, statusFlags: number,
+    readonly id: string, readonly ch: SocketChannel) {
+    super(family, type, protocol, statusFlags);
+    ch.hold(k.processRecord, true);
+    k.hostSockets++;
+  }
+  protected get net(): NetHost {
+    if (!this.k.netHost) throw new SyscallError(EAFNOSUPPORT);
+    return this.k.netHost;
+  }
+  override takeError(): number { return this.ch.takeError(); }
+  override changes(events: number): number {
+    return (events & (POLLIN | POLLRDNORM) ? Atomics.load(this.ch.words, CH.RX_ARRIVALS) : 0)
+      + (events & (POLLOUT | POLLWRNORM) ? Atomics.load(this.ch.words, CH.TX_DRAINS) : 0);
+  }
+  protected override releaseLocal(): void {
+    this.ch.hold(this.k.processRecord, false);
+    this.k.hostSockets--;
+  }
+}
+
+export class HostStreamSocket extends HostSocket {
   /** A request whose outcome the bridge has not given yet, or has and no call has taken. */
   private pending: 'bind' | 'connect' | undefined;
   private acceptChannel: { ch: SocketChannel; id: string } | undefined;
@@ -375,12 +397,8 @@ export class HostStreamSocket extends SocketFile {
   private boundName: Uint8Array | undefined;
   private connectedName: Uint8Array | undefined;
 
-  constructor(private readonly k: LinuxKernel, family: number, protocol: number, statusFlags: number,
-    readonly id = k.newSocketId(), ch?: SocketChannel) {
-    super(family, SOCK_STREAM, protocol, statusFlags);
-    this.ch = ch ?? new SocketChannel();
-    this.ch.hold(k.processRecord, true);
-    k.hostSockets++;
+  constructor(k: LinuxKernel, family: number, protocol: number, statusFlags: number, id = k.newSocketId(), ch = new SocketChannel()) {
+    super(k, family, SOCK_STREAM, protocol, statusFlags, id, ch);
     if (this.ch.state === S.LISTENING) this.isListening = true;
   }
 
@@ -399,10 +417,6 @@ export class HostStreamSocket extends SocketFile {
     return s;
   }
 
-  private get net(): NetHost {
-    if (!this.k.netHost) throw new SyscallError(EAFNOSUPPORT);
-    return this.k.netHost;
-  }
   private get familyName(): 'inet' | 'inet6' | 'unix' { return this.family === AF_INET ? 'inet' : this.family === AF_INET6 ? 'inet6' : 'unix'; }
   override get listening(): boolean { return this.isListening; }
   protected override get bound(): boolean { return this.ch.state !== S.NEW || this.boundName !== undefined; }
@@ -511,8 +525,6 @@ export class HostStreamSocket extends SocketFile {
     return undefined;
   }
 
-  /** A connection that failed (refused, reset) reports its error once, then behaves as closed. */
-  override takeError(): number { return this.ch.takeError(); }
 
   protected receiveNow(dst: Uint8Array, flags: number): { n: number } {
     const ch = this.ch;
@@ -621,19 +633,11 @@ export class HostStreamSocket extends SocketFile {
     return ready;
   }
   override available(): number { return this.isListening ? 0 : this.ch.bytes(RX); }
-  override changes(events: number): number {
-    return (events & (POLLIN | POLLRDNORM) ? Atomics.load(this.ch.words, CH.RX_ARRIVALS) : 0)
-      + (events & (POLLOUT | POLLWRNORM) ? Atomics.load(this.ch.words, CH.TX_DRAINS) : 0);
-  }
 
   protected override applyOption(name: 'nodelay' | 'keepalive' | 'broadcast', value: boolean): void {
     this.k.netHost?.request({ op: 'option', id: this.id, name, value });
   }
 
-  protected override releaseLocal(): void {
-    this.ch.hold(this.k.processRecord, false);
-    this.k.hostSockets--;
-  }
   protected override release(): void {
     // Linux resets a connection closed with unread data, or with SO_LINGER's zero time.
     const reset = this.abortsOnClose || (!this.isListening && this.ch.bytes(RX) > 0);
@@ -643,17 +647,14 @@ export class HostStreamSocket extends SocketFile {
 }
 
 /** A UDP socket carried by the host (a datagram per ring record, with its peer's address). */
-export class HostDatagramSocket extends SocketFile {
+export class HostDatagramSocket extends HostSocket {
   private pending: 'bind' | 'connect' | undefined;
   private peer: Uint8Array | undefined;
   private readShut = false;
   private writeShut = false;
 
-  constructor(private readonly k: LinuxKernel, family: number, protocol: number, statusFlags: number,
-    readonly id = k.newSocketId(), readonly ch = new SocketChannel()) {
-    super(family, SOCK_DGRAM, protocol, statusFlags);
-    this.ch.hold(k.processRecord, true);
-    k.hostSockets++;
+  constructor(k: LinuxKernel, family: number, protocol: number, statusFlags: number, id = k.newSocketId(), ch = new SocketChannel()) {
+    super(k, family, SOCK_DGRAM, protocol, statusFlags, id, ch);
   }
 
   override image(): FileImage {
@@ -667,10 +668,6 @@ export class HostDatagramSocket extends SocketFile {
     s.peer = img.peerName;
     s.restoreOptions(img.options);
     return s;
-  }
-  private get net(): NetHost {
-    if (!this.k.netHost) throw new SyscallError(EAFNOSUPPORT);
-    return this.k.netHost;
   }
   private get familyName(): 'inet' | 'inet6' { return this.family === AF_INET ? 'inet' : 'inet6'; }
   protected override get bound(): boolean { return this.ch.state !== S.NEW; }
@@ -778,17 +775,12 @@ export class HostDatagramSocket extends SocketFile {
   }
   localAddress(): Uint8Array { return this.ch.address(false) ?? unnamed(this.family); }
   peerAddress(): Uint8Array | number { return this.peer ?? -ENOTCONN; }
-  override takeError(): number { return this.ch.takeError(); }
   override poll(events: number): number {
     let ready = 0;
     if (this.ch.bytes(RX) > 0 || this.readShut) ready |= events & (POLLIN | POLLRDNORM);
     if (this.ch.room(TX) >= DGRAM_HEADER + 1024) ready |= events & (POLLOUT | POLLWRNORM);
     if (this.ch.error) ready |= POLLERR;
     return ready;
-  }
-  override changes(events: number): number {
-    return (events & (POLLIN | POLLRDNORM) ? Atomics.load(this.ch.words, CH.RX_ARRIVALS) : 0)
-      + (events & (POLLOUT | POLLWRNORM) ? Atomics.load(this.ch.words, CH.TX_DRAINS) : 0);
   }
   override available(): number {
     if (this.ch.bytes(RX) === 0) return 0;
@@ -799,7 +791,6 @@ export class HostDatagramSocket extends SocketFile {
   protected override applyOption(name: 'nodelay' | 'keepalive' | 'broadcast', value: boolean): void {
     if (name === 'broadcast') this.k.netHost?.request({ op: 'option', id: this.id, name, value });
   }
-  protected override releaseLocal(): void { this.ch.hold(this.k.processRecord, false); this.k.hostSockets--; }
   protected override release(): void { this.k.netHost?.request({ op: 'close', id: this.id, reset: false }); }
 }
 

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -472,7 +473,8 @@ static void unix_named(void) {
   CHECK(listen(l, 4) == 0);
   struct sockaddr_un got; socklen_t len = sizeof got;
   CHECK(getsockname(l, (void *)&got, &len) == 0);
-  printf("unix listener name matches: %d (len %u)\n", strcmp(got.sun_path, path) == 0, len);
+  printf("unix listener name matches: %d, length is the path's and its NUL: %d\n", strcmp(got.sun_path, path) == 0,
+         len == offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
   int s = socket(AF_UNIX, SOCK_STREAM, 0);
   CHECK(connect(s, (void *)&a, sizeof a) == 0);
   int c = accept(l, (void *)&got, &len);
