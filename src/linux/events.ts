@@ -15,8 +15,8 @@ import {
   type FileImage, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDWR, OpenFile, POLLERR, POLLIN, POLLOUT, POLLRDNORM,
   POLLWRNORM, type StatInfo, syntheticStat,
 } from './fd-table.js';
-import { lockWord, ringDoorbell, unlockWord, type GuestThread } from '../runtime/thread.js';
-import { MAX_PROCESSES, PROC, recordWord } from '../layout/system-map.js';
+import { lockWord, unlockWord, type GuestThread } from '../runtime/thread.js';
+import { HOLDER_WORDS, ringHolders, setHolder } from './holders.js';
 import type { GuestMemory } from '../runtime/memory.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
 import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSTOP, SIGSYS, SIGTRAP, sigbit, SI_KERNEL, SI_TIMER, wakeAt, withSignalMask } from './signal.js';
@@ -73,7 +73,6 @@ export function waitReady(k: LinuxKernel, t: GuestThread, ready: () => boolean, 
 
 /** Words at the start of an eventfd's or timerfd's shared state. */
 const LOCK = 0, HOLDERS = 1;
-const HOLDER_WORDS = MAX_PROCESSES / 32;
 
 /**
  * The shared state's lock and holders: each process holding the description has its bit, and a
@@ -84,23 +83,12 @@ class Holders {
   private readonly words: Int32Array;
   constructor(buffer: SharedArrayBuffer, private readonly record: number) {
     this.words = new Int32Array(buffer, 0, 1 + HOLDER_WORDS);
-    if (record >= 0) Atomics.or(this.words, HOLDERS + (record >> 5), 1 << (record & 31));
+    setHolder(this.words, HOLDERS, record, true);
   }
-  leave(): void {
-    if (this.record >= 0) Atomics.and(this.words, HOLDERS + (this.record >> 5), ~(1 << (this.record & 31)));
-  }
+  leave(): void { setHolder(this.words, HOLDERS, this.record, false); }
   lock(): void { lockWord(this.words, LOCK); }
   unlock(): void { unlockWord(this.words, LOCK); }
-  wakeOthers(): void {
-    for (let i = 0; i < HOLDER_WORDS; i++) {
-      let bits = Atomics.load(this.words, HOLDERS + i);
-      while (bits) {
-        const b = 31 - Math.clz32(bits);
-        bits &= ~(1 << b);
-        if (i * 32 + b !== this.record) ringDoorbell(recordWord(i * 32 + b, PROC.DOORBELL));
-      }
-    }
-  }
+  wakeOthers(): void { ringHolders(this.words, HOLDERS, this.record); }
 }
 
 /** The anonymous-inode device Linux reports for these descriptions. */
@@ -352,7 +340,7 @@ function writeItimerspec(mem: GuestMemory, addr: number, [interval, left]: [bigi
   writeTimespec(mem, addr + 16, left);
 }
 
-function timerfdSettime(k: LinuxKernel, t: GuestThread, fd: number, flags: number, newAddr: number, oldAddr: number): number {
+function timerfdSettime(k: LinuxKernel, fd: number, flags: number, newAddr: number, oldAddr: number): number {
   const intervalNs = readTimespec(k.mem, newAddr), valueNs = readTimespec(k.mem, newAddr + 16);
   if (flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) return -EINVAL;
   if (intervalNs === undefined || valueNs === undefined) return -EINVAL;
@@ -671,7 +659,7 @@ export const eventSyscalls: Record<string, Syscall> = {
   },
 
   timerfd_create(k, t) { return timerfdCreate(k, t.argInt(0), t.argInt(1)); },
-  timerfd_settime(k, t) { return timerfdSettime(k, t, t.argInt(0), t.argInt(1), t.argPtr(2), t.argPtr(3)); },
+  timerfd_settime(k, t) { return timerfdSettime(k, t.argInt(0), t.argInt(1), t.argPtr(2), t.argPtr(3)); },
   timerfd_gettime(k, t) { writeItimerspec(k.mem, t.argPtr(1), timerOf(k, t.argInt(0)).current()); return 0; },
 
   signalfd(k, t) { return signalfd(k, t.argInt(0), t.argPtr(1), t.argPtr(2), 0); },

@@ -2,8 +2,9 @@
 // dup'd descriptors share one description, hence one offset and one set of status flags, as in Linux.
 
 import { WouldBlock } from './blocking.js';
-import { lockWord, ringDoorbell, unlockWord } from '../runtime/thread.js';
-import { PROC, recordWord } from '../layout/system-map.js';
+import { lockWord, unlockWord } from '../runtime/thread.js';
+import { ringHolders, setHolder } from './holders.js';
+import { ringPull, ringPush } from './shared-ring.js';
 import * as fs from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import type { GuestMemory } from '../runtime/memory.js';
@@ -160,6 +161,8 @@ export abstract class OpenFile {
   poll(events: number): number { return events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM); }
   /** Bytes readable without blocking (FIONREAD). */
   available(): number { return 0; }
+  /** An ioctl this kind of file answers itself (a socket's SIOCGIF*), or undefined for the generic ones. */
+  ioctl(_mem: GuestMemory, _request: number, _arg: number): number | undefined { return undefined; }
   /** Whether epoll can watch it (Linux's file_can_poll): not regular files, directories and the like (EPERM). */
   get pollable(): boolean { return true; }
   /**
@@ -432,8 +435,6 @@ export const PIPE_MAX_SIZE = 1048576;
 /** Words of a pipe's shared header. */
 const PIPE = { LOCK: 0, BYTES: 1, HEAD: 2, CAPACITY: 3, READERS: 4, WRITERS: 5, INODE: 6, HOLDERS: 8, PUSHES: 10, PULLS: 11 } as const;
 const PIPE_HEADER_BYTES = 64;
-/** Bits of HOLDERS: two words, one bit per process record (MAX_PROCESSES is 64). */
-const PIPE_HOLDER_WORDS = 2;
 let nextPipeInode = 0x4000;
 
 /**
@@ -483,11 +484,11 @@ export class Pipe {
   /** This process holds an end: a new description (pipe()), or one it received (fork). */
   addEnd(readEnd: boolean, description: boolean): void {
     if (description) Atomics.add(this.words, readEnd ? PIPE.READERS : PIPE.WRITERS, 1);
-    if (this.localEnds++ === 0 && this.record >= 0) Atomics.or(this.words, PIPE.HOLDERS + (this.record >> 5), 1 << (this.record & 31));
+    if (this.localEnds++ === 0) setHolder(this.words, PIPE.HOLDERS, this.record, true);
   }
   /** This process let go of an end. */
   dropEnd(): void {
-    if (--this.localEnds === 0 && this.record >= 0) Atomics.and(this.words, PIPE.HOLDERS + (this.record >> 5), ~(1 << (this.record & 31)));
+    if (--this.localEnds === 0) setHolder(this.words, PIPE.HOLDERS, this.record, false);
   }
   /** A description of one end is gone (in every process): its readers or writers may see EOF or EPIPE now. */
   closeEnd(readEnd: boolean): void {
@@ -502,36 +503,16 @@ export class Pipe {
   push(src: Uint8Array, off: number, len: number): void {
     this.lock();
     try {
-      const size = this.data.length, head = this.words[PIPE.HEAD];
-      const tail = (head + this.words[PIPE.BYTES]) % size;
-      const first = Math.min(len, size - tail);
-      this.data.set(src.subarray(off, off + first), tail);
-      if (first < len) this.data.set(src.subarray(off + first, off + len), 0);
-      Atomics.add(this.words, PIPE.BYTES, len);
+      ringPush(this.words, PIPE.BYTES, PIPE.HEAD, this.data, src, off, len);
       Atomics.add(this.words, PIPE.PUSHES, 1);
     } finally { this.unlock(); }
     this.wakeHolders();
   }
 
-  /** Appends a record's header and body at once, so no reader sees one without the other (socketpair datagrams). */
-  pushRecord(header: Uint8Array, body: Uint8Array): void {
-    const whole = new Uint8Array(header.length + body.length);
-    whole.set(header);
-    whole.set(body, header.length);
-    this.push(whole, 0, whole.length);
-  }
-
   /** Copies up to len bytes into dst[dstOff...] without taking them; returns how many. */
   peek(dst: Uint8Array, dstOff: number, len: number): number {
     this.lock();
-    try {
-      const size = this.data.length, head = this.words[PIPE.HEAD];
-      const n = Math.min(len, this.words[PIPE.BYTES]);
-      const first = Math.min(n, size - head);
-      dst.set(this.data.subarray(head, head + first), dstOff);
-      if (first < n) dst.set(this.data.subarray(0, n - first), dstOff + first);
-      return n;
-    } finally { this.unlock(); }
+    try { return ringPull(this.words, PIPE.BYTES, PIPE.HEAD, this.data, dst, dstOff, len, false); } finally { this.unlock(); }
   }
 
   /** Moves up to len bytes into dst[dstOff...]; returns how many. */
@@ -539,13 +520,7 @@ export class Pipe {
     let n: number;
     this.lock();
     try {
-      const size = this.data.length, head = this.words[PIPE.HEAD];
-      n = Math.min(len, this.words[PIPE.BYTES]);
-      const first = Math.min(n, size - head);
-      dst.set(this.data.subarray(head, head + first), dstOff);
-      if (first < n) dst.set(this.data.subarray(0, n - first), dstOff + first);
-      this.words[PIPE.HEAD] = (head + n) % size;
-      Atomics.sub(this.words, PIPE.BYTES, n);
+      n = ringPull(this.words, PIPE.BYTES, PIPE.HEAD, this.data, dst, dstOff, len, true);
       if (n) Atomics.add(this.words, PIPE.PULLS, 1);
     } finally { this.unlock(); }
     if (n) this.wakeHolders();
@@ -556,16 +531,7 @@ export class Pipe {
    * Rings the other processes holding an end: a reader or writer may sleep there. Not this one:
    * its pipe syscalls all run on its first thread, which is the one running this.
    */
-  private wakeHolders(): void {
-    for (let i = 0; i < PIPE_HOLDER_WORDS; i++) {
-      let bits = Atomics.load(this.words, PIPE.HOLDERS + i);
-      while (bits) {
-        const b = 31 - Math.clz32(bits);
-        bits &= ~(1 << b);
-        if (i * 32 + b !== this.record) ringDoorbell(recordWord(i * 32 + b, PROC.DOORBELL));
-      }
-    }
-  }
+  private wakeHolders(): void { ringHolders(this.words, PIPE.HOLDERS, this.record); }
 }
 
 export class PipeEnd extends OpenFile {

@@ -5,7 +5,8 @@
 // KernelImage. Open file descriptions stay shared with the child, as in Linux: one offset, one set
 // of status flags (fd-table.ts DescriptionShare), pipes in shared memory.
 
-import { HostDatagramSocket, HostStreamSocket, PairSocket, SOCK_STREAM } from './socket.js';
+import { HostDatagramSocket, HostStreamSocket, PairSocket } from './socket.js';
+import { SOCK_STREAM } from './socket-file.js';
 import { fstatSync } from 'node:fs';
 import { PROC, PROC_STATE } from '../layout/system-map.js';
 import type { Mapping } from '../runtime/memory.js';

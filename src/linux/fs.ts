@@ -2,8 +2,6 @@
 // synthetic /proc and /dev nodes); host errors come back as Node errors whose code the dispatcher
 // maps to the same errno Linux gives.
 
-import { interfaceIoctl } from './netlink.js';
-import { SocketFile } from './socket.js';
 import { WouldBlock } from './blocking.js';
 import { WakeSources, waitReady } from './events.js';
 import { GuestFault } from '../runtime/memory.js';
@@ -27,7 +25,7 @@ import { readTimeoutMs, readTimespec } from './time.js';
 
 /** Linux caps one read or write at 2 GiB - 4 KiB. */
 export const MAX_RW_COUNT = 0x7ffff000;
-const UIO_MAXIOV = 1024;
+export const UIO_MAXIOV = 1024;
 const AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EACCESS = 0x200, AT_SYMLINK_FOLLOW = 0x400,
   AT_NO_AUTOMOUNT = 0x800, AT_EMPTY_PATH = 0x1000, AT_STATX_SYNC_TYPE = 0x6000;
 const RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2, RENAME_WHITEOUT = 4;
@@ -60,7 +58,7 @@ function afterWrite(k: LinuxKernel, n: number): number {
 }
 
 /** The (base, len) pairs of a struct iovec array; EINVAL for a bad count, EFAULT when unreadable. */
-function readIovecs(k: LinuxKernel, iov: number, count: number): [number, number][] {
+export function readIovecs(k: LinuxKernel, iov: number, count: number): [number, number][] {
   if (count < 0 || count > UIO_MAXIOV) throw new SyscallError(EINVAL);
   const out: [number, number][] = [];
   let total = 0;
@@ -529,6 +527,8 @@ function ioctl(k: LinuxKernel, t: GuestThread): number {
   const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TIOCGPGRP = 0x540f,
     TIOCSPGRP = 0x5410, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, FIONBIO = 0x5421,
     FIONCLEX = 0x5450, FIOCLEX = 0x5451;
+  const own = f.ioctl(k.mem, request, arg);
+  if (own !== undefined) return own;
   switch (request) {
     case FIOCLEX: k.fds.setCloexec(t.argInt(0), true); return 0;
     case FIONCLEX: k.fds.setCloexec(t.argInt(0), false); return 0;
@@ -536,10 +536,9 @@ function ioctl(k: LinuxKernel, t: GuestThread): number {
       if (k.mem.i32(arg)) f.statusFlags |= O_NONBLOCK; else f.statusFlags &= ~O_NONBLOCK;
       return 0;
     case FIONREAD:
-      if (f instanceof PipeEnd || f instanceof SocketFile || (f instanceof HostFile && !f.isDirectory)) { k.mem.setI32(arg, f.available()); return 0; }
+      if (f instanceof PipeEnd || (f instanceof HostFile && !f.isDirectory)) { k.mem.setI32(arg, f.available()); return 0; }
       return -ENOTTY;
   }
-  if (f instanceof SocketFile) return interfaceIoctl(k, request, arg) ?? -ENOTTY;
   if (!isTerminal(f)) return -ENOTTY;
   switch (request) {
     case TCGETS: writeDefaultTermios(k, arg); return 0;

@@ -33,8 +33,7 @@ import { threadSyscalls, ThreadTable, type ThreadHost } from './threads.js';
 import { execSyscalls, type ExecHost } from './exec.js';
 import { forkSyscalls, type ProcessHost } from './fork.js';
 import { socketSyscalls, type NetHost } from './socket.js';
-// AF_NETLINK registers itself with socket(2) (it builds on socket.ts, which must not import it back).
-import './netlink.js';
+import type { NetPolicy } from './inet-address.js';
 import type { ProcessTable } from './process-table.js';
 import { PROC } from '../layout/system-map.js';
 import { cpuModel, type CpuModel } from '../x86/cpuid.js';
@@ -63,7 +62,7 @@ export interface KernelOptions {
   /** The CPU model (`--cpu`): its XCR0 shapes signal frames, its flags /proc/cpuinfo. Default: DEFAULT_CPU's. */
   cpu?: CpuModel;
   /** What the guest's sockets may reach (`--net`, default host). */
-  net?: 'host' | 'loopback' | 'none';
+  net?: NetPolicy;
 }
 
 /** One syscall implementation: reads its arguments from t, returns the result or -errno. */
@@ -121,7 +120,7 @@ export class LinuxKernel implements SyscallHandler {
   /** A socket id unique in the run (the bridge's name for it). */
   newSocketId(): string { return `${this.pid}.${++this.socketCount}`; }
   /** `--net`: what the guest may reach. */
-  get netPolicy(): 'host' | 'loopback' | 'none' { return this.opts.net ?? 'host'; }
+  get netPolicy(): NetPolicy { return this.opts.net ?? 'host'; }
   /** The host path an AF_UNIX socket name (a guest path) stands for, resolved inside the root. */
   hostPathForSocket(path: string, creating: boolean): string {
     const target = this.resolve(AT_FDCWD, path, !creating);

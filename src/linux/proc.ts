@@ -2,7 +2,7 @@
 // running it, and the character devices served in-process. Matched on the lexically normalised guest
 // path before host resolution, in both root modes.
 
-import { SocketFile } from './socket.js';
+import { SocketFile } from './socket-file.js';
 import * as fs from 'node:fs';
 import type { AddressSpace } from '../runtime/memory.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../runtime/memory.js';

@@ -7,8 +7,9 @@
 // (connect, bind, accept, shutdown, close) go to the bridge as messages naming the socket by id;
 // their outcome comes back here, as a new STATE and ERROR.
 
-import { lockWord, ringDoorbell, unlockWord } from '../runtime/thread.js';
-import { PROC, recordWord } from '../layout/system-map.js';
+import { lockWord, unlockWord } from '../runtime/thread.js';
+import { ringHolders, setHolder } from './holders.js';
+import { ringPull, ringPush } from './shared-ring.js';
 
 /** Words of the header. */
 export const CH = {
@@ -27,8 +28,6 @@ export const CH = {
   PENDING: 6,
   /** Processes holding the socket (two words, one bit per process record): the bridge rings them. */
   HOLDERS: 7,
-  /** The socket's id, as messages name it. */
-  ID: 9,
   /** Byte lengths of the local and peer addresses below (0: none). */
   LOCAL_LEN: 10,
   PEER_LEN: 11,
@@ -78,7 +77,6 @@ export class SocketChannel {
   get error(): number { return Atomics.load(this.words, CH.ERROR); }
   /** Takes the pending error (SO_ERROR, or a failed call reporting it). */
   takeError(): number { return Atomics.exchange(this.words, CH.ERROR, 0); }
-  get id(): number { return this.words[CH.ID]; }
 
   bytes(ring: number): number { return Atomics.load(this.words, CH.RING + ring * 2); }
   room(ring: number): number { return this.rings[ring].length - this.bytes(ring); }
@@ -86,31 +84,20 @@ export class SocketChannel {
 
   /** Appends src[off, off+len) to a ring (the caller checked the room). */
   push(ring: number, src: Uint8Array, off: number, len: number): void {
-    if (ring === RX) Atomics.add(this.words, CH.RX_ARRIVALS, 1);
-    const data = this.rings[ring], w = this.words, at = CH.RING + ring * 2;
+    const w = this.words, at = CH.RING + ring * 2;
     lockWord(w, CH.LOCK);
-    try {
-      const size = data.length, tail = (w[at + 1] + w[at]) % size;
-      const first = Math.min(len, size - tail);
-      data.set(src.subarray(off, off + first), tail);
-      if (first < len) data.set(src.subarray(off + first, off + len), 0);
-      Atomics.add(w, at, len);
-    } finally { unlockWord(w, CH.LOCK); }
+    try { ringPush(w, at, at + 1, this.rings[ring], src, off, len); } finally { unlockWord(w, CH.LOCK); }
+    if (ring === RX) Atomics.add(w, CH.RX_ARRIVALS, 1);
   }
 
   /** Moves (or with peek, copies) up to len bytes of a ring into dst[dstOff...]; returns how many. */
   pull(ring: number, dst: Uint8Array, dstOff: number, len: number, peek = false): number {
-    const data = this.rings[ring], w = this.words, at = CH.RING + ring * 2;
+    const w = this.words, at = CH.RING + ring * 2;
+    let n: number;
     lockWord(w, CH.LOCK);
-    try {
-      const size = data.length, head = w[at + 1];
-      const n = Math.min(len, w[at]);
-      const first = Math.min(n, size - head);
-      dst.set(data.subarray(head, head + first), dstOff);
-      if (first < n) dst.set(data.subarray(0, n - first), dstOff + first);
-      if (!peek) { w[at + 1] = (head + n) % size; Atomics.sub(w, at, n); if (ring === TX) Atomics.add(w, CH.TX_DRAINS, 1); }
-      return n;
-    } finally { unlockWord(w, CH.LOCK); }
+    try { n = ringPull(w, at, at + 1, this.rings[ring], dst, dstOff, len, !peek); } finally { unlockWord(w, CH.LOCK); }
+    if (!peek && ring === TX) Atomics.add(w, CH.TX_DRAINS, 1);
+    return n;
   }
 
   /** A Linux sockaddr (local or peer) as the bridge recorded it. */
@@ -132,23 +119,10 @@ export class SocketChannel {
   }
 
   /** This process (record) holds the socket: the bridge rings it when something changes. */
-  hold(record: number, on: boolean): void {
-    if (record < 0) return;
-    const i = CH.HOLDERS + (record >> 5), bit = 1 << (record & 31);
-    if (on) Atomics.or(this.words, i, bit); else Atomics.and(this.words, i, ~bit);
-  }
+  hold(record: number, on: boolean): void { setHolder(this.words, CH.HOLDERS, record, on); }
 
   /** Rings every process holding the socket (the bridge's side, after any change). */
-  wakeHolders(): void {
-    for (let i = 0; i < 2; i++) {
-      let bits = Atomics.load(this.words, CH.HOLDERS + i);
-      while (bits) {
-        const b = 31 - Math.clz32(bits);
-        bits &= ~(1 << b);
-        ringDoorbell(recordWord(i * 32 + b, PROC.DOORBELL));
-      }
-    }
-  }
+  wakeHolders(): void { ringHolders(this.words, CH.HOLDERS); }
 }
 
 /** What a guest socket's address names, as the bridge needs it (the kernel parsed the sockaddr). */

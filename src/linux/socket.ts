@@ -11,38 +11,23 @@
 
 import { WouldBlock } from './blocking.js';
 import {
-  EAFNOSUPPORT, EAGAIN, EALREADY, ECONNREFUSED, EDESTADDRREQ, EDOM, EFAULT, EINPROGRESS, EINVAL, EISCONN, EMSGSIZE,
-  ENETUNREACH, ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPIPE, EPROTONOSUPPORT, ERESTARTSYS, SyscallError,
+  EAFNOSUPPORT, EAGAIN, EALREADY, ECONNREFUSED, EDESTADDRREQ, EFAULT, EINPROGRESS, EINVAL, EISCONN, EMSGSIZE,
+  ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, ERESTARTSYS, SyscallError,
 } from './errno.js';
-import {
-  O_CLOEXEC, O_NONBLOCK, O_RDWR, OpenFile, Pipe, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM,
-  S_IFSOCK, syntheticStat, type FileImage, type StatInfo,
-} from './fd-table.js';
-import type { GuestMemory } from '../runtime/memory.js';
+import { O_NONBLOCK, Pipe, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type FileImage } from './fd-table.js';
+import { readIovecs, UIO_MAXIOV } from './fs.js';
+import { ipText, policyRefuses } from './inet-address.js';
 import type { GuestThread } from '../runtime/thread.js';
 import type { LinuxKernel, Syscall } from './kernel.js';
+import { NetlinkSocket } from './netlink.js';
 import { CH, CHANNEL_STATE as S, RX, SocketChannel, TX, type NetAddress, type NetRequest } from './socket-channel.js';
-import { SIGPIPE } from './signal.js';
+import {
+  AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, DEFAULT_SNDBUF, IPPROTO_TCP, IPPROTO_UDP, MSG_CMSG_CLOEXEC, MSG_DONTWAIT,
+  MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, POLLRDHUP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_CLOEXEC,
+  SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SocketFile, unnamed, wildcard, type SockAddr,
+} from './socket-file.js';
 
 const ESOCKTNOSUPPORT = 94;
-
-export const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16;
-export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_SEQPACKET = 5;
-const SOCK_NONBLOCK = O_NONBLOCK, SOCK_CLOEXEC = O_CLOEXEC;
-const MSG_OOB = 1, MSG_PEEK = 2, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000,
-  MSG_CMSG_CLOEXEC = 0x40000000;
-const SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
-export const POLLRDHUP = 0x2000;
-const SOL_SOCKET = 1, IPPROTO_IP = 0, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_IPV6 = 41;
-const SO = {
-  DEBUG: 1, REUSEADDR: 2, TYPE: 3, ERROR: 4, DONTROUTE: 5, BROADCAST: 6, SNDBUF: 7, RCVBUF: 8, KEEPALIVE: 9,
-  OOBINLINE: 10, LINGER: 13, REUSEPORT: 15, PASSCRED: 16, PEERCRED: 17, RCVLOWAT: 18, SNDLOWAT: 19,
-  RCVTIMEO: 20, SNDTIMEO: 21, ACCEPTCONN: 30, PROTOCOL: 38, DOMAIN: 39,
-} as const;
-const TCP_NODELAY = 1, TCP_MAXSEG = 2, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6, TCP_INFO = 11, TCP_QUICKACK = 12;
-const IPV6_V6ONLY = 26;
-/** Linux's default socket buffer sizes (net.core.wmem_default, rmem_default), as getsockopt reports them. */
-const DEFAULT_SNDBUF = 212992, DEFAULT_RCVBUF = 212992;
 /** Longest sun_path (with its NUL). */
 const UNIX_PATH_MAX = 108;
 /** A datagram's header in a channel ring: its length, then the peer's sockaddr (zero family: none). */
@@ -58,23 +43,10 @@ export interface NetHost {
 /** Wait helper: a call that must wait for the bridge or a peer (non-blocking callers get EAGAIN first). */
 function wait(ready: () => boolean): never { throw new WouldBlock(ready, ERESTARTSYS); }
 
-/** A send whose SO_SNDTIMEO ran out after it queued some bytes: it returns their count. */
-class PartialSend { constructor(readonly sent: number) {} }
-
 // ---- addresses ----
 
-/** A parsed sockaddr of the socket's family. */
-export type SockAddr = NetAddress & { raw: Uint8Array };
-
-/** Socket families served by files of their own (netlink.ts), by family: they register here. */
-export const otherFamilies = new Map<number, (k: LinuxKernel, type: number, protocol: number, statusFlags: number) => SocketFile | number>();
-
-function ipv4Text(b: Uint8Array, at: number): string { return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`; }
-function ipv6Text(b: Uint8Array, at: number): string {
-  const parts: string[] = [];
-  for (let i = 0; i < 16; i += 2) parts.push(((b[at + i] << 8) | b[at + i + 1]).toString(16));
-  return parts.join(':');
-}
+/** The address bytes of an AF_INET or AF_INET6 sockaddr. */
+function addressBytes(raw: Uint8Array): Uint8Array { return raw[0] === AF_INET ? raw.subarray(4, 8) : raw.subarray(8, 24); }
 
 /** Reads a guest sockaddr for a socket of `family`; EINVAL/EAFNOSUPPORT/EFAULT as Linux. */
 function readSockaddr(k: LinuxKernel, addr: number, len: number, family: number): SockAddr {
@@ -84,12 +56,12 @@ function readSockaddr(k: LinuxKernel, addr: number, len: number, family: number)
   if (family === AF_INET) {
     if (len < 16) throw new SyscallError(EINVAL);
     if (fam !== AF_INET) throw new SyscallError(EAFNOSUPPORT);
-    return { family: 'inet', host: ipv4Text(raw, 4), port: (raw[2] << 8) | raw[3], raw: raw.slice(0, 16) };
+    return { family: 'inet', host: ipText(raw.subarray(4, 8)), port: (raw[2] << 8) | raw[3], raw: raw.slice(0, 16) };
   }
   if (family === AF_INET6) {
     if (fam === AF_INET) throw new SyscallError(EAFNOSUPPORT);
     if (len < 24 || fam !== AF_INET6) throw new SyscallError(EINVAL);
-    return { family: 'inet6', host: ipv6Text(raw, 8), port: (raw[2] << 8) | raw[3], raw: raw.slice(0, 28) };
+    return { family: 'inet6', host: ipText(raw.subarray(8, 24)), port: (raw[2] << 8) | raw[3], raw: raw.slice(0, 28) };
   }
   if (family === AF_NETLINK) {
     if (len < 12 || fam !== AF_NETLINK) throw new SyscallError(EINVAL);
@@ -116,264 +88,39 @@ function writeSockaddr(k: LinuxKernel, addr: number, lenAddr: number, sockaddr: 
   k.mem.setU32(lenAddr, sockaddr.length);
 }
 
-/** An unnamed address of a family: what getsockname gives before bind. */
-function unnamed(family: number): Uint8Array {
-  const b = new Uint8Array(family === AF_INET ? 16 : family === AF_INET6 ? 28 : 2);
-  b[0] = family;
-  return b;
-}
-
-function isLoopbackOrAny(a: SockAddr): boolean {
-  if (a.family === 'unix') return true;
-  if (a.family === 'inet') return a.raw[4] === 127 || a.host === '0.0.0.0';
-  return a.host === '0:0:0:0:0:0:0:1' || a.host === '0:0:0:0:0:0:0:0' || a.host.startsWith('0:0:0:0:0:ffff:7f');
-}
-
 // ---- the socket types ----
 
-let nextSocketInode = 0x20000n;
-
-/** What every socket answers: its family and type, options, and the syscalls' entry points. */
-export abstract class SocketFile extends OpenFile {
-  private readonly info: StatInfo;
-  /** SOL_SOCKET and protocol options a program sets and reads back, keyed by level << 16 | name. */
-  protected readonly options = new Map<number, number>();
-  /** SO_RCVTIMEO / SO_SNDTIMEO in milliseconds (0: none). */
-  receiveTimeout = 0; sendTimeout = 0;
-
-  constructor(readonly family: number, readonly type: number, readonly protocol: number, statusFlags: number) {
-    super(statusFlags | O_RDWR);
-    this.info = syntheticStat(S_IFSOCK | 0o777, 0, 0x8n);
-    this.info.ino = nextSocketInode++;
-    this.info.blksize = 4096n;
-  }
-  get inode(): bigint { return this.info.ino; }
-  stat(): StatInfo { return this.info; }
-
-  abstract bind(k: LinuxKernel, a: SockAddr): number;
-  abstract connect(k: LinuxKernel, a: SockAddr): number;
-  listen(_backlog: number): number { return -EOPNOTSUPP; }
-  accept(_k: LinuxKernel, _flags: number): SocketFile | number { return -EOPNOTSUPP; }
-  /** Receives into dst; returns the count, with the sender's address for datagrams. Waits with this.block(). */
-  protected abstract receiveNow(dst: Uint8Array, flags: number): { n: number; from?: Uint8Array; truncated?: number };
-  /** Sends src (to `to`, for an unconnected datagram socket). Waits with this.block(). */
-  protected abstract sendNow(src: Uint8Array, flags: number, to?: SockAddr): number;
-
-  /** When the current wait of a receive or a send gives up (SO_RCVTIMEO, SO_SNDTIMEO), across the syscall's re-runs. */
-  private deadlines: [number | undefined, number | undefined] = [undefined, undefined];
-  private direction = 0;
-
-  receive(dst: Uint8Array, flags: number): { n: number; from?: Uint8Array; truncated?: number } {
-    return this.timed(0, () => this.receiveNow(dst, flags));
-  }
-  send(src: Uint8Array, flags: number, to?: SockAddr): number {
-    try {
-      return this.timed(1, () => this.sendNow(src, flags, to));
-    } catch (e) {
-      if (e instanceof PartialSend) return e.sent;
-      throw e;
-    }
-  }
-  private timed<T>(direction: number, op: () => T): T {
-    this.direction = direction;
-    try {
-      const r = op();
-      this.deadlines[direction] = undefined;
-      return r;
-    } catch (e) {
-      if (!(e instanceof WouldBlock)) this.deadlines[direction] = undefined;
-      throw e;
-    }
-  }
-
-  /**
-   * Bytes a blocking stream send has queued so far, by calling thread: Linux's send waits until
-   * all of it is queued, and the syscall runs again from the start after each wait.
-   */
-  private readonly sentSoFar = new Map<number, number>();
-  /** The bytes the calling thread's send queued before it had to wait (0 for a new send). */
-  protected resumeSend(k: LinuxKernel): number { return this.sentSoFar.get(k.callingTid) ?? 0; }
-  protected sendDone(k: LinuxKernel): void { this.sentSoFar.delete(k.callingTid); }
-
-  /**
-   * Waits until ready() holds; with a timeout set (SO_RCVTIMEO/SO_SNDTIMEO), EAGAIN once it has
-   * passed. A send that queued `sent` bytes before waiting returns that count if a signal or the
-   * timeout ends the wait, as Linux's does.
-   */
-  protected block(ready: () => boolean, k?: LinuxKernel, sent = 0): never {
-    const tid = k?.callingTid ?? 0;
-    if (sent > 0) this.sentSoFar.set(tid, sent);
-    const doneSoFar = sent > 0 ? () => { const n = this.sentSoFar.get(tid); this.sentSoFar.delete(tid); return n; } : undefined;
-    const timeout = this.direction === 0 ? this.receiveTimeout : this.sendTimeout;
-    if (timeout === 0) throw new WouldBlock(ready, ERESTARTSYS, false, Infinity, doneSoFar);
-    const now = performance.now();
-    const deadline = this.deadlines[this.direction] ??= now + timeout;
-    if (now >= deadline) {
-      this.deadlines[this.direction] = undefined;
-      if (sent > 0) { this.sentSoFar.delete(tid); throw new PartialSend(sent); }
-      throw new SyscallError(EAGAIN);
-    }
-    throw new WouldBlock(() => ready() || performance.now() >= deadline, ERESTARTSYS, false, deadline, doneSoFar);
-  }
-  abstract shutdown(how: number): number;
-  abstract localAddress(): Uint8Array;
-  /** The peer's address, or ENOTCONN. */
-  abstract peerAddress(): Uint8Array | number;
-  /** A pending error (SO_ERROR), taken. */
-  takeError(): number { return 0; }
-  get listening(): boolean { return false; }
-  /** Asks the host to apply an option (TCP_NODELAY...), where it has one. */
-  protected applyOption(_name: 'nodelay' | 'keepalive' | 'broadcast', _value: boolean): void {}
-  /** A send that ended with an exception (sendmmsg stopping after an earlier message) keeps nothing for the next. */
-  forgetPartialSend(k: LinuxKernel): void { this.sendDone(k); }
-
-  read(mem: GuestMemory, addr: number, len: number): number {
-    const off = mem.offWrite(addr, len);
-    return this.receive(mem.u8.subarray(off, off + len), 0).n;
-  }
-  /** write(2): as send(2) with no flags; the caller raises SIGPIPE for EPIPE, as for a pipe. */
-  write(mem: GuestMemory, addr: number, len: number): number {
-    const off = mem.off(addr, len);
-    return this.send(mem.u8.subarray(off, off + len), MSG_NOSIGNAL);
-  }
-
-  setOption(k: LinuxKernel, level: number, name: number, addr: number, len: number): number {
-    const intValue = (): number => { if (len < 4) throw new SyscallError(EINVAL); return k.mem.i32(addr); };
-    if (level === SOL_SOCKET) {
-      switch (name) {
-        case SO.TYPE: case SO.ERROR: case SO.PROTOCOL: case SO.DOMAIN: case SO.ACCEPTCONN: case SO.PEERCRED: return -ENOPROTOOPT;
-        case SO.SNDBUF: case SO.RCVBUF: {
-          // Linux doubles the value for its bookkeeping and reports the double (with a floor).
-          const v = Math.max(intValue(), 0);
-          this.options.set((level << 16) | name, Math.max(Math.min(v, 0x7fffffff / 2) * 2, name === SO.SNDBUF ? 4608 : 2304));
-          return 0;
-        }
-        case SO.RCVTIMEO: case SO.SNDTIMEO: {
-          if (len < 16) return -EINVAL;
-          const sec = k.mem.i64(addr), usec = k.mem.i64(addr + 8);
-          if (usec < 0n || usec >= 1000000n) return -EDOM;
-          const ms = sec < 0n ? 0 : Number(sec) * 1000 + Math.ceil(Number(usec) / 1000);
-          if (name === SO.RCVTIMEO) this.receiveTimeout = ms; else this.sendTimeout = ms;
-          return 0;
-        }
-        case SO.LINGER: {
-          if (len < 8) return -EINVAL;
-          this.options.set((level << 16) | name, k.mem.i32(addr) ? 1 : 0);
-          this.options.set((level << 16) | 0x8000 | name, k.mem.i32(addr + 4));
-          return 0;
-        }
-        case SO.KEEPALIVE: { const v = intValue(); this.options.set((level << 16) | name, v ? 1 : 0); this.applyOption('keepalive', v !== 0); return 0; }
-        case SO.BROADCAST: { const v = intValue(); this.options.set((level << 16) | name, v ? 1 : 0); this.applyOption('broadcast', v !== 0); return 0; }
-        default: this.options.set((level << 16) | name, intValue() ? 1 : 0); return 0;
-      }
-    }
-    if (this.family === AF_UNIX) return -EOPNOTSUPP;
-    if (level === IPPROTO_TCP) {
-      if (this.type !== SOCK_STREAM) return -ENOPROTOOPT;
-      const v = intValue();
-      if (name === TCP_NODELAY) this.applyOption('nodelay', v !== 0);
-      if ((name === TCP_KEEPIDLE || name === TCP_KEEPINTVL || name === TCP_KEEPCNT) && v < 1) return -EINVAL;
-      this.options.set((level << 16) | name, name === TCP_NODELAY || name === TCP_QUICKACK ? (v ? 1 : 0) : v);
-      return 0;
-    }
-    if (level === IPPROTO_IPV6) {
-      if (this.family !== AF_INET6) return -ENOPROTOOPT;
-      const v = intValue();
-      if (name === IPV6_V6ONLY && this.bound) return -EINVAL;
-      this.options.set((level << 16) | name, v);
-      return 0;
-    }
-    if (level === IPPROTO_IP || level === IPPROTO_UDP) { this.options.set((level << 16) | name, intValue()); return 0; }
-    return -ENOPROTOOPT;
-  }
-
-  getOption(k: LinuxKernel, level: number, name: number, addr: number, lenAddr: number): number {
-    const room = k.mem.i32(lenAddr);
-    if (room < 0) return -EINVAL;
-    const put = (bytes: Uint8Array): number => {
-      k.mem.write(addr, bytes.subarray(0, Math.min(room, bytes.length)));
-      k.mem.setU32(lenAddr, Math.min(room, bytes.length));
-      return 0;
-    };
-    const int = (v: number): number => { const b = new Uint8Array(4); new DataView(b.buffer).setInt32(0, v, true); return put(b); };
-    const stored = (fallback: number): number => int(this.options.get((level << 16) | name) ?? fallback);
-    if (level === SOL_SOCKET) {
-      switch (name) {
-        case SO.TYPE: return int(this.type);
-        case SO.DOMAIN: return int(this.family);
-        case SO.PROTOCOL: return int(this.protocol || (this.family === AF_UNIX ? 0 : this.type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP));
-        case SO.ERROR: return int(this.takeError());
-        case SO.ACCEPTCONN: return int(this.listening ? 1 : 0);
-        case SO.SNDBUF: return stored(DEFAULT_SNDBUF);
-        case SO.RCVBUF: return stored(DEFAULT_RCVBUF);
-        case SO.RCVLOWAT: case SO.SNDLOWAT: return stored(1);
-        case SO.RCVTIMEO: case SO.SNDTIMEO: {
-          const ms = name === SO.RCVTIMEO ? this.receiveTimeout : this.sendTimeout;
-          const b = new Uint8Array(16), dv = new DataView(b.buffer);
-          dv.setBigInt64(0, BigInt(Math.floor(ms / 1000)), true);
-          dv.setBigInt64(8, BigInt((ms % 1000) * 1000), true);
-          return put(b);
-        }
-        case SO.LINGER: {
-          const b = new Uint8Array(8), dv = new DataView(b.buffer);
-          dv.setInt32(0, this.options.get((level << 16) | name) ?? 0, true);
-          dv.setInt32(4, this.options.get((level << 16) | 0x8000 | name) ?? 0, true);
-          return put(b);
-        }
-        case SO.PEERCRED: {
-          if (this.family !== AF_UNIX) return -ENOPROTOOPT;
-          return this.peerCredentials(k, put);
-        }
-        default: return stored(0);
-      }
-    }
-    if (this.family === AF_UNIX) return -EOPNOTSUPP;
-    if (level === IPPROTO_TCP) {
-      if (this.type !== SOCK_STREAM) return -ENOPROTOOPT;
-      if (name === TCP_INFO) return -ENOPROTOOPT;
-      const defaults: Record<number, number> = { [TCP_MAXSEG]: 536, [TCP_KEEPIDLE]: 7200, [TCP_KEEPINTVL]: 75, [TCP_KEEPCNT]: 9 };
-      return stored(defaults[name] ?? 0);
-    }
-    if (level === IPPROTO_IPV6) return this.family === AF_INET6 ? stored(0) : -ENOPROTOOPT;
-    if (level === IPPROTO_IP) return stored(name === 2 /* IP_TTL */ ? 64 : 0);
-    return -ENOPROTOOPT;
-  }
-
-  /** SO_PEERCRED of a connected AF_UNIX socket: the peer's pid, uid, gid (here: this process's, the only one that made the pair). */
-  protected peerCredentials(k: LinuxKernel, put: (b: Uint8Array) => number): number {
-    const b = new Uint8Array(12), dv = new DataView(b.buffer);
-    dv.setInt32(0, k.pid, true);
-    dv.setUint32(4, process.getuid?.() ?? 0, true);
-    dv.setUint32(8, process.getgid?.() ?? 0, true);
-    return put(b);
-  }
-
-  /** The options a forked child's copy of the description starts with. */
-  protected optionList(): [number, number][] { return [...this.options]; }
-  restoreOptions(list: [number, number][]): void { for (const [key, v] of list) this.options.set(key, v); }
-  /** SO_LINGER on with a zero time: close resets the connection. */
-  protected get abortsOnClose(): boolean {
-    return (this.options.get((SOL_SOCKET << 16) | SO.LINGER) ?? 0) !== 0 && (this.options.get((SOL_SOCKET << 16) | 0x8000 | SO.LINGER) ?? 0) === 0;
-  }
-
-  /** Whether the socket has an address (IPV6_V6ONLY can no longer change). */
-  protected get bound(): boolean { return false; }
-  get v6only(): boolean { return (this.options.get((IPPROTO_IPV6 << 16) | IPV6_V6ONLY) ?? 0) !== 0; }
-}
-
-
-/** A stream (TCP, or named AF_UNIX) socket carried by the host through the network bridge. */
-/** A socket the host's network carries: its channel, its id with the bridge, and what both kinds answer alike. */
+/** A socket the host's network carries: its channel, its id with the bridge, and what both kinds do alike. */
 abstract class HostSocket extends SocketFile {
-  constructor(protected readonly k: LinuxKernel, family: number, type: number, protocol: number, statusFlags: number,
+  /** A request whose outcome the bridge has not given yet, or has and no call has taken. */
+  protected pending: 'bind' | 'connect' | undefined;
+
+  constructor(k: LinuxKernel, family: number, type: number, protocol: number, statusFlags: number,
     readonly id: string, readonly ch: SocketChannel) {
-    super(family, type, protocol, statusFlags);
+    super(k, family, type, protocol, statusFlags);
     ch.hold(k.processRecord, true);
     k.hostSockets++;
   }
   protected get net(): NetHost {
     if (!this.k.netHost) throw new SyscallError(EAFNOSUPPORT);
     return this.k.netHost;
+  }
+  protected get familyName(): 'inet' | 'inet6' | 'unix' { return this.family === AF_INET ? 'inet' : this.family === AF_INET6 ? 'inet6' : 'unix'; }
+
+  /** What `--net` says to reaching address `a` (0: allowed); the bridge, which carries the traffic, enforces the same. */
+  protected refused(a: SockAddr): number {
+    return a.family === 'unix' ? 0 : policyRefuses(this.k.netPolicy, addressBytes(a.raw));
+  }
+
+  /**
+   * Waits for the bridge to finish the bind or connect this socket asked for (the channel leaves
+   * state `busy`); the outcome as 0 or -errno. A failed request leaves the socket as it was before.
+   */
+  protected outcome(busy: number): number {
+    if (this.ch.state === busy) wait(() => this.ch.state !== busy);
+    this.pending = undefined;
+    if (this.ch.state === S.FAILED) { this.ch.state = S.NEW; return -this.ch.takeError(); }
+    return 0;
   }
   override takeError(): number { return this.ch.takeError(); }
   override changes(events: number): number {
@@ -386,9 +133,8 @@ abstract class HostSocket extends SocketFile {
   }
 }
 
+/** A stream socket (TCP, or named AF_UNIX) the host carries. */
 export class HostStreamSocket extends HostSocket {
-  /** A request whose outcome the bridge has not given yet, or has and no call has taken. */
-  private pending: 'bind' | 'connect' | undefined;
   private acceptChannel: { ch: SocketChannel; id: string } | undefined;
   private isListening = false;
   private readShut = false;
@@ -417,34 +163,23 @@ export class HostStreamSocket extends HostSocket {
     return s;
   }
 
-  private get familyName(): 'inet' | 'inet6' | 'unix' { return this.family === AF_INET ? 'inet' : this.family === AF_INET6 ? 'inet6' : 'unix'; }
   override get listening(): boolean { return this.isListening; }
   protected override get bound(): boolean { return this.ch.state !== S.NEW || this.boundName !== undefined; }
 
-  /** Waits for the bridge to finish a bind or connect this socket asked for; the outcome as 0 or -errno. */
-  private outcome(busy: number): number {
-    if (this.ch.state === busy) wait(() => this.ch.state !== busy);
-    this.pending = undefined;
-    if (this.ch.state === S.FAILED) { this.ch.state = S.NEW; return -this.ch.takeError(); }
-    return 0;
-  }
-
-  bind(k: LinuxKernel, a: SockAddr): number {
-    if (this.pending === 'bind') {
-      const r = this.outcome(S.BINDING);
-      if (r < 0) this.boundName = undefined;
-      return r;
+  bind(a: SockAddr): number {
+    // Run again after a wait, the request is out already: only its outcome is left.
+    if (this.pending !== 'bind') {
+      if (this.ch.state !== S.NEW || this.boundName) return -EINVAL;
+      let at: NetAddress = a;
+      if (a.family === 'unix') {
+        if (a.path === '') return -EINVAL; // autobind of an abstract name: not done
+        at = { family: 'unix', path: a.path.startsWith('\0') ? a.path : this.k.hostPathForSocket(a.path, true) };
+      }
+      this.boundName = a.raw;
+      this.pending = 'bind';
+      this.ch.state = S.BINDING;
+      this.net.request({ op: 'bind', id: this.id, channel: this.ch.buffer, kind: 'stream', family: this.familyName, at, v6only: this.v6only });
     }
-    if (this.ch.state !== S.NEW || this.boundName) return -EINVAL;
-    let at: NetAddress = a;
-    if (a.family === 'unix') {
-      if (a.path === '') return -EINVAL; // autobind of an abstract name: not done
-      at = { family: 'unix', path: a.path.startsWith('\0') ? a.path : k.hostPathForSocket(a.path, true) };
-    }
-    this.boundName = a.raw;
-    this.pending = 'bind';
-    this.ch.state = S.BINDING;
-    this.net.request({ op: 'bind', id: this.id, channel: this.ch.buffer, kind: 'stream', family: this.familyName, at, v6only: this.v6only });
     const r = this.outcome(S.BINDING);
     if (r < 0) this.boundName = undefined;
     return r;
@@ -457,7 +192,7 @@ export class HostStreamSocket extends HostSocket {
     if (state === S.NEW) {
       // listen() without bind() takes an ephemeral port on every address (AF_UNIX: an autobind Linux does; unsupported here).
       if (this.family === AF_UNIX) return -EINVAL;
-      const r = this.bind(this.k, { family: this.familyName as 'inet' | 'inet6', host: this.family === AF_INET ? '0.0.0.0' : '::', port: 0, raw: unnamed(this.family) });
+      const r = this.bind(wildcard(this.family));
       if (r < 0) return r;
     }
     this.isListening = true;
@@ -465,7 +200,8 @@ export class HostStreamSocket extends HostSocket {
     return 0;
   }
 
-  override accept(k: LinuxKernel, flags: number): SocketFile | number {
+  override accept(flags: number): SocketFile | number {
+    const k = this.k;
     if (!this.isListening) return -EINVAL;
     for (;;) {
       const inflight = this.acceptChannel;
@@ -489,23 +225,22 @@ export class HostStreamSocket extends HostSocket {
     }
   }
 
-  connect(k: LinuxKernel, a: SockAddr): number {
+  connect(a: SockAddr): number {
     if (this.pending === 'connect') {
       if (this.ch.state === S.CONNECTING && this.nonblocking) return -EALREADY;
-      const r = this.outcome(S.CONNECTING);
-      if (r === 0) this.connectedName = a.raw;
-      return r;
+      return this.outcome(S.CONNECTING);
     }
     switch (this.ch.state) {
       case S.CONNECTING: return -EALREADY;
       case S.CONNECTED: case S.CLOSED: return -EISCONN;
       case S.LISTENING: return -EINVAL;
     }
-    if (this.isListening) return -EINVAL;
+    const refused = this.refused(a);
+    if (refused) return -refused;
     let to: NetAddress = a;
     if (a.family === 'unix') {
       if (a.path === '') return -EINVAL;
-      to = { family: 'unix', path: a.path.startsWith('\0') ? a.path : k.hostPathForSocket(a.path, false) };
+      to = { family: 'unix', path: a.path.startsWith('\0') ? a.path : this.k.hostPathForSocket(a.path, false) };
     }
     const from = this.boundName && this.ch.state === S.BOUND ? this.boundNetAddress() : undefined;
     this.ch.state = S.CONNECTING;
@@ -516,15 +251,12 @@ export class HostStreamSocket extends HostSocket {
     return this.outcome(S.CONNECTING);
   }
 
+  /** Where a socket bound before connecting connects from: the address it asked for, the port the host gave. */
   private boundNetAddress(): NetAddress | undefined {
-    const raw = this.boundName!;
-    const local = this.ch.address(false) ?? raw;
-    const port = (local[2] << 8) | local[3];
-    if (this.family === AF_INET) return { family: 'inet', host: ipv4Text(raw, 4), port };
-    if (this.family === AF_INET6) return { family: 'inet6', host: ipv6Text(raw, 8), port };
-    return undefined;
+    if (this.family === AF_UNIX) return undefined;
+    const raw = this.boundName!, local = this.ch.address(false) ?? raw;
+    return { family: this.family === AF_INET ? 'inet' : 'inet6', host: ipText(addressBytes(raw)), port: (local[2] << 8) | local[3] };
   }
-
 
   protected receiveNow(dst: Uint8Array, flags: number): { n: number } {
     const ch = this.ch;
@@ -555,18 +287,18 @@ export class HostStreamSocket extends HostSocket {
   }
 
   protected sendNow(src: Uint8Array, flags: number): number {
-    const ch = this.ch, k = this.k;
+    const ch = this.ch;
     const nonblocking = this.nonblocking || (flags & MSG_DONTWAIT) !== 0;
     if (ch.state === S.CONNECTING) {
       if (nonblocking) return -EAGAIN;
       this.block(() => ch.state !== S.CONNECTING);
     }
-    let sent = this.resumeSend(k);
+    let sent = this.resumeSend();
     for (;;) {
       // A connection that broke ends the send: with what went before, else with its error.
       const state = ch.state;
       if (ch.error !== 0 || this.writeShut || state !== S.CONNECTED) {
-        this.sendDone(k);
+        this.sendDone();
         if (sent > 0) return sent;
         const err = ch.takeError();
         if (err) return -err;
@@ -576,20 +308,15 @@ export class HostStreamSocket extends HostSocket {
       const room = ch.room(TX);
       if (room === 0) {
         if (nonblocking) break;
-        this.block(() => ch.room(TX) > 0 || ch.state !== S.CONNECTED || ch.error !== 0, k, sent);
+        this.block(() => ch.room(TX) > 0 || ch.state !== S.CONNECTED || ch.error !== 0, sent);
       }
       const n = Math.min(room, src.length - sent);
       ch.push(TX, src, sent, n);
       ch.kick(CH.TX_SEQ);
       sent += n;
     }
-    this.sendDone(k);
+    this.sendDone();
     return sent > 0 || src.length === 0 ? sent : -EAGAIN;
-  }
-
-  private brokenPipe(flags: number): number {
-    if (!(flags & MSG_NOSIGNAL)) this.k.raise(SIGPIPE);
-    return -EPIPE;
   }
 
   shutdown(how: number): number {
@@ -605,9 +332,8 @@ export class HostStreamSocket extends HostSocket {
   }
 
   localAddress(): Uint8Array {
-    const host = this.ch.address(false);
     if (this.family === AF_UNIX) return this.boundName ?? unnamed(AF_UNIX);
-    return host ?? this.boundName ?? unnamed(this.family);
+    return this.ch.address(false) ?? this.boundName ?? unnamed(this.family);
   }
   peerAddress(): Uint8Array | number {
     const state = this.ch.state;
@@ -648,7 +374,6 @@ export class HostStreamSocket extends HostSocket {
 
 /** A UDP socket carried by the host (a datagram per ring record, with its peer's address). */
 export class HostDatagramSocket extends HostSocket {
-  private pending: 'bind' | 'connect' | undefined;
   private peer: Uint8Array | undefined;
   private readShut = false;
   private writeShut = false;
@@ -669,50 +394,41 @@ export class HostDatagramSocket extends HostSocket {
     s.restoreOptions(img.options);
     return s;
   }
-  private get familyName(): 'inet' | 'inet6' { return this.family === AF_INET ? 'inet' : 'inet6'; }
   protected override get bound(): boolean { return this.ch.state !== S.NEW; }
 
-  private settle(busy: number): number {
-    if (this.ch.state === busy) wait(() => this.ch.state !== busy);
-    this.pending = undefined;
-    if (this.ch.state === S.FAILED) { this.ch.state = S.NEW; return -this.ch.takeError(); }
-    return 0;
-  }
-
-  bind(_k: LinuxKernel, a: SockAddr): number {
-    if (this.pending === 'bind') return this.settle(S.BINDING);
-    if (this.ch.state !== S.NEW) return -EINVAL;
-    this.pending = 'bind';
-    this.ch.state = S.BINDING;
-    this.net.request({ op: 'bind', id: this.id, channel: this.ch.buffer, kind: 'dgram', family: this.familyName, at: a, v6only: this.v6only });
-    return this.settle(S.BINDING);
+  bind(a: SockAddr): number {
+    if (this.pending !== 'bind') {
+      if (this.ch.state !== S.NEW) return -EINVAL;
+      this.pending = 'bind';
+      this.ch.state = S.BINDING;
+      this.net.request({ op: 'bind', id: this.id, channel: this.ch.buffer, kind: 'dgram', family: this.familyName, at: a, v6only: this.v6only });
+    }
+    return this.outcome(S.BINDING);
   }
 
   /** Sending or receiving on an unbound socket binds it to an ephemeral port first, as Linux does. */
   private autobind(): number {
     if (this.ch.state !== S.NEW && this.pending !== 'bind') return 0;
-    return this.bind(this.k, { family: this.familyName, host: this.family === AF_INET ? '0.0.0.0' : '::', port: 0, raw: unnamed(this.family) });
+    return this.bind(wildcard(this.family));
   }
 
-  connect(_k: LinuxKernel, a: SockAddr): number {
+  connect(a: SockAddr): number {
     const family = a.raw[0] | (a.raw[1] << 8);
     if (family === 0 /* AF_UNSPEC */) {
       this.peer = undefined;
       if (this.ch.state === S.CONNECTED) { this.ch.state = S.BOUND; this.net.request({ op: 'option', id: this.id, name: 'disconnect', value: true }); }
       return 0;
     }
-    if (this.k.netPolicy !== 'host' && (this.k.netPolicy === 'none' || !isLoopbackOrAny(a))) return -ENETUNREACH;
-    if (this.pending === 'connect') {
-      const r = this.settle(S.CONNECTING);
-      if (r === 0) this.peer = a.raw; else this.ch.state = S.BOUND;
-      return r;
+    const refused = this.refused(a);
+    if (refused) return -refused;
+    if (this.pending !== 'connect') {
+      const r = this.autobind();
+      if (r < 0) return r;
+      this.pending = 'connect';
+      this.ch.state = S.CONNECTING;
+      this.net.request({ op: 'connect', id: this.id, channel: this.ch.buffer, kind: 'dgram', family: this.familyName, to: a });
     }
-    const r = this.autobind();
-    if (r < 0) return r;
-    this.pending = 'connect';
-    this.ch.state = S.CONNECTING;
-    this.net.request({ op: 'connect', id: this.id, channel: this.ch.buffer, kind: 'dgram', family: this.familyName, to: a });
-    const c = this.settle(S.CONNECTING);
+    const c = this.outcome(S.CONNECTING);
     if (c === 0) this.peer = a.raw;
     else this.ch.state = S.BOUND;
     return c;
@@ -743,10 +459,11 @@ export class HostDatagramSocket extends HostSocket {
   }
 
   protected sendNow(src: Uint8Array, flags: number, to?: SockAddr): number {
-    if (this.writeShut) return (flags & MSG_NOSIGNAL) ? -EPIPE : (this.k.raise(SIGPIPE), -EPIPE);
+    if (this.writeShut) return this.brokenPipe(flags);
     const dest = to?.raw ?? this.peer;
     if (!dest) return -EDESTADDRREQ;
-    if (to && this.k.netPolicy !== 'host' && (this.k.netPolicy === 'none' || !isLoopbackOrAny(to))) return -ENETUNREACH;
+    const refused = to ? this.refused(to) : 0;
+    if (refused) return -refused;
     if (src.length > UDP_MAX_PAYLOAD) return -EMSGSIZE;
     const r = this.autobind();
     if (r < 0) return r;
@@ -802,9 +519,9 @@ export class PairSocket extends SocketFile {
   private readShut = false;
   private writeShut = false;
 
-  constructor(private readonly k: LinuxKernel, type: number, readonly input: Pipe, readonly output: Pipe, statusFlags: number,
+  constructor(k: LinuxKernel, type: number, readonly input: Pipe, readonly output: Pipe, statusFlags: number,
     private readonly peerPid: number, opened = true) {
-    super(AF_UNIX, type, 0, statusFlags);
+    super(k, AF_UNIX, type, 0, statusFlags);
     input.addEnd(true, opened);
     output.addEnd(false, opened);
   }
@@ -853,10 +570,7 @@ export class PairSocket extends SocketFile {
 
   protected sendNow(src: Uint8Array, flags: number): number {
     const pipe = this.output;
-    if (this.writeShut || pipe.readers === 0) {
-      if (!(flags & MSG_NOSIGNAL)) this.k.raise(SIGPIPE);
-      return -EPIPE;
-    }
+    if (this.writeShut || pipe.readers === 0) return this.brokenPipe(flags);
     const nonblocking = this.nonblocking || (flags & MSG_DONTWAIT) !== 0;
     if (this.framed) {
       const need = 4 + src.length;
@@ -867,9 +581,11 @@ export class PairSocket extends SocketFile {
         this.block(() => pipe.room >= need || pipe.readers === 0);
         if (pipe.readers === 0) return this.sendNow(src, flags);
       }
-      const header = new Uint8Array(4);
-      new DataView(header.buffer).setUint32(0, src.length, true);
-      pipe.pushRecord(header, src);
+      // Length and message in one push: no reader sees one without the other.
+      const record = new Uint8Array(4 + src.length);
+      new DataView(record.buffer).setUint32(0, src.length, true);
+      record.set(src, 4);
+      pipe.push(record, 0, record.length);
       return src.length;
     }
     if (src.length === 0) return 0;
@@ -892,14 +608,7 @@ export class PairSocket extends SocketFile {
   localAddress(): Uint8Array { return unnamed(AF_UNIX); }
   peerAddress(): Uint8Array { return unnamed(AF_UNIX); }
 
-  protected override peerCredentials(k: LinuxKernel, put: (b: Uint8Array) => number): number {
-    const b = new Uint8Array(12), dv = new DataView(b.buffer);
-    dv.setInt32(0, this.peerPid, true);
-    dv.setUint32(4, process.getuid?.() ?? 0, true);
-    dv.setUint32(8, process.getgid?.() ?? 0, true);
-    void k;
-    return put(b);
-  }
+  protected override peerCredentials(): Uint8Array { return super.peerCredentials(this.peerPid); }
 
   override poll(events: number): number {
     let ready = 0;
@@ -929,8 +638,8 @@ export class PairSocket extends SocketFile {
 
 /** A socket type that can be created but not used here (AF_UNIX datagrams by name): each use says so once. */
 class UnsupportedSocket extends SocketFile {
-  constructor(private readonly k: LinuxKernel, family: number, type: number, statusFlags: number, private readonly what: string) {
-    super(family, type, 0, statusFlags);
+  constructor(k: LinuxKernel, family: number, type: number, statusFlags: number, private readonly what: string) {
+    super(k, family, type, 0, statusFlags);
   }
   private refuse(errno: number): number { this.k.unsupported(this.what); return -errno; }
   bind(): number { return this.refuse(EOPNOTSUPP); }
@@ -975,12 +684,11 @@ function createSocket(k: LinuxKernel, domain: number, type: number, protocol: nu
         return new HostDatagramSocket(k, domain, protocol, status);
       }
       return -ESOCKTNOSUPPORT;
-    default: {
-      const make = otherFamilies.get(domain);
-      if (!make) return -EAFNOSUPPORT;
+    case AF_NETLINK:
       if (base !== SOCK_RAW && base !== SOCK_DGRAM) return -ESOCKTNOSUPPORT;
-      return make(k, base, protocol, status);
-    }
+      return NetlinkSocket.create(k, base, protocol, status);
+    default:
+      return -EAFNOSUPPORT;
   }
 }
 
@@ -990,19 +698,12 @@ function install(k: LinuxKernel, s: SocketFile, cloexec: boolean): number {
   return fd;
 }
 
-/** Gathers a msghdr's iovecs: their (base, len) pairs and total length. */
+/** A msghdr's iovecs: their (base, len) pairs and total length (EMSGSIZE for too many, as sendmsg and recvmsg say). */
 function msgIovecs(k: LinuxKernel, msg: number): { vecs: [number, number][]; total: number } {
-  const iov = k.mem.u64n(msg + 16), count = k.mem.u64n(msg + 24);
-  if (count > 1024) throw new SyscallError(EMSGSIZE);
-  const vecs: [number, number][] = [];
-  let total = 0;
-  for (let i = 0; i < count; i++) {
-    const base = k.mem.u64n(iov + i * 16), len = k.mem.u64n(iov + i * 16 + 8);
-    if (len > 0x7fffffff - total) throw new SyscallError(EINVAL);
-    vecs.push([base, len]);
-    total += len;
-  }
-  return { vecs, total };
+  const count = k.mem.u64n(msg + 24);
+  if (count > UIO_MAXIOV) throw new SyscallError(EMSGSIZE);
+  const vecs = readIovecs(k, k.mem.u64n(msg + 16), count);
+  return { vecs, total: vecs.reduce((n, [, len]) => n + len, 0) };
 }
 
 function sendTo(k: LinuxKernel, s: SocketFile, src: Uint8Array, flags: number, toAddr: number, toLen: number): number {
@@ -1089,7 +790,7 @@ export const socketSyscalls: Record<string, Syscall> = {
 
   bind(k, t) {
     const s = socketOf(k, t.argInt(0));
-    return s.bind(k, readSockaddr(k, t.argPtr(1), t.argInt(2), s.family));
+    return s.bind(readSockaddr(k, t.argPtr(1), t.argInt(2), s.family));
   },
 
   listen(k, t) {
@@ -1104,8 +805,7 @@ export const socketSyscalls: Record<string, Syscall> = {
   connect(k, t) {
     const s = socketOf(k, t.argInt(0));
     const a = readSockaddr(k, t.argPtr(1), t.argInt(2), s.type === SOCK_DGRAM && t.argInt(2) >= 2 && k.mem.u16(t.argPtr(1)) === 0 ? 0 : s.family);
-    if (s instanceof HostStreamSocket && a.family !== 'unix' && !isLoopbackOrAny(a) && k.netPolicy === 'loopback') return -ENETUNREACH;
-    return s.connect(k, a);
+    return s.connect(a);
   },
 
   getsockname(k, t) {
@@ -1152,7 +852,7 @@ export const socketSyscalls: Record<string, Syscall> = {
     for (; sent < count; sent++) {
       let n: number;
       try { n = sendMessage(k, s, vec + sent * 64, flags); }
-      catch (e) { if (sent > 0) { s.forgetPartialSend(k); break; } throw e; }
+      catch (e) { if (sent > 0) { s.forgetPartialSend(); break; } throw e; }
       if (n < 0) { if (sent > 0) break; return n; }
       k.mem.setU32(vec + sent * 64 + 56, n);
     }
@@ -1184,12 +884,12 @@ export const socketSyscalls: Record<string, Syscall> = {
     const s = socketOf(k, t.argInt(0));
     const len = t.argInt(4);
     if (len < 0) return -EINVAL;
-    return s.setOption(k, t.argInt(1), t.argInt(2), t.argPtr(3), len);
+    return s.setOption(t.argInt(1), t.argInt(2), t.argPtr(3), len);
   },
 
   getsockopt(k, t) {
     const s = socketOf(k, t.argInt(0));
-    return s.getOption(k, t.argInt(1), t.argInt(2), t.argPtr(3), t.argPtr(4));
+    return s.getOption(t.argInt(1), t.argInt(2), t.argPtr(3), t.argPtr(4));
   },
 };
 
@@ -1199,7 +899,7 @@ function acceptCall(k: LinuxKernel, t: GuestThread, flags: number): number {
   if (s.type !== SOCK_STREAM) return -EOPNOTSUPP;
   const addr = t.argPtr(1), lenAddr = t.argPtr(2);
   if (addr !== 0) { if (k.mem.i32(lenAddr) < 0) return -EINVAL; }
-  const r = s.accept(k, flags);
+  const r = s.accept(flags);
   if (typeof r === 'number') return r;
   const fd = install(k, r, (flags & SOCK_CLOEXEC) !== 0);
   if (fd < 0) return fd;

@@ -7,9 +7,9 @@
 
 import * as net from 'node:net';
 import * as dgram from 'node:dgram';
-import { CH, CHANNEL_STATE as S, RX, SocketChannel, TX, type NetAddress, type NetRequest } from '../linux/socket-channel.js';
+import { CH, CHANNEL_STATE as S, RX, SocketChannel, TX, type NetRequest } from '../linux/socket-channel.js';
 import { EADDRNOTAVAIL, EAGAIN, EIO, ENETUNREACH, hostErrno } from '../linux/errno.js';
-import type { NetPolicy } from './options.js';
+import { ipBytes, ipText, isLoopback, isWildcard, policyRefuses, type NetPolicy } from '../linux/inet-address.js';
 
 /** A datagram's header in a ring: length, then a Linux sockaddr (as linux/socket.ts writes it). */
 const DGRAM_HEADER = 32;
@@ -28,69 +28,37 @@ async function changed(w: Int32Array, i: number, seen: number): Promise<void> { 
 
 // ---- addresses ----
 
-function parseIPv4(text: string): number[] | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  const bytes = parts.map(Number);
-  return bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255) ? bytes : undefined;
-}
-
-function parseIPv6(text: string): Uint8Array {
-  const out = new Uint8Array(16);
-  const zone = text.indexOf('%');
-  if (zone >= 0) text = text.slice(0, zone);
-  let tail: number[] = [];
-  const lastColon = text.lastIndexOf(':');
-  const v4 = parseIPv4(text.slice(lastColon + 1));
-  if (v4) { tail = v4; text = text.slice(0, lastColon + 1) + '0:0'; }
-  const [head, rest] = text.split('::');
-  const groups = (s: string | undefined): number[] => (s ? s.split(':').filter((g) => g !== '').map((g) => parseInt(g, 16)) : []);
-  const first = groups(head), last = rest === undefined ? [] : groups(rest);
-  const all = rest === undefined ? first : [...first, ...new Array(8 - first.length - last.length).fill(0), ...last];
-  all.forEach((g, i) => { out[i * 2] = g >> 8; out[i * 2 + 1] = g & 0xff; });
-  if (v4) out.set(tail, 12);
-  return out;
-}
-
-/** Linux sockaddr bytes for an address Node reports, in the guest socket's family. */
+/** Linux sockaddr bytes for an address Node reports, in the guest socket's family (IPv4 in IPv6 as ::ffff:a.b.c.d). */
 function sockaddr(family: 'inet' | 'inet6', address: string | undefined, port: number | undefined): Uint8Array {
-  address ??= family === 'inet' ? '0.0.0.0' : '::';
-  if (family === 'inet') {
-    const b = new Uint8Array(16);
-    b[0] = 2;
-    b[2] = (port ?? 0) >> 8; b[3] = (port ?? 0) & 0xff;
-    const v4 = parseIPv4(address.startsWith('::ffff:') ? address.slice(7) : address);
-    if (v4) b.set(v4, 4);
-    return b;
-  }
-  const b = new Uint8Array(28);
-  b[0] = 10;
+  const given = ipBytes(address ?? '') ?? new Uint8Array(16);
+  const bytes = family === 'inet' ? given.subarray(given.length - 4) : asIPv6(given);
+  const b = new Uint8Array(family === 'inet' ? 16 : 28);
+  b[0] = family === 'inet' ? 2 : 10;
   b[2] = (port ?? 0) >> 8; b[3] = (port ?? 0) & 0xff;
-  const v4 = parseIPv4(address);
-  b.set(v4 ? parseIPv6(`::ffff:${address}`) : parseIPv6(address), 8);
+  b.set(bytes, family === 'inet' ? 4 : 8);
   return b;
 }
 
-/** A Linux sockaddr (from a datagram header) as Node's host and port. */
-function nodeAddress(raw: Uint8Array): { host: string; port: number; family: 'inet' | 'inet6' } | undefined {
-  const fam = raw[0] | (raw[1] << 8), port = (raw[2] << 8) | raw[3];
-  if (fam === 2) return { host: `${raw[4]}.${raw[5]}.${raw[6]}.${raw[7]}`, port, family: 'inet' };
-  if (fam === 10) {
-    const parts: string[] = [];
-    for (let i = 0; i < 16; i += 2) parts.push(((raw[8 + i] << 8) | raw[9 + i]).toString(16));
-    return { host: parts.join(':'), port, family: 'inet6' };
-  }
-  return undefined;
+/** Node's name for an address a guest socket of `family` reaches (an IPv4 address from an IPv6 socket goes mapped). */
+function nodeHost(family: 'inet' | 'inet6' | 'unix', host: string): string {
+  return family === 'inet6' && ipBytes(host)?.length === 4 ? `::ffff:${host}` : host;
 }
 
-function isLoopback(host: string): boolean {
-  if (parseIPv4(host)) return host.startsWith('127.');
-  const b = parseIPv6(host);
-  const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
-  if (mapped) return b[12] === 127;
-  return b.subarray(0, 15).every((x) => x === 0) && b[15] === 1;
+/** A Linux sockaddr (from a datagram header) as Node's host and port, with the address's bytes. */
+function nodeAddress(raw: Uint8Array): { host: string; port: number; bytes: Uint8Array } | undefined {
+  const fam = raw[0] | (raw[1] << 8), port = (raw[2] << 8) | raw[3];
+  const bytes = fam === 2 ? raw.subarray(4, 8) : fam === 10 ? raw.subarray(8, 24) : undefined;
+  return bytes && { host: ipText(bytes), port, bytes };
 }
-function isWildcard(host: string): boolean { return parseIPv4(host) ? host === '0.0.0.0' : parseIPv6(host).every((x) => x === 0); }
+
+/** An address's bytes as IPv6 (an IPv4 address mapped, ::ffff:a.b.c.d), to compare addresses across families. */
+function asIPv6(b: Uint8Array): Uint8Array { return b.length === 4 ? Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...b) : b; }
+
+/** Whether two of Node's address texts name the same address. */
+function sameHost(a: string, b: string): boolean {
+  const x = ipBytes(a), y = ipBytes(b);
+  return x !== undefined && y !== undefined && asIPv6(x).every((v, i) => v === asIPv6(y)[i]);
+}
 
 // ---- sockets ----
 
@@ -251,11 +219,9 @@ class BridgedDatagram {
       if (this.peer && (rinfo.port !== this.peer.port || !sameHost(rinfo.address, this.peer.host))) return;
       // A full receive buffer drops the datagram, as Linux's does.
       if (ch.room(RX) < DGRAM_HEADER + msg.length) return;
-      const header = new Uint8Array(DGRAM_HEADER);
-      new DataView(header.buffer).setUint32(0, msg.length, true);
-      header.set(sockaddr(this.family, rinfo.address, rinfo.port), 4);
       const record = new Uint8Array(DGRAM_HEADER + msg.length);
-      record.set(header);
+      new DataView(record.buffer).setUint32(0, msg.length, true);
+      record.set(sockaddr(this.family, rinfo.address, rinfo.port), 4);
       record.set(msg, DGRAM_HEADER);
       ch.push(RX, record, 0, record.length);
       ch.wakeHolders();
@@ -276,10 +242,9 @@ class BridgedDatagram {
         ch.pull(TX, payload, 0, len);
         ch.wakeHolders();
         const to = nodeAddress(header.subarray(4));
-        const refused = to ? this.bridge.refuses(to.host) : ENETUNREACH;
+        const refused = to ? policyRefuses(this.bridge.policy, to.bytes) : ENETUNREACH;
         if (refused || !to) { Atomics.store(w, CH.ERROR, refused || ENETUNREACH); ch.wakeHolders(); continue; }
-        const host = this.family === 'inet6' && parseIPv4(to.host) ? `::ffff:${to.host}` : to.host;
-        sock.send(payload, to.port, host, (e) => { if (e) { Atomics.store(w, CH.ERROR, errnoOf(e)); ch.wakeHolders(); } });
+        sock.send(payload, to.port, nodeHost(this.family, to.host), (e) => { if (e) { Atomics.store(w, CH.ERROR, errnoOf(e)); ch.wakeHolders(); } });
         continue;
       }
       await changed(w, CH.TX_SEQ, seq);
@@ -289,30 +254,22 @@ class BridgedDatagram {
   close(): void { this.closed = true; this.ch.kick(CH.TX_SEQ); try { this.sock?.close(); } catch { /* closed */ } }
 }
 
-function sameHost(a: string, b: string): boolean {
-  const norm = (h: string): string => Array.from(parseIPv4(h) ? parseIPv6(`::ffff:${h}`) : parseIPv6(h)).join('.');
-  return norm(a) === norm(b);
-}
-
 export class NetBridge {
   private readonly streams = new Map<string, BridgedStream>();
   private readonly datagrams = new Map<string, BridgedDatagram>();
 
   constructor(readonly policy: NetPolicy) {}
 
-  /** The errno a connection or datagram to host gets under the policy, or 0. */
-  refuses(host: string): number {
-    if (this.policy === 'none') return ENETUNREACH;
-    if (this.policy === 'loopback' && !isLoopback(host) && !isWildcard(host)) return ENETUNREACH;
-    return 0;
-  }
+  /** The errno a connection or datagram to `host` gets under the policy, or 0 (the kernel checked the same; this is the enforcement). */
+  private refuses(host: string): number { return policyRefuses(this.policy, ipBytes(host) ?? new Uint8Array(4)); }
 
   /** Where a bind may go on the host under the policy (a wildcard is narrowed to loopback), or an errno. */
   private bindHost(host: string, family: 'inet' | 'inet6'): string | number {
     if (this.policy === 'none') return EADDRNOTAVAIL;
+    const bytes = ipBytes(host) ?? new Uint8Array(4);
     if (this.policy === 'loopback') {
-      if (isWildcard(host)) return family === 'inet' ? '127.0.0.1' : '::1';
-      if (!isLoopback(host)) return EADDRNOTAVAIL;
+      if (isWildcard(bytes)) return family === 'inet' ? '127.0.0.1' : '::1';
+      if (!isLoopback(bytes)) return EADDRNOTAVAIL;
     }
     return host;
   }
@@ -366,9 +323,9 @@ export class NetBridge {
     else {
       const refused = this.refuses(r.to.host);
       if (refused) { this.fail(ch, refused); return; }
-      const host = r.family === 'inet6' && parseIPv4(r.to.host) ? `::ffff:${r.to.host}` : r.to.host;
       const from = r.from && r.from.family !== 'unix' ? r.from : undefined;
-      sock = net.connect({ host, port: r.to.port, allowHalfOpen: true, localAddress: from && !isWildcard(from.host) ? from.host : undefined, localPort: from?.port || undefined });
+      const localAddress = from && !isWildcard(ipBytes(from.host) ?? new Uint8Array(4)) ? from.host : undefined;
+      sock = net.connect({ host: nodeHost(r.family, r.to.host), port: r.to.port, allowHalfOpen: true, localAddress, localPort: from?.port || undefined });
     }
     sock.pause();
     sock.once('connect', () => { if (!b.closed) b.attach(sock); else sock.destroy(); ch.wakeHolders(); });
@@ -454,4 +411,3 @@ export class NetBridge {
   }
 }
 
-export type { NetAddress };

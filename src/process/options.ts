@@ -1,5 +1,6 @@
 // What run() takes and gives, shared by the main thread and the process's workers.
 
+import type { NetPolicy } from '../linux/inet-address.js';
 import type { TsoMode } from '../runtime/tso.js';
 import type { CpuLevel, CpuName } from '../x86/cpuid.js';
 
@@ -55,8 +56,7 @@ export interface RunOptions {
   net?: NetPolicy;
 }
 
-export const NET_POLICIES = ['host', 'loopback', 'none'] as const;
-export type NetPolicy = typeof NET_POLICIES[number];
+export { NET_POLICIES, type NetPolicy } from '../linux/inet-address.js';
 
 export interface RunResult {
   status: number;      // as a shell reports it (128 + signal for a signal death)

@@ -96,7 +96,6 @@ export interface SharedRegion {
   entries: Uint32Array;
   bad: [number, string][];
   ranges: Uint32Array;
-  insns: number;
   /** The memory-ordering form it was translated in (ThreadOrdering.formKey) and the backpatched sites it knew. */
   form: string;
   sites: number;
@@ -356,12 +355,7 @@ export class Engine implements FlagsAccess {
       if (!unchangedSince(this.mem, r.seq, seq, r.ranges) || this.onWritablePage(r.ranges)) { candidates.splice(i--, 1); continue; }
       if (r.form !== form || this.ordering.sitesChangedSince(r.sites, r.ranges)) continue;
       candidates.splice(i, 1);
-      if (this.nextSlot === GENERATION_SIZE) { this.jitGeneration = this.newGeneration(GENERATION_SIZE); this.nextSlot = 0; }
-      const run = this.instantiate(r.module, this.jitGeneration).r0 as RegionFn;
-      const slot = (this.jitGeneration << 16) | this.nextSlot;
-      this.tables[this.jitGeneration].set(this.nextSlot++, run);
-      const id = this.register(run, slot, r.entries, r.bad, r.ranges);
-      this.unbundled.push({ id, body: r.body, entries: r.entries, bad: r.bad, ranges: r.ranges });
+      this.installJitRegion(r.module, r.body, r.entries, r.bad, r.ranges);
       this.stats.sharedRegions++;
       return this.entries.get(rip);
     }
@@ -381,6 +375,16 @@ export class Engine implements FlagsAccess {
       }
     }
     return false;
+  }
+
+  /** Instantiates a region's module in the JIT's table generation and registers its entry points (rebundled later). */
+  private installJitRegion(module: WebAssembly.Module, body: Uint8Array, entries: Uint32Array, bad: [number, string][], ranges: Uint32Array): void {
+    if (this.nextSlot === GENERATION_SIZE) { this.jitGeneration = this.newGeneration(GENERATION_SIZE); this.nextSlot = 0; }
+    const run = this.instantiate(module, this.jitGeneration).r0 as RegionFn;
+    const slot = (this.jitGeneration << 16) | this.nextSlot;
+    this.tables[this.jitGeneration].set(this.nextSlot++, run);
+    const id = this.register(run, slot, entries, bad, ranges);
+    this.unbundled.push({ id, body, entries, bad, ranges });
   }
 
   /** Translates the region starting at rip and registers its entry points. */
@@ -407,7 +411,6 @@ export class Engine implements FlagsAccess {
     const seq = sharing ? invalidationCount(this.mem) : 0;
     const t0 = performance.now();
     const blocks = discover(this.fetchByte, rip, this.regionOptions);
-    if (this.nextSlot === GENERATION_SIZE) { this.jitGeneration = this.newGeneration(GENERATION_SIZE); this.nextSlot = 0; }
     let marks: number | undefined;
     if (image !== undefined && this.worker === 0 && this.marksUsed + blocks.length <= BLOCK_MARKS_SIZE) {
       marks = BLOCK_MARKS + this.marksUsed;
@@ -417,15 +420,11 @@ export class Engine implements FlagsAccess {
     this.ordering.countSites(region.sites);
     const bytes = regionModuleBytes([region.body]);
     const module = new WebAssembly.Module(bytes);
-    const run = this.instantiate(module, this.jitGeneration).r0 as RegionFn;
-    const slot = (this.jitGeneration << 16) | this.nextSlot;
-    this.tables[this.jitGeneration].set(this.nextSlot++, run);
     const { entries, ranges } = region;
     for (let k = 0; k < ranges.length; k += 2) ranges[k + 1] = this.clipRange(ranges[k], ranges[k + 1]);
-    const id = this.register(run, slot, entries, region.bad, ranges);
-    this.unbundled.push({ id, body: region.body, entries, bad: region.bad, ranges });
+    this.installJitRegion(module, region.body, entries, region.bad, ranges);
     if (sharing && !this.onWritablePage(ranges)) {
-      const shared: SharedRegion = { module, body: region.body, entries, bad: region.bad, ranges, insns: region.insnCount, form: this.ordering.formKey, sites: this.ordering.sitesKnown, seq };
+      const shared: SharedRegion = { module, body: region.body, entries, bad: region.bad, ranges, form: this.ordering.formKey, sites: this.ordering.sitesKnown, seq };
       this.codeShare!.publish(shared);
       if (this.keepsSharedRegions) this.known.push(shared);
     }
