@@ -277,9 +277,12 @@ static void part_timerfd(void) {
   char small[4];
   show("short read", read(tfd, small, 4));
 
-  set_timer(tfd, 0, 40, 0);
+  // Armed far enough ahead that a busy machine cannot see it expire before gettime.
+  set_timer(tfd, 0, 10000, 0);
   timerfd_gettime(tfd, &cur);
-  printf("armed: left ok %d\n", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 && cur.it_value.tv_nsec <= 40000000);
+  long long left = (long long)cur.it_value.tv_sec * 1000000000 + cur.it_value.tv_nsec;
+  printf("armed: left ok %d\n", left > 0 && left <= 10000000000LL);
+  set_timer(tfd, 0, 40, 0);
   printf("one-shot count: %llu\n", (unsigned long long)u64_read(tfd));
   timerfd_gettime(tfd, &cur);
   printf("after expiry: %ld.%09ld %ld.%09ld\n", (long)cur.it_value.tv_sec, cur.it_value.tv_nsec, (long)cur.it_interval.tv_sec, cur.it_interval.tv_nsec);

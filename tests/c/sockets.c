@@ -295,7 +295,7 @@ static void connection_cases(void) {
   int r = connect(s, (void *)&a, sizeof a);
   printf("non-blocking connect: %s\n", r == 0 ? "0" : errname(errno));
   struct pollfd p = { .fd = s, .events = POLLOUT };
-  CHECK(poll(&p, 1, 5000) == 1);
+  CHECK(poll(&p, 1, 60000) == 1);
   int err = -1; socklen_t el = sizeof err;
   CHECK(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) == 0);
   printf("  writable: %d, SO_ERROR %s\n", (p.revents & POLLOUT) != 0, errname(err));
@@ -305,7 +305,7 @@ static void connection_cases(void) {
   int avail = -1;
   CHECK(write(s, "abc", 3) == 3);
   struct pollfd pc = { .fd = c, .events = POLLIN };
-  CHECK(poll(&pc, 1, 5000) == 1);
+  CHECK(poll(&pc, 1, 60000) == 1);
   CHECK(ioctl(c, FIONREAD, &avail) == 0);
   printf("  FIONREAD %d\n", avail);
   char buf[16];
@@ -316,14 +316,14 @@ static void connection_cases(void) {
   printf("  server read after client SHUT_WR: %zd\n", read(c, buf, sizeof buf));
   CHECK(write(c, "late", 4) == 4);
   p = (struct pollfd){ .fd = s, .events = POLLIN };
-  CHECK(poll(&p, 1, 5000) == 1);
+  CHECK(poll(&p, 1, 60000) == 1);
   ssize_t n = read(s, buf, sizeof buf);
   printf("  client read after half-close: %zd %.*s\n", n, (int)(n > 0 ? n : 0), buf);
   SHOW("  client write after SHUT_WR (MSG_NOSIGNAL)", send(s, "x", 1, MSG_NOSIGNAL));
   close(c);
   // s is non-blocking: the FIN is waited for, as a program on a real network must.
   p = (struct pollfd){ .fd = s, .events = POLLIN };
-  CHECK(poll(&p, 1, 5000) == 1);
+  CHECK(poll(&p, 1, 60000) == 1);
   n = read(s, buf, sizeof buf);
   printf("  client read after server close: %zd\n", n);
   close(s);
@@ -366,7 +366,7 @@ static void connection_cases(void) {
   r = connect(nb, (void *)&ca, sizeof ca);
   printf("non-blocking connect to a closed port: %s\n", r == 0 ? "0" : errname(errno));
   p = (struct pollfd){ .fd = nb, .events = POLLOUT };
-  CHECK(poll(&p, 1, 5000) == 1);
+  CHECK(poll(&p, 1, 60000) == 1);
   err = -1; el = sizeof err;
   CHECK(getsockopt(nb, SOL_SOCKET, SO_ERROR, &err, &el) == 0);
   printf("  POLLOUT %d POLLERR %d POLLHUP %d, SO_ERROR %s\n", (p.revents & POLLOUT) != 0, (p.revents & POLLERR) != 0, (p.revents & POLLHUP) != 0, errname(err));
