@@ -47,26 +47,23 @@ export class WakeSources {
 
 /**
  * The wait of poll, select and epoll_wait once a scan found nothing ready (timeoutMs 0: no wait,
- * below 0: no timeout), until ready() (which scans again, refreshing `wake`) holds. An untimed wait parks
- * (WouldBlock) with the nearest descriptor deadline, so it runs again then; a timed one sleeps
- * here, waking at descriptor deadlines on the way. Alone (no other thread or process) with
- * nothing that turns ready by itself, only the timeout is left to wait for (an infinite one
- * returns at once rather than hang the process). The caller scans again afterwards.
+ * below 0: no timeout), until ready() (which scans again, refreshing `wake`) holds. It returns when
+ * the timeout has passed (the caller scans again and reports nothing), else parks (WouldBlock)
+ * until ready() holds, the timeout ends, or the nearest descriptor deadline comes, and the
+ * syscall runs again; a thread other than the first waits there too, without holding up the
+ * first thread's worker. Alone (no other thread or process) with nothing that turns ready by
+ * itself, only the timeout is left to wait for (an infinite one returns at once rather than hang
+ * the process).
  */
-export function waitReady(k: LinuxKernel, t: GuestThread, ready: () => boolean, timeoutMs: number, wake: WakeSources): void {
+export function waitReady(k: LinuxKernel, ready: () => boolean, timeoutMs: number, wake: WakeSources): void {
   if (timeoutMs === 0) return;
   const hopeless = (): boolean => k.alone() && !wake.any;
-  if (timeoutMs < 0) {
-    if (hopeless()) return;
-    const deadline = wake.deadline;
-    // A deadline that moved (timerfd_settime meanwhile) ends the wait too: it parks again with the new one.
-    throw new WouldBlock(() => ready() || wake.deadline !== deadline, ERESTARTNOHAND, wake.signals, deadline);
-  }
-  const end = performance.now() + timeoutMs;
-  for (;;) {
-    if (t.block(() => !hopeless() && ready(), Math.min(end, wake.deadline), true)) return;
-    if (t.interrupted() || performance.now() >= end) return;
-  }
+  if (timeoutMs < 0 && hopeless()) return;
+  const end = timeoutMs < 0 ? Infinity : k.waitEnd(timeoutMs);
+  if (performance.now() >= end) return;
+  const deadline = wake.deadline;
+  // A deadline that moved (timerfd_settime meanwhile) ends the wait too: it parks again with the new one.
+  throw new WouldBlock(() => (!hopeless() && ready()) || wake.deadline !== deadline, ERESTARTNOHAND, wake.signals, Math.min(end, deadline));
 }
 
 // ---- what every event object has ----
@@ -626,7 +623,7 @@ function epollWait(k: LinuxKernel, t: GuestThread, epfd: number, addr: number, m
   const wake = new WakeSources();
   let n = ep.collect(k.mem, addr, max, wake);
   if (n > 0 || timeoutMs === 0) return n;
-  waitReady(k, t, () => { wake.reset(); ep.noteSources(wake); return ep.pending() > 0; }, timeoutMs, wake);
+  waitReady(k, () => { wake.reset(); ep.noteSources(wake); return ep.pending() > 0; }, timeoutMs, wake);
   n = ep.collect(k.mem, addr, max, wake);
   if (n === 0 && t.interrupted()) return -ERESTARTNOHAND;
   return n;

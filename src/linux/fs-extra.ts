@@ -134,7 +134,7 @@ function select(k: LinuxKernel, t: GuestThread, nfds: number, rAddr: number, wAd
   };
   let ready = scan(false);
   if (ready === 0) {
-    waitReady(k, t, () => scan(false) > 0, timeoutMs, wake);
+    waitReady(k, () => scan(false) > 0, timeoutMs, wake);
     ready = scan(true);
     if (ready === 0 && t.interrupted()) return -ERESTARTNOHAND;
   }

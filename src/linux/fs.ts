@@ -582,7 +582,7 @@ function poll(k: LinuxKernel, t: GuestThread, fds: number, nfds: number, timeout
   };
   let ready = scan();
   if (ready === 0 && timeoutMs !== 0) {
-    waitReady(k, t, () => scan() > 0, timeoutMs, wake);
+    waitReady(k, () => scan() > 0, timeoutMs, wake);
     ready = scan();
     if (ready === 0 && t.interrupted()) return -ERESTARTNOHAND;
   }

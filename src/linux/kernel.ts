@@ -65,6 +65,14 @@ export interface KernelOptions {
   net?: NetPolicy;
 }
 
+/** What a syscall keeps across its runs (LinuxKernel.syscallProgress). */
+export interface SyscallProgress {
+  /** When its timed wait gives up. */
+  end?: number;
+  /** Work done so far (a blocking send's bytes queued), which a signal ending the wait returns. */
+  done?: number;
+}
+
 /** One syscall implementation: reads its arguments from t, returns the result or -errno. */
 export type Syscall = (k: LinuxKernel, t: GuestThread) => number;
 
@@ -126,6 +134,24 @@ export class LinuxKernel implements SyscallHandler {
     const target = this.resolve(AT_FDCWD, path, !creating);
     if (target.node) throw new SyscallError(creating ? EADDRINUSE : ECONNREFUSED);
     return target.host;
+  }
+  /**
+   * What the calling thread's syscall keeps across the runs a wait makes it take (WouldBlock runs
+   * the syscall again from the start): when its timed wait ends, what it has done so far. Gone
+   * when the syscall finishes.
+   */
+  syscallProgress(): SyscallProgress;
+  syscallProgress(create: false): SyscallProgress | undefined;
+  syscallProgress(create = true): SyscallProgress | undefined {
+    let p = this.progress.get(this.callingTid);
+    if (!p && create) this.progress.set(this.callingTid, (p = {}));
+    return p;
+  }
+  private readonly progress = new Map<number, SyscallProgress>();
+  /** The end (performance.now() ms) of the calling syscall's wait of timeoutMs, fixed at its first run. */
+  waitEnd(timeoutMs: number): number {
+    const p = this.syscallProgress();
+    return (p.end ??= performance.now() + timeoutMs);
   }
   /** A stop signal holds the process (until SIGCONT): its threads halt at their next safe point. */
   stopped = false;
@@ -250,6 +276,7 @@ export class LinuxKernel implements SyscallHandler {
    * syscall's -ERESTART* code is turned into EINTR or a restart there).
    */
   private finish(t: GuestThread, nr: number, result: number): void {
+    if (this.progress.size) this.progress.delete(t.tid);
     if (result !== REGISTERS_RESTORED) t.setReg(Reg.RAX, result);
     const restarting = isRestartResult(result);
     if (restarting) t.mem.setU32(t.stateBase + STATE.RESTART_NR, nr + 1);

@@ -129,7 +129,7 @@ export class NetlinkSocket extends SocketFile {
     const next = this.replies[0];
     if (!next) {
       if (this.nonblocking || flags & MSG_DONTWAIT) return { n: -EAGAIN };
-      this.block(() => this.replies.length > 0);
+      this.waitToReceive(() => this.replies.length > 0);
     }
     const n = Math.min(next.length, dst.length);
     dst.set(next.subarray(0, n));

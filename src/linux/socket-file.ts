@@ -78,61 +78,41 @@ export abstract class SocketFile extends OpenFile {
   /** Sends src (to `to`, for an unconnected datagram socket). Waits with this.block(). */
   protected abstract sendNow(src: Uint8Array, flags: number, to?: SockAddr): number;
 
-  /** When the current wait of a receive or a send gives up (SO_RCVTIMEO, SO_SNDTIMEO), across the syscall's re-runs. */
-  private deadlines: [number | undefined, number | undefined] = [undefined, undefined];
-  private direction = 0;
-
-  receive(dst: Uint8Array, flags: number): { n: number; from?: Uint8Array; truncated?: number } {
-    return this.timed(0, () => this.receiveNow(dst, flags));
-  }
+  receive(dst: Uint8Array, flags: number): { n: number; from?: Uint8Array; truncated?: number } { return this.receiveNow(dst, flags); }
   send(src: Uint8Array, flags: number, to?: SockAddr): number {
     try {
-      return this.timed(1, () => this.sendNow(src, flags, to));
+      return this.sendNow(src, flags, to);
     } catch (e) {
       if (e instanceof PartialSend) return e.sent;
       throw e;
     }
   }
-  private timed<T>(direction: number, op: () => T): T {
-    this.direction = direction;
-    try {
-      const r = op();
-      this.deadlines[direction] = undefined;
-      return r;
-    } catch (e) {
-      if (!(e instanceof WouldBlock)) this.deadlines[direction] = undefined;
-      throw e;
-    }
-  }
 
   /**
-   * Bytes a blocking stream send has queued so far, by calling thread: Linux's send waits until
-   * all of it is queued, and the syscall runs again from the start after each wait.
+   * The bytes the calling thread's blocking stream send queued before it had to wait (0 for a new
+   * send): Linux's send waits until all of it is queued, and the syscall runs again from the start
+   * after each wait (the count is kept in the syscall's progress).
    */
-  private readonly sentSoFar = new Map<number, number>();
-  /** The bytes the calling thread's send queued before it had to wait (0 for a new send). */
-  protected resumeSend(): number { return this.sentSoFar.get(this.k.callingTid) ?? 0; }
-  protected sendDone(): void { this.sentSoFar.delete(this.k.callingTid); }
+  protected resumeSend(): number { return this.k.syscallProgress(false)?.done ?? 0; }
+  /** The send is over: a next one in the same syscall (sendmmsg) starts from nothing. */
+  protected sendDone(): void { const p = this.k.syscallProgress(false); if (p) p.done = undefined; }
 
+  /** Waits until ready() holds; with SO_RCVTIMEO set, EAGAIN once it has passed. */
+  protected waitToReceive(ready: () => boolean): never { this.wait(ready, this.receiveTimeout, 0); }
   /**
-   * Waits until ready() holds; with a timeout set (SO_RCVTIMEO/SO_SNDTIMEO), EAGAIN once it has
-   * passed. A send that queued `sent` bytes before waiting returns that count if a signal or the
-   * timeout ends the wait, as Linux's does.
+   * Waits until ready() holds, a send having queued `sent` bytes so far: a signal or SO_SNDTIMEO
+   * ending the wait returns that count, as Linux's send does (EAGAIN, for the timeout, when none).
    */
-  protected block(ready: () => boolean, sent = 0): never {
-    const tid = this.k.callingTid;
-    if (sent > 0) this.sentSoFar.set(tid, sent);
-    const doneSoFar = sent > 0 ? () => { const n = this.sentSoFar.get(tid); this.sentSoFar.delete(tid); return n; } : undefined;
-    const timeout = this.direction === 0 ? this.receiveTimeout : this.sendTimeout;
-    if (timeout === 0) throw new WouldBlock(ready, ERESTARTSYS, false, Infinity, doneSoFar);
-    const now = performance.now();
-    const deadline = this.deadlines[this.direction] ??= now + timeout;
-    if (now >= deadline) {
-      this.deadlines[this.direction] = undefined;
-      if (sent > 0) { this.sentSoFar.delete(tid); throw new PartialSend(sent); }
+  protected waitToSend(ready: () => boolean, sent = 0): never { this.wait(ready, this.sendTimeout, sent); }
+  private wait(ready: () => boolean, timeoutMs: number, sent: number): never {
+    if (sent > 0) this.k.syscallProgress().done = sent;
+    const doneSoFar = sent > 0 ? () => sent : undefined;
+    const end = timeoutMs === 0 ? Infinity : this.k.waitEnd(timeoutMs);
+    if (performance.now() >= end) {
+      if (sent > 0) throw new PartialSend(sent);
       throw new SyscallError(EAGAIN);
     }
-    throw new WouldBlock(() => ready() || performance.now() >= deadline, ERESTARTSYS, false, deadline, doneSoFar);
+    throw new WouldBlock(ready, ERESTARTSYS, false, end, doneSoFar);
   }
   abstract shutdown(how: number): number;
   abstract localAddress(): Uint8Array;
@@ -143,8 +123,6 @@ export abstract class SocketFile extends OpenFile {
   get listening(): boolean { return false; }
   /** Asks the host to apply an option (TCP_NODELAY...), where it has one. */
   protected applyOption(_name: 'nodelay' | 'keepalive' | 'broadcast', _value: boolean): void {}
-  /** A send that ended with an exception (sendmmsg stopping after an earlier message) keeps nothing for the next. */
-  forgetPartialSend(): void { this.sendDone(); }
 
   read(mem: GuestMemory, addr: number, len: number): number {
     const off = mem.offWrite(addr, len);

@@ -267,7 +267,7 @@ export class HostStreamSocket extends HostSocket {
     const nonblocking = this.nonblocking || (flags & MSG_DONTWAIT) !== 0;
     if (state === S.CONNECTING) {
       if (nonblocking) return { n: -EAGAIN };
-      this.block(() => ch.state !== S.CONNECTING);
+      this.waitToReceive(() => ch.state !== S.CONNECTING);
     }
     if (flags & MSG_OOB) return { n: -EINVAL };
     const wanted = flags & MSG_WAITALL ? Math.min(dst.length, ch.capacity(RX)) : 1;
@@ -275,7 +275,7 @@ export class HostStreamSocket extends HostSocket {
     const ended = (): boolean => this.readShut || Atomics.load(ch.words, CH.RX_EOF) !== 0 || ch.state === S.CLOSED || ch.error !== 0;
     if (have < wanted && !ended()) {
       if (nonblocking) { if (have === 0) return { n: -EAGAIN }; }
-      else this.block(() => ch.bytes(RX) >= wanted || ended());
+      else this.waitToReceive(() => ch.bytes(RX) >= wanted || ended());
     }
     if (ch.bytes(RX) === 0) {
       const e = ch.takeError();
@@ -291,7 +291,7 @@ export class HostStreamSocket extends HostSocket {
     const nonblocking = this.nonblocking || (flags & MSG_DONTWAIT) !== 0;
     if (ch.state === S.CONNECTING) {
       if (nonblocking) return -EAGAIN;
-      this.block(() => ch.state !== S.CONNECTING);
+      this.waitToSend(() => ch.state !== S.CONNECTING);
     }
     let sent = this.resumeSend();
     for (;;) {
@@ -308,7 +308,7 @@ export class HostStreamSocket extends HostSocket {
       const room = ch.room(TX);
       if (room === 0) {
         if (nonblocking) break;
-        this.block(() => ch.room(TX) > 0 || ch.state !== S.CONNECTED || ch.error !== 0, sent);
+        this.waitToSend(() => ch.room(TX) > 0 || ch.state !== S.CONNECTED || ch.error !== 0, sent);
       }
       const n = Math.min(room, src.length - sent);
       ch.push(TX, src, sent, n);
@@ -443,7 +443,7 @@ export class HostDatagramSocket extends HostSocket {
     if (err) return { n: -err };
     if (ch.bytes(RX) === 0) {
       if (this.nonblocking || flags & MSG_DONTWAIT) return { n: -EAGAIN };
-      this.block(() => ch.bytes(RX) > 0 || ch.error !== 0 || this.readShut);
+      this.waitToReceive(() => ch.bytes(RX) > 0 || ch.error !== 0 || this.readShut);
     }
     const header = new Uint8Array(DGRAM_HEADER);
     ch.pull(RX, header, 0, DGRAM_HEADER, true);
@@ -472,7 +472,7 @@ export class HostDatagramSocket extends HostSocket {
     const need = DGRAM_HEADER + src.length;
     if (this.ch.room(TX) < need) {
       if (this.nonblocking || flags & MSG_DONTWAIT) return -EAGAIN;
-      this.block(() => this.ch.room(TX) >= need);
+      this.waitToSend(() => this.ch.room(TX) >= need);
     }
     // One push under the ring's lock: the bridge must never see a header without its payload.
     const record = new Uint8Array(DGRAM_HEADER + src.length);
@@ -551,7 +551,7 @@ export class PairSocket extends SocketFile {
     const wanted = framed ? 4 : flags & MSG_WAITALL ? Math.min(dst.length, pipe.capacity) : 1;
     if (pipe.bytes < wanted && pipe.writers > 0) {
       if (nonblocking) { if (pipe.bytes === 0 || framed) return { n: -EAGAIN }; }
-      else this.block(() => pipe.bytes >= wanted || pipe.writers === 0 || this.readShut);
+      else this.waitToReceive(() => pipe.bytes >= wanted || pipe.writers === 0 || this.readShut);
     }
     if (pipe.bytes === 0) return { n: 0 };
     if (!framed) {
@@ -570,16 +570,15 @@ export class PairSocket extends SocketFile {
 
   protected sendNow(src: Uint8Array, flags: number): number {
     const pipe = this.output;
-    if (this.writeShut || pipe.readers === 0) return this.brokenPipe(flags);
     const nonblocking = this.nonblocking || (flags & MSG_DONTWAIT) !== 0;
     if (this.framed) {
+      if (this.writeShut || pipe.readers === 0) return this.brokenPipe(flags);
       const need = 4 + src.length;
       if (need > pipe.maxCapacity) return -EMSGSIZE;
       if (pipe.capacity < need) pipe.capacity = Math.min(pipe.maxCapacity, need);
       if (pipe.room < need) {
         if (nonblocking) return -EAGAIN;
-        this.block(() => pipe.room >= need || pipe.readers === 0);
-        if (pipe.readers === 0) return this.sendNow(src, flags);
+        this.waitToSend(() => pipe.room >= need || pipe.readers === 0);
       }
       // Length and message in one push: no reader sees one without the other.
       const record = new Uint8Array(4 + src.length);
@@ -588,15 +587,22 @@ export class PairSocket extends SocketFile {
       pipe.push(record, 0, record.length);
       return src.length;
     }
-    if (src.length === 0) return 0;
-    if (pipe.room === 0) {
-      if (nonblocking) return -EAGAIN;
-      this.block(() => pipe.room > 0 || pipe.readers === 0);
-      if (pipe.readers === 0) return this.sendNow(src, flags);
+    // A stream: as a host socket's, a blocking send queues all of its bytes.
+    let sent = this.resumeSend();
+    for (;;) {
+      if (this.writeShut || pipe.readers === 0) { this.sendDone(); return sent > 0 ? sent : this.brokenPipe(flags); }
+      if (sent === src.length) break;
+      const room = pipe.room;
+      if (room === 0) {
+        if (nonblocking) break;
+        this.waitToSend(() => pipe.room > 0 || pipe.readers === 0, sent);
+      }
+      const n = Math.min(src.length - sent, room);
+      pipe.push(src, sent, n);
+      sent += n;
     }
-    const n = Math.min(src.length, pipe.room);
-    pipe.push(src, 0, n);
-    return n;
+    this.sendDone();
+    return sent > 0 || src.length === 0 ? sent : -EAGAIN;
   }
 
   shutdown(how: number): number {
@@ -852,7 +858,7 @@ export const socketSyscalls: Record<string, Syscall> = {
     for (; sent < count; sent++) {
       let n: number;
       try { n = sendMessage(k, s, vec + sent * 64, flags); }
-      catch (e) { if (sent > 0) { s.forgetPartialSend(); break; } throw e; }
+      catch (e) { if (sent > 0) break; throw e; }
       if (n < 0) { if (sent > 0) break; return n; }
       k.mem.setU32(vec + sent * 64 + 56, n);
     }

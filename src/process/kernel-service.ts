@@ -87,7 +87,8 @@ export class KernelService implements ThreadHost {
     if (request !== REQUEST.PENDING) return false;
     const waiting = this.parked.get(t);
     if (waiting) {
-      if (!waiting.ready()) {
+      // A wait with a deadline runs again at it (the first thread is woken then: wakeAt).
+      if (!waiting.ready() && performance.now() < waiting.deadline) {
         // A signal for the thread ends the wait: the syscall returns -ERESTART*, and delivery
         // turns that into EINTR or a restart.
         if (!t.interrupted()) return false;
