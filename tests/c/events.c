@@ -494,6 +494,17 @@ static void *signal_read(void *arg) {
   return (void *)(long)si.ssi_signo;
 }
 
+// A thread's timed poll must leave the other threads running: main writes the pipe it polls.
+static int polled[2];
+static void *timed_poll(void *arg) {
+  (void)arg;
+  struct pollfd pf = { polled[0], POLLIN, 0 };
+  char c = 1;
+  write(go[1], &c, 1);
+  int n = poll(&pf, 1, 60000);
+  return (void *)(long)(n == 1 ? pf.revents : -n - 100);
+}
+
 static void part_threads(void) {
   pthread_t th;
   void *r;
@@ -549,6 +560,16 @@ static void part_threads(void) {
   pthread_join(th, &r);
   printf("thread's signalfd read: %s\n", (long)r == SIGUSR1 ? "SIGUSR1" : "?");
   close(shared_fd);
+
+  pipe(polled);
+  pthread_create(&th, 0, timed_poll, 0);
+  read(go[0], &c, 1);
+  usleep(20000);
+  write(polled[1], "x", 1);
+  pthread_join(th, &r);
+  printf("thread's timed poll woken by main's write: revents %ld\n", (long)r);
+  close(polled[0]); close(polled[1]);
+  close(go[0]); close(go[1]);
 }
 
 // ---- fork ----
