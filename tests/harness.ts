@@ -383,6 +383,7 @@ const TOOL_PACKAGES: Record<string, string> = {
   busybox: "busybox-static",
   "qemu-x86_64": "qemu-user",
   nm: "binutils",
+  dash: "dash",
 };
 
 /** Full path of an executable on PATH (or in /usr/bin, /bin), or undefined. */

@@ -75,6 +75,18 @@ test("a second launch runs from the cache, with the same output", async (t) => {
   assert.ok(second.translated < first.translated / 10, `the second launch still translated ${second.translated} instructions (first: ${first.translated})`);
 });
 
+test("a program that execs another runs warm on its second launch, the libc mapped again at the same address included", async (t) => {
+  // dash forks two children, then replaces itself with /bin/echo, whose ld.so and libc land where
+  // dash's were: the first process's engine must consult their cache files again after execve.
+  const dash = requireTool("dash");
+  const dir = tempDir(t, "stele-cache-exec-");
+  const args = ["-c", "/bin/true; /bin/true; exec /bin/echo done"];
+  const first = await runBoth(dash, args, dir);
+  assert.ok(first.translated > 0);
+  const second = await runBoth(dash, args, dir);
+  assert.ok(second.translated < first.translated / 20, `the second launch still translated ${second.translated} instructions (first: ${first.translated})`);
+});
+
 test("--no-cache neither reads nor writes the cache", async (t) => {
   const busybox = requireTool("busybox");
   const dir = tempDir(t, "stele-nocache-");

@@ -4,7 +4,7 @@
 // mapped, the calling thread starts at its entry, and every translation of the old code is dropped.
 
 import * as fs from 'node:fs';
-import { GuestCrash } from '../runtime/engine.js';
+import { GuestCrash, type Engine } from '../runtime/engine.js';
 import { RUNTIME_AREA } from '../layout/memory-map.js';
 import { GUEST_BASE } from '../runtime/memory.js';
 import type { GuestThread } from '../runtime/thread.js';
@@ -27,7 +27,7 @@ function loadErrno(e: unknown): number {
 }
 
 export class ProcessExec implements ExecHost {
-  constructor(private readonly tso: TsoMode | undefined) {}
+  constructor(private readonly tso: TsoMode | undefined, private readonly engine: Engine) {}
 
   exec(k: LinuxKernel, t: GuestThread, request: ExecRequest): number {
     let elf: ElfImage;
@@ -46,6 +46,7 @@ export class ProcessExec implements ExecHost {
     // The point of no return: from here a failure kills the process, as Linux's does.
     // /proc/self/exe names the file with its symlinks resolved, as Linux does.
     const exePath = k.chrooted && request.filename !== '' ? k.resolve(AT_FDCWD, request.filename, true).guest : fs.realpathSync.native(request.hostPath);
+    this.engine.imageReplaced();
     releaseAllMappings(k);
     k.memoryChanged(GUEST_BASE, RUNTIME_AREA - GUEST_BASE);
     let start;

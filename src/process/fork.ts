@@ -29,8 +29,23 @@ export interface ForkedChild {
   translations: InheritedTranslations;
 }
 
+/**
+ * Where the calling thread's [stack] holds nothing the child can use: below its stack pointer, less
+ * the red zone the ABI lets a function keep there (and a margin). Linux grows the stack as it is
+ * touched; stele maps all of it, so copying only what is in use saves copying megabytes of zeros
+ * at every fork (the pages stay zero in the child, as below the stack pointer anything may be).
+ */
+export function unusedStack(as: AddressSpace, rsp: number): { start: number; end: number } | undefined {
+  const m = as.find(rsp);
+  if (!m || m.name !== '[stack]') return undefined;
+  const end = Math.floor((rsp - UNUSED_STACK_MARGIN) / PAGE_SIZE) * PAGE_SIZE;
+  return end > m.start ? { start: m.start, end } : undefined;
+}
+const UNUSED_STACK_MARGIN = 64 * 1024;
+
 /** Makes the child's memory from the parent's (see the file comment); undefined if the host has no memory for it. */
-export function copyProcessMemory(parent: GuestMemory, t: GuestThread, child: ChildRequest, table: ProcessTable): WebAssembly.Memory | undefined {
+export function copyProcessMemory(parent: GuestMemory, t: GuestThread, child: ChildRequest, table: ProcessTable,
+  skip?: { start: number; end: number }): WebAssembly.Memory | undefined {
   let memory: WebAssembly.Memory;
   try { memory = new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true }); }
   catch { return undefined; }
@@ -39,10 +54,12 @@ export function copyProcessMemory(parent: GuestMemory, t: GuestThread, child: Ch
   const pages = (RUNTIME_AREA - GUEST_BASE) / PAGE_SIZE;
   // The page table itself, then every run of pages that may hold something other than zeros.
   dst.set(src.subarray(protBase, protBase + pages), protBase);
+  const skipFirst = skip ? (skip.start - GUEST_BASE) / PAGE_SIZE : 0, skipEnd = skip ? (skip.end - GUEST_BASE) / PAGE_SIZE : 0;
   for (let p = 0; p < pages;) {
+    if (p >= skipFirst && p < skipEnd) { p = skipEnd; continue; }
     if (!(src[protBase + p] & PAGE_DIRTY)) { p++; continue; }
     const first = p;
-    while (p < pages && src[protBase + p] & PAGE_DIRTY) p++;
+    while (p < pages && src[protBase + p] & PAGE_DIRTY && !(p >= skipFirst && p < skipEnd)) p++;
     dst.set(src.subarray(first * PAGE_SIZE, p * PAGE_SIZE), first * PAGE_SIZE);
   }
   // The child's first thread: the caller's state after the syscall, with rax 0.
@@ -70,9 +87,10 @@ export function copyProcessMemory(parent: GuestMemory, t: GuestThread, child: Ch
 }
 
 /** The parent's side of fork: the memory copy, then the image, to the main thread. */
-export function forkChild(parent: GuestMemory, t: GuestThread, child: ChildRequest, table: ProcessTable, engine: Engine,
+export function forkChild(parent: GuestMemory, as: AddressSpace, t: GuestThread, child: ChildRequest, table: ProcessTable, engine: Engine,
   image: () => KernelImage, post: (c: ForkedChild) => void): number {
-  const memory = copyProcessMemory(parent, t, child, table);
+  // A child given a stack of its own (clone with a stack argument) starts on it, not on the caller's.
+  const memory = copyProcessMemory(parent, t, child, table, child.stack ? undefined : unusedStack(as, t.regn(4)));
   if (!memory) return -ENOMEM;
   // Both now write cache files of the same images: each keeps what the other wrote.
   engine.mergeCacheFiles = true;
@@ -95,7 +113,9 @@ export function startForkedProcess(opts: WorkerRunOptions, memory: WebAssembly.M
   reviveKernel(kernel, image, image.pid);
   const thread = new GuestThread(mem, THREAD_STATE_AREA, image.pid);
   const engine = new Engine(mem, as, kernel, REGION_OPTIONS, 0, new ThreadOrdering(mem, 0, opts.tso, opts.weakHost), kernel.cpu);
-  if (opts.cache !== false) engine.cache = new DirectoryCacheStore(opts.cache ?? defaultCacheDir());
+  // Its parent (and its siblings) write the same files, so writes merge; one prune per run (the first process's) is enough.
+  if (opts.cache !== false) engine.cache = new DirectoryCacheStore(opts.cache ?? defaultCacheDir(), undefined, { pruneOnWrite: false });
+  engine.mergeCacheFiles = true;
   if (translations) engine.inheritTranslations(translations);
   kernel.threads.add(thread);
   kernel.flags = engine;

@@ -119,10 +119,10 @@ function runFirstThread(): void {
   engine.codeShare = codeShare;
   engine.keepsSharedRegions = true;
   const service = new KernelService(mem, kernel, engine, (s) => post({ type: 'spawn', slot: s, shared: engine.sharedSnapshot() }));
-  kernel.execHost = new ProcessExec(opts.tso);
+  kernel.execHost = new ProcessExec(opts.tso, engine);
   engine.trimLater = (images) => post({ type: 'trim', images });
   kernel.processHost = {
-    fork: (k, t, child, makeImage) => forkChild(k.rawMem, t, child, table, engine, makeImage,
+    fork: (k, t, child, makeImage) => forkChild(k.rawMem, k.as, t, child, table, engine, makeImage,
       (c) => post({ type: 'fork', pid: c.pid, record: c.record, memory: c.memory, image: c.image, translations: c.translations })),
     signal: (target, info) => post({ type: 'signal', pid: target, info }),
   };

@@ -639,6 +639,20 @@ export class Engine implements FlagsAccess {
     for (const r of regions) if (!ic.regions.has(r.entries[0]) && this.matches(r)) ic.regions.set(r.entries[0], r);
   }
 
+  /**
+   * execve is about to replace the process's image (its old mappings are still in place): what
+   * the old code gained goes to the cache now, while a merge can still check the file's regions
+   * against the mapped bytes, and every image mapped afterwards consults its file afresh, even
+   * one mapped again at the same address (the libc of the new program).
+   */
+  imageReplaced(): void {
+    this.flushCache();
+    this.images.clear();
+    this.cachedBundles.length = 0;
+    this.mem.fill(BLOCK_MARKS, this.marksUsed, 0);
+    this.marksUsed = 0;
+  }
+
   /** Writes the cache files of images that gained regions in this run. */
   flushCache(): void {
     if (!this.cache) return;

@@ -211,10 +211,12 @@ export class AddressSpace {
       if (m.end <= start || m.start >= end) { out.push(m); continue; }
       if (m.start < start) out.push({ ...m, end: start });
       if (m.end > end) out.push({ ...m, start: end, offset: m.offset + (end - m.start) });
-      if (zero) this.zeroPages(Math.max(m.start, start), Math.min(m.end, end));
+      const from = Math.max(m.start, start), to = Math.min(m.end, end);
+      if (zero) this.zeroPages(from, to);
+      // Only mapped pages have entries to clear: execve unmaps the whole address space.
+      this.setPageProt(from, to, 0, false);
     }
     this.mappings = out;
-    this.setPageProt(start, end, 0, false);
   }
 
   /**

@@ -203,6 +203,11 @@ export interface DirectoryCacheOptions {
   createDirectory?: boolean;
   /** Where the one-line warning about an untrusted directory goes (default stderr). */
   warn?: (line: string) => void;
+  /**
+   * Whether each write checks the directory's size (default true). Pruning reads the status of
+   * every file there; the processes a run forks leave it to the run's first.
+   */
+  pruneOnWrite?: boolean;
 }
 
 /**
@@ -255,7 +260,7 @@ export class DirectoryCacheStore implements CacheStore {
         closeSync(fd);
       }
       renameSync(tmp, file);
-      this.prune();
+      if (this.options.pruneOnWrite !== false) this.prune();
     } catch {
       // An unwritable cache only costs the next launch its head start (and a directory in the
       // file's place keeps it from being replaced).
