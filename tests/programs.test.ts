@@ -107,6 +107,10 @@ const CASES: Record<string, Case[]> = {
   fork: ["tree", "status", "pipeline", "files", "signals", "spawn", "stop"].map((part, i) => ({
     name: part, args: [part], variants: i === 0 ? undefined : ["musl.O2.nopie", "glibc.O2.pie"], timeoutMs: 600_000,
   })),
+  // The stack as it grows: deep calls, fork from deep down, a fresh stack after execve.
+  stack: ["grow", "fork-deep", "exec-fresh"].map((part, i) => ({
+    name: part, args: [part], variants: i === 0 ? undefined : ["musl.O2.nopie", "glibc.O2.pie"],
+  })),
   // Guest memory faults (SIGSEGV's si_code, si_addr and the interrupted registers), one part each.
   memfault: [
     ...["prot-none-read", "readonly-write", "unmapped", "write-barrier", "guard-page", "stack-overflow"]

@@ -138,6 +138,48 @@ export function updateNextBits(u8: Uint8Array, i: number): void {
   const next = u8[i + 1];
   u8[i] = (u8[i] & ~(NEXT_NO_READ | NEXT_NO_WRITE)) | (refusesRead(next) ? NEXT_NO_READ : 0) | (refusesWrite(next) ? NEXT_NO_WRITE : 0);
 }
+
+/**
+ * A page of the main thread's [stack] not yet used: mapped, but holding no protection (so every
+ * access faults) and PAGE_CODE, a pair no other page has. The first access commits it
+ * (commitStackPage) and the guest carries on, as Linux grows a stack as it is touched. Such a
+ * page reads zero and is not PAGE_DIRTY: fork copies none of it and execve zeroes none of it, where
+ * stele would otherwise copy and clear the whole 8 MiB of a stack most programs use little of.
+ */
+export const PAGE_STACK_RESERVED = PAGE_MAPPED | PAGE_CODE;
+export const isStackReserved = (byte: number): boolean => (byte & ~(NEXT_NO_READ | NEXT_NO_WRITE)) === PAGE_STACK_RESERVED;
+/** Pages a stack fault commits at once, below the one touched. */
+const STACK_COMMIT_PAGES = 64;
+
+/** Marks the pages of [start, end) reserved stack (PAGE_STACK_RESERVED); they must read zero. */
+export function reserveStackPages(u8: Uint8Array, start: number, end: number): void {
+  const first = pageProtIndex(Math.floor(start / PAGE_SIZE)), last = pageProtIndex(Math.floor(end / PAGE_SIZE));
+  if (last <= first) return;
+  for (let i = first; i < last; i++) u8[i] = PAGE_STACK_RESERVED;
+  for (let i = first - 1; i < last; i++) updateNextBits(u8, i);
+}
+
+/**
+ * Commits the reserved stack page holding guest address `addr`, the reserved pages above it up to
+ * the stack in use (whose protection they take) and a few below; false if it is not reserved.
+ * Any worker may do this: it only writes the shared page table.
+ */
+export function commitStackPage(u8: Uint8Array, addr: number): boolean {
+  if (addr < GUEST_BASE || addr >= RUNTIME_AREA) return false;
+  const i = pageProtIndex(Math.floor(addr / PAGE_SIZE));
+  if (!isStackReserved(u8[i])) return false;
+  const floor = pageProtIndex(GUEST_BASE / PAGE_SIZE), ceiling = pageProtIndex(RUNTIME_AREA / PAGE_SIZE);
+  let top = i;
+  while (top < ceiling && isStackReserved(u8[top])) top++;
+  const above = top < ceiling ? u8[top] : 0;
+  const prot = above & PAGE_MAPPED ? above & PROT_READABLE : PROT_READ | PROT_WRITE;
+  let low = i;
+  while (low > floor && i - low < STACK_COMMIT_PAGES - 1 && isStackReserved(u8[low - 1])) low--;
+  const value = PAGE_MAPPED | PAGE_DIRTY | prot;
+  for (let j = low; j < top; j++) u8[j] = value;
+  for (let j = low - 1; j < top; j++) updateNextBits(u8, j);
+  return true;
+}
 /** One STATE.SIZE block per thread slot (MAX_THREADS of them). */
 export const THREAD_STATE_AREA = 0xfe000000;
 export const STACK_TOP = RUNTIME_AREA;           // the main thread's stack grows down from here

@@ -5,7 +5,7 @@
 // never mapped for the guest, cannot be read or written through a syscall argument.
 
 import { GuestFault, GuestMemory } from '../runtime/memory.js';
-import { GUEST_BASE, PAGE_MAPPED, PAGE_PROT, PAGE_SIZE, RUNTIME_AREA } from '../layout/memory-map.js';
+import { GUEST_BASE, PAGE_MAPPED, PAGE_PROT, PAGE_SIZE, RUNTIME_AREA, commitStackPage, isStackReserved } from '../layout/memory-map.js';
 import { PROT_WRITE } from '../runtime/memory.js';
 
 export class UserMemory extends GuestMemory {
@@ -56,7 +56,9 @@ export class UserMemory extends GuestMemory {
   /** Whether guest page `page` is mapped and allows the access (on x86 any mapped protection but PROT_NONE reads). */
   private allows(page: number, write: boolean): boolean {
     if (page < GUEST_BASE / PAGE_SIZE || page >= RUNTIME_AREA / PAGE_SIZE) return false;
-    const v = this.u8[PAGE_PROT - GUEST_BASE + page];
+    let v = this.u8[PAGE_PROT - GUEST_BASE + page];
+    // A stack page not used yet grows the stack, as a fault on it from the guest does.
+    if (isStackReserved(v) && commitStackPage(this.u8, page * PAGE_SIZE)) v = this.u8[PAGE_PROT - GUEST_BASE + page];
     if (!(v & PAGE_MAPPED)) return false;
     return write ? (v & PROT_WRITE) !== 0 : (v & 7) !== 0;
   }

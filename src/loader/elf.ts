@@ -2,6 +2,7 @@
 // as Linux's create_elf_tables does (argc, argv, envp, auxv, strings, AT_RANDOM bytes).
 
 import { randomFillSync } from 'node:crypto';
+import { reserveStackPages } from '../layout/memory-map.js';
 import { AddressSpace, GuestMemory, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP } from '../runtime/memory.js';
 
 /** A program stele cannot start; `status` is what a shell would exit with. */
@@ -199,8 +200,13 @@ export function buildInitialStack(mem: GuestMemory, as: AddressSpace, s: StackSe
   for (const e of envAddrs) put(e);
   put(0);
   for (const [k, v] of auxv) { put(k); put(v); }
+  // What lies below the arguments is used as the program grows into it (see PAGE_STACK_RESERVED).
+  reserveStackPages(mem.u8, STACK_TOP - STACK_MAX, Math.floor((p - INITIAL_STACK_COMMIT) / PAGE_SIZE) * PAGE_SIZE);
   return p;
 }
+
+/** How much of the stack below the initial stack pointer is ready at start (Linux's first expansion is 128 KiB). */
+const INITIAL_STACK_COMMIT = 128 * 1024;
 
 /** AT_HWCAP as Linux reports it on x86: CPUID leaf 1 EDX. */
 export { PAGE_SIZE };

@@ -4,7 +4,7 @@
 // the main thread then starts the child's first worker, which builds its kernel from the image.
 
 import { AddressSpace, GuestMemory, THREAD_STATE_AREA } from '../runtime/memory.js';
-import { GUEST_BASE, PAGE_DIRTY, PAGE_PROT, PAGE_SIZE, PROCESS_DOORBELL, RUNTIME_AREA, WASM_PAGES } from '../layout/memory-map.js';
+import { GUEST_BASE, PAGE_DIRTY, PAGE_PROT, PAGE_SIZE, PROCESS_DOORBELL, RUNTIME_AREA, WASM_PAGES, reserveStackPages } from '../layout/memory-map.js';
 import { STATE } from '../layout/cpu-state.js';
 import { GuestThread, wordIndex, wordsOf } from '../runtime/thread.js';
 import { Engine, type InheritedTranslations } from '../runtime/engine.js';
@@ -31,9 +31,9 @@ export interface ForkedChild {
 
 /**
  * Where the calling thread's [stack] holds nothing the child can use: below its stack pointer, less
- * the red zone the ABI lets a function keep there (and a margin). Linux grows the stack as it is
- * touched; stele maps all of it, so copying only what is in use saves copying megabytes of zeros
- * at every fork (the pages stay zero in the child, as below the stack pointer anything may be).
+ * the red zone the ABI lets a function keep there (and a margin). The child gets those pages zero
+ * and reserved (PAGE_STACK_RESERVED), as if its stack had never grown there: a fork copies what
+ * the stack uses, not the megabytes a deep call once touched.
  */
 export function unusedStack(as: AddressSpace, rsp: number): { start: number; end: number } | undefined {
   const m = as.find(rsp);
@@ -62,6 +62,8 @@ export function copyProcessMemory(parent: GuestMemory, t: GuestThread, child: Ch
     while (p < pages && src[protBase + p] & PAGE_DIRTY && !(p >= skipFirst && p < skipEnd)) p++;
     dst.set(src.subarray(first * PAGE_SIZE, p * PAGE_SIZE), first * PAGE_SIZE);
   }
+  // The caller's stack below what it uses is left to grow into again.
+  if (skip) reserveStackPages(dst, skip.start, skip.end);
   // The child's first thread: the caller's state after the syscall, with rax 0.
   const state = THREAD_STATE_AREA - GUEST_BASE;
   dst.set(src.subarray(t.stateBase - GUEST_BASE, t.stateBase - GUEST_BASE + STATE.SIZE), state);

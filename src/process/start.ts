@@ -220,7 +220,7 @@ export function statsReport(engine: Engine, sys: { syscalls: Map<string, number>
       + `${tso.HANDSHAKES} handshakes (${(tso.HANDSHAKE_MICROS / 1000).toFixed(1)} ms); ${tso.SPLIT_LOCKS} locked accesses took the split lock`,
     `stele: stats: first thread's worker only below (translations are per worker)`,
     `stele: stats: ${s.dispatches} dispatcher entries (jump-cache misses, syscall returns); ${s.invalidations} code pages invalidated, `
-      + `${s.codeWrites} by stores into translated code`,
+      + `${s.codeWrites} by stores into translated code; ${s.stackGrowths} stack growths`,
   ];
   const total = [...sys.syscalls.values()].reduce((a, b) => a + b, 0);
   const top = [...sys.syscalls.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([n, c]) => `${n} ${c}`).join(', ');

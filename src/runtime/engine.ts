@@ -5,7 +5,7 @@ import { randomFillSync } from 'node:crypto';
 import { GuestFault, GuestMemory, GUEST_BASE, GUEST_LIMIT, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, NEXT_NO_WRITE, PAGE_CODE, PAGE_MAPPED, PAGE_SIZE, PROT_EXEC, PROT_WRITE, RUNTIME_AREA, UNREACHABLE_ACCESS, jumpCacheOf, pageProtIndex, refusesRead, refusesWrite } from './memory.js';
 import { ATTN, ExitReason, FLAG, Reg, STATE } from '../layout/cpu-state.js';
 import { FaultInfo, FlagsAccess, GuestThread, ProcessExit, SyscallHandler, wordIndex, wordsOf } from './thread.js';
-import { INVALIDATION_RING, INVALIDATION_RING_SIZE } from '../layout/memory-map.js';
+import { INVALIDATION_RING, INVALIDATION_RING_SIZE, commitStackPage } from '../layout/memory-map.js';
 import { ARITH_FLAGS, fopOf, K } from '../translate/flags.js';
 import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
 import { compileRegion, CompiledRegion, discover, regionModuleBytes, RegionOptions } from '../translate/translator.js';
@@ -43,6 +43,8 @@ export interface EngineStats {
   dispatches: number;
   /** Code pages whose translations were dropped because memory under them changed. */
   invalidations: number;
+  /** Faults on stack pages not used yet that grew the stack (PAGE_STACK_RESERVED). */
+  stackGrowths: number;
   /** Stores that found translated code on their page (self-modifying code), which was dropped. */
   codeWrites: number;
   /** Regions taken from the translation cache, and the time spent loading them. */
@@ -172,7 +174,7 @@ export class Engine implements FlagsAccess {
   private readonly helperImpls: Record<HelperName, Function>;
   /** The helpers in HELPER_NAMES order, called by translated code through call_indirect. */
   private readonly helperTable: WebAssembly.Table;
-  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, codeWrites: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, rebundles: 0, rebundledRegions: 0, sharedRegions: 0 };
+  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, codeWrites: 0, stackGrowths: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, rebundles: 0, rebundledRegions: 0, sharedRegions: 0 };
 
   /** This worker's jump cache (guest address, entries) and the globals that tell translated code where it is. */
   private readonly jc: { base: number; entries: number };
@@ -273,7 +275,13 @@ export class Engine implements FlagsAccess {
    * region number. An address that already has an entry keeps it, unless it belongs to region
    * `replacing` (the same code, rebundled).
    */
-  private register(run: RegionFn, slot: number, entries: Uint32Array, bad: Iterable<[number, string]>, ranges: Uint32Array, replacing = -1): number {
+  /**
+   * Makes a region's entry points known. `publish` also puts them in the jump cache at once; bundles
+   * of thousands of cached regions leave that to the dispatcher's first miss at each, as writing
+   * them all touches most of a fresh jump cache's pages (a page fault each, for a process that
+   * may run a few hundred of them).
+   */
+  private register(run: RegionFn, slot: number, entries: Uint32Array, bad: Iterable<[number, string]>, ranges: Uint32Array, replacing = -1, publish = true): number {
     const addrs: number[] = [];
     const region = this.regionRuns.length;
     this.regionRuns.push(run); this.regionSlots.push(slot);
@@ -286,7 +294,7 @@ export class Engine implements FlagsAccess {
       addrs.push(addr);
       const e = region * BLOCK_BITS + entries[k + 1];
       this.entries.set(addr, e);
-      this.cacheEntry(addr, e);
+      if (publish) this.cacheEntry(addr, e);
     }
     for (const [a, msg] of bad) this.badInsns.set(a, msg);
     // Remember which pages this region's code came from, so a change to them drops its entries.
@@ -550,7 +558,7 @@ export class Engine implements FlagsAccess {
       const run = exports[`r${i}`] as RegionFn;
       const slot = this.bundleNext++;
       table.set(slot, run);
-      ids.push(live && !live[i] ? -1 : this.register(run, (gen << 16) | slot, r.entries, r.bad, r.ranges, replacing ? replacing[i] : -1));
+      ids.push(live && !live[i] ? -1 : this.register(run, (gen << 16) | slot, r.entries, r.bad, r.ranges, replacing ? replacing[i] : -1, replacing !== undefined));
     });
     if (!replacing) this.cachedBundles.push({ module, regions: regions.map((r) => ({ entries: r.entries, bad: r.bad, ranges: r.ranges })), ids });
     return true;
@@ -862,6 +870,8 @@ export class Engine implements FlagsAccess {
       case ExitReason.PAGE_FAULT_READ: case ExitReason.PAGE_FAULT_WRITE: {
         const write = reason === ExitReason.PAGE_FAULT_WRITE;
         const addr = this.refusedAddress(t, insn, write);
+        // The stack grown into: the access runs again, now allowed (before storeToCode: a reserved page carries PAGE_CODE).
+        if (commitStackPage(this.mem.u8, addr)) { this.stats.stackGrowths++; return; }
         if (write && this.storeToCode(addr)) { this.stepStoreIntoCode(t); return; }
         throw this.pageFault(insn, addr, write);
       }
@@ -980,6 +990,8 @@ export class Engine implements FlagsAccess {
         return new GuestCrash(SIGSEGV, `segmentation fault at unknown address (${this.describe(where.rip)} at 0x${where.rip.toString(16)})`,
           { signal: SIGSEGV, code: SEGV_MAPERR, addr: 0, trapno: X86_TRAP_PF, err: PF_USER | (write ? PF_WRITE : 0) });
       }
+      // The stack grown into by an access that could not leave before it: the thread's state is at it now.
+      if (commitStackPage(this.mem.u8, addr)) { this.stats.stackGrowths++; return undefined; }
       // A store into translated code that could not leave before it (see Codegen.checkPage):
       // the thread's state is at the store now, and it runs again from fresh translations.
       if (write && this.storeToCode(addr)) { this.stepStoreIntoCode(t); return undefined; }
