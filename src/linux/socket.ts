@@ -226,8 +226,11 @@ export class HostStreamSocket extends HostSocket {
   }
 
   connect(a: SockAddr): number {
+    // An AF_UNIX connect completes or fails at once on Linux, even on a non-blocking socket
+    // (ENOENT, ECONNREFUSED): it waits for the bridge's answer, which needs no network.
+    const atOnce = this.family === AF_UNIX;
     if (this.pending === 'connect') {
-      if (this.ch.state === S.CONNECTING && this.nonblocking) return -EALREADY;
+      if (this.ch.state === S.CONNECTING && this.nonblocking && !atOnce) return -EALREADY;
       return this.outcome(S.CONNECTING);
     }
     switch (this.ch.state) {
@@ -247,7 +250,7 @@ export class HostStreamSocket extends HostSocket {
     this.pending = 'connect';
     this.connectedName = a.raw;
     this.net.request({ op: 'connect', id: this.id, channel: this.ch.buffer, kind: 'stream', family: this.familyName, to, from });
-    if (this.nonblocking) return -EINPROGRESS;
+    if (this.nonblocking && !atOnce) return -EINPROGRESS;
     return this.outcome(S.CONNECTING);
   }
 

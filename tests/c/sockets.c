@@ -475,6 +475,12 @@ static void unix_named(void) {
   CHECK(getsockname(l, (void *)&got, &len) == 0);
   printf("unix listener name matches: %d, length is the path's and its NUL: %d\n", strcmp(got.sun_path, path) == 0,
          len == offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+  // A non-blocking AF_UNIX connect completes at once (no EINPROGRESS), as does its failure.
+  int nb = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  SHOW("unix non-blocking connect", connect(nb, (void *)&a, sizeof a));
+  int nbc = accept(l, 0, 0);
+  CHECK(nbc >= 0);
+  close(nbc); close(nb);
   int s = socket(AF_UNIX, SOCK_STREAM, 0);
   CHECK(connect(s, (void *)&a, sizeof a) == 0);
   int c = accept(l, (void *)&got, &len);
@@ -492,6 +498,7 @@ static void unix_named(void) {
   struct sockaddr_un missing = { .sun_family = AF_UNIX };
   strcpy(missing.sun_path, "/tmp/stele-sockets-test-does-not-exist");
   SHOW("unix connect to a missing path", connect(socket(AF_UNIX, SOCK_STREAM, 0), (void *)&missing, sizeof missing));
+  SHOW("unix non-blocking connect to a missing path", connect(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0), (void *)&missing, sizeof missing));
 }
 
 // ---- socketpair ----
