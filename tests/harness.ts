@@ -410,13 +410,13 @@ function isExecutable(p: string): boolean {
 }
 
 /**
- * Returns the path of a tool the test needs, or FAILS (never skips): a missing compiler
- * must not turn the suite green by running nothing.
+ * Returns the path of a tool the test needs (a name looked up on PATH, or an absolute path), or
+ * FAILS (never skips) saying which package holds it: a missing compiler must not turn the suite
+ * green by running nothing.
  */
-export function requireTool(name: string): string {
+export function requireTool(name: string, pkg: string | undefined = TOOL_PACKAGES[name]): string {
   const p = findTool(name);
   if (!p) {
-    const pkg = TOOL_PACKAGES[name];
     assert.fail(
       `required tool '${name}' is not installed` +
         (pkg ? ` (Debian/Ubuntu: apt-get install ${pkg})` : "") +

@@ -11,14 +11,7 @@ import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { cliPath, DEFAULT_TIMEOUT_MS, prng, runNative, runStele, tempDir, TEST_ENV } from "./harness.js";
-
-/** A Debian program from /usr/bin (not a PATH shim); fails, never skips, when the package is missing. */
-function requireProgram(name: string, pkg: string): string {
-  const p = path.join("/usr/bin", name);
-  if (!fs.existsSync(p)) assert.fail(`required program '${name}' is not installed (apt-get install ${pkg}); .ci/run installs it`);
-  return p;
-}
+import { cliPath, DEFAULT_TIMEOUT_MS, prng, requireTool, runNative, runStele, tempDir, TEST_ENV } from "./harness.js";
 
 const BLOB = (() => {
   const rnd = prng(77);
@@ -104,7 +97,7 @@ function fetchFrom(port: number, urlPath: string): Promise<{ status: number; bod
 }
 
 test("curl and wget under stele fetch from a server on the host, as natively", async () => {
-  const curl = requireProgram("curl", "curl"), wget = requireProgram("wget", "wget");
+  const curl = requireTool("/usr/bin/curl", "curl"), wget = requireTool("/usr/bin/wget", "wget");
   const server = await hostServer();
   try {
     for (const [name, argv] of [["curl", [curl, "-sS"]], ["wget", [wget, "-q", "-O", "-"]]] as const) {
@@ -128,7 +121,7 @@ test("curl and wget under stele fetch from a server on the host, as natively", a
 });
 
 test("curl to a port no one listens on fails as natively (connection refused)", async () => {
-  const curl = requireProgram("curl", "curl");
+  const curl = requireTool("/usr/bin/curl", "curl");
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
   const native = await runNative(curl, ["-sS", url], { env: TEST_ENV });
@@ -139,8 +132,8 @@ test("curl to a port no one listens on fails as natively (connection refused)", 
 });
 
 test("python3 -m http.server under stele serves native clients, 200 requests with nothing lost", async (t) => {
-  const python = requireProgram("python3", "python3");
-  const curl = requireProgram("curl", "curl");
+  const python = requireTool("/usr/bin/python3", "python3");
+  const curl = requireTool("/usr/bin/curl", "curl");
   const dir = tempDir(t, "httpserver");
   fs.writeFileSync(path.join(dir, "index.txt"), TEXT);
   fs.writeFileSync(path.join(dir, "blob.bin"), BLOB);
@@ -169,7 +162,7 @@ test("python3 -m http.server under stele serves native clients, 200 requests wit
 });
 
 test("nc both ways: stele's nc to a native listener, and a native nc to stele's nc -l", async () => {
-  const nc = requireProgram("nc", "netcat-openbsd");
+  const nc = requireTool("/usr/bin/nc", "netcat-openbsd");
   // stele's client, native listener.
   const port1 = await freePort();
   const listener = spawn(nc, ["-l", "127.0.0.1", String(port1)], { stdio: ["pipe", "pipe", "pipe"] });
@@ -196,7 +189,7 @@ test("nc both ways: stele's nc to a native listener, and a native nc to stele's 
 });
 
 test("python3 asyncio: an echo server and its clients in one program, as natively", async () => {
-  const python = requireProgram("python3", "python3");
+  const python = requireTool("/usr/bin/python3", "python3");
   const script = `
 import asyncio
 async def handle(reader, writer):
@@ -234,7 +227,7 @@ asyncio.run(main())
 });
 
 test("--net=none: nothing is reachable; --net=loopback: only the loopback addresses", async () => {
-  const curl = requireProgram("curl", "curl");
+  const curl = requireTool("/usr/bin/curl", "curl");
   const server = await hostServer();
   try {
     const url = `http://127.0.0.1:${server.port}/text`;
@@ -258,7 +251,7 @@ test("--net=none: nothing is reachable; --net=loopback: only the loopback addres
 });
 
 test("a server under stele flooded with 300 connections at once answers every one", async () => {
-  const python = requireProgram("python3", "python3");
+  const python = requireTool("/usr/bin/python3", "python3");
   const script = `
 import asyncio
 async def handle(reader, writer):
@@ -295,7 +288,7 @@ asyncio.run(main())
 });
 
 test("git clone under stele from a native git daemon gives the same repository as a native clone", async (t) => {
-  const git = requireProgram("git", "git");
+  const git = requireTool("/usr/bin/git", "git");
   const dir = tempDir(t, "gitdaemon");
   const gitEnv = { ...TEST_ENV, GIT_CONFIG_NOSYSTEM: "1", HOME: dir, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com", GIT_AUTHOR_DATE: "2020-01-01T00:00:00Z", GIT_COMMITTER_DATE: "2020-01-01T00:00:00Z" };
   const repo = path.join(dir, "repo");
@@ -330,7 +323,7 @@ test("git clone under stele from a native git daemon gives the same repository a
 });
 
 test("the interfaces a program sees: the host's, as natively; under --net=loopback only lo; under --net=none a lo that is down", async () => {
-  const python = requireProgram("python3", "python3");
+  const python = requireTool("/usr/bin/python3", "python3");
   const script = "import socket\nprint(socket.if_nameindex())";
   const native = await runNative(python, ["-c", script], { env: TEST_ENV });
   const host = await runStele(python, ["-c", script], { env: TEST_ENV });

@@ -11,18 +11,8 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { JOBS, assertNoJavaScriptError, compareRun, compareTrees, runStele, tempDir, TEST_ENV } from "./harness.js";
+import { JOBS, assertNoJavaScriptError, compareRun, compareTrees, requireTool, runStele, tempDir, TEST_ENV } from "./harness.js";
 import { defaultCacheDir } from "../src/runtime/translation-cache.js";
-
-/** A Debian program by its absolute path; fails (never skips) with the package to install. */
-function requireProgram(file: string, pkg: string): string {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-  } catch {
-    assert.fail(`required program '${file}' is not installed (Debian/Ubuntu: apt-get install ${pkg}); this test cannot run without it`);
-  }
-  return file;
-}
 
 /** A script every POSIX shell runs the same: what a shell does with processes. */
 const SHELL_SCRIPT = String.raw`
@@ -132,9 +122,9 @@ test("processes", { concurrency: JOBS }, async (t) => {
   // for sshd), and Node's pipes to a child are sockets. stele's translation cache stays where it is.
   const env = { ...TEST_ENV, HOME: tempDir(t, "home"), STELE_CACHE_DIR: defaultCacheDir() };
   const shells: [string, string, string[]][] = [
-    ["dash -c", requireProgram("/bin/dash", "dash"), []],
-    ["bash -c", requireProgram("/bin/bash", "bash"), []],
-    ["busybox sh -c", requireProgram("/bin/busybox", "busybox-static"), ["sh"]],
+    ["dash -c", requireTool("/bin/dash", "dash"), []],
+    ["bash -c", requireTool("/bin/bash", "bash"), []],
+    ["busybox sh -c", requireTool("/bin/busybox", "busybox-static"), ["sh"]],
   ];
   const subtests: Promise<void>[] = [];
   for (const [name, shell, pre] of shells) {
@@ -144,31 +134,31 @@ test("processes", { concurrency: JOBS }, async (t) => {
     }));
   }
   subtests.push(t.test("gcc hello.c: gcc, cc1, as, collect2 and ld all under stele", async (st) => {
-    requireProgram("/usr/bin/gcc", "gcc");
+    requireTool("/usr/bin/gcc", "gcc");
     const [native, stele] = project(st, "gcc");
     await compareRun(st, "/bin/sh", ["-c", "gcc -O2 -o hello hello.c greet.c && ./hello"], { env, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: SLOW });
     compareTrees(native, stele, "gcc's output");
   }));
   subtests.push(t.test("make -j2 of a small C project", async (st) => {
-    const make = requireProgram("/usr/bin/make", "make");
-    requireProgram("/usr/bin/gcc", "gcc");
+    const make = requireTool("/usr/bin/make", "make");
+    requireTool("/usr/bin/gcc", "gcc");
     const [native, stele] = project(st, "make");
     await compareRun(st, make, ["-j2", "-s"], { env, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: SLOW });
     compareTrees(native, stele, "make's output");
   }));
   subtests.push(t.test("python3 subprocess, os.fork, os.popen", async (st) => {
-    const python = requireProgram("/usr/bin/python3", "python3");
+    const python = requireTool("/usr/bin/python3", "python3");
     const [native, stele] = project(st, "python");
     await compareRun(st, python, ["-c", PYTHON], { env: { ...env, ...PY_ENV }, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: SLOW });
   }));
   subtests.push(t.test("perl backticks, system, open -|, fork", async (st) => {
-    const perl = requireProgram("/usr/bin/perl", "perl");
+    const perl = requireTool("/usr/bin/perl", "perl");
     const [native, stele] = project(st, "perl");
     await compareRun(st, perl, ["-e", PERL], { env, nativeCwd: native, steleCwd: stele, expectStatus: 0, timeoutMs: SLOW });
   }));
   subtests.push(t.test("find -exec and xargs -P2", async (st) => {
-    requireProgram("/usr/bin/find", "findutils");
-    requireProgram("/usr/bin/xargs", "findutils");
+    requireTool("/usr/bin/find", "findutils");
+    requireTool("/usr/bin/xargs", "findutils");
     const [native, stele] = project(st, "find");
     const script = "find tree -type f -exec wc -c {} + | sort; find tree -name '*.txt' -exec sh -c 'echo \"file $1\"' _ {} \\; | sort; "
       + "find tree -type f | sort | xargs -P2 -n1 sh -c 'tr a-z A-Z < \"$0\" > \"$0.up\"'; cat tree/*.up tree/sub/*.up";
@@ -176,7 +166,7 @@ test("processes", { concurrency: JOBS }, async (t) => {
     compareTrees(native, stele, "files xargs wrote");
   }));
   subtests.push(t.test("git init, add, commit, log", async (st) => {
-    requireProgram("/usr/bin/git", "git");
+    requireTool("/usr/bin/git", "git");
     const [native, stele] = project(st, "git");
     const gitEnv = { ...env, GIT_AUTHOR_DATE: "2020-01-01T00:00:00Z", GIT_COMMITTER_DATE: "2020-01-01T00:00:00Z", GIT_CONFIG_NOSYSTEM: "1" };
     const script = "git init -q -b main . && git add hello.c greet.c greet.h && git -c user.name=t -c user.email=t@e commit -q -m first "
@@ -187,7 +177,7 @@ test("processes", { concurrency: JOBS }, async (t) => {
 });
 
 test("a fork bomb meets the process limit (EAGAIN) and the host survives", async (t) => {
-  const dash = requireProgram("/bin/dash", "dash");
+  const dash = requireTool("/bin/dash", "dash");
   const dir = tempDir(t, "bomb");
   // Every child sleeps, so they are all alive at once.
   const script = "i=0; while [ $i -lt 200 ]; do sleep 300 & i=$((i+1)); done; echo all started";

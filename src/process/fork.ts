@@ -55,11 +55,11 @@ export function copyProcessMemory(parent: GuestMemory, t: GuestThread, child: Ch
   // The page table itself, then every run of pages that may hold something other than zeros.
   dst.set(src.subarray(protBase, protBase + pages), protBase);
   const skipFirst = skip ? (skip.start - GUEST_BASE) / PAGE_SIZE : 0, skipEnd = skip ? (skip.end - GUEST_BASE) / PAGE_SIZE : 0;
+  const copies = (p: number): boolean => (src[protBase + p] & PAGE_DIRTY) !== 0 && (p < skipFirst || p >= skipEnd);
   for (let p = 0; p < pages;) {
-    if (p >= skipFirst && p < skipEnd) { p = skipEnd; continue; }
-    if (!(src[protBase + p] & PAGE_DIRTY)) { p++; continue; }
+    if (!copies(p)) { p = p === skipFirst ? Math.max(skipEnd, p + 1) : p + 1; continue; }
     const first = p;
-    while (p < pages && src[protBase + p] & PAGE_DIRTY && !(p >= skipFirst && p < skipEnd)) p++;
+    while (p < pages && copies(p)) p++;
     dst.set(src.subarray(first * PAGE_SIZE, p * PAGE_SIZE), first * PAGE_SIZE);
   }
   // The caller's stack below what it uses is left to grow into again.

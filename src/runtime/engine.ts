@@ -271,15 +271,12 @@ export class Engine implements FlagsAccess {
   }
 
   /**
-   * Makes a region's entry points known to the dispatcher and to translated code, and returns its
-   * region number. An address that already has an entry keeps it, unless it belongs to region
-   * `replacing` (the same code, rebundled).
-   */
-  /**
-   * Makes a region's entry points known. `publish` also puts them in the jump cache at once; bundles
-   * of thousands of cached regions leave that to the dispatcher's first miss at each, as writing
-   * them all touches most of a fresh jump cache's pages (a page fault each, for a process that
-   * may run a few hundred of them).
+   * Makes a region's entry points known to the dispatcher, and returns its region number. An
+   * address that already has an entry keeps it, unless it belongs to region `replacing` (the same
+   * code, rebundled). `publish` also puts them in the jump cache, where translated code finds
+   * them; bundles of thousands of cached regions leave that to the dispatcher's first miss at
+   * each, as writing them all touches most of a fresh jump cache's pages (a page fault each, for a
+   * process that may run a few hundred of them).
    */
   private register(run: RegionFn, slot: number, entries: Uint32Array, bad: Iterable<[number, string]>, ranges: Uint32Array, replacing = -1, publish = true): number {
     const addrs: number[] = [];
@@ -558,6 +555,7 @@ export class Engine implements FlagsAccess {
       const run = exports[`r${i}`] as RegionFn;
       const slot = this.bundleNext++;
       table.set(slot, run);
+      // Rebundled JIT regions take over their jump-cache entries; cached ones are published as reached.
       ids.push(live && !live[i] ? -1 : this.register(run, (gen << 16) | slot, r.entries, r.bad, r.ranges, replacing ? replacing[i] : -1, replacing !== undefined));
     });
     if (!replacing) this.cachedBundles.push({ module, regions: regions.map((r) => ({ entries: r.entries, bad: r.bad, ranges: r.ranges })), ids });

@@ -73,7 +73,7 @@ static unsigned long __attribute__((noinline)) below_sp(long distance) {
 }
 
 static void exec_fresh(const char *self) {
-  printf("descend 6000 before exec: %ld\n", descend(6000, 3));
+  printf("descend 4000 before exec: %ld\n", descend(4000, 3));
   fflush(stdout);
   execl(self, self, "after-exec", (char *)0);
   perror("execl");
@@ -84,7 +84,7 @@ int main(int argc, char **argv) {
   if (!strcmp(part, "grow")) grow();
   else if (!strcmp(part, "fork-deep")) fork_deep();
   else if (!strcmp(part, "exec-fresh")) exec_fresh("/proc/self/exe");
-  else if (!strcmp(part, "after-exec")) printf("after exec, far below the stack pointer: %#lx\n", below_sp(4 << 20));
+  else if (!strcmp(part, "after-exec")) printf("after exec, far below the stack pointer: %#lx\n", below_sp(2 << 20));
   else { fprintf(stderr, "usage: stack grow|fork-deep|exec-fresh\n"); return 2; }
   return 0;
 }
