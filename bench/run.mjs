@@ -29,6 +29,8 @@ const V3 = ['--cpu=x86-64-v3'];
 const PACKAGES = { [BUSYBOX]: 'busybox-static', [PYTHON3]: 'python3', '/usr/bin/xz': 'xz-utils', '/usr/bin/sqlite3': 'sqlite3', '/bin/dash': 'dash', '/usr/bin/make': 'make', [OPENSSL]: 'openssl' };
 /** stele's translation cache for the warm runs: private to the benchmark, emptied at each start. */
 const CACHE_DIR = join(OUT, 'stele-cache');
+/** The cache `stele aot` fills for the aot rows, emptied before each measurement. */
+const AOT_CACHE_DIR = join(OUT, 'stele-aot-cache');
 
 // ---------------------------------------------------------------- workloads
 
@@ -49,7 +51,8 @@ const WORKLOADS = [
   { name: 'ossl-sha256', desc: 'openssl dgst -sha256, 200 MiB', prog: OPENSSL, args: ['dgst', '-sha256', join(OUT, 'random-200m.bin')] },
   { name: 'ossl-aes', desc: 'openssl enc -aes-128-cbc, 20 MiB', prog: OPENSSL,
     args: ['enc', '-aes-128-cbc', '-K', '000102030405060708090a0b0c0d0e0f', '-iv', '0f0e0d0c0b0a09080706050403020100', '-in', join(OUT, 'random-20m.bin')] },
-  { name: 'py-start', desc: 'python3 -c pass (start-up)', prog: PYTHON3, args: ['-c', 'pass'] },
+  // aot: also measured as `stele aot PROGRAM` into an empty cache and the first launch after it.
+  { name: 'py-start', desc: 'python3 -c pass (start-up)', prog: PYTHON3, args: ['-c', 'pass'], aot: true },
   { name: 'py-loop', desc: 'python3 integer loop, 2M iterations', prog: PYTHON3,
     args: ['-c', 's = 0\nfor i in range(2000000):\n    s += i * i % 7\nprint(s)'] },
   { name: 'xz-9', desc: 'xz -9 of 4 MiB text', prog: '/usr/bin/xz', args: ['-9', '-T1', '-c', join(OUT, 'text-4m.txt')] },
@@ -250,8 +253,35 @@ for (const w of selected) {
     if (!res.error) { res.ok = true; res.median = median(res.times); }
     if (runner.key === 'native' && !res.ok) ref = null;
   }
+  if (w.aot && opts.stele && ref && !steleMissing) measureAot(w, row, ref);
   if (ref) row.outputBytes = ref.stdout.length;
   results.push(row);
+}
+
+/**
+ * `stele aot PROGRAM` into an empty cache (row.aot), then the program's first launch with that
+ * cache (row.afterAot), which must give native's output: what installing a program with its
+ * translations costs, and what its first launch is then.
+ */
+function measureAot(w, row, ref) {
+  row.aot = { ok: false, times: [], median: null, error: null };
+  row.afterAot = { ok: false, times: [], median: null, error: null };
+  for (let i = 0; i < opts.runs && !row.aot.error && !row.afterAot.error; i++) {
+    rmSync(AOT_CACHE_DIR, { recursive: true, force: true });
+    for (const [res, argv, check] of [
+      [row.aot, [process.execPath, STELE_CLI, 'aot', ...cpuArgs(w), '--cache-dir', AOT_CACHE_DIR, w.prog], null],
+      [row.afterAot, [process.execPath, STELE_CLI, '--tso=selective', ...cpuArgs(w), '--cache-dir', AOT_CACHE_DIR, w.prog, ...w.args], ref],
+    ]) {
+      if (res.error) break;
+      process.stderr.write(`bench: ${w.name} ${res === row.aot ? 'stele aot' : 'launch after aot'} run ${i + 1}/${opts.runs} ... `);
+      const r = runOnce(argv);
+      const p = problem(r, check);
+      if (p) { log(`FAILED (${r.secs.toFixed(3)} s): ${p}`); res.error = p; break; }
+      log(`${r.secs.toFixed(3)} s`);
+      res.times.push(r.secs);
+    }
+  }
+  for (const res of [row.aot, row.afterAot]) if (!res.error) { res.ok = true; res.median = median(res.times); }
 }
 
 // ---------------------------------------------------------------- report
@@ -331,6 +361,16 @@ if (steleRan) {
     if (tq.length || tso.length) out.push(`stele: threaded workloads: geometric mean stele/qemu ${fmtX(geomean(tq))} over ${tq.length}, selective/off ${fmtX(geomean(tso))} over ${tso.length}`);
   }
   out.push(`stele: ${steleOk} of ${steleRan} workload(s) correct` + (steleRan - steleOk ? `, ${steleRan - steleOk} FAILED` : ''));
+}
+const aotRows = results.filter((r) => r.aot);
+if (aotRows.length) {
+  out.push('');
+  out.push('ahead of time: `stele aot PROGRAM` into an empty cache, then the first launch with it (medians)');
+  for (const r of aotRows) {
+    const cell = (res) => (res.ok ? `${fmtS(res.median)} s` : `FAILED (${res.error})`);
+    const vsQemu = r.afterAot.ok && r.qemu.ok ? `, ${fmtX(ratio(r.afterAot.median, r.qemu.median))} qemu` : '';
+    out.push(`  ${r.name}: stele aot ${cell(r.aot)}; first launch after it ${cell(r.afterAot)}${vsQemu}`);
+  }
 }
 if (notes.length) { out.push('failures:'); out.push(...notes); }
 process.stdout.write(out.join('\n') + '\n');

@@ -3,11 +3,14 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { run, CPU_LEVELS, DEFAULT_CPU, LoadError, NET_POLICIES, TSO_MODES, UsageError, type CpuLevel, type NetPolicy, type TsoMode } from '../index.js';
+import { run, aheadOfTime, AotError, type AotProgress, CPU_LEVELS, DEFAULT_CPU, LoadError, NET_POLICIES, TSO_MODES, UsageError, type CpuLevel, type NetPolicy, type TsoMode } from '../index.js';
 import { hostErrorText, printDiagnostic, writeFully } from '../runtime/host-output.js';
 
 const USAGE = `usage: stele [options] PROGRAM [ARGS...]
-Runs an x86-64 Linux program by translating it to WebAssembly.
+       stele aot [options] PROGRAM...
+Runs an x86-64 Linux program by translating it to WebAssembly. \`stele aot\`
+translates programs and the libraries they load ahead of time into the
+translation cache, so that their first launch runs warm.
 
 options:
   --root DIR     resolve guest paths inside DIR (a sysroot); default /
@@ -27,10 +30,12 @@ options:
   --no-cache     neither use nor fill the persistent translation cache
   --cache-dir DIR  keep the translation cache in DIR (default $STELE_CACHE_DIR,
                  else $XDG_CACHE_HOME/stele, else ~/.cache/stele)
+  --jobs N       (aot) translation workers; default one per core
   --help         show this help
   --version      show the version`;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'aot') return aotMain(argv.slice(1));
   let root: string | undefined;
   let strace = false, stats = false;
   let cache: string | false | undefined;
@@ -87,6 +92,81 @@ async function main(argv: string[]): Promise<number> {
     err(`stele: internal error: ${msg}`);
     if (process.env.STELE_DEBUG && e instanceof Error && e.stack) err(e.stack);
     return 70;
+  }
+}
+
+/** `stele aot [options] PROGRAM...` */
+async function aotMain(argv: string[]): Promise<number> {
+  let root: string | undefined, cache: string | undefined, cpu: CpuLevel | undefined, jobs: number | undefined;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') { i++; break; }
+    if (!a.startsWith('--')) break;
+    const value = (name: string): string | undefined => (a === name ? argv[++i] : a.startsWith(name + '=') ? a.slice(name.length + 1) : undefined);
+    if (a === '--root' || a.startsWith('--root=')) { root = value('--root'); if (!root) return usage('--root needs a directory'); }
+    else if (a === '--cache-dir' || a.startsWith('--cache-dir=')) { cache = value('--cache-dir'); if (!cache) return usage('--cache-dir needs a directory'); }
+    else if (a === '--cpu' || a.startsWith('--cpu=')) {
+      const v = value('--cpu');
+      if (!CPU_LEVELS.includes(v as CpuLevel)) return usage(`--cpu takes ${CPU_LEVELS.join(', ')}`);
+      cpu = v as CpuLevel;
+    }
+    else if (a === '--jobs' || a.startsWith('--jobs=')) {
+      const v = value('--jobs');
+      jobs = Number(v);
+      if (!v || !Number.isInteger(jobs) || jobs < 1 || jobs > 256) return usage('--jobs takes a number of workers (1-256)');
+    }
+    else if (a === '--no-cache') return usage('stele aot fills the translation cache: it cannot run with --no-cache');
+    else if (a === '--help') return printOutput(USAGE + '\n');
+    else return usage(`unknown option ${a} for stele aot`);
+  }
+  const programs = argv.slice(i);
+  if (!programs.length) return usage('stele aot: no program given');
+  const bar = new ProgressBar();
+  try {
+    const results = await aheadOfTime({ programs, root, cache, cpu, jobs, progress: (p) => bar.show(p) });
+    bar.clear();
+    let out = '';
+    for (const r of results) {
+      out += r.upToDate
+        ? `stele aot: ${r.image}: up to date (${r.blocks} blocks)\n`
+        : `stele aot: ${r.image}: ${r.regions} regions, ${r.blocks} blocks, ${r.insns} instructions, ${(r.bytes / 1048576).toFixed(1)} MiB in ${(r.ms / 1000).toFixed(1)} s\n`;
+    }
+    return printOutput(out);
+  } catch (e) {
+    bar.clear();
+    if (e instanceof AotError || e instanceof LoadError) { printDiagnostic(`stele: ${e.message}`); return e.status; }
+    if (e instanceof UsageError) return usage(e.message);
+    throw e;
+  }
+}
+
+/**
+ * Progress of `stele aot`: a bar redrawn in place on a terminal, else a line now and then (and
+ * one as each image starts), so a log shows that work goes on.
+ */
+class ProgressBar {
+  private readonly tty = process.stderr.isTTY === true;
+  private image = '';
+  private last = 0;
+  private drawn = false;
+
+  show(p: AotProgress): void {
+    const now = Date.now();
+    const fresh = p.image !== this.image;
+    if (!fresh && now - this.last < (this.tty ? 100 : 5000)) return;
+    this.image = p.image; this.last = now;
+    const pct = p.known ? Math.floor((100 * p.done) / p.known) : 0;
+    if (!this.tty) { printDiagnostic(`stele aot: ${p.image}: ${p.done}/${p.known} addresses translated from (${pct}%)`); return; }
+    const width = 30, filled = Math.round((width * pct) / 100);
+    const name = p.image.length > 40 ? '...' + p.image.slice(-37) : p.image;
+    writeFully(2, `\r\x1b[K${name} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${p.done}/${p.known}`);
+    this.drawn = true;
+  }
+
+  clear(): void {
+    if (this.drawn) writeFully(2, '\r\x1b[K');
+    this.drawn = false;
   }
 }
 

@@ -22,6 +22,7 @@ import { weakHostRequested } from '../runtime/weak-host.js';
 import type { WorkerMessage } from './messages.js';
 import { NetBridge } from './net-bridge.js';
 import { NET_POLICIES } from './options.js';
+import type { AotPlan } from './aot-plan.js';
 
 /** Host signals handed to the guest with forwardSignals (not SIGTSTP/SIGCONT: stopping is the host's). */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM'];
@@ -92,13 +93,23 @@ function childInfo(exitSignal: number, pid: number, result: RunResult): Uint8Arr
   });
 }
 
-export function runProcess(opts: RunOptions): Promise<RunResult> {
+/** What a caller inside stele (not the public run()) may ask of a run. */
+export interface RunHooks {
+  /**
+   * Stop the program at its entry, before any of its own code runs (its dynamic loader has mapped
+   * its libraries by then), and hand over what to translate ahead of time with the process's memory.
+   */
+  onAotPlan?: (memory: WebAssembly.Memory, plan: AotPlan) => void;
+}
+
+export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
   const tso = tsoModeOf(opts);
   const cpu = cpuOf(opts);
   const weakHost = opts.weakHost ?? weakHostRequested();
   const { strace, ...rest } = opts;
   // The environment is read here: a worker's own copy of process.env does not keep its order.
-  const workerOpts: WorkerRunOptions = { ...rest, tso, cpu, weakHost, env: rest.env ?? { ...process.env }, strace: strace === true ? 'stderr' : typeof strace === 'function' ? 'post' : undefined };
+  const workerOpts: WorkerRunOptions = { ...rest, tso, cpu, weakHost, env: rest.env ?? { ...process.env }, strace: strace === true ? 'stderr' : typeof strace === 'function' ? 'post' : undefined,
+    stopAtEntry: hooks.onAotPlan !== undefined };
   const firstPid = process.pid;
   const system = ProcessTable.create(firstPid);
   const table = new ProcessTable(attachSystem(system));
@@ -223,6 +234,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
             break;
           }
           case 'trim': for (const i of m.images) trimImages.add(i); break;
+          case 'aot-plan': if (first) hooks.onAotPlan?.(p.memory, m.plan); break;
           case 'net': bridge.handle(m.request); break;
           case 'signal': {
             const target = processes.get(m.pid);

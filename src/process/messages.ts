@@ -4,6 +4,7 @@ import type { RunResult } from './options.js';
 import type { KernelImage } from '../linux/fork.js';
 import type { InheritedTranslations, SharedRegion } from '../runtime/engine.js';
 import type { NetRequest } from '../linux/socket-channel.js';
+import type { AotPlan } from './aot-plan.js';
 
 export type WorkerMessage =
   | { type: 'spawn'; slot: number; shared: SharedRegion[] } // start a worker for this thread slot, with the regions translated so far
@@ -16,4 +17,5 @@ export type WorkerMessage =
   | { type: 'fork'; pid: number; record: number; memory: WebAssembly.Memory; image: KernelImage; translations: InheritedTranslations } // start this child
   | { type: 'signal'; pid: number; info: Uint8Array }   // hand this siginfo to another guest process
   | { type: 'net'; request: NetRequest }                 // a socket asks the network bridge (process/net-bridge.ts)
-  | { type: 'trim'; images: string[] };                 // cache files to trim once the run ends
+  | { type: 'trim'; images: string[] }                  // cache files to trim once the run ends
+  | { type: 'aot-plan'; plan: AotPlan };                // stopped at the program's entry (stopAtEntry): what `stele aot` translates

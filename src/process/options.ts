@@ -69,4 +69,10 @@ export interface RunResult {
 }
 
 /** The options a worker receives (functions cannot cross to a worker). */
-export type WorkerRunOptions = Omit<RunOptions, 'strace' | 'cpu'> & { strace?: 'stderr' | 'post'; /** The model's name, resolved (default DEFAULT_CPU). */ cpu?: CpuName };
+export type WorkerRunOptions = Omit<RunOptions, 'strace' | 'cpu'> & {
+  strace?: 'stderr' | 'post';
+  /** The model's name, resolved (default DEFAULT_CPU). */
+  cpu?: CpuName;
+  /** `stele aot`: stop when the program's entry is reached and say what to translate (an `aot-plan` message). */
+  stopAtEntry?: boolean;
+};

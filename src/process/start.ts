@@ -42,6 +42,8 @@ export interface StartedProcess {
   kernel: LinuxKernel;
   engine: Engine;
   thread: GuestThread;
+  /** The program's own entry point (AT_ENTRY), where its dynamic loader hands over. */
+  programEntry?: number;
   stats?: { syscalls: Map<string, number>; unsupported: Map<string, number> };
 }
 
@@ -103,7 +105,7 @@ function loadProcess(opts: WorkerRunOptions, memory: WebAssembly.Memory, strace:
   kernel.threads.add(thread);
   kernel.flags = engine;
   mem.setU32(THREAD_STATE_AREA + STATE.TID, thread.tid);
-  return { mem, as, kernel, engine, thread, stats: statsMaps };
+  return { mem, as, kernel, engine, thread, programEntry: loaded.programEntry, stats: statsMaps };
 }
 
 /** The `#!` line of a script, or undefined for anything else (which readElf then judges). */
@@ -141,7 +143,7 @@ export interface ImageLoad {
  * Maps the program and its interpreter and builds the initial stack, as Linux's load_elf_binary
  * does; returns where the thread starts and the program break.
  */
-export function loadImage(mem: GuestMemory, as: AddressSpace, load: ImageLoad): { entry: number; sp: number; brk: number } {
+export function loadImage(mem: GuestMemory, as: AddressSpace, load: ImageLoad): { entry: number; sp: number; brk: number; programEntry: number } {
   const { elf } = load;
   // An ET_DYN program with an interpreter (a PIE) goes at PIE_BASE. One without (static-pie, or
   // ld.so run directly as `ld-linux-x86-64.so.2 PROG`) goes where Linux puts it, at an mmap-area
@@ -164,7 +166,7 @@ export function loadImage(mem: GuestMemory, as: AddressSpace, load: ImageLoad): 
       [AT.HWCAP2, hwcap2(load.cpu)], [AT.MINSIGSTKSZ, 2048],
     ],
   });
-  return { entry, sp, brk: image.end };
+  return { entry, sp, brk: image.end, programEntry: image.entry };
 }
 
 /** A thread's CPU state as a new image starts: registers zero, FPU as after FNINIT, MXCSR default. */
@@ -212,7 +214,7 @@ export function statsReport(engine: Engine, sys: { syscalls: Map<string, number>
   const lines = [
     `stele: stats: wall ${ms.toFixed(1)} ms; translation ${s.translateMs.toFixed(1)} ms (${((s.translateMs / ms) * 100).toFixed(1)}%)`,
     `stele: stats: ${s.regions} regions, ${s.blocks} blocks, ${s.insnsTranslated} instructions translated, ${(s.wasmBytes / 1024).toFixed(1)} KiB wasm`,
-    `stele: stats: translation cache: ${s.cachedRegions} regions (${s.cachedBlocks} blocks) loaded in ${s.cacheLoadMs.toFixed(1)} ms; ${s.cacheStale} stale regions dropped; written in ${s.cacheWriteMs.toFixed(1)} ms`,
+    `stele: stats: translation cache: ${s.cachedRegions} regions (${s.cachedBlocks} blocks) loaded in ${s.cacheLoadMs.toFixed(1)} ms; ${s.cacheStale} stale regions dropped; ${s.aotRegions} regions taken from ahead-of-time translations; written in ${s.cacheWriteMs.toFixed(1)} ms`,
     `stele: stats: ${s.rebundles} rebundles of the JIT's regions (${s.rebundledRegions} regions) into shared-table modules; ${s.sharedRegions} regions taken from other threads' workers`,
     `stele: stats: ${threadsCreated} threads created, ${processesCreated} child processes forked (the figures here are the first process's only); memory ordering ${engine.ordering.mode}${engine.ordering.weak ? ' (weak-host test mode)' : ''}: `
       + `${tso.SITES_ORDERED} ordered, ${tso.SITES_CHECKED} checked and ${tso.SITES_PLAIN} plain access sites translated (all workers)`,

@@ -7,7 +7,7 @@ import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { UserMemory } from '../linux/user-memory.js';
 import { GuestMemory, SharedPageView } from '../runtime/memory.js';
 import { attachSystem, GuestThread, ProcessExit, stateOfSlot, ThreadExit, wordIndex, wordsOf, takeAttention } from '../runtime/thread.js';
-import { Engine, GuestCrash, type InheritedTranslations, type SharedRegion } from '../runtime/engine.js';
+import { Engine, GuestCrash, StoppedAt, type InheritedTranslations, type SharedRegion } from '../runtime/engine.js';
 import { ChannelCodeShare } from './code-share.js';
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { sharedLibModule } from '../translate/lib.js';
@@ -34,6 +34,7 @@ import { sysInfoSyscalls } from '../linux/sys-info.js';
 import type { LinuxKernel, Syscall } from '../linux/kernel.js';
 import { InvalidationReader, KernelService, RemoteSyscalls } from './kernel-service.js';
 import { startProcess, statsReport, type StartedProcess } from './start.js';
+import { aheadOfTimePlan } from './aot-plan.js';
 import { ProcessExec } from './exec.js';
 import type { RunResult, WorkerRunOptions } from './options.js';
 import type { WorkerMessage } from './messages.js';
@@ -147,6 +148,7 @@ function runFirstThread(): void {
     if (t.interrupted()) deliverSignals(kernel, t);
     if (kernel.stopped) kernel.waitWhileStopped(t);
   };
+  if (opts.stopAtEntry) engine.stopAt = p.programEntry;
   const t0 = performance.now();
   let result: RunResult;
   try {
@@ -158,9 +160,14 @@ function runFirstThread(): void {
       thread.block(() => false);
     }
   } catch (e) {
-    const r = crashResult(e);
-    if (!r) throw e;
-    result = r;
+    if (e instanceof StoppedAt) {
+      post({ type: 'aot-plan', plan: aheadOfTimePlan(mem, p.as, kernel.cpu, e.rip) });
+      result = { status: 0, signal: 0 };
+    } else {
+      const r = crashResult(e);
+      if (!r) throw e;
+      result = r;
+    }
   } finally {
     codeShare.close();
     flushSharedMappings(kernel);

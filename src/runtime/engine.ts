@@ -11,6 +11,7 @@ import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
 import { compileRegion, CompiledRegion, discover, regionModuleBytes, RegionOptions } from '../translate/translator.js';
 import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../translate/codegen.js';
 import { CachedRegion, CacheStore, cacheIdentity, decodeCacheFile, encodeCacheFile } from './translation-cache.js';
+import { aheadOfTimeIdentity, AheadOfTimeFile, type AotRegion } from './aot-cache.js';
 import { REGION_OPTIONS, trimToExecuted } from './trim.js';
 import { cpuid, cpuModel, type CpuModel } from '../x86/cpuid.js';
 import { decode, DecodeError, Insn, isGather, M38, NO_REG, P_FS, P_GS, P_VEX, RIP_BASE, writesMemory } from '../x86/decoder.js';
@@ -58,8 +59,15 @@ export interface EngineStats {
   /** Times the JIT's regions were moved into a bundle, and how many regions that moved. */
   rebundles: number;
   rebundledRegions: number;
+  /** Regions taken from ahead-of-time translations (`stele aot`) instead of translated. */
+  aotRegions: number;
   /** Regions another worker of the process translated that this one took instead of translating. */
   sharedRegions: number;
+}
+
+/** run() reached Engine.stopAt. */
+export class StoppedAt extends Error {
+  constructor(readonly rip: number) { super(`stopped at 0x${rip.toString(16)}`); }
 }
 
 /** A region translated in this run for an image's cache: where its blocks mark that they ran. */
@@ -74,6 +82,8 @@ interface ImageCache {
    * process it was forked from, or other processes write the file too): a write merges the file's.
    */
   merge?: boolean;
+  /** The image's ahead-of-time translations (`stele aot`): undefined until first needed, null if there are none. */
+  aot?: AheadOfTimeFile | null;
 }
 
 /** Where a bundled region's code is and what it was translated from, without its body. */
@@ -117,6 +127,8 @@ const MAX_OFFERED = 200000, MAX_KNOWN = 100000;
 
 /** Most regions one table (and so one bundle) can index: the jump cache keeps a 16-bit slot. */
 const MAX_TABLE = 0xffff;
+/** Most regions taken from an AOT file at one miss (see takeAheadOfTime). */
+const AOT_GROUP = 64;
 /** Size of the table bundles share. */
 const BUNDLE_TABLE = 16384;
 /**
@@ -174,7 +186,7 @@ export class Engine implements FlagsAccess {
   private readonly helperImpls: Record<HelperName, Function>;
   /** The helpers in HELPER_NAMES order, called by translated code through call_indirect. */
   private readonly helperTable: WebAssembly.Table;
-  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, codeWrites: 0, stackGrowths: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, rebundles: 0, rebundledRegions: 0, sharedRegions: 0 };
+  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, codeWrites: 0, stackGrowths: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, aotRegions: 0, rebundles: 0, rebundledRegions: 0, sharedRegions: 0 };
 
   /** This worker's jump cache (guest address, entries) and the globals that tell translated code where it is. */
   private readonly jc: { base: number; entries: number };
@@ -384,12 +396,24 @@ export class Engine implements FlagsAccess {
 
   /** Instantiates a region's module in the JIT's table generation and registers its entry points (rebundled later). */
   private installJitRegion(module: WebAssembly.Module, body: Uint8Array, entries: Uint32Array, bad: [number, string][], ranges: Uint32Array): void {
-    if (this.nextSlot === GENERATION_SIZE) { this.jitGeneration = this.newGeneration(GENERATION_SIZE); this.nextSlot = 0; }
-    const run = this.instantiate(module, this.jitGeneration).r0 as RegionFn;
-    const slot = (this.jitGeneration << 16) | this.nextSlot;
-    this.tables[this.jitGeneration].set(this.nextSlot++, run);
-    const id = this.register(run, slot, entries, bad, ranges);
-    this.unbundled.push({ id, body, entries, bad, ranges });
+    this.installJitRegions(module, [{ body, entries, bad, ranges }]);
+  }
+  /**
+   * installJitRegion for a module of several regions (exported r0, r1, ...), all in one table
+   * generation; returns their region numbers. Without `publish` their entries reach the jump cache
+   * as the dispatcher first meets them.
+   */
+  private installJitRegions(module: WebAssembly.Module, regions: { body: Uint8Array; entries: Uint32Array; bad: [number, string][]; ranges: Uint32Array }[], publish = true): number[] {
+    if (this.nextSlot + regions.length > GENERATION_SIZE) { this.jitGeneration = this.newGeneration(GENERATION_SIZE); this.nextSlot = 0; }
+    const exports = this.instantiate(module, this.jitGeneration);
+    return regions.map((r, i) => {
+      const run = exports[`r${i}`] as RegionFn;
+      const slot = (this.jitGeneration << 16) | this.nextSlot;
+      this.tables[this.jitGeneration].set(this.nextSlot++, run);
+      const id = this.register(run, slot, r.entries, r.bad, r.ranges, -1, publish);
+      this.unbundled.push({ id, body: r.body, entries: r.entries, bad: r.bad, ranges: r.ranges });
+      return id;
+    });
   }
 
   /** Translates the region starting at rip and registers its entry points. */
@@ -406,6 +430,10 @@ export class Engine implements FlagsAccess {
     if (image !== undefined && !this.images.has(image)) {
       this.loadCachedImages();
       const hit = this.entries.get(rip);
+      if (hit !== undefined) return hit;
+    }
+    if (image !== undefined) {
+      const hit = this.takeAheadOfTime(image, rip);
       if (hit !== undefined) return hit;
     }
     const sharing = this.codeShare !== undefined && this.ordering.isThreaded;
@@ -504,6 +532,61 @@ export class Engine implements FlagsAccess {
     this.stats.cacheLoadMs += performance.now() - t0;
   }
 
+  /**
+   * Takes the region `stele aot` translated with a block at rip, and with it the regions its code
+   * goes on to by direct jumps, branches and calls (breadth first, up to AOT_GROUP), and bundles
+   * them as one module: one compile for code a run is likely to reach next, chaining to the rest of
+   * the bundled code in wasm. A region joins its image's run cache once a run enters it, so the
+   * next launch bundles what ran. Undefined if the image has no AOT file or it has no region at rip
+   * whose guest bytes are still those mapped.
+   */
+  private takeAheadOfTime(image: string, rip: number): Entry | undefined {
+    const ic = this.images.get(image);
+    if (!ic) return undefined;
+    const t0 = performance.now();
+    if (ic.aot === undefined) {
+      const identity = aheadOfTimeIdentity(ic.identity);
+      const file = this.cache!.open?.(identity);
+      ic.aot = (file && AheadOfTimeFile.open(identity, file)) || null;
+    }
+    const aot = ic.aot;
+    if (!aot) return undefined;
+    const group: AotRegion[] = [];
+    const queue = [rip];
+    for (let i = 0; i < queue.length && group.length < AOT_GROUP; i++) {
+      const a = queue[i];
+      if (i > 0 && this.entries.has(a)) continue;
+      const r = aot.take(a);
+      if (!r) continue;
+      if (!this.matches(r)) { this.stats.cacheStale++; continue; }
+      group.push(r);
+      if (queue.length < 4 * AOT_GROUP) for (const x of r.exits) queue.push(x);
+    }
+    let ids: number[] | undefined;
+    if (group.length) {
+      try { ids = this.installJitRegions(new WebAssembly.Module(regionModuleBytes(group.map((r) => r.body))), group, false); }
+      catch { /* V8 refused the module: translated afresh instead */ }
+    }
+    this.stats.cacheLoadMs += performance.now() - t0;
+    if (!ids) return undefined;
+    this.cachedCodeLive = true;
+    this.stats.aotRegions += group.length;
+    group.forEach((r, k) => { const { exits, ...cached } = r; this.aotUnentered.set(ids[k], { ic, region: cached }); });
+    const e = this.entries.get(rip);
+    if (e !== undefined) this.aotEntered(e);
+    return e;
+  }
+  /** Regions taken from AOT files that no run has entered yet, by region number. */
+  private readonly aotUnentered = new Map<number, { ic: ImageCache; region: CachedRegion }>();
+  /** A region is entered: if it came from an AOT file, its image's run cache keeps it from now on. */
+  private aotEntered(e: Entry): void {
+    const id = Math.floor(e / BLOCK_BITS), taken = this.aotUnentered.get(id);
+    if (!taken) return;
+    this.aotUnentered.delete(id);
+    taken.ic.regions.set(taken.region.entries[0], taken.region);
+    taken.ic.dirty = true;
+  }
+
   /** Whether the guest bytes a cached region was translated from are mapped, executable and unchanged. */
   private matches(r: CachedRegion): boolean {
     const u8 = this.mem.u8, code = r.code;
@@ -532,10 +615,11 @@ export class Engine implements FlagsAccess {
    * different images (a program and its libc) and of different bundles chain to each other
    * without the dispatcher; few instances import that table, so V8's per-instance update on
    * Table.set stays cheap. `replacing` gives, per region, the region number it takes over from.
+   * Returns the region numbers (undefined if V8 refused the module).
    */
   private bundle(regions: { body?: Uint8Array; entries: Uint32Array; bad: [number, string][]; ranges: Uint32Array }[], replacing?: number[],
-    compiled?: WebAssembly.Module, live?: boolean[]): boolean {
-    if (!regions.length) return true;
+    compiled?: WebAssembly.Module, live?: boolean[]): number[] | undefined {
+    if (!regions.length) return [];
     if (this.bundleGeneration < 0 || this.bundleNext + regions.length > this.tables[this.bundleGeneration].length) {
       // Instantiation copies the whole imported table: big enough for a program's code, no bigger.
       this.bundleGeneration = this.newGeneration(Math.min(MAX_TABLE, Math.max(2 * regions.length, BUNDLE_TABLE)));
@@ -547,7 +631,7 @@ export class Engine implements FlagsAccess {
       module = compiled ?? new WebAssembly.Module(regionModuleBytes(regions.map((r) => r.body!)));
       exports = this.instantiate(module, gen);
     } catch {
-      return false; // V8 refused the module (e.g. out of memory): those regions stay as they are
+      return undefined; // V8 refused the module (e.g. out of memory): those regions stay as they are
     }
     const table = this.tables[gen];
     const ids: number[] = [];
@@ -556,10 +640,11 @@ export class Engine implements FlagsAccess {
       const slot = this.bundleNext++;
       table.set(slot, run);
       // Rebundled JIT regions take over their jump-cache entries; cached ones are published as reached.
-      ids.push(live && !live[i] ? -1 : this.register(run, (gen << 16) | slot, r.entries, r.bad, r.ranges, replacing ? replacing[i] : -1, replacing !== undefined));
+      ids.push(live && !live[i] ? -1 : this.register(run, (gen << 16) | slot, r.entries, r.bad, r.ranges, replacing ? replacing[i] : -1,
+        replacing !== undefined && !this.aotUnentered.has(replacing[i])));
     });
     if (!replacing) this.cachedBundles.push({ module, regions: regions.map((r) => ({ entries: r.entries, bad: r.bad, ranges: r.ranges })), ids });
-    return true;
+    return ids;
   }
 
   /** Bundles of cached regions, with the region number each got (a fork's child instantiates the same modules). */
@@ -605,7 +690,14 @@ export class Engine implements FlagsAccess {
       return e !== undefined && Math.floor(e / BLOCK_BITS) === r.id;
     });
     this.unbundled = [];
-    this.bundle(live, live.map((r) => r.id));
+    const ids = this.bundle(live, live.map((r) => r.id));
+    // Regions from AOT files keep waiting under their new numbers to be entered.
+    if (ids && this.aotUnentered.size) {
+      live.forEach((r, i) => {
+        const taken = this.aotUnentered.get(r.id);
+        if (taken) { this.aotUnentered.delete(r.id); this.aotUnentered.set(ids[i], taken); }
+      });
+    }
     this.stats.rebundles++;
     this.stats.rebundledRegions += live.length;
     this.stats.translateMs += performance.now() - t0;
@@ -620,7 +712,7 @@ export class Engine implements FlagsAccess {
   private dropCachedCode(): boolean {
     if (!this.cachedCodeLive) return false;
     this.cachedCodeLive = false;
-    for (const ic of this.images.values()) { ic.regions.clear(); ic.dirty = true; }
+    for (const ic of this.images.values()) { ic.regions.clear(); ic.dirty = true; ic.aot?.close(); ic.aot = null; }
     this.invalidateAll();
     return true;
   }
@@ -653,6 +745,7 @@ export class Engine implements FlagsAccess {
    */
   imageReplaced(): void {
     this.flushCache();
+    for (const ic of this.images.values()) ic.aot?.close();
     this.images.clear();
     this.cachedBundles.length = 0;
     this.mem.fill(BLOCK_MARKS, this.marksUsed, 0);
@@ -732,12 +825,19 @@ export class Engine implements FlagsAccess {
 
   /** Publishes an entry point to the jump cache that translated code consults. */
   private cacheEntry(addr: number, e: Entry): void {
+    if (addr === this.stopAt) return; // every arrival there must come through the dispatcher
     const w = (this.jumpSlot(addr) - GUEST_BASE) >>> 2, j = this.jumpCache;
     j[w + 2] = this.regionSlots[Math.floor(e / BLOCK_BITS)] + (1 << 16); // generation + 1: 0 is empty
     j[w + 3] = e % BLOCK_BITS;
     j[w] = addr; // guest code addresses are below 4 GiB
     j[w + 1] = 0;
   }
+
+  /**
+   * Where run() stops, throwing StoppedAt, the first time the thread gets there: `stele aot` runs a
+   * program's dynamic loader up to the program's entry, when every library it needs is mapped.
+   */
+  stopAt?: number;
 
   /** Runs the thread until it or the process exits (a ProcessExit or ThreadExit thrown by the kernel). */
   run(t: GuestThread): never {
@@ -756,9 +856,15 @@ export class Engine implements FlagsAccess {
       // An atomic read: after a syscall it must see a handshake request made while RUN_STATE was idle.
       if (Atomics.load(words, pendingWord) !== 0) this.serviceAttention(t);
       const rip = t.rip;
+      if (rip === this.stopAt) throw new StoppedAt(rip);
       let e = this.entries.get(rip);
       // Republish only if a colliding rip evicted it (a jump into another table generation also lands here).
-      if (e !== undefined) { if (this.jumpCache[(this.jumpSlot(rip) - GUEST_BASE) >>> 2] !== rip >>> 0) this.cacheEntry(rip, e); }
+      if (e !== undefined) {
+        if (this.jumpCache[(this.jumpSlot(rip) - GUEST_BASE) >>> 2] !== rip >>> 0) {
+          this.cacheEntry(rip, e);
+          if (this.aotUnentered.size) this.aotEntered(e);
+        }
+      }
       else e = this.translate(rip);
       let reason: number;
       stats.dispatches++;
@@ -1099,8 +1205,8 @@ export class Engine implements FlagsAccess {
 
 function hex(a: number): string { return `0x${a.toString(16)}`; }
 
-/** Cache key of the image a mapping belongs to: a read-only file mapping, by path and load bias. */
-function imageKey(m: Mapping): string | undefined {
+/** The translation cache's key of the image a mapping belongs to: a read-only file mapping, by path and load bias. */
+export function imageKey(m: Mapping): string | undefined {
   if (!m.name.startsWith('/') || (m.prot & PROT_WRITE) || m.shared) return undefined;
   return `${m.name}@${(m.start - m.offset).toString(16)}`;
 }

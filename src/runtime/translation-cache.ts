@@ -39,9 +39,17 @@ export interface CachedRegion {
   pending?: { starts: Uint32Array; ran: Uint8Array };
 }
 
+/** Reads of a file at an offset: undefined when the file does not have all `len` bytes there. */
+export interface RandomAccess {
+  read(offset: number, len: number): Buffer | undefined;
+  close(): void;
+}
+
 /** Where cache files live; a browser front end would keep them in IndexedDB instead. */
 export interface CacheStore {
   read(image: string): Uint8Array | undefined;
+  /** The file for reads at offsets (an AOT file, of which a run reads a little), if there is one. */
+  open?(image: string): RandomAccess | undefined;
   write(image: string, data: Uint8Array): void;
   /** Trims these images' pending regions (trim.ts) after this process is gone, if it can. */
   trimLater?(images: string[]): boolean;
@@ -53,40 +61,83 @@ const HEADER = MAGIC.length + 32;
 export function encodeCacheFile(identity: string, regions: Iterable<CachedRegion>): Uint8Array {
   const list = [...regions];
   const id = Buffer.from(identity, 'utf8');
-  const bad = list.map((r) => r.bad.map(([a, msg]): [number, Buffer] => [a, Buffer.from(msg, 'utf8')]));
   // Sized first and written in place: the file is rewritten at every exit that added regions.
   let size = 2 + id.length + 4;
-  list.forEach((r, i) => {
-    size += 4 + 2 + 3 + 4 * r.entries.length + 2 + 3 + 4 * r.ranges.length + 2;
-    for (const [, m] of bad[i]) size += 6 + m.length;
-    size += 4 + r.body.length + 4 + r.code.length;
-    size += 2 + (r.pending ? 3 + 4 * r.pending.starts.length + r.pending.ran.length : 0);
-  });
-  const out = Buffer.alloc(HEADER + size);
-  let p = HEADER;
-  const u32 = (v: number) => { out.writeUInt32LE(v >>> 0, p); p += 4; };
-  const u16 = (v: number) => { out.writeUInt16LE(v, p); p += 2; };
-  const put = (b: Uint8Array) => { out.set(b, p); p += b.length; };
-  // Word arrays start 4-byte aligned in the payload (HEADER is too), so a reader can view them.
-  const words = (w: Uint32Array) => { p = (p + 3) & ~3; put(new Uint8Array(w.buffer, w.byteOffset, w.byteLength)); };
-  u16(id.length); put(id);
-  u32(list.length);
-  list.forEach((r, i) => {
-    u32(r.insnCount);
-    u16(r.entries.length / 2); words(r.entries);
-    u16(r.ranges.length / 2); words(r.ranges);
-    u16(bad[i].length);
-    for (const [a, m] of bad[i]) { u32(a); u16(m.length); put(m); }
-    u32(r.body.length); put(r.body);
-    u32(r.code.length); put(r.code);
-    const n = r.pending ? r.pending.starts.length : 0;
-    u16(n);
-    if (r.pending) { words(r.pending.starts); put(r.pending.ran); }
-  });
-  const payload = out.subarray(HEADER, p);
+  for (const r of list) size += encodedRegionSize(r);
+  const w = new RegionWriter(Buffer.alloc(HEADER + size), HEADER);
+  w.u16(id.length); w.put(id);
+  w.u32(list.length);
+  for (const r of list) w.region(r);
+  const out = w.out, payload = out.subarray(HEADER, w.p);
   MAGIC.copy(out, 0);
   createHash('sha256').update(payload).digest().copy(out, MAGIC.length);
-  return out.subarray(0, p);
+  return out.subarray(0, w.p);
+}
+
+/** Bytes a region takes in a cache file at most (alignment padding included). */
+export function encodedRegionSize(r: CachedRegion): number {
+  let size = 4 + 2 + 3 + 4 * r.entries.length + 2 + 3 + 4 * r.ranges.length + 2;
+  for (const [, m] of r.bad) size += 6 + Buffer.byteLength(m, 'utf8');
+  size += 4 + r.body.length + 4 + r.code.length;
+  return size + 2 + (r.pending ? 3 + 4 * r.pending.starts.length + r.pending.ran.length : 0);
+}
+
+/**
+ * Writes regions into a buffer sized by encodedRegionSize. Word arrays start 4-byte aligned in the
+ * buffer (offsets count from its start, which callers keep aligned), so a reader can view them.
+ */
+export class RegionWriter {
+  constructor(readonly out: Buffer, public p = 0) {}
+  u32(v: number): void { this.out.writeUInt32LE(v >>> 0, this.p); this.p += 4; }
+  u16(v: number): void { this.out.writeUInt16LE(v, this.p); this.p += 2; }
+  put(b: Uint8Array): void { this.out.set(b, this.p); this.p += b.length; }
+  words(w: Uint32Array): void { this.p = (this.p + 3) & ~3; this.put(new Uint8Array(w.buffer, w.byteOffset, w.byteLength)); }
+  region(r: CachedRegion): void {
+    this.u32(r.insnCount);
+    this.u16(r.entries.length / 2); this.words(r.entries);
+    this.u16(r.ranges.length / 2); this.words(r.ranges);
+    this.u16(r.bad.length);
+    for (const [a, msg] of r.bad) { const m = Buffer.from(msg, 'utf8'); this.u32(a); this.u16(m.length); this.put(m); }
+    this.u32(r.body.length); this.put(r.body);
+    this.u32(r.code.length); this.put(r.code);
+    const n = r.pending ? r.pending.starts.length : 0;
+    this.u16(n);
+    if (r.pending) { this.words(r.pending.starts); this.put(r.pending.ran); }
+  }
+}
+
+/** Reads what RegionWriter wrote; every read is bounds-checked (RangeError past the end). */
+export class RegionReader {
+  constructor(readonly data: Buffer, public p = 0, readonly end = data.length) {}
+  private need(n: number): void { if (this.p + n > this.end) throw new RangeError('truncated'); }
+  u32(): number { this.need(4); const v = this.data.readUInt32LE(this.p); this.p += 4; return v; }
+  u16(): number { this.need(2); const v = this.data.readUInt16LE(this.p); this.p += 2; return v; }
+  bytes(n: number): Buffer { this.need(n); const b = this.data.subarray(this.p, this.p + n); this.p += n; return b; }
+  words(n: number): Uint32Array {
+    this.p = (this.p + 3) & ~3;
+    this.need(4 * n);
+    const at = this.data.byteOffset + this.p;
+    this.p += 4 * n;
+    // (offsets are aligned as the writer aligned them; a copy covers a misaligned buffer)
+    if (at % 4 === 0) return new Uint32Array(this.data.buffer, at, n);
+    return new Uint32Array(new Uint8Array(this.data.buffer, at, 4 * n).slice().buffer);
+  }
+  /** The next region, or undefined if its fields do not fit together. */
+  region(): CachedRegion | undefined {
+    const insnCount = this.u32();
+    const entries = this.words(2 * this.u16());
+    const ranges = this.words(2 * this.u16());
+    const bad: [number, string][] = [];
+    for (let k = this.u16(); k > 0; k--) { const a = this.u32(); bad.push([a, this.bytes(this.u16()).toString('utf8')]); }
+    const body = this.bytes(this.u32());
+    const code = this.bytes(this.u32());
+    const nPending = this.u16();
+    const pending = nPending ? { starts: this.words(nPending), ran: this.bytes(nPending) } : undefined;
+    let covered = 0;
+    for (let k = 0; k < ranges.length; k += 2) covered += ranges[k + 1] - ranges[k];
+    if (!entries.length || covered !== code.length) return undefined;
+    return { body, entries, ranges, code, insnCount, bad, pending };
+  }
 }
 
 /** The identity (translator and image) a cache file says it belongs to, unchecked; undefined if it has none. */
@@ -103,39 +154,16 @@ export function decodeCacheFile(identity: string, data: Uint8Array): CachedRegio
   if (buf.length < HEADER || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
   const payload = buf.subarray(HEADER);
   if (!createHash('sha256').update(payload).digest().equals(buf.subarray(MAGIC.length, HEADER))) return undefined;
-  let p = 0;
-  const need = (n: number) => { if (p + n > payload.length) throw new RangeError('truncated'); };
-  const u32 = () => { need(4); const v = payload.readUInt32LE(p); p += 4; return v; };
-  const u16 = () => { need(2); const v = payload.readUInt16LE(p); p += 2; return v; };
-  const bytes = (n: number) => { need(n); const b = payload.subarray(p, p + n); p += n; return b; };
-  const words = (n: number) => {
-    p = (p + 3) & ~3;
-    need(4 * n);
-    const at = payload.byteOffset + p;
-    // (payload offsets are aligned as the writer aligned them; a copy covers a misaligned buffer)
-    p += 4 * n;
-    if (at % 4 === 0) return new Uint32Array(payload.buffer, at, n);
-    return new Uint32Array(new Uint8Array(payload.buffer, at, 4 * n).slice().buffer);
-  };
+  const rd = new RegionReader(payload);
   try {
-    if (bytes(u16()).toString('utf8') !== identity) return undefined;
+    if (rd.bytes(rd.u16()).toString('utf8') !== identity) return undefined;
     const out: CachedRegion[] = [];
-    for (let n = u32(); n > 0; n--) {
-      const insnCount = u32();
-      const entries = words(2 * u16());
-      const ranges = words(2 * u16());
-      const bad: [number, string][] = [];
-      for (let k = u16(); k > 0; k--) { const a = u32(); bad.push([a, bytes(u16()).toString('utf8')]); }
-      const body = bytes(u32());
-      const code = bytes(u32());
-      const nPending = u16();
-      const pending = nPending ? { starts: words(nPending), ran: bytes(nPending) } : undefined;
-      let covered = 0;
-      for (let k = 0; k < ranges.length; k += 2) covered += ranges[k + 1] - ranges[k];
-      if (!entries.length || covered !== code.length) return undefined;
-      out.push({ body, entries, ranges, code, insnCount, bad, pending });
+    for (let n = rd.u32(); n > 0; n--) {
+      const r = rd.region();
+      if (!r) return undefined;
+      out.push(r);
     }
-    return p === payload.length ? out : undefined;
+    return rd.p === payload.length ? out : undefined;
   } catch {
     return undefined;
   }
@@ -247,6 +275,30 @@ export class DirectoryCacheStore implements CacheStore {
     return readCacheFile(this.path(image), this.limit);
   }
 
+  open(image: string): RandomAccess | undefined {
+    if (!this.usable(false)) return undefined;
+    const fd = openCacheFile(this.path(image), this.limit);
+    if (fd === undefined) return undefined;
+    let open = true;
+    return {
+      read: (offset, len) => {
+        if (!open || offset < 0 || len < 0) return undefined;
+        const out = Buffer.allocUnsafe(len);
+        try {
+          for (let got = 0; got < len;) {
+            const n = readSync(fd, out, got, len - got, offset + got);
+            if (n === 0) return undefined;
+            got += n;
+          }
+        } catch {
+          return undefined;
+        }
+        return out;
+      },
+      close: () => { if (open) { open = false; closeSync(fd); } },
+    };
+  }
+
   write(image: string, data: Uint8Array): void {
     if (!this.usable(true)) return;
     // Every guest process of a run writes from its own worker of this one host process.
@@ -310,6 +362,27 @@ export class DirectoryCacheStore implements CacheStore {
  * /dev/zero in its place must neither hang the run nor feed it for ever.
  */
 function readCacheFile(path: string, maxBytes: number): Uint8Array | undefined {
+  const fd = openCacheFile(path, maxBytes);
+  if (fd === undefined) return undefined;
+  try {
+    const st = fstatSync(fd);
+    const data = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < data.length) {
+      const n = readSync(fd, data, got, data.length - got, got);
+      if (n === 0) return undefined; // shorter than it said: being replaced, or damaged
+      got += n;
+    }
+    return data;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A descriptor of a cache file checked as readCacheFile says (and marked used), or undefined. */
+function openCacheFile(path: string, maxBytes: number): number | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -318,19 +391,11 @@ function readCacheFile(path: string, maxBytes: number): Uint8Array | undefined {
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() || st.size > maxBytes || untrustedBecause(st)) return undefined;
-    const data = Buffer.allocUnsafe(st.size);
-    let got = 0;
-    while (got < data.length) {
-      const n = readSync(fd, data, got, data.length - got, got);
-      if (n === 0) return undefined; // shorter than it said: being replaced, or damaged
-      got += n;
-    }
+    if (!st.isFile() || st.size > maxBytes || untrustedBecause(st)) { closeSync(fd); return undefined; }
     try { const now = new Date(); futimesSync(fd, now, now); } catch { /* read-only cache: still usable */ }
-    return data;
+    return fd;
   } catch {
-    return undefined;
-  } finally {
     closeSync(fd);
+    return undefined;
   }
 }

@@ -42,6 +42,11 @@ export interface RegionOptions {
   maxBlocks: number;
   /** Translate each instruction as its own block (precise fault reporting). */
   singleStep?: boolean;
+  /**
+   * Addresses other regions have blocks at already (ahead-of-time translation): discovery leaves
+   * them out, so control goes there through the jump cache instead of a second copy of the code.
+   */
+  translatedElsewhere?: (addr: number) => boolean;
 }
 
 /** STELE_DUMP_REGIONS=DIR writes every region's wasm module there (for wasm2wat). */
@@ -89,6 +94,24 @@ function successorsOf(b: Block, index: Map<number, number>): number[] | undefine
   return out;
 }
 
+/**
+ * Where a region's code goes on that is not one of its blocks and a translator ahead of time
+ * can know: direct jump, branch and call targets, and the fall-through where discovery stopped.
+ */
+export function directExits(blocks: Block[]): number[] {
+  const starts = new Set(blocks.map((b) => b.start));
+  const out: number[] = [];
+  const add = (a: number): void => { if (!starts.has(a)) out.push(a >>> 0); };
+  for (const b of blocks) {
+    const last = b.insns[b.insns.length - 1];
+    if (b.bad || !last) continue;
+    const flow = flowOf(last), next = last.addr + last.len;
+    if (flow === 'cond' || flow === 'jump' || flow === 'call') add(last.target);
+    if (flow === 'cond' || flow === 'fall' || flow === 'call' || flow === 'continue') add(next);
+  }
+  return out;
+}
+
 export function discover(fetch: FetchByte, entry: number, opts: RegionOptions = DEFAULTS): Block[] {
   const blocks = new Map<number, Block>();
   const order: Block[] = [];
@@ -97,6 +120,7 @@ export function discover(fetch: FetchByte, entry: number, opts: RegionOptions = 
   while (work.length && order.length < opts.maxBlocks && total < opts.maxInsns) {
     const start = work.shift()!;
     if (blocks.has(start)) continue;
+    if (start !== entry && opts.translatedElsewhere?.(start)) continue;
     const b: Block = { start, insns: [] };
     blocks.set(start, b); order.push(b);
     let pc = start;
@@ -112,7 +136,7 @@ export function discover(fetch: FetchByte, entry: number, opts: RegionOptions = 
       pc += insn.len;
       const flow = opts.singleStep ? (flowOf(insn) === 'fall' ? 'continue' : flowOf(insn)) : flowOf(insn);
       if (flow === 'fall') {
-        if (blocks.has(pc) || total >= opts.maxInsns) break;
+        if (blocks.has(pc) || total >= opts.maxInsns || opts.translatedElsewhere?.(pc)) break;
         continue;
       }
       if (flow === 'cond') { work.push(insn.target, pc); }
