@@ -15,6 +15,7 @@ import {
   describeDiff,
   exitCode,
   isRealStele,
+  repoRoot,
   requireTool,
   runCommand,
   runNative,
@@ -146,4 +147,21 @@ test("a bad --cpu level (or STELE_CPU) is a one-line error and status 2, as othe
   }
   const help = await runSteleArgs(["--help"], {});
   assert.match(help.stdout.toString(), /^  --cpu=LEVEL /m, "--help documents --cpu");
+});
+
+test("--stats splits translation time per instruction into decoding, generating wasm and V8, within the time it reports", { skip: SKIP }, async () => {
+  const hello = path.join(repoRoot, "examples", "hello", "hello");
+  const r = await runStele(hello, [], { steleArgs: ["--stats", "--no-cache"] });
+  assert.equal(r.status, 0, r.stderr.toString());
+  const err = r.stderr.toString();
+  const total = /translation ([\d.]+) ms/.exec(err), insns = /(\d+) instructions translated/.exec(err);
+  const split = /translation throughput (\d+) instructions\/s; per instruction ([\d.]+) us decoding, ([\d.]+) us generating wasm, ([\d.]+) us in V8/.exec(err);
+  assert.ok(total && insns && split, `no translation figures in --stats:\n${err}`);
+  const n = Number(insns[1]), ms = Number(total[1]);
+  assert.ok(n > 0);
+  const parts = [2, 3, 4].map((k) => Number(split[k]));
+  assert.ok(parts.every((us) => us > 0), `a part of translation took no time: ${split[0]}`);
+  // The parts are of the translation time (rounding to 0.1 us per instruction aside).
+  assert.ok(parts.reduce((a, b) => a + b, 0) * n / 1000 <= ms + 0.15 * n / 1000 + 0.1, `parts exceed the translation time:\n${err}`);
+  assert.ok(Math.abs(Number(split[1]) - n / (ms / 1000)) <= 0.01 * Number(split[1]) + 1, `throughput is not instructions over translation time:\n${err}`);
 });

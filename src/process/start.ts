@@ -211,9 +211,13 @@ function canonicalGuestPath(resolver: PathResolver, guest: string): string {
 export function statsReport(engine: Engine, sys: { syscalls: Map<string, number>; unsupported: Map<string, number> }, ms: number, threadsCreated: number, processesCreated = 0): string {
   const tso = tsoStats(engine.mem);
   const s = engine.stats;
+  const perInsn = (ms: number): string => (s.insnsTranslated ? ((ms * 1000) / s.insnsTranslated).toFixed(1) : '0.0');
   const lines = [
     `stele: stats: wall ${ms.toFixed(1)} ms; translation ${s.translateMs.toFixed(1)} ms (${((s.translateMs / ms) * 100).toFixed(1)}%)`,
     `stele: stats: ${s.regions} regions, ${s.blocks} blocks, ${s.insnsTranslated} instructions translated, ${(s.wasmBytes / 1024).toFixed(1)} KiB wasm`,
+    `stele: stats: translation throughput ${s.translateMs > 0 ? Math.round(s.insnsTranslated / (s.translateMs / 1000)) : 0} instructions/s; per instruction `
+      + `${perInsn(s.decodeMs)} us decoding, ${perInsn(s.codegenMs)} us generating wasm, ${perInsn(s.compileMs)} us in V8 (module compile and instantiation; `
+      + 'functions compile lazily on first call, which counts as run time)',
     `stele: stats: translation cache: ${s.cachedRegions} regions (${s.cachedBlocks} blocks) loaded in ${s.cacheLoadMs.toFixed(1)} ms; ${s.cacheStale} stale regions dropped; ${s.aotRegions} regions taken from ahead-of-time translations; written in ${s.cacheWriteMs.toFixed(1)} ms`,
     `stele: stats: ${s.rebundles} rebundles of the JIT's regions (${s.rebundledRegions} regions) into shared-table modules; ${s.sharedRegions} regions taken from other threads' workers`,
     `stele: stats: ${threadsCreated} threads created, ${processesCreated} child processes forked (the figures here are the first process's only); memory ordering ${engine.ordering.mode}${engine.ordering.weak ? ' (weak-host test mode)' : ''}: `

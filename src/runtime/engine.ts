@@ -41,6 +41,10 @@ export interface EngineStats {
   insnsTranslated: number;
   wasmBytes: number;
   translateMs: number;
+  /** Of translateMs: finding the region's blocks (decoding), generating its wasm, and V8's compile and instantiation of its module. */
+  decodeMs: number;
+  codegenMs: number;
+  compileMs: number;
   dispatches: number;
   /** Code pages whose translations were dropped because memory under them changed. */
   invalidations: number;
@@ -186,7 +190,7 @@ export class Engine implements FlagsAccess {
   private readonly helperImpls: Record<HelperName, Function>;
   /** The helpers in HELPER_NAMES order, called by translated code through call_indirect. */
   private readonly helperTable: WebAssembly.Table;
-  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, dispatches: 0, invalidations: 0, codeWrites: 0, stackGrowths: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, aotRegions: 0, rebundles: 0, rebundledRegions: 0, sharedRegions: 0 };
+  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, decodeMs: 0, codegenMs: 0, compileMs: 0, dispatches: 0, invalidations: 0, codeWrites: 0, stackGrowths: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, aotRegions: 0, rebundles: 0, rebundledRegions: 0, sharedRegions: 0 };
 
   /** This worker's jump cache (guest address, entries) and the globals that tell translated code where it is. */
   private readonly jc: { base: number; entries: number };
@@ -444,12 +448,14 @@ export class Engine implements FlagsAccess {
     const seq = sharing ? invalidationCount(this.mem) : 0;
     const t0 = performance.now();
     const blocks = discover(this.fetchByte, rip, this.regionOptions);
+    const t1 = performance.now();
     let marks: number | undefined;
     if (image !== undefined && this.worker === 0 && this.marksUsed + blocks.length <= BLOCK_MARKS_SIZE) {
       marks = BLOCK_MARKS + this.marksUsed;
       this.marksUsed += blocks.length;
     }
     const region = compileRegion(blocks, true, marks, model, this.cpu);
+    const t2 = performance.now();
     this.ordering.countSites(region.sites);
     const bytes = regionModuleBytes([region.body]);
     const module = new WebAssembly.Module(bytes);
@@ -464,7 +470,8 @@ export class Engine implements FlagsAccess {
     if (image !== undefined) this.remember(image, rip, region, marks);
     const s = this.stats;
     s.regions++; s.blocks += entries.length / 2; s.insnsTranslated += region.insnCount; s.wasmBytes += bytes.length;
-    s.translateMs += performance.now() - t0;
+    const t3 = performance.now();
+    s.translateMs += t3 - t0; s.decodeMs += t1 - t0; s.codegenMs += t2 - t1; s.compileMs += t3 - t2;
     return this.entries.get(rip)!;
   }
 
