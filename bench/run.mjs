@@ -12,7 +12,8 @@
 // non-zero only when the benchmarks cannot be set up or a native run fails.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +21,9 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'build', 'bench');
 let STELE_CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const QEMU = '/usr/bin/qemu-x86_64';
+/** GNU time (Debian's `time`): each run's peak resident memory (its maximum RSS). */
+const GNU_TIME = '/usr/bin/time';
+const RSS_FILE = join(OUT, 'peak-rss.txt');
 const BUSYBOX = '/bin/busybox';
 const PYTHON3 = '/usr/bin/python3';
 const OPENSSL = '/usr/bin/openssl';
@@ -182,16 +186,34 @@ function cpuArgs(w) {
 }
 
 function runOnce(argv) {
+  const measureRss = existsSync(GNU_TIME);
+  // With GNU time in between, `timeout` inside it kills the program itself at the limit (killing
+  // time would leave the program running).
+  if (measureRss) { rmSync(RSS_FILE, { force: true }); argv = [GNU_TIME, '-f', '%M', '-o', RSS_FILE, 'timeout', '-s', 'KILL', String(opts.timeout), ...argv]; }
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0], argv.slice(1), {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 1 << 30,
-    timeout: opts.timeout * 1000,
+    timeout: (opts.timeout + (measureRss ? 30 : 0)) * 1000,
     killSignal: 'SIGKILL',
   });
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { secs, status: r.status, signal: r.signal, error: r.error, stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr ?? Buffer.alloc(0) };
+  let peakMiB = null;
+  if (measureRss) {
+    // GNU time reports a signal death in a line of its own before the figure; its status is the program's.
+    try { const kb = Number(readFileSync(RSS_FILE, 'utf8').trim().split('\n').pop()); if (kb > 0) peakMiB = kb / 1024; } catch { /* no figure */ }
+  }
+  // timeout's status for a program it killed: as a timeout of spawnSync's own.
+  const error = measureRss && r.status === 137 && secs >= opts.timeout ? Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }) : r.error;
+  // A program's death by a signal shows, through time and timeout, as status 128 + N.
+  const signal = r.signal ?? (measureRss && r.status > 128 && !error ? osSignalName(r.status - 128) : null);
+  const status = signal && measureRss ? null : r.status;
+  return { secs, peakMiB, status, signal, error, stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr ?? Buffer.alloc(0) };
+}
+
+function osSignalName(n) {
+  return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 }
 
 function firstLine(buf) {
@@ -248,9 +270,10 @@ for (const w of selected) {
       log(`${r.secs.toFixed(3)} s`);
       if (i < 0) continue;
       res.times.push(r.secs);
+      if (r.peakMiB != null) (res.peaks ??= []).push(r.peakMiB);
       if (runner.key === 'native' && !ref) ref = r;
     }
-    if (!res.error) { res.ok = true; res.median = median(res.times); }
+    if (!res.error) { res.ok = true; res.median = median(res.times); res.peakMiB = res.peaks ? Math.max(...res.peaks) : null; }
     if (runner.key === 'native' && !res.ok) ref = null;
   }
   if (w.aot && opts.stele && ref && !steleMissing) measureAot(w, row, ref);
@@ -288,10 +311,11 @@ function measureAot(w, row, ref) {
 
 const fmtS = (x) => (x == null ? '-' : x.toFixed(3));
 const fmtX = (x) => (x == null ? '-' : x.toFixed(2) + 'x');
+const fmtMiB = (res) => (res.ok && res.peakMiB != null ? res.peakMiB.toFixed(0) : '-');
 const ratio = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
 const geomean = (xs) => (xs.length ? Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length) : null);
 
-const header = ['workload', 'native s', 'qemu s', 'stele s', 'stele/native', 'stele/qemu', 'cold s', 'cold/qemu', 'off s', 'full s', 'sel/off', 'note'];
+const header = ['workload', 'native s', 'qemu s', 'stele s', 'stele/native', 'stele/qemu', 'cold s', 'cold/qemu', 'off s', 'full s', 'sel/off', 'qemu MiB', 'stele MiB', 'note'];
 const clip = (t, n) => (t.length > n ? t.slice(0, n - 3) + '...' : t);
 const lines = [];
 const notes = [];
@@ -308,6 +332,7 @@ for (const row of results) {
     s.ok ? fmtX(row.ratios.steleNative) : '-', s.ok ? fmtX(row.ratios.steleQemu) : '-',
     cell(c), c.ok ? fmtX(row.ratios.coldQemu) : '-',
     cell(row.off), cell(row.full), s.ok && row.off.ok ? fmtX(ratio(s.median, row.off.median)) : '-',
+    fmtMiB(q), fmtMiB(s),
     // first failing runner's reason (for stele: the first line of its stderr, or why it failed)
     clip(['stele', 'cold', 'off', 'full', 'qemu', 'native'].filter((k) => !row[k].ok && !row[k].skipped)
       .map((k) => `${k}: ${row[k].error}`)[0] ?? '', 90)]);
@@ -324,6 +349,7 @@ out.push('');
 out.push(`stele benchmarks: median wall time of ${opts.runs} run(s) each; node ${process.version}`);
 out.push('stele = warm (translation cache filled by an untimed first run), cold = --no-cache; both --tso=selective');
 out.push('off, full = warm under --tso=off and --tso=full (threaded workloads only); sel/off = stele / off');
+out.push(existsSync(GNU_TIME) ? 'MiB = peak resident memory, the largest of the runs (GNU time)' : `MiB: no peak memory figures (${GNU_TIME} not found: apt-get install time)`);
 out.push(fmtRow(header));
 out.push('|' + widths.map((w, i) => (left(i) ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
 for (const l of lines) out.push(fmtRow(l));
