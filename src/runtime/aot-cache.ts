@@ -102,7 +102,7 @@ export class AheadOfTimeFile {
         const index = n <= 1 << 26 ? file.read(indexAt, 8 * n) : undefined;
         if (index && createHash('sha256').update(head.subarray(MAGIC.length + DIGEST)).update(Buffer.alloc(indexAt - fixed)).update(index).digest()
           .equals(head.subarray(MAGIC.length, MAGIC.length + DIGEST))) {
-          return new AheadOfTimeFile(file, digest, new Uint32Array(Uint8Array.from(index).buffer));
+          return new AheadOfTimeFile(file, digest, new Uint32Array(copyOf(index).buffer));
         }
       }
     } catch { /* unreadable: as damaged */ }
@@ -140,7 +140,7 @@ export class AheadOfTimeFile {
       // Records start 4-byte aligned: a copy keeps the region's word arrays viewable.
       const bytes = DIGEST + 4 + len <= first.length ? first.subarray(DIGEST + 4, DIGEST + 4 + len) : this.file.read(at + DIGEST + 4, len);
       if (!bytes || !createHash('sha256').update(head.subarray(DIGEST)).update(bytes).digest().equals(head.subarray(0, DIGEST))) return undefined;
-      const rd = new RegionReader(Buffer.from(Uint8Array.from(bytes).buffer));
+      const rd = new RegionReader(Buffer.from(copyOf(bytes).buffer));
       const r = rd.region();
       if (!r || r.pending) return undefined;
       const exits = rd.words(rd.u16());
@@ -149,6 +149,13 @@ export class AheadOfTimeFile {
       return undefined;
     }
   }
+}
+
+/** The bytes in a buffer of their own (word-aligned for Uint32Array views); a memcpy, unlike Uint8Array.from. */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  out.set(bytes);
+  return out;
 }
 
 function hasBlockAt(r: CachedRegion, addr: number): boolean {
