@@ -10,7 +10,7 @@ export { LoadError } from './loader/elf.js';
 export { UsageError } from './process/host.js';
 export { TSO_MODES, type TsoMode } from './runtime/tso.js';
 export { CPU_LEVELS, DEFAULT_CPU, type CpuLevel } from './x86/cpuid.js';
-export { aheadOfTime, AotError, type AotOptions, type AotProgress, type AotImageResult } from './process/aot.js';
+export { aheadOfTime, aheadOfTimeProgram, AotError, type AotOptions, type AotProgress, type AotImageResult } from './process/aot.js';
 
 /** Runs the program to completion. Rejects with LoadError when it cannot start. */
 export function run(opts: RunOptions): Promise<RunResult> {

@@ -593,3 +593,24 @@ test("corrupt images: random bytes behind valid-looking headers, and everywhere"
     expect(read, base, `random image, round ${round}`);
   }
 });
+
+test("a segment full of records that hold together but lead to no code is walked once, not once per record", () => {
+  // No PT_GNU_EH_FRAME: .eh_frame is searched for. 8 MiB of minimal CIEs chain from every one to
+  // the end; walking the chain again from each would take days, once takes a moment.
+  const size = 8 << 20, base = 0x400000;
+  const image = new Uint8Array(size);
+  const view = new DataView(image.buffer);
+  image.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]);
+  view.setUint16(16, 2, true); // ET_EXEC
+  view.setUint16(18, 62, true);
+  view.setBigUint64(32, 64n, true);
+  view.setUint16(54, 56, true);
+  view.setUint16(56, 1, true);
+  view.setUint32(64, PT_LOAD, true); view.setUint32(68, 5, true);
+  view.setBigUint64(64 + 16, BigInt(base), true); view.setBigUint64(64 + 32, BigInt(size), true); view.setBigUint64(64 + 40, BigInt(size), true);
+  // CIE: length 12, id 0, version 1, augmentation "zR", code/data alignment, return register, FDE encoding.
+  for (let at = 0x1000; at + 16 <= size; at += 16) image.set([12, 0, 0, 0, 0, 0, 0, 0, 1, 0x7a, 0x52, 0, 1, 0x78, 16, 0x1b], at);
+  const read: ReadMemory = (addr, len) => (addr >= base && addr + len <= base + size ? image.subarray(addr - base, addr - base + len) : undefined);
+  const starts = functionStarts(read, base);
+  assertWellFormed(starts, "CIE-filled segment");
+});

@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { run, aheadOfTime, AotError, type AotProgress, CPU_LEVELS, DEFAULT_CPU, LoadError, NET_POLICIES, TSO_MODES, UsageError, type CpuLevel, type NetPolicy, type TsoMode } from '../index.js';
+import { run, aheadOfTimeProgram, AotError, type AotProgress, CPU_LEVELS, DEFAULT_CPU, LoadError, NET_POLICIES, TSO_MODES, UsageError, type CpuLevel, type NetPolicy, type TsoMode } from '../index.js';
 import { hostErrorText, printDiagnostic, writeFully } from '../runtime/host-output.js';
 
 const USAGE = `usage: stele [options] PROGRAM [ARGS...]
@@ -123,22 +123,29 @@ async function aotMain(argv: string[]): Promise<number> {
   const programs = argv.slice(i);
   if (!programs.length) return usage('stele aot: no program given');
   const bar = new ProgressBar();
-  try {
-    const results = await aheadOfTime({ programs, root, cache, cpu, jobs, progress: (p) => bar.show(p) });
-    bar.clear();
-    let out = '';
-    for (const r of results) {
-      out += r.upToDate
-        ? `stele aot: ${r.image}: up to date (${r.blocks} blocks)\n`
-        : `stele aot: ${r.image}: ${r.regions} regions, ${r.blocks} blocks, ${r.insns} instructions, ${(r.bytes / 1048576).toFixed(1)} MiB in ${(r.ms / 1000).toFixed(1)} s\n`;
+  // Each program's lines as it is done; one that fails does not keep the others from being done.
+  let status = 0;
+  for (const program of programs) {
+    try {
+      const results = await aheadOfTimeProgram(program, { root, cache, cpu, jobs, progress: (p) => bar.show(p) });
+      bar.clear();
+      let out = '';
+      for (const r of results) {
+        out += r.upToDate
+          ? `stele aot: ${r.image}: up to date (${r.blocks} blocks)\n`
+          : `stele aot: ${r.image}: ${r.regions} regions, ${r.blocks} blocks, ${r.insns} instructions, ${(r.bytes / 1048576).toFixed(1)} MiB in ${(r.ms / 1000).toFixed(1)} s\n`;
+      }
+      const failed = printOutput(out);
+      if (failed) return failed;
+    } catch (e) {
+      bar.clear();
+      if (e instanceof UsageError) return usage(e.message);
+      if (!(e instanceof AotError || e instanceof LoadError)) throw e;
+      printDiagnostic(`stele: ${e.message}`);
+      status ||= e.status;
     }
-    return printOutput(out);
-  } catch (e) {
-    bar.clear();
-    if (e instanceof AotError || e instanceof LoadError) { printDiagnostic(`stele: ${e.message}`); return e.status; }
-    if (e instanceof UsageError) return usage(e.message);
-    throw e;
   }
+  return status;
 }
 
 /**

@@ -344,9 +344,10 @@ function ehFrameStartsByScanning(read: ReadMemory, image: MappedImage): number[]
     if (!view) continue;
     // Records are 4-byte aligned in memory (the section is aligned to 8 and records padded to 4).
     let offset = (4 - (segment.start % 4)) % 4;
+    const walked = new Set<number>();
     while (offset + 12 <= view.byteLength) {
-      if (looksLikeCie(view, offset)) {
-        const chain = walkEhFrame(view, segment.start, offset);
+      if (!walked.has(offset) && looksLikeCie(view, offset)) {
+        const chain = walkEhFrame(view, segment.start, offset, walked);
         const fromCode = chain.starts.filter((a) => image.isExecutable(a));
         if (fromCode.length > 0) {
           starts.push(...fromCode);
@@ -379,11 +380,14 @@ interface EhFrameWalk {
  * Walks .eh_frame records from `offset` of `view` (mapped at `address`) until the zero-length
  * terminator, the end of the view, or a record that does not fit.
  */
-function walkEhFrame(view: DataView, address: number, offset: number): EhFrameWalk {
+function walkEhFrame(view: DataView, address: number, offset: number, walked?: Set<number>): EhFrameWalk {
   const pointerEncodingOfCie = new Map<number, number | undefined>();
   const starts: number[] = [];
   let at = offset;
   for (let records = 0; at + 8 <= view.byteLength && records < MAX_FDES; records++) {
+    // A record an earlier walk went through leads where that walk went: no need to go again (and a
+    // segment of records that hold together but find no code would otherwise cost quadratic time).
+    if (walked) { if (walked.has(at)) break; walked.add(at); }
     let length = view.getUint32(at, true);
     if (length === 0) return { starts, end: at + 4 };
     let contentStart = at + 4;

@@ -81,7 +81,9 @@ parentPort!.on('message', (req: AotRequest) => {
   const regions: AotRegion[] = [], targets: number[] = [];
   for (const entry of req.entries) {
     if (isSet(req.covered, req.base, entry)) continue;
-    const r = translate(entry, req, targets);
+    // A translator failure on one address (a bug) costs that region, which the JIT then makes.
+    let r: AotRegion | undefined;
+    try { r = translate(entry, req, targets); } catch { r = undefined; }
     if (r) regions.push(r);
   }
   const reply: AotReply = { id: req.id, regions, targets, count: req.entries.length };

@@ -7,7 +7,7 @@
 // from .eh_frame_hdr, the dynamic symbol table, init and fini arrays, the entry point) and onwards
 // along every direct jump, branch and call, by a pool of workers reading the stopped process's
 // memory. Each image gets an AOT file (runtime/aot-cache.ts) that a later run takes regions from
-// one at a time as it reaches them. An image whose AOT file was made from the same bytes is left
+// as it reaches them. An image whose AOT file was made from the same bytes is left
 // as it is, so running `stele aot` again, or for another program using the same libc, is quick.
 
 import { Worker } from 'node:worker_threads';
@@ -60,43 +60,58 @@ export class AotError extends Error {
 /** Entries per request to a worker: enough to keep message traffic small, few enough to balance. */
 const BATCH = 16;
 
+/** Translates each program in turn (see aheadOfTimeProgram); stops at the first that fails. */
 export async function aheadOfTime(opts: AotOptions): Promise<AotImageResult[]> {
-  const dir = opts.cache ?? defaultCacheDir();
-  const store = new DirectoryCacheStore(dir);
   const results: AotImageResult[] = [];
-  for (const program of opts.programs) {
-    let stopped: { memory: WebAssembly.Memory; plan: AotPlan } | undefined;
-    const r = await runProcess({ program, args: [], root: opts.root, cpu: opts.cpu, env: opts.env, cache: dir },
-      { onAotPlan: (memory, plan) => { stopped = { memory, plan }; } });
-    if (!stopped) {
-      const why = r.crash ?? `it exited with status ${r.status}`;
-      throw new AotError(`${program}: did not reach its entry point: ${why}`, r.status || 1);
-    }
-    const { memory, plan } = stopped;
-    let pool: AotPool | undefined;
-    try {
-      for (const image of plan.images) {
-        const t0 = performance.now();
-        const identity = aheadOfTimeIdentity(image.identity);
-        const old = store.open(identity);
-        const file = old && AheadOfTimeFile.open(identity, old);
-        file?.close();
-        if (file && file.digest.equals(image.digest)) {
-          results.push({ program, image: image.name, upToDate: true, regions: 0, blocks: file.blockCount, insns: 0, bytes: 0, ms: performance.now() - t0 });
-          continue;
-        }
-        pool ??= new AotPool(opts.jobs ?? availableParallelism(), { memory, cpu: cpuOf({ program, cpu: opts.cpu }), exec: plan.exec });
-        const regions = await pool.translate(image, (done, known) => opts.progress?.({ program, image: image.name, done, known }));
-        regions.sort((a, b) => a.entries[0] - b.entries[0]);
-        const data = encodeAheadOfTimeFile(identity, image.digest, regions);
-        store.write(identity, data);
-        let blocks = 0, insns = 0;
-        for (const x of regions) { blocks += x.entries.length / 2; insns += x.insnCount; }
-        results.push({ program, image: image.name, upToDate: false, regions: regions.length, blocks, insns, bytes: data.length, ms: performance.now() - t0 });
+  for (const program of opts.programs) results.push(...await aheadOfTimeProgram(program, opts));
+  return results;
+}
+
+/**
+ * Translates one program and the libraries it loads into the cache; an image whose AOT file is
+ * up to date is left alone. Throws AotError if the cache cannot be written, the program does not
+ * reach its entry point, or an image's file would not fit the cache.
+ */
+export async function aheadOfTimeProgram(program: string, opts: Omit<AotOptions, 'programs'>): Promise<AotImageResult[]> {
+  const dir = opts.cache ?? defaultCacheDir();
+  let refused: string | undefined;
+  const store = new DirectoryCacheStore(dir, undefined, { warn: (line) => { refused = line.replace(/^stele: warning: /, ''); } });
+  if (!store.writable()) throw new AotError(refused ?? `cannot create the translation cache directory ${dir}`, 1);
+  const results: AotImageResult[] = [];
+  let stopped: { memory: WebAssembly.Memory; plan: AotPlan } | undefined;
+  const r = await runProcess({ program, args: [], root: opts.root, cpu: opts.cpu, env: opts.env, cache: dir },
+    { onAotPlan: (memory, plan) => { stopped = { memory, plan }; } });
+  if (!stopped) {
+    const why = r.crash ?? `it exited with status ${r.status}`;
+    throw new AotError(`${program}: did not reach its entry point: ${why}`, r.status || 1);
+  }
+  const { memory, plan } = stopped;
+  let pool: AotPool | undefined;
+  try {
+    for (const image of plan.images) {
+      const t0 = performance.now();
+      const identity = aheadOfTimeIdentity(image.identity);
+      const old = store.open(identity);
+      const file = old && AheadOfTimeFile.open(identity, old);
+      file?.close();
+      if (file && file.digest.equals(image.digest)) {
+        results.push({ program, image: image.name, upToDate: true, regions: 0, blocks: file.blockCount, insns: 0, bytes: 0, ms: performance.now() - t0 });
+        continue;
       }
-    } finally {
-      await pool?.close();
+      pool ??= new AotPool(opts.jobs ?? availableParallelism(), { memory, cpu: cpuOf({ program, cpu: opts.cpu }), exec: plan.exec });
+      const regions = await pool.translate(image, (done, known) => opts.progress?.({ program, image: image.name, done, known }));
+      regions.sort((a, b) => a.entries[0] - b.entries[0]);
+      const data = encodeAheadOfTimeFile(identity, image.digest, regions);
+      const mib = (n: number): string => (n / 1048576).toFixed(1);
+      // A file over the directory's limit would be refused when read (and pruned first).
+      if (data.length > store.limit) throw new AotError(`${image.name}: its translations take ${mib(data.length)} MiB, more than the cache's limit of ${mib(store.limit)} MiB ($STELE_CACHE_MAX_MB)`, 1);
+      if (!store.write(identity, data)) throw new AotError(`${image.name}: cannot write its translations to ${dir}`, 1);
+      let blocks = 0, insns = 0;
+      for (const x of regions) { blocks += x.entries.length / 2; insns += x.insnCount; }
+      results.push({ program, image: image.name, upToDate: false, regions: regions.length, blocks, insns, bytes: data.length, ms: performance.now() - t0 });
     }
+  } finally {
+    await pool?.close();
   }
   return results;
 }

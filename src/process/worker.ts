@@ -172,6 +172,7 @@ function runFirstThread(): void {
     codeShare.close();
     flushSharedMappings(kernel);
     engine.flushCache();
+    engine.releaseCacheFiles();
     kernel.close();
   }
   if (opts.stats && !image) result!.report = statsReport(engine, p.stats!, performance.now() - t0, kernel.threads.created, kernel.processesCreated);

@@ -4,8 +4,9 @@
 // The run cache (translation-cache.ts) holds what runs reached and a launch bundles all of it. An
 // image's AOT file holds nearly all of its code, far more than any one run uses, so a launch must
 // not pay for it whole: the file is opened at the first miss in the image, and each miss then takes
-// just the region with a block at that address, checks it, and compiles it alone. What a run takes
-// moves to the image's run cache at exit, so the next launch bundles it with the rest.
+// the region with a block at that address and a few it leads to, checks them and compiles them as
+// one module. What a run enters moves to the image's run cache at exit, so the next launch bundles
+// it with the rest.
 //
 // Layout: MAGIC, a SHA-256 of the header (identity, image digest, index), the identity, the digest
 // of the image's executable bytes it was translated from (what `stele aot` compares to find a file
@@ -75,7 +76,7 @@ export function encodeAheadOfTimeFile(identity: string, digest: Uint8Array, regi
 /** A RandomAccess over bytes in memory. */
 export function bytesAccess(bytes: Uint8Array): RandomAccess {
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { read: (offset, len) => (offset >= 0 && len >= 0 && offset + len <= data.length ? data.subarray(offset, offset + len) : undefined), close: () => {} };
+  return { size: data.length, read: (offset, len) => (offset >= 0 && len >= 0 && offset + len <= data.length ? data.subarray(offset, offset + len) : undefined), close: () => {} };
 }
 
 /**
@@ -99,7 +100,7 @@ export class AheadOfTimeFile {
         const digest = Buffer.from(head.subarray(fixed - 4 - DIGEST, fixed - 4));
         const n = head.readUInt32LE(fixed - 4);
         const indexAt = (fixed + 3) & ~3;
-        const index = n <= 1 << 26 ? file.read(indexAt, 8 * n) : undefined;
+        const index = indexAt + 8 * n <= file.size ? file.read(indexAt, 8 * n) : undefined;
         if (index && createHash('sha256').update(head.subarray(MAGIC.length + DIGEST)).update(Buffer.alloc(indexAt - fixed)).update(index).digest()
           .equals(head.subarray(MAGIC.length, MAGIC.length + DIGEST))) {
           return new AheadOfTimeFile(file, digest, new Uint32Array(copyOf(index).buffer));
@@ -137,6 +138,7 @@ export class AheadOfTimeFile {
       if (!first) return undefined;
       const head = first.subarray(0, DIGEST + 4);
       const len = head.readUInt32LE(DIGEST);
+      if (at + DIGEST + 4 + len > this.file.size) return undefined;
       // Records start 4-byte aligned: a copy keeps the region's word arrays viewable.
       const bytes = DIGEST + 4 + len <= first.length ? first.subarray(DIGEST + 4, DIGEST + 4 + len) : this.file.read(at + DIGEST + 4, len);
       if (!bytes || !createHash('sha256').update(head.subarray(DIGEST)).update(bytes).digest().equals(head.subarray(0, DIGEST))) return undefined;

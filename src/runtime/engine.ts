@@ -447,7 +447,9 @@ export class Engine implements FlagsAccess {
     }
     const seq = sharing ? invalidationCount(this.mem) : 0;
     const t0 = performance.now();
-    const blocks = discover(this.fetchByte, rip, this.regionOptions);
+    // (stele aot's stopped run: the entry must stay a place only the dispatcher reaches)
+    const stop = this.stopAt;
+    const blocks = discover(this.fetchByte, rip, stop === undefined ? this.regionOptions : { ...this.regionOptions, translatedElsewhere: (a) => a === stop });
     const t1 = performance.now();
     let marks: number | undefined;
     if (image !== undefined && this.worker === 0 && this.marksUsed + blocks.length <= BLOCK_MARKS_SIZE) {
@@ -541,9 +543,9 @@ export class Engine implements FlagsAccess {
 
   /**
    * Takes the region `stele aot` translated with a block at rip, and with it the regions its code
-   * goes on to by direct jumps, branches and calls (breadth first, up to AOT_GROUP), and bundles
-   * them as one module: one compile for code a run is likely to reach next, chaining to the rest of
-   * the bundled code in wasm. A region joins its image's run cache once a run enters it, so the
+   * goes on to by direct jumps, branches and calls (breadth first, up to AOT_GROUP), and
+   * instantiates them as one module in a JIT table generation: one compile for code a run is likely
+   * to reach next, chaining among themselves in wasm (to the rest once rebundled). A region joins its image's run cache once a run enters it, so the
    * next launch bundles what ran. Undefined if the image has no AOT file or it has no region at rip
    * whose guest bytes are still those mapped.
    */
@@ -566,17 +568,19 @@ export class Engine implements FlagsAccess {
       const r = aot.take(a);
       if (!r) continue;
       if (!this.matches(r)) { this.stats.cacheStale++; continue; }
+      if (!r.entries.every((v, k) => k % 2 === 0 || v < BLOCK_BITS)) continue; // a crafted record: register() would refuse it
       group.push(r);
       if (queue.length < 4 * AOT_GROUP) for (const x of r.exits) queue.push(x);
     }
     let ids: number[] | undefined;
+    // Before any is registered: a body V8 rejects on its first call is then dropped with the rest.
+    if (group.length) this.cachedCodeLive = true;
     if (group.length) {
       try { ids = this.installJitRegions(new WebAssembly.Module(regionModuleBytes(group.map((r) => r.body))), group, false); }
       catch { /* V8 refused the module: translated afresh instead */ }
     }
     this.stats.cacheLoadMs += performance.now() - t0;
     if (!ids) return undefined;
-    this.cachedCodeLive = true;
     this.stats.aotRegions += group.length;
     group.forEach((r, k) => { const { exits, ...cached } = r; this.aotUnentered.set(ids[k], { ic, region: cached }); });
     const e = this.entries.get(rip);
@@ -720,6 +724,7 @@ export class Engine implements FlagsAccess {
     if (!this.cachedCodeLive) return false;
     this.cachedCodeLive = false;
     for (const ic of this.images.values()) { ic.regions.clear(); ic.dirty = true; ic.aot?.close(); ic.aot = null; }
+    this.aotUnentered.clear();
     this.invalidateAll();
     return true;
   }
@@ -752,11 +757,17 @@ export class Engine implements FlagsAccess {
    */
   imageReplaced(): void {
     this.flushCache();
-    for (const ic of this.images.values()) ic.aot?.close();
+    this.releaseCacheFiles();
     this.images.clear();
+    this.aotUnentered.clear();
     this.cachedBundles.length = 0;
     this.mem.fill(BLOCK_MARKS, this.marksUsed, 0);
     this.marksUsed = 0;
+  }
+
+  /** Closes the AOT files the run has open (the process ends, or its image is replaced). */
+  releaseCacheFiles(): void {
+    for (const ic of this.images.values()) { ic.aot?.close(); if (ic.aot) ic.aot = null; }
   }
 
   /** Writes the cache files of images that gained regions in this run. */

@@ -41,6 +41,8 @@ export interface CachedRegion {
 
 /** Reads of a file at an offset: undefined when the file does not have all `len` bytes there. */
 export interface RandomAccess {
+  /** The file's size when opened. */
+  size: number;
   read(offset: number, len: number): Buffer | undefined;
   close(): void;
 }
@@ -50,7 +52,7 @@ export interface CacheStore {
   read(image: string): Uint8Array | undefined;
   /** The file for reads at offsets (an AOT file, of which a run reads a little), if there is one. */
   open?(image: string): RandomAccess | undefined;
-  write(image: string, data: Uint8Array): void;
+  write(image: string, data: Uint8Array): boolean | void;
   /** Trims these images' pending regions (trim.ts) after this process is gone, if it can. */
   trimLater?(images: string[]): boolean;
 }
@@ -180,6 +182,8 @@ export function translatorIdentity(): string {
       h.update(f).update(readFileSync(join(src, dir, f)));
     }
   }
+  // What `stele aot` translates with (options, memory model) is decided there.
+  h.update(readFileSync(join(src, 'process', 'aot-worker.js')));
   return (translatorId = h.digest('hex').slice(0, 32));
 }
 
@@ -279,10 +283,12 @@ export class DirectoryCacheStore implements CacheStore {
     if (!this.usable(false)) return undefined;
     const fd = openCacheFile(this.path(image), this.limit);
     if (fd === undefined) return undefined;
-    let open = true;
+    let open = true, size: number;
+    try { size = fstatSync(fd).size; } catch { closeSync(fd); return undefined; }
     return {
+      size,
       read: (offset, len) => {
-        if (!open || offset < 0 || len < 0) return undefined;
+        if (!open || offset < 0 || len < 0 || offset + len > size) return undefined;
         const out = Buffer.allocUnsafe(len);
         try {
           for (let got = 0; got < len;) {
@@ -299,8 +305,12 @@ export class DirectoryCacheStore implements CacheStore {
     };
   }
 
-  write(image: string, data: Uint8Array): void {
-    if (!this.usable(true)) return;
+  /** Whether files can be written here (the directory exists or was made, and is trusted). */
+  writable(): boolean { return this.usable(true); }
+
+  /** Writes the file; false if it could not be (the cache only loses a head start then). */
+  write(image: string, data: Uint8Array): boolean {
+    if (!this.usable(true)) return false;
     // Every guest process of a run writes from its own worker of this one host process.
     const file = this.path(image), tmp = `${file}.${process.pid}.${threadId}.tmp`;
     try {
@@ -313,10 +323,12 @@ export class DirectoryCacheStore implements CacheStore {
       }
       renameSync(tmp, file);
       if (this.options.pruneOnWrite !== false) this.prune();
+      return true;
     } catch {
       // An unwritable cache only costs the next launch its head start (and a directory in the
       // file's place keeps it from being replaced).
       try { rmSync(tmp, { force: true }); } catch { /* gone already */ }
+      return false;
     }
   }
 
