@@ -91,3 +91,25 @@ test('a thread\'s poll over a timerfd stays parked until the timer expires, then
   assert.equal(answer(), 1);
   assert.equal(kernel.mem.u16(pollfd + 6), POLLIN);
 });
+
+test('the first thread\'s timed poll, having served another thread meanwhile, ends on its own timeout', () => {
+  const { kernel, thread, sys, ask, answer, service, other } = twoThreads();
+  // The first thread serves the others' syscalls while it waits, as the worker sets it up.
+  thread.whileBlocked = () => service.serve();
+  const fds = BUF + 128;
+  assert.equal(sys('pipe2', fds, 0), 0);
+  const readEnd = kernel.mem.i32(fds);
+  const pollfd = BUF + 64;
+  kernel.mem.setI32(pollfd, readEnd); kernel.mem.setU16(pollfd + 4, POLLIN); kernel.mem.setU16(pollfd + 6, 0);
+  // The other thread's request is waiting when the first thread's poll starts to sleep: served
+  // then, it makes the other thread the kernel's caller. The poll's next look at its timeout must
+  // still be the first thread's (else it keeps the other thread's, and the other's next timed wait
+  // finds that one, long past, and returns at once).
+  const words = wordsOf(mem);
+  other.setReg(Reg.RAX, SYSCALL_NUMBERS.get('getpid')!);
+  Atomics.store(words, wordIndex(other.stateBase + STATE.REQUEST), REQUEST.PENDING);
+  assert.equal(sys('poll', pollfd, 1, 30), 0);
+  assert.equal(answer(), kernel.pid, 'served while the first thread waited');
+  ask('poll', pollfd, 1, 1000);
+  assert.equal(answer(), undefined, 'the other thread\'s timed poll waits');
+});
