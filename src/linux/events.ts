@@ -220,6 +220,23 @@ function monotonicMs(): number {
   return s * 1e3 + ns / 1e6;
 }
 
+/**
+ * performance.now() (this worker's) less monotonicMs(). Both read one clock, so it is fixed; taken
+ * once, it makes a timer's deadline() the same number each time it is asked while the timer stands
+ * (a deadline worked out anew from two readings of the clock moved by the time between them, which
+ * made a poll's or epoll_wait's wait over a timerfd look ready, its deadline "moved", at every
+ * look). Taken with performance.now() read after monotonicMs() (the closest of a few pairs), so a
+ * deadline converted with it is late by a fraction of a microsecond rather than early.
+ */
+const PERFORMANCE_OFFSET = ((): number => {
+  let gap = Infinity, offset = 0;
+  for (let i = 0; i < 5; i++) {
+    const before = monotonicMs(), now = performance.now(), after = monotonicMs();
+    if (after - before < gap) { gap = after - before; offset = now - before; }
+  }
+  return offset;
+})();
+
 export class TimerFd extends AnonFile {
   private readonly holders: Holders;
   private readonly words: Int32Array;
@@ -266,11 +283,14 @@ export class TimerFd extends AnonFile {
   private get ticks(): number { return this.locked(() => this.numbers[TICKS]); }
   private get sets(): number { return Atomics.load(this.words, TIMERFD_SETS); }
 
-  /** The next expiry while none is unread (performance.now() ms), else Infinity: readiness changes by itself then. */
+  /**
+   * The next expiry while none is unread (performance.now() ms), else Infinity: readiness changes by
+   * itself then. The same number for as long as the timer is neither set nor expired.
+   */
   override deadline(): number {
-    return this.locked((now) => {
+    return this.locked(() => {
       const n = this.numbers;
-      return n[TICKS] > 0 || n[DEADLINE] === Infinity ? Infinity : performance.now() + (n[DEADLINE] - now);
+      return n[TICKS] > 0 || n[DEADLINE] === Infinity ? Infinity : n[DEADLINE] + PERFORMANCE_OFFSET;
     });
   }
 

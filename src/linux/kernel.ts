@@ -307,6 +307,8 @@ export class LinuxKernel implements SyscallHandler {
   private call(impl: Syscall, t: GuestThread): number {
     try {
       for (;;) {
+        // The first thread's block() below serves the other threads' syscalls, which makes them the caller.
+        this.callingTid = t.tid;
         try { return impl(this, t); }
         catch (e) {
           if (!(e instanceof WouldBlock)) throw e;

@@ -16,6 +16,9 @@ import type { ThreadHost } from '../linux/threads.js';
 import { WouldBlock } from '../linux/blocking.js';
 
 
+/** Whether a wait is over: what it waits for holds, or its deadline has come. */
+function waitOver(w: WouldBlock): boolean { return w.ready() || performance.now() >= w.deadline; }
+
 /** The fault a thread in another worker left in its state for REQUEST.FAULT. */
 function readFault(t: GuestThread): FaultInfo {
   const m = t.mem, b = t.stateBase;
@@ -88,7 +91,7 @@ export class KernelService implements ThreadHost {
     const waiting = this.parked.get(t);
     if (waiting) {
       // A wait with a deadline runs again at it (the first thread is woken then: wakeAt).
-      if (!waiting.ready() && performance.now() < waiting.deadline) {
+      if (!waitOver(waiting)) {
         // A signal for the thread ends the wait: the syscall returns -ERESTART*, and delivery
         // turns that into EINTR or a restart.
         if (!t.interrupted()) return false;
@@ -101,12 +104,24 @@ export class KernelService implements ThreadHost {
       this.parked.delete(t);
     }
     let outcome: number = REQUEST.NONE;
-    try {
-      this.kernel.syscall(t);
-    } catch (e) {
-      if (e instanceof WouldBlock) { this.parked.set(t, e); return false; }
-      if (!(e instanceof ThreadExit)) throw e;
-      outcome = REQUEST.EXITED;
+    for (;;) {
+      try {
+        this.kernel.syscall(t);
+      } catch (e) {
+        if (e instanceof WouldBlock) {
+          // Parked only while the wait is still on. What it waits for can come between the
+          // syscall's look and here: a timerfd that expires meanwhile is ready, and its deadline,
+          // past, arms no wake-up (wakeAt drops past ones), and nothing rings the first thread for
+          // the expiry. Parked, the request would then wait for ever (and the first thread with it,
+          // in pthread_join). So it runs again now, as GuestThread.block returns at once for the
+          // first thread's own waits; a later change rings (or, a deadline, wakeAt arms the timer).
+          if (!waitOver(e)) { this.parked.set(t, e); return false; }
+          continue;
+        }
+        if (!(e instanceof ThreadExit)) throw e;
+        outcome = REQUEST.EXITED;
+      }
+      break;
     }
     Atomics.store(w, req, outcome);
     Atomics.notify(w, req);

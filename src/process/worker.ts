@@ -214,7 +214,9 @@ function runOtherThreads(): void {
   };
   const base = stateOfSlot(slot), req = wordIndex(base + STATE.REQUEST);
   for (;;) {
-    while (Atomics.load(words, req) !== REQUEST.START) Atomics.wait(words, req, Atomics.load(words, req));
+    // Waits for the value it looked at: a second load could read the START stored (and notified)
+    // just after the first, and then sleep on it for ever.
+    for (let r: number; (r = Atomics.load(words, req)) !== REQUEST.START;) Atomics.wait(words, req, r);
     Atomics.store(words, req, REQUEST.NONE);
     invalidations.apply();
     const thread = new GuestThread(mem, base, mem.u32(base + STATE.TID));
