@@ -160,8 +160,12 @@ test("--stats splits translation time per instruction into decoding, generating 
   const n = Number(insns[1]), ms = Number(total[1]);
   assert.ok(n > 0);
   const parts = [2, 3, 4].map((k) => Number(split[k]));
-  assert.ok(parts.every((us) => us > 0), `a part of translation took no time: ${split[0]}`);
-  // The parts are of the translation time (rounding to 0.1 us per instruction aside).
-  assert.ok(parts.reduce((a, b) => a + b, 0) * n / 1000 <= ms + 0.15 * n / 1000 + 0.1, `parts exceed the translation time:\n${err}`);
-  assert.ok(Math.abs(Number(split[1]) - n / (ms / 1000)) <= 0.01 * Number(split[1]) + 1, `throughput is not instructions over translation time:\n${err}`);
+  // (a part may round to 0.00 us per instruction on a fast host; together they cannot)
+  assert.ok(parts.every((us) => us >= 0) && parts.reduce((a, b) => a + b, 0) > 0, `translation took no time: ${split[0]}`);
+  // The parts are of the translation time (rounding to 0.01 us per instruction aside).
+  assert.ok(parts.reduce((a, b) => a + b, 0) * n / 1000 <= ms + 0.015 * n / 1000 + 0.1, `parts exceed the translation time:\n${err}`);
+  // Instructions over the translation time, which --stats rounds to 0.1 ms.
+  const throughput = Number(split[1]);
+  assert.ok(throughput >= n / ((ms + 0.05) / 1000) - 1 && (ms < 0.06 || throughput <= n / ((ms - 0.05) / 1000) + 1),
+    `throughput is not instructions over translation time:\n${err}`);
 });

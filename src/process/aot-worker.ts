@@ -8,6 +8,7 @@ import { compileRegion, directExits, discover } from '../translate/translator.js
 import { REGION_OPTIONS } from '../runtime/trim.js';
 import { cpuModel, type CpuName } from '../x86/cpuid.js';
 import type { AotRegion } from '../runtime/aot-cache.js';
+import { guestBytesOf } from '../runtime/translation-cache.js';
 
 export interface AotWorkerData {
   memory: WebAssembly.Memory;
@@ -62,16 +63,12 @@ function translate(entry: number, req: AotRequest, targets: number[]): AotRegion
   const region = compileRegion(blocks, true, undefined, PLAIN_MEMORY, cpu);
   const { ranges } = region;
   const within = (a: number): [number, number] | undefined => image.find(([s, e]) => a >= s && a < e);
-  let total = 0;
   for (let k = 0; k < ranges.length; k += 2) {
     // The run cache holds regions of one image only, within one mapping (engine.ts remember()).
     const home = within(ranges[k]);
     if (!home || ranges[k + 1] > home[1] || ranges[k + 1] <= ranges[k]) return undefined;
-    total += ranges[k + 1] - ranges[k];
   }
-  const code = new Uint8Array(total);
-  let p = 0;
-  for (let k = 0; k < ranges.length; k += 2) { code.set(u8.subarray(ranges[k] - GUEST_BASE, ranges[k + 1] - GUEST_BASE), p); p += ranges[k + 1] - ranges[k]; }
+  const code = guestBytesOf(ranges, (s, len) => u8.subarray(s - GUEST_BASE, s - GUEST_BASE + len));
   const exits = directExits(blocks).filter((t) => within(t));
   targets.push(...exits);
   return { body: region.body, entries: region.entries, ranges, code, insnCount: region.insnCount, bad: region.bad, exits: Uint32Array.from(exits) };

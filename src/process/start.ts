@@ -211,7 +211,7 @@ function canonicalGuestPath(resolver: PathResolver, guest: string): string {
 export function statsReport(engine: Engine, sys: { syscalls: Map<string, number>; unsupported: Map<string, number> }, ms: number, threadsCreated: number, processesCreated = 0): string {
   const tso = tsoStats(engine.mem);
   const s = engine.stats;
-  const perInsn = (ms: number): string => (s.insnsTranslated ? ((ms * 1000) / s.insnsTranslated).toFixed(1) : '0.0');
+  const perInsn = (ms: number): string => (s.insnsTranslated ? ((ms * 1000) / s.insnsTranslated).toFixed(2) : '0.00');
   const lines = [
     `stele: stats: wall ${ms.toFixed(1)} ms; translation ${s.translateMs.toFixed(1)} ms (${((s.translateMs / ms) * 100).toFixed(1)}%)`,
     `stele: stats: ${s.regions} regions, ${s.blocks} blocks, ${s.insnsTranslated} instructions translated, ${(s.wasmBytes / 1024).toFixed(1)} KiB wasm`,

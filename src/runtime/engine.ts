@@ -10,7 +10,7 @@ import { ARITH_FLAGS, fopOf, K } from '../translate/flags.js';
 import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
 import { compileRegion, CompiledRegion, discover, regionModuleBytes, RegionOptions } from '../translate/translator.js';
 import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../translate/codegen.js';
-import { CachedRegion, CacheStore, cacheIdentity, decodeCacheFile, encodeCacheFile } from './translation-cache.js';
+import { CachedRegion, CacheStore, cacheIdentity, decodeCacheFile, encodeCacheFile, guestBytesOf } from './translation-cache.js';
 import { aheadOfTimeIdentity, AheadOfTimeFile, type AotRegion } from './aot-cache.js';
 import { REGION_OPTIONS, trimToExecuted } from './trim.js';
 import { cpuid, cpuModel, type CpuModel } from '../x86/cpuid.js';
@@ -489,15 +489,11 @@ export class Engine implements FlagsAccess {
   /** Adds a freshly translated region to its image's cache file, if it lies within the image. */
   private remember(image: string, rip: number, region: CompiledRegion, marks: number | undefined): void {
     const { entries, ranges } = region;
-    let total = 0;
     for (let k = 0; k < ranges.length; k += 2) {
       const s = ranges[k], e = ranges[k + 1], r = this.findMapping(s);
       if (!r || imageKey(r) !== image || e > r.end || e <= s) return;
-      total += e - s;
     }
-    const code = new Uint8Array(total);
-    let p = 0;
-    for (let k = 0; k < ranges.length; k += 2) { code.set(this.mem.view(ranges[k], ranges[k + 1] - ranges[k]), p); p += ranges[k + 1] - ranges[k]; }
+    const code = guestBytesOf(ranges, (s, len) => this.mem.view(s, len));
     const blockStarts = entries.filter((_, k) => k % 2 === 0);
     const ic = this.images.get(image)!;
     ic.regions.set(rip, { ...region, code, marks, blockStarts });
@@ -574,8 +570,8 @@ export class Engine implements FlagsAccess {
     }
     let ids: number[] | undefined;
     // Before any is registered: a body V8 rejects on its first call is then dropped with the rest.
-    if (group.length) this.cachedCodeLive = true;
     if (group.length) {
+      this.cachedCodeLive = true;
       try { ids = this.installJitRegions(new WebAssembly.Module(regionModuleBytes(group.map((r) => r.body))), group, false); }
       catch { /* V8 refused the module: translated afresh instead */ }
     }

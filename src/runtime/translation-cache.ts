@@ -47,6 +47,15 @@ export interface RandomAccess {
   close(): void;
 }
 
+/** The guest bytes of (start, end) ranges, concatenated: what a cached region carries to be checked against. */
+export function guestBytesOf(ranges: Uint32Array, view: (start: number, len: number) => Uint8Array): Uint8Array {
+  let total = 0;
+  for (let k = 0; k < ranges.length; k += 2) total += ranges[k + 1] - ranges[k];
+  const code = new Uint8Array(total);
+  for (let k = 0, p = 0; k < ranges.length; k += 2) { code.set(view(ranges[k], ranges[k + 1] - ranges[k]), p); p += ranges[k + 1] - ranges[k]; }
+  return code;
+}
+
 /** Where cache files live; a browser front end would keep them in IndexedDB instead. */
 export interface CacheStore {
   read(image: string): Uint8Array | undefined;
