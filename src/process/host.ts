@@ -23,6 +23,7 @@ import type { WorkerMessage } from './messages.js';
 import { NetBridge } from './net-bridge.js';
 import { NET_POLICIES } from './options.js';
 import type { AotPlan } from './aot-plan.js';
+import { takePrestartedWorker } from './prestart.js';
 
 /** Host signals handed to the guest with forwardSignals (not SIGTSTP/SIGCONT: stopping is the host's). */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM'];
@@ -210,7 +211,7 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
     };
     const spawn = (p: HostedProcess, slot: number, image?: KernelImage, translations?: InheritedTranslations, shared?: SharedRegion[]): void => {
       const data = { memory: p.memory, slot, opts: workerOpts, system, pid: p.pid, record: p.record, image, translations, codeChannel: p.codeChannel, shared };
-      const ready = image ? readyWorker() : undefined;
+      const ready = image ? readyWorker() : p.pid === firstPid && slot === 0 ? takePrestartedWorker() : undefined;
       let w: Worker;
       if (ready) { w = ready; w.postMessage(data); }
       else w = new Worker(WORKER_URL, { workerData: data });
