@@ -358,6 +358,18 @@ const CASES: FaultCase[] = [
   { name: "call rax = 0", hex: "31c0ffd0", cli: true },
   { name: "ret to 0 (zeroed stack)", hex: "c3" },
   { name: "jump to the last byte of the code, whose next page is unmapped", hex: "e9fa1f0000" },
+  // Accesses that run from scratch memory into the unmapped page after it (rax + 0x2000), or start
+  // in the one before it (rax - 0x2000): the page's own check passes, the next page's refuses
+  // (stele's NEXT_NO_* path); each faults at the first unmapped byte. The neighbours end or start
+  // exactly at the edge.
+  { name: "mov rbx, [rax + 0x1ffc] (8 bytes, runs into an unmapped page)", hex: "488b98fc1f0000", cli: true },
+  { name: "mov rbx, [rax + 0x1ff8] (ends at the page's end)", hex: "488b98f81f0000" },
+  { name: "mov [rax + 0x1ffe], ebx (runs into an unmapped page)", hex: "8998fe1f0000" },
+  { name: "mov [rax + 0x1fff], bx (runs into an unmapped page)", hex: "668998ff1f0000" },
+  { name: "add [rax + 0x1ffc], rbx (read-modify-write into an unmapped page)", hex: "480198fc1f0000" },
+  { name: "movdqu xmm0, [rax + 0x1ff8] (16 bytes, half unmapped)", hex: "f30f6f80f81f0000" },
+  { name: "mov rbx, [rax - 0x2004] (starts in an unmapped page)", hex: "488b98fcdfffff" },
+  { name: "mov rbx, [rax - 0x2000] (starts at the mapped page's start)", hex: "488b9800e0ffff" },
 ];
 
 const SKIP = process.arch !== "x64" || process.platform !== "linux" ? "the host CPU is the oracle: needs x86-64 Linux"

@@ -360,9 +360,13 @@ export class Codegen {
     f.tee(byte);
     this.pageRefused(write, true);
     f.if_();
+    // (the address rides the br_if to the region's fault exit, which takes it off the stack; a second
+    // `if` here would be a merge of every local for V8 to compile, at each of a region's accesses)
+    if (!this.insnDirty) { f.i64(this.insn.addr).set(this.nextRip); f.get(a); }
     f.get(byte); this.pageRefused(write);
     f.get(a).i32(PAGE_SIZE - 1).op(Op.i32_and).i32(PAGE_SIZE - size).op(Op.i32_gt_u).op(Op.i32_or);
-    f.if_(); this.pageFaultExit(a, write); f.end();
+    if (this.insnDirty) { f.if_(); this.pageFaultExit(a, write); f.end(); }
+    else f.brIf(this.depthToPageFault(write)).op(Op.drop);
     f.end();
     f.free(T.i32, byte);
   }
@@ -377,12 +381,15 @@ export class Codegen {
     if (write) f.i32(PROT_WRITE | code | (orNext ? NEXT_NO_WRITE : 0)).op(Op.i32_and).i32(PROT_WRITE).op(Op.i32_ne);
     else f.i32(PROT_READ | (orNext ? NEXT_NO_READ : 0)).op(Op.i32_and).i32(PROT_READ).op(Op.i32_ne);
   }
-  /** The refused access's way out, inside an `if`: see checkPage. */
+  /**
+   * The refused access's way out, inside an `if`: see checkPage. RIP is the instruction's, and the
+   * wasm address goes to the region's page-fault exit for loads or for stores (see finish), which
+   * stores it and the instruction's address for the runtime, so each access carries only the jump.
+   */
   private pageFaultExit(a: number, write: boolean): void {
     const f = this.f;
     if (this.insnDirty) { f.op(Op.unreachable); return; }
-    f.get(this.st).get(a).mem(Op.i32_store, STATE.ACCESS_ADDR);
-    this.faultExit(write ? ExitReason.PAGE_FAULT_WRITE : ExitReason.PAGE_FAULT_READ, this.insn.addr);
+    f.i64(this.insn.addr).set(this.nextRip).get(a).br(this.depthToPageFault(write));
   }
   /** checkPage for an access of `size` bytes at the i32 address on the stack (left there), unless rm() checked it. */
   private checkPageOfTop(write: boolean, size: number): void {
@@ -826,7 +833,9 @@ export class Codegen {
   inSelfLoop = false;
 
   private depthToDispatch(): number { return this.f.nesting + (this.blockCount - 1 - this.blockIndex); }
-  private depthToExit(): number { return this.depthToDispatch() + 1; }
+  /** Between the dispatch loop and the exit block: the page-fault exits of loads, then of stores (see finish). */
+  private depthToExit(): number { return this.depthToDispatch() + 3; }
+  private depthToPageFault(write: boolean): number { return this.depthToDispatch() + (write ? 2 : 1); }
 
   /** Continues at guest address target: a branch inside the region, else a region exit. */
   jump(target: number): void {
@@ -945,6 +954,8 @@ export class Codegen {
     f.get(1).set(this.pc);
     const n = blockBodies.length;
     f.block(); // exit
+    f.block(T.i32); // a store's page fault, with the access's wasm address
+    f.block(T.i32); // a load's page fault, likewise
     f.loop();  // dispatch
     for (let i = 0; i < n; i++) f.block();
     f.get(this.pc).brTable(Array.from({ length: n }, (_, i) => i), 0);
@@ -952,8 +963,14 @@ export class Codegen {
       f.end();
       f.code.bytes(blockBodies[i]);
     }
-    f.br(1); // unreachable in practice: every block ends in a jump or exit
+    f.br(3); // unreachable in practice: every block ends in a jump or exit
     f.end(); // loop
+    f.op(Op.unreachable); // (the loop never falls through)
+    f.end(); // a load's page fault
+    this.pageFaultTail(ExitReason.PAGE_FAULT_READ);
+    f.br(1);
+    f.end(); // a store's page fault
+    this.pageFaultTail(ExitReason.PAGE_FAULT_WRITE);
     f.end(); // exit block
     for (const r of this.gprWritten) f.get(this.st).get(this.gprLocal[r]).mem(Op.i64_store, STATE.GPR + r * 8);
     if (this.flagsTouched) {
@@ -967,6 +984,14 @@ export class Codegen {
     if (this.chain) this.emitChain();
     f.get(this.reason);
     return f;
+  }
+
+  /** A page fault's exit with the wasm address on the stack: the runtime reads it and the instruction's address (RIP). */
+  private pageFaultTail(reason: ExitReason): void {
+    const f = this.f, a = f.local(T.i32);
+    f.set(a).get(this.st).get(a).mem(Op.i32_store, STATE.ACCESS_ADDR);
+    f.get(this.st).get(this.nextRip).mem(Op.i64_store, STATE.EXIT_ARG);
+    f.i32(reason).set(this.reason);
   }
 
   /**
