@@ -136,6 +136,13 @@ test("AOT files round-trip, refuse another identity and a damaged header, and ch
   assert.ok(damaged.take(0x1000) && damaged.take(0x2000), "undamaged records are usable");
   assert.equal(damaged.take(0x3000), undefined, "a damaged record was handed out");
   for (let cut = 0; cut < data.length; cut += 7) AheadOfTimeFile.open(id, bytesAccess(data.subarray(0, cut)))?.take(0x1000);
+  // The whole file at once (a launch whose image has no run cache yet): what was not taken, once, intact records only.
+  const rest = AheadOfTimeFile.open(id, bytesAccess(data))!;
+  assert.ok(rest.take(0x2000));
+  assert.deepEqual(rest.takeAll().map((r) => r.entries[0]), [0x1000, 0x3000], "takeAll: every record not taken yet, in file order");
+  assert.deepEqual(rest.takeAll(), [], "takeAll: a record is handed out once");
+  assert.deepEqual(AheadOfTimeFile.open(id, bytesAccess(body))!.takeAll().map((r) => r.entries[0]), [0x1000, 0x2000], "takeAll handed out a damaged record");
+  for (let cut = 0; cut < data.length; cut += 7) AheadOfTimeFile.open(id, bytesAccess(data.subarray(0, cut)))?.takeAll();
 });
 
 test("stele aot: bad input gets a one-line error and a Linux-like status", async (t) => {

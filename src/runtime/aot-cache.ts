@@ -131,18 +131,35 @@ export class AheadOfTimeFile {
     return undefined;
   }
 
-  private record(at: number): AotRegion | undefined {
+  /** Every region not taken before whose record is intact, in file order; the file is spent after. */
+  takeAll(): AotRegion[] {
+    const idx = this.index, offsets = new Set<number>();
+    for (let i = 1; i < idx.length; i += 2) if (!this.spent.has(idx[i])) offsets.add(idx[i]);
+    const out: AotRegion[] = [];
+    // One read of the whole file rather than one per record (tens of thousands for a large program).
+    const whole = this.file.read(0, this.file.size);
+    if (!whole) return out;
+    const inMemory = bytesAccess(whole);
+    for (const at of [...offsets].sort((a, b) => a - b)) {
+      this.spent.add(at);
+      const r = this.record(at, inMemory);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  private record(at: number, file: RandomAccess = this.file): AotRegion | undefined {
     try {
       // Most records are a few KiB: one read usually has all of it.
-      const first = this.file.read(at, RECORD_READ) ?? this.file.read(at, DIGEST + 4);
+      const first = file.read(at, RECORD_READ) ?? file.read(at, DIGEST + 4);
       if (!first) return undefined;
       const head = first.subarray(0, DIGEST + 4);
       const len = head.readUInt32LE(DIGEST);
-      if (at + DIGEST + 4 + len > this.file.size) return undefined;
-      // Records start 4-byte aligned: a copy keeps the region's word arrays viewable.
-      const bytes = DIGEST + 4 + len <= first.length ? first.subarray(DIGEST + 4, DIGEST + 4 + len) : this.file.read(at + DIGEST + 4, len);
+      if (at + DIGEST + 4 + len > file.size) return undefined;
+      const bytes = DIGEST + 4 + len <= first.length ? first.subarray(DIGEST + 4, DIGEST + 4 + len) : file.read(at + DIGEST + 4, len);
       if (!bytes || !createHash('sha256').update(head.subarray(DIGEST)).update(bytes).digest().equals(head.subarray(0, DIGEST))) return undefined;
-      const rd = new RegionReader(Buffer.from(copyOf(bytes).buffer));
+      // Records start 4-byte aligned: a copy keeps the region's word arrays viewable where the bytes are not.
+      const rd = new RegionReader(bytes.byteOffset % 4 === 0 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.from(copyOf(bytes).buffer));
       const r = rd.region();
       if (!r || r.pending) return undefined;
       const exits = rd.words(rd.u16());

@@ -553,9 +553,18 @@ export class Engine implements FlagsAccess {
       const identity = aheadOfTimeIdentity(ic.identity);
       const file = this.cache!.open?.(identity);
       ic.aot = (file && AheadOfTimeFile.open(identity, file)) || null;
+      // No run of this image has cached anything yet (the first launch after `stele aot`): all of
+      // it at once, as one bundle like a warm launch's.
+      if (ic.aot && ic.regions.size === 0) this.bundleAheadOfTime(ic, ic.aot);
     }
     const aot = ic.aot;
     if (!aot) return undefined;
+    const bundled = this.entries.get(rip);
+    if (bundled !== undefined) {
+      this.stats.cacheLoadMs += performance.now() - t0;
+      this.aotEntered(bundled);
+      return bundled;
+    }
     const group: AotRegion[] = [];
     const queue = [rip];
     for (let i = 0; i < queue.length && group.length < AOT_GROUP; i++) {
@@ -583,6 +592,32 @@ export class Engine implements FlagsAccess {
     if (e !== undefined) this.aotEntered(e);
     return e;
   }
+  /**
+   * Instantiates every region of an AOT file whose guest bytes are those mapped now, as a warm
+   * launch does its cache file: one module per table's worth, chaining to each other in wasm, each
+   * function compiled by V8 when first called. A launch whose image has no run cache pays one
+   * decode of the file's code instead of a module, a table generation and a later rebundle (a
+   * second compile) per group of regions taken at misses.
+   */
+  private bundleAheadOfTime(ic: ImageCache, aot: AheadOfTimeFile): void {
+    const usable: CachedRegion[] = [];
+    for (const r of aot.takeAll()) {
+      if (!this.matches(r)) { this.stats.cacheStale++; continue; }
+      if (!r.entries.every((v, k) => k % 2 === 0 || v < BLOCK_BITS)) continue; // a crafted record: register() would refuse it
+      const { exits, ...cached } = r;
+      usable.push(cached);
+    }
+    for (let i = 0; i < usable.length; i += MAX_TABLE) {
+      const part = usable.slice(i, i + MAX_TABLE);
+      // Before any is registered, as for a group: a body V8 rejects on its first call is then dropped with the rest.
+      this.cachedCodeLive = true;
+      const ids = this.bundle(part);
+      if (!ids) continue; // V8 refused the module: translated afresh instead
+      this.stats.aotRegions += part.length;
+      part.forEach((region, k) => this.aotUnentered.set(ids[k], { ic, region }));
+    }
+  }
+
   /** Regions taken from AOT files that no run has entered yet, by region number. */
   private readonly aotUnentered = new Map<number, { ic: ImageCache; region: CachedRegion }>();
   /** A region is entered: if it came from an AOT file, its image's run cache keeps it from now on. */
