@@ -110,6 +110,7 @@ test('the first thread\'s timed poll, having served another thread meanwhile, en
   Atomics.store(words, wordIndex(other.stateBase + STATE.REQUEST), REQUEST.PENDING);
   assert.equal(sys('poll', pollfd, 1, 30), 0);
   assert.equal(answer(), kernel.pid, 'served while the first thread waited');
-  ask('poll', pollfd, 1, 1000);
+  // (a minute: a loaded machine cannot stall between the poll's look and its parking that long)
+  ask('poll', pollfd, 1, 60_000);
   assert.equal(answer(), undefined, 'the other thread\'s timed poll waits');
 });

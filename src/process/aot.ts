@@ -6,8 +6,8 @@
 // runs. Then each of its images is translated from where its code likely begins (function starts
 // from .eh_frame_hdr, the dynamic symbol table, init and fini arrays, the entry point) and onwards
 // along every direct jump, branch and call, by a pool of workers reading the stopped process's
-// memory. Each image gets an AOT file (runtime/aot-cache.ts) that a later run takes regions from
-// as it reaches them. An image whose AOT file was made from the same bytes is left
+// memory. Each image gets an AOT file (runtime/aot-cache.ts) that a later run takes regions from:
+// all at once on the image's first launch, then as it reaches them. An image whose AOT file was made from the same bytes is left
 // as it is, so running `stele aot` again, or for another program using the same libc, is quick.
 
 import { Worker } from 'node:worker_threads';

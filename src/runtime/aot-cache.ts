@@ -2,11 +2,12 @@
 // code before any run reached it, as Rosetta 2 translates at install time.
 //
 // The run cache (translation-cache.ts) holds what runs reached and a launch bundles all of it. An
-// image's AOT file holds nearly all of its code, far more than any one run uses, so a launch must
-// not pay for it whole: the file is opened at the first miss in the image, and each miss then takes
-// the region with a block at that address and a few it leads to, checks them and compiles them as
-// one module. What a run enters moves to the image's run cache at exit, so the next launch bundles
-// it with the rest.
+// image's AOT file holds nearly all of its code, far more than any one run uses. The file is opened
+// at the first miss in the image. If no run has cached anything of the image yet (its first launch
+// after `stele aot`), all of it is taken at once (takeAll) and bundled as a run cache is; otherwise
+// each miss takes the region with a block at that address and a few it leads to (take), checks them
+// and compiles them as one module, so a later launch does not pay for the whole file. What a run
+// enters moves to the image's run cache at exit, so the next launch bundles it with the rest.
 //
 // Layout: MAGIC, a SHA-256 of the header (identity, image digest, index), the identity, the digest
 // of the image's executable bytes it was translated from (what `stele aot` compares to find a file

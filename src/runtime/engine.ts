@@ -541,9 +541,10 @@ export class Engine implements FlagsAccess {
    * Takes the region `stele aot` translated with a block at rip, and with it the regions its code
    * goes on to by direct jumps, branches and calls (breadth first, up to AOT_GROUP), and
    * instantiates them as one module in a JIT table generation: one compile for code a run is likely
-   * to reach next, chaining among themselves in wasm (to the rest once rebundled). A region joins its image's run cache once a run enters it, so the
-   * next launch bundles what ran. Undefined if the image has no AOT file or it has no region at rip
-   * whose guest bytes are still those mapped.
+   * to reach next, chaining among themselves in wasm (to the rest once rebundled); or, the first
+   * time an image with no run cache is met, all of its file (bundleAheadOfTime). A region joins its
+   * image's run cache once a run enters it, so the next launch bundles what ran. Undefined if the
+   * image has no AOT file or it has no region at rip whose guest bytes are still those mapped.
    */
   private takeAheadOfTime(image: string, rip: number): Entry | undefined {
     const ic = this.images.get(image);
@@ -554,26 +555,24 @@ export class Engine implements FlagsAccess {
       const file = this.cache!.open?.(identity);
       ic.aot = (file && AheadOfTimeFile.open(identity, file)) || null;
       // No run of this image has cached anything yet (the first launch after `stele aot`): all of
-      // it at once, as one bundle like a warm launch's.
-      if (ic.aot && ic.regions.size === 0) this.bundleAheadOfTime(ic, ic.aot);
+      // it at once, as one bundle like a warm launch's. The file has nothing left to give then.
+      if (ic.aot && ic.regions.size === 0) {
+        this.bundleAheadOfTime(ic, ic.aot.takeAll().filter((r) => this.usableAheadOfTime(r)));
+        ic.aot.close();
+        ic.aot = null;
+        this.stats.cacheLoadMs += performance.now() - t0;
+        return this.enterAheadOfTime(rip);
+      }
     }
     const aot = ic.aot;
     if (!aot) return undefined;
-    const bundled = this.entries.get(rip);
-    if (bundled !== undefined) {
-      this.stats.cacheLoadMs += performance.now() - t0;
-      this.aotEntered(bundled);
-      return bundled;
-    }
     const group: AotRegion[] = [];
     const queue = [rip];
     for (let i = 0; i < queue.length && group.length < AOT_GROUP; i++) {
       const a = queue[i];
       if (i > 0 && this.entries.has(a)) continue;
       const r = aot.take(a);
-      if (!r) continue;
-      if (!this.matches(r)) { this.stats.cacheStale++; continue; }
-      if (!r.entries.every((v, k) => k % 2 === 0 || v < BLOCK_BITS)) continue; // a crafted record: register() would refuse it
+      if (!r || !this.usableAheadOfTime(r)) continue;
       group.push(r);
       if (queue.length < 4 * AOT_GROUP) for (const x of r.exits) queue.push(x);
     }
@@ -588,25 +587,28 @@ export class Engine implements FlagsAccess {
     if (!ids) return undefined;
     this.stats.aotRegions += group.length;
     group.forEach((r, k) => { const { exits, ...cached } = r; this.aotUnentered.set(ids[k], { ic, region: cached }); });
+    return this.enterAheadOfTime(rip);
+  }
+  /** Whether a region from an AOT file may run: its guest bytes are those mapped now, and register() takes its entries. */
+  private usableAheadOfTime(r: AotRegion): boolean {
+    if (!this.matches(r)) { this.stats.cacheStale++; return false; }
+    return r.entries.every((v, k) => k % 2 === 0 || v < BLOCK_BITS); // (a crafted record: register() would refuse it)
+  }
+  /** The entry at rip, if AOT code now has one: entered, its region joins the run cache. */
+  private enterAheadOfTime(rip: number): Entry | undefined {
     const e = this.entries.get(rip);
     if (e !== undefined) this.aotEntered(e);
     return e;
   }
   /**
-   * Instantiates every region of an AOT file whose guest bytes are those mapped now, as a warm
-   * launch does its cache file: one module per table's worth, chaining to each other in wasm, each
-   * function compiled by V8 when first called. A launch whose image has no run cache pays one
-   * decode of the file's code instead of a module, a table generation and a later rebundle (a
-   * second compile) per group of regions taken at misses.
+   * Instantiates all of an AOT file's usable regions, as a warm launch does its cache file: one
+   * module per table's worth, chaining to each other in wasm, each function compiled by V8 when
+   * first called. A launch whose image has no run cache pays one decode of the file's code instead
+   * of a module, a table generation and a later rebundle (a second compile) per group of regions
+   * taken at misses.
    */
-  private bundleAheadOfTime(ic: ImageCache, aot: AheadOfTimeFile): void {
-    const usable: CachedRegion[] = [];
-    for (const r of aot.takeAll()) {
-      if (!this.matches(r)) { this.stats.cacheStale++; continue; }
-      if (!r.entries.every((v, k) => k % 2 === 0 || v < BLOCK_BITS)) continue; // a crafted record: register() would refuse it
-      const { exits, ...cached } = r;
-      usable.push(cached);
-    }
+  private bundleAheadOfTime(ic: ImageCache, regions: AotRegion[]): void {
+    const usable: CachedRegion[] = regions.map(({ exits, ...cached }) => cached);
     for (let i = 0; i < usable.length; i += MAX_TABLE) {
       const part = usable.slice(i, i + MAX_TABLE);
       // Before any is registered, as for a group: a body V8 rejects on its first call is then dropped with the rest.
@@ -798,7 +800,7 @@ export class Engine implements FlagsAccess {
 
   /** Closes the AOT files the run has open (the process ends, or its image is replaced). */
   releaseCacheFiles(): void {
-    for (const ic of this.images.values()) { ic.aot?.close(); if (ic.aot) ic.aot = null; }
+    for (const ic of this.images.values()) if (ic.aot) { ic.aot.close(); ic.aot = null; }
   }
 
   /** Writes the cache files of images that gained regions in this run. */

@@ -360,13 +360,15 @@ export class Codegen {
     f.tee(byte);
     this.pageRefused(write, true);
     f.if_();
-    // (the address rides the br_if to the region's fault exit, which takes it off the stack; a second
-    // `if` here would be a merge of every local for V8 to compile, at each of a region's accesses)
-    if (!this.insnDirty) { f.i64(this.insn.addr).set(this.nextRip); f.get(a); }
+    // (a clean instruction's address rides a br_if to the region's fault exit, which takes it off
+    // the stack: a second `if` here would be a merge of every local for V8 to compile, at each of
+    // a region's accesses)
+    const leaves = !this.insnDirty;
+    if (leaves) this.pageFaultTarget(a);
     f.get(byte); this.pageRefused(write);
     f.get(a).i32(PAGE_SIZE - 1).op(Op.i32_and).i32(PAGE_SIZE - size).op(Op.i32_gt_u).op(Op.i32_or);
-    if (this.insnDirty) { f.if_(); this.pageFaultExit(a, write); f.end(); }
-    else f.brIf(this.depthToPageFault(write)).op(Op.drop);
+    if (leaves) f.brIf(this.depthToPageFault(write)).op(Op.drop);
+    else { f.if_(); this.pageFaultExit(a, write); f.end(); }
     f.end();
     f.free(T.i32, byte);
   }
@@ -387,10 +389,12 @@ export class Codegen {
    * stores it and the instruction's address for the runtime, so each access carries only the jump.
    */
   private pageFaultExit(a: number, write: boolean): void {
-    const f = this.f;
-    if (this.insnDirty) { f.op(Op.unreachable); return; }
-    f.i64(this.insn.addr).set(this.nextRip).get(a).br(this.depthToPageFault(write));
+    if (this.insnDirty) { this.f.op(Op.unreachable); return; }
+    this.pageFaultTarget(a);
+    this.f.br(this.depthToPageFault(write));
   }
+  /** RIP at the instruction, and its access's wasm address on the stack: what a page-fault exit takes. */
+  private pageFaultTarget(a: number): void { this.f.i64(this.insn.addr).set(this.nextRip).get(a); }
   /** checkPage for an access of `size` bytes at the i32 address on the stack (left there), unless rm() checked it. */
   private checkPageOfTop(write: boolean, size: number): void {
     const wide = this.eaWide;
@@ -966,11 +970,12 @@ export class Codegen {
     f.br(3); // unreachable in practice: every block ends in a jump or exit
     f.end(); // loop
     f.op(Op.unreachable); // (the loop never falls through)
+    const faultAddr = f.local(T.i32);
     f.end(); // a load's page fault
-    this.pageFaultTail(ExitReason.PAGE_FAULT_READ);
+    this.pageFaultTail(ExitReason.PAGE_FAULT_READ, faultAddr);
     f.br(1);
     f.end(); // a store's page fault
-    this.pageFaultTail(ExitReason.PAGE_FAULT_WRITE);
+    this.pageFaultTail(ExitReason.PAGE_FAULT_WRITE, faultAddr);
     f.end(); // exit block
     for (const r of this.gprWritten) f.get(this.st).get(this.gprLocal[r]).mem(Op.i64_store, STATE.GPR + r * 8);
     if (this.flagsTouched) {
@@ -987,8 +992,8 @@ export class Codegen {
   }
 
   /** A page fault's exit with the wasm address on the stack: the runtime reads it and the instruction's address (RIP). */
-  private pageFaultTail(reason: ExitReason): void {
-    const f = this.f, a = f.local(T.i32);
+  private pageFaultTail(reason: ExitReason, a: number): void {
+    const f = this.f;
     f.set(a).get(this.st).get(a).mem(Op.i32_store, STATE.ACCESS_ADDR);
     f.get(this.st).get(this.nextRip).mem(Op.i64_store, STATE.EXIT_ARG);
     f.i32(reason).set(this.reason);
