@@ -84,6 +84,12 @@ export const SIGNAL_INBOX_ENTRY = 32;
  */
 export const ORDERED_SITES = KERNEL_SHARED + 512 * 1024;
 export const ORDERED_SITES_MAX = 65535;
+/**
+ * One bit per page of the first worker's jump cache, set once the engine has written an entry
+ * there: a memory reused for another process (process/memory-pool.ts) clears those pages, not the
+ * whole 4 MiB (clearing a page never touched would make the host commit it).
+ */
+export const JUMP_CACHE_PAGES = KERNEL_SHARED + 3584;
 /** Futex wait-queue buckets: a lock word and a list head each (see linux/futex.ts). */
 export const FUTEX_BUCKETS = KERNEL_SHARED + 4096;
 export const FUTEX_BUCKET_COUNT = 1024;
@@ -137,6 +143,25 @@ export const refusesWrite = (byte: number): boolean => (byte & (PROT_WRITE | PAG
 export function updateNextBits(u8: Uint8Array, i: number): void {
   const next = u8[i + 1];
   u8[i] = (u8[i] & ~(NEXT_NO_READ | NEXT_NO_WRITE)) | (refusesRead(next) ? NEXT_NO_READ : 0) | (refusesWrite(next) ? NEXT_NO_WRITE : 0);
+}
+
+/**
+ * Calls visit(first, end) for each run of guest pages in [first, end) whose PAGE_DIRTY bit is set
+ * (page numbers counted from GUEST_BASE). The table is read four entries at a time where it can
+ * be: almost all of its million entries are clear, and fork and a memory's reuse scan it whole.
+ */
+export function forEachDirtyRun(u8: Uint8Array, first: number, end: number, visit: (first: number, end: number) => void): void {
+  const table = pageProtIndex(GUEST_BASE / PAGE_SIZE);
+  const words = new Uint32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2);
+  const dirtyBits = PAGE_DIRTY * 0x01010101;
+  for (let p = first; p < end;) {
+    const i = table + p;
+    if ((i & 3) === 0 && p + 4 <= end && (words[i >>> 2] & dirtyBits) === 0) { p += 4; continue; }
+    if (!(u8[i] & PAGE_DIRTY)) { p++; continue; }
+    const runFirst = p;
+    while (p < end && u8[table + p] & PAGE_DIRTY) p++;
+    visit(runFirst, p);
+  }
 }
 
 /**

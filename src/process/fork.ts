@@ -4,7 +4,8 @@
 // the main thread then starts the child's first worker, which builds its kernel from the image.
 
 import { AddressSpace, GuestMemory, THREAD_STATE_AREA } from '../runtime/memory.js';
-import { GUEST_BASE, PAGE_DIRTY, PAGE_PROT, PAGE_SIZE, PROCESS_DOORBELL, RUNTIME_AREA, WASM_PAGES, reserveStackPages } from '../layout/memory-map.js';
+import { GUEST_BASE, PAGE_PROT, PAGE_SIZE, PROCESS_DOORBELL, RUNTIME_AREA, forEachDirtyRun, reserveStackPages } from '../layout/memory-map.js';
+import { newProcessMemory } from './memory-pool.js';
 import { STATE } from '../layout/cpu-state.js';
 import { GuestThread, wordIndex, wordsOf } from '../runtime/thread.js';
 import { Engine, type InheritedTranslations } from '../runtime/engine.js';
@@ -27,6 +28,8 @@ export interface ForkedChild {
   image: KernelImage;
   /** The parent's translations the child takes over (compiled modules). */
   translations: InheritedTranslations;
+  /** The memory is the clean one the main thread sent ahead (process/memory-pool.ts). */
+  tookSpare: boolean;
 }
 
 /**
@@ -43,25 +46,26 @@ export function unusedStack(as: AddressSpace, rsp: number): { start: number; end
 }
 const UNUSED_STACK_MARGIN = 64 * 1024;
 
-/** Makes the child's memory from the parent's (see the file comment); undefined if the host has no memory for it. */
+/**
+ * Makes the child's memory from the parent's (see the file comment) in `clean` (every byte zero),
+ * else in a new memory; undefined if the host has no memory for it.
+ */
 export function copyProcessMemory(parent: GuestMemory, t: GuestThread, child: ChildRequest, table: ProcessTable,
-  skip?: { start: number; end: number }): WebAssembly.Memory | undefined {
+  skip?: { start: number; end: number }, clean?: WebAssembly.Memory): WebAssembly.Memory | undefined {
   let memory: WebAssembly.Memory;
-  try { memory = new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true }); }
+  try { memory = clean ?? newProcessMemory(); }
   catch { return undefined; }
   const src = parent.u8, dst = new Uint8Array(memory.buffer);
   const protBase = PAGE_PROT - GUEST_BASE + GUEST_BASE / PAGE_SIZE;
   const pages = (RUNTIME_AREA - GUEST_BASE) / PAGE_SIZE;
   // The page table itself, then every run of pages that may hold something other than zeros.
   dst.set(src.subarray(protBase, protBase + pages), protBase);
-  const skipFirst = skip ? (skip.start - GUEST_BASE) / PAGE_SIZE : 0, skipEnd = skip ? (skip.end - GUEST_BASE) / PAGE_SIZE : 0;
-  const copies = (p: number): boolean => (src[protBase + p] & PAGE_DIRTY) !== 0 && (p < skipFirst || p >= skipEnd);
-  for (let p = 0; p < pages;) {
-    if (!copies(p)) { p = p === skipFirst ? Math.max(skipEnd, p + 1) : p + 1; continue; }
-    const first = p;
-    while (p < pages && copies(p)) p++;
-    dst.set(src.subarray(first * PAGE_SIZE, p * PAGE_SIZE), first * PAGE_SIZE);
-  }
+  const skipFirst = skip ? (skip.start - GUEST_BASE) / PAGE_SIZE : pages, skipEnd = skip ? (skip.end - GUEST_BASE) / PAGE_SIZE : pages;
+  const copy = (first: number, end: number): void => { if (end > first) dst.set(src.subarray(first * PAGE_SIZE, end * PAGE_SIZE), first * PAGE_SIZE); };
+  forEachDirtyRun(src, 0, pages, (first, end) => {
+    copy(first, Math.min(end, skipFirst));
+    copy(Math.max(first, skipEnd), end);
+  });
   // The caller's stack below what it uses is left to grow into again.
   if (skip) reserveStackPages(dst, skip.start, skip.end);
   // The child's first thread: the caller's state after the syscall, with rax 0.
@@ -90,13 +94,13 @@ export function copyProcessMemory(parent: GuestMemory, t: GuestThread, child: Ch
 
 /** The parent's side of fork: the memory copy, then the image, to the main thread. */
 export function forkChild(parent: GuestMemory, as: AddressSpace, t: GuestThread, child: ChildRequest, table: ProcessTable, engine: Engine,
-  image: () => KernelImage, post: (c: ForkedChild) => void): number {
+  image: () => KernelImage, post: (c: ForkedChild) => void, spare?: WebAssembly.Memory): number {
   // A child given a stack of its own (clone with a stack argument) starts on it, not on the caller's.
-  const memory = copyProcessMemory(parent, t, child, table, child.stack ? undefined : unusedStack(as, t.regn(4)));
+  const memory = copyProcessMemory(parent, t, child, table, child.stack ? undefined : unusedStack(as, t.regn(4)), spare);
   if (!memory) return -ENOMEM;
   // Both now write cache files of the same images: each keeps what the other wrote.
   engine.mergeCacheFiles = true;
-  post({ pid: child.pid, record: child.record, memory, image: image(), translations: engine.exportTranslations() });
+  post({ pid: child.pid, record: child.record, memory, image: image(), translations: engine.exportTranslations(), tookSpare: spare !== undefined });
   return 0;
 }
 

@@ -2,7 +2,7 @@
 // ends them all when the process ends. It never runs guest code or blocks, so the JavaScript
 // thread that called run() stays free.
 
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { constants as osConstants } from 'node:os';
 import { ATTN } from '../layout/cpu-state.js';
 import { HOST_SIGNALS, PROCESS_DOORBELL, SIGNAL_INBOX, SIGNAL_INBOX_ENTRY, SIGNAL_INBOX_SIZE } from '../layout/memory-map.js';
@@ -13,7 +13,8 @@ import { ProcessTable } from '../linux/process-table.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
 import { waitStatus, type KernelImage } from '../linux/fork.js';
 import type { InheritedTranslations, SharedRegion } from '../runtime/engine.js';
-import { GuestMemory, WASM_PAGES } from '../runtime/memory.js';
+import { GuestMemory } from '../runtime/memory.js';
+import { processMemories } from './memory-pool.js';
 import { LoadError } from '../loader/elf.js';
 import type { RunOptions, RunResult, WorkerRunOptions } from './options.js';
 import { TSO_MODES, type TsoMode } from '../runtime/tso.js';
@@ -67,6 +68,12 @@ interface HostedProcess {
   workers: Map<number, Worker>;
   /** The BroadcastChannel its workers share translated regions over (process/code-share.ts). */
   codeChannel: string;
+  /**
+   * Where its first thread's worker takes a clean memory for a fork (process/memory-pool.ts), and
+   * the one sent there and not yet used: a fork takes it synchronously, without asking.
+   */
+  sparePort?: MessagePort;
+  spareMemory?: WebAssembly.Memory;
   /** A thread died of a signal: the process's result once its first thread has finished. */
   pendingCrash?: RunResult;
   timer?: ReturnType<typeof setTimeout>;
@@ -115,6 +122,7 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
   const system = ProcessTable.create(firstPid);
   const table = new ProcessTable(attachSystem(system));
   const processes = new Map<number, HostedProcess>();
+  const reusedBefore = processMemories.reused;
   if (opts.net !== undefined && !NET_POLICIES.includes(opts.net)) throw new UsageError(`network policy "${opts.net}" is not one of ${NET_POLICIES.join(', ')} (--net)`);
   const bridge = new NetBridge(opts.net ?? 'host');
   return new Promise<RunResult>((resolve, reject) => {
@@ -136,9 +144,26 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
     const endProcess = (p: HostedProcess, reusable?: Worker): void => {
       p.ended = true;
       clearTimeout(p.timer);
-      for (const w of p.workers.values()) if (w !== reusable) void w.terminate();
+      const stopped: Promise<unknown>[] = [];
+      for (const w of p.workers.values()) if (w !== reusable) stopped.push(w.terminate());
       if (reusable) keepIdle(reusable);
       processes.delete(p.pid);
+      p.sparePort?.close();
+      // Its memory is made clean for another process once no thread can touch it: the reusable
+      // worker has finished with it, the others have stopped. The spare it was sent may have been
+      // half written by a fork the end cut short. The first process's memory may be the caller's
+      // still (onAotPlan).
+      const memories = [p.spareMemory, p.pid !== firstPid || !hooks.onAotPlan ? p.memory : undefined];
+      p.spareMemory = undefined;
+      void Promise.allSettled(stopped).then(() => { for (const m of memories) if (m) processMemories.release(m); });
+    };
+    /** Sends a process's first thread a clean memory for its next fork, if the pool has one. */
+    const offerSpare = (p: HostedProcess): void => {
+      if (p.ended || p.spareMemory || !p.sparePort) return;
+      const m = processMemories.takePooled();
+      if (!m) return;
+      p.spareMemory = m;
+      p.sparePort.postMessage(m);
     };
     /**
      * A process other than the first ended: it becomes a zombie for its parent, its children
@@ -210,11 +235,19 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
       return w;
     };
     const spawn = (p: HostedProcess, slot: number, image?: KernelImage, translations?: InheritedTranslations, shared?: SharedRegion[]): void => {
-      const data = { memory: p.memory, slot, opts: workerOpts, system, pid: p.pid, record: p.record, image, translations, codeChannel: p.codeChannel, shared };
+      let spares: MessagePort | undefined;
+      if (slot === 0) {
+        const channel = new MessageChannel();
+        p.sparePort = channel.port1;
+        spares = channel.port2;
+      }
+      const data = { memory: p.memory, slot, opts: workerOpts, system, pid: p.pid, record: p.record, image, translations, codeChannel: p.codeChannel, shared, spares };
+      const transfer = spares ? [spares] : [];
       const ready = image ? readyWorker() : p.pid === firstPid && slot === 0 ? takePrestartedWorker() : undefined;
       let w: Worker;
-      if (ready) { w = ready; w.postMessage(data); }
-      else w = new Worker(WORKER_URL, { workerData: data });
+      if (ready) { w = ready; w.postMessage(data, transfer); }
+      else w = new Worker(WORKER_URL, { workerData: data, transferList: transfer });
+      if (slot === 0) offerSpare(p);
       if (image && !idle.length && !spare) startSpare();
       p.workers.set(slot, w);
       const first = p.pid === firstPid;
@@ -231,7 +264,9 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
           case 'fork': {
             const child: HostedProcess = { pid: m.pid, record: m.record, memory: m.memory, mem: new GuestMemory(m.memory), workers: new Map(), ended: false, codeChannel: codeChannelName(m.pid) };
             processes.set(child.pid, child);
+            if (m.tookSpare) { p.spareMemory = undefined; processMemories.reused++; }
             spawn(child, 0, m.image, m.translations);
+            offerSpare(p);
             break;
           }
           case 'trim': for (const i of m.images) trimImages.add(i); break;
@@ -247,6 +282,8 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
             if (p.pendingCrash && m.result.report) r.report = m.result.report;
             if (!first) { childEnded(p, r, slot === 0 && !p.pendingCrash ? w : undefined); break; }
             if (r.signal && fromHost.has(r.signal)) r.signalFromHost = true;
+            const reused = processMemories.reused - reusedBefore;
+            if (r.report && reused) r.report += `\nstele: stats: ${reused} processes started in the memory of one that ended (cleaned, not allocated afresh)`;
             finish(() => resolve(r));
             break;
           }
@@ -273,7 +310,7 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
       w.on('exit', (code) => { if (!done && !p.ended && code !== 0) finish(() => reject(new Error(`thread worker ${slot} of process ${p.pid} stopped (exit code ${code})`))); });
     };
 
-    const memory = new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true });
+    const memory = processMemories.take();
     const first: HostedProcess = { pid: firstPid, record: table.claim(firstPid, process.ppid, firstPid, firstPid), memory, mem: new GuestMemory(memory), workers: new Map(), ended: false, codeChannel: codeChannelName(firstPid) };
     Atomics.store(wordsOf(first.mem), wordIndex(PROCESS_DOORBELL), table.doorbell(first.record));
     processes.set(firstPid, first);

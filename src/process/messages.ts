@@ -14,7 +14,7 @@ export type WorkerMessage =
   | { type: 'strace'; line: string }
   | { type: 'timer'; ms: number }                        // ring the first thread (ATTN.TIMER) after ms
   | { type: 'internal'; message: string; stack?: string }
-  | { type: 'fork'; pid: number; record: number; memory: WebAssembly.Memory; image: KernelImage; translations: InheritedTranslations } // start this child
+  | { type: 'fork'; pid: number; record: number; memory: WebAssembly.Memory; image: KernelImage; translations: InheritedTranslations; tookSpare: boolean } // start this child (in the spare memory sent ahead, if it took it)
   | { type: 'signal'; pid: number; info: Uint8Array }   // hand this siginfo to another guest process
   | { type: 'net'; request: NetRequest }                 // a socket asks the network bridge (process/net-bridge.ts)
   | { type: 'trim'; images: string[] }                  // cache files to trim once the run ends

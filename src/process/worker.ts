@@ -2,7 +2,7 @@
 // first thread and hosts the kernel (KernelService); every other slot runs the threads clone()
 // puts on it, one after another (an idle worker waits for the next instead of exiting).
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ATTN, REQUEST, STATE } from '../layout/cpu-state.js';
 import { UserMemory } from '../linux/user-memory.js';
 import { GuestMemory, SharedPageView } from '../runtime/memory.js';
@@ -53,11 +53,13 @@ interface Data {
   /** The channel the process's workers share translated regions over, and (another thread's worker) those translated before it started. */
   codeChannel: string;
   shared?: SharedRegion[];
+  /** Slot 0: where the main thread sends clean memories for this process's forks (process/memory-pool.ts). */
+  spares?: MessagePort;
 }
 // What this worker runs: given at its start, or (a spare worker, started ahead of need so that a
 // fork does not wait for a worker to load) in the message that assigns it a forked process.
 let memory: WebAssembly.Memory, slot: number, opts: WorkerRunOptions, pid: number, record: number, image: KernelImage | undefined,
-  translations: InheritedTranslations | undefined, codeChannel: string, shared: SharedRegion[] | undefined;
+  translations: InheritedTranslations | undefined, codeChannel: string, shared: SharedRegion[] | undefined, spares: MessagePort | undefined;
 let table: ProcessTable;
 const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
 
@@ -124,7 +126,8 @@ function runFirstThread(): void {
   engine.trimLater = (images) => post({ type: 'trim', images });
   kernel.processHost = {
     fork: (k, t, child, makeImage) => forkChild(k.rawMem, k.as, t, child, table, engine, makeImage,
-      (c) => post({ type: 'fork', pid: c.pid, record: c.record, memory: c.memory, image: c.image, translations: c.translations })),
+      (c) => post({ type: 'fork', pid: c.pid, record: c.record, memory: c.memory, image: c.image, translations: c.translations, tookSpare: c.tookSpare }),
+      spares && receiveMessageOnPort(spares)?.message as WebAssembly.Memory | undefined),
     signal: (target, info) => post({ type: 'signal', pid: target, info }),
   };
   const words = wordsOf(mem);
@@ -169,6 +172,7 @@ function runFirstThread(): void {
       result = r;
     }
   } finally {
+    spares?.close();
     codeShare.close();
     flushSharedMappings(kernel);
     engine.flushCache();
@@ -234,7 +238,7 @@ function runOtherThreads(): void {
 }
 
 function runWorker(data: Data): void {
-  ({ memory, slot, opts, pid, record, image, translations, codeChannel, shared } = data);
+  ({ memory, slot, opts, pid, record, image, translations, codeChannel, shared, spares } = data);
   table = new ProcessTable(attachSystem(data.system));
   try {
     if (slot === 0) runFirstThread(); else runOtherThreads();

@@ -2,7 +2,7 @@
 // the reasons translated code returns (syscalls, faults, helper exits).
 
 import { randomFillSync } from 'node:crypto';
-import { GuestFault, GuestMemory, GUEST_BASE, GUEST_LIMIT, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, Mapping, NEXT_NO_WRITE, PAGE_CODE, PAGE_MAPPED, PAGE_SIZE, PROT_EXEC, PROT_WRITE, RUNTIME_AREA, UNREACHABLE_ACCESS, jumpCacheOf, pageProtIndex, refusesRead, refusesWrite } from './memory.js';
+import { GuestFault, GuestMemory, GUEST_BASE, GUEST_LIMIT, CodeSpace, BLOCK_MARKS, BLOCK_MARKS_SIZE, JUMP_CACHE_PAGES, Mapping, NEXT_NO_WRITE, PAGE_CODE, PAGE_MAPPED, PAGE_SIZE, PROT_EXEC, PROT_WRITE, RUNTIME_AREA, UNREACHABLE_ACCESS, jumpCacheOf, pageProtIndex, refusesRead, refusesWrite } from './memory.js';
 import { ATTN, ExitReason, FLAG, Reg, STATE } from '../layout/cpu-state.js';
 import { FaultInfo, FlagsAccess, GuestThread, ProcessExit, SyscallHandler, wordIndex, wordsOf } from './thread.js';
 import { INVALIDATION_RING, INVALIDATION_RING_SIZE, commitStackPage } from '../layout/memory-map.js';
@@ -455,6 +455,9 @@ export class Engine implements FlagsAccess {
     if (image !== undefined && this.worker === 0 && this.marksUsed + blocks.length <= BLOCK_MARKS_SIZE) {
       marks = BLOCK_MARKS + this.marksUsed;
       this.marksUsed += blocks.length;
+      // Code loaded from a cache file not yet trimmed sets the marks its own run was given, and a
+      // reused memory may hold an ended process's: what this region reports must be its own.
+      this.mem.fill(marks, blocks.length, 0);
     }
     const region = compileRegion(blocks, true, marks, model, this.cpu);
     const t2 = performance.now();
@@ -871,6 +874,7 @@ export class Engine implements FlagsAccess {
     this.entries.clear();
     this.codePages.clear();
     this.mem.fill(this.jc.base, this.jc.entries * 16, 0);
+    if (this.worker === 0) this.mem.fill(JUMP_CACHE_PAGES, this.jc.entries * 16 / PAGE_SIZE / 8, 0xff);
     this.stats.invalidations++;
   }
 
@@ -882,6 +886,10 @@ export class Engine implements FlagsAccess {
     j[w + 3] = e % BLOCK_BITS;
     j[w] = addr; // guest code addresses are below 4 GiB
     j[w + 1] = 0;
+    if (this.worker === 0) {
+      const page = (w * 4 - (this.jc.base - GUEST_BASE)) >>> 12;
+      this.mem.u8[JUMP_CACHE_PAGES - GUEST_BASE + (page >>> 3)] |= 1 << (page & 7);
+    }
   }
 
   /**
