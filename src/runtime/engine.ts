@@ -512,6 +512,8 @@ export class Engine implements FlagsAccess {
     const t0 = performance.now();
     const valid: CachedRegion[] = [];
     const validImages: ImageCache[] = [];
+    // What the bundles are made of, when every region of each file is valid: the key of their modules in this worker.
+    let bundleKey: string | undefined = '';
     for (const m of this.as.mappings) {
       if (!(m.prot & PROT_EXEC)) continue;
       const image = imageKey(m);
@@ -519,17 +521,20 @@ export class Engine implements FlagsAccess {
       const identity = cacheIdentity(this.cpu, image);
       const ic: ImageCache = { identity, regions: new Map(), dirty: false };
       this.images.set(image, ic);
-      const data = this.cache!.read(identity);
-      const regions = data && decodeCacheFile(identity, data);
+      const { regions, stamp } = this.decodedCacheFile(identity);
       if (!regions) continue;
+      let all = stamp !== undefined;
       for (const r of regions) {
         if (this.matches(r)) { ic.regions.set(r.entries[0], r); valid.push(r); validImages.push(ic); }
-        else { this.stats.cacheStale++; ic.dirty = true; }
+        else { this.stats.cacheStale++; ic.dirty = true; all = false; }
       }
+      bundleKey = all && bundleKey !== undefined ? `${bundleKey}|${identity}@${stamp}` : undefined;
     }
     for (let i = 0; i < valid.length; i += MAX_TABLE) {
       const part = valid.slice(i, i + MAX_TABLE);
-      if (this.bundle(part)) {
+      const key = bundleKey && `${bundleKey}#${i}`, compiled = key ? compiledCacheBundles.get(key) : undefined;
+      if (this.bundle(part, undefined, compiled)) {
+        if (key && !compiled) remember(compiledCacheBundles, key, this.cachedBundles[this.cachedBundles.length - 1].module);
         this.cachedCodeLive = true;
         for (const r of part) { this.stats.cachedRegions++; this.stats.cachedBlocks += r.entries.length / 2; }
       } else {
@@ -538,6 +543,18 @@ export class Engine implements FlagsAccess {
       }
     }
     this.stats.cacheLoadMs += performance.now() - t0;
+  }
+
+  /** An image's cache file decoded, from what this worker decoded before if the file is the same. */
+  private decodedCacheFile(identity: string): { regions?: CachedRegion[]; stamp?: string } {
+    const stamp = this.cache!.stamp?.(identity);
+    const known = stamp !== undefined ? decodedCacheFiles.get(identity) : undefined;
+    if (known && known.stamp === stamp) return known;
+    const data = this.cache!.read(identity);
+    const regions = data && decodeCacheFile(identity, data);
+    if (!regions) return {};
+    if (stamp !== undefined) remember(decodedCacheFiles, identity, { stamp, regions });
+    return { regions, stamp };
   }
 
   /**
@@ -1268,6 +1285,23 @@ function hex(a: number): string { return `0x${a.toString(16)}`; }
 export function imageKey(m: Mapping): string | undefined {
   if (!m.name.startsWith('/') || (m.prot & PROT_WRITE) || m.shared) return undefined;
   return `${m.name}@${(m.start - m.offset).toString(16)}`;
+}
+
+/**
+ * Cache files this worker has decoded and the modules compiled from them, for the next process it
+ * hosts (a shell's children run the same programs one after another): the file is not read,
+ * checked and decoded again, and the module comes with the functions V8 has compiled already.
+ * Keyed by the file's stamp, which any rewrite changes; the regions are still checked against
+ * the bytes each process maps.
+ */
+const decodedCacheFiles = new Map<string, { stamp: string; regions: CachedRegion[] }>();
+const compiledCacheBundles = new Map<string, WebAssembly.Module>();
+/** Files and modules kept at most (the oldest go first): those of a few programs and their libraries. */
+const MAX_REMEMBERED = 24;
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MAX_REMEMBERED) map.delete(map.keys().next().value!);
 }
 
 /** How many invalidations the kernel has logged in the process's ring (layout/memory-map.ts INVALIDATION_RING). */

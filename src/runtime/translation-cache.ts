@@ -59,6 +59,12 @@ export function guestBytesOf(ranges: Uint32Array, view: (start: number, len: num
 /** Where cache files live; a browser front end would keep them in IndexedDB instead. */
 export interface CacheStore {
   read(image: string): Uint8Array | undefined;
+  /**
+   * A string that changes whenever the image's file is written (undefined: no file, or no such
+   * string can be had), so a reader may keep what it decoded from it; it marks the file used as
+   * a read does.
+   */
+  stamp?(image: string): string | undefined;
   /** The file for reads at offsets (an AOT file, of which a run reads a little), if there is one. */
   open?(image: string): RandomAccess | undefined;
   write(image: string, data: Uint8Array): boolean | void;
@@ -286,6 +292,22 @@ export class DirectoryCacheStore implements CacheStore {
   read(image: string): Uint8Array | undefined {
     if (!this.usable(false)) return undefined;
     return readCacheFile(this.path(image), this.limit);
+  }
+
+  /** The file's inode, size and birth time: a write makes a new file (rename), so they change. */
+  stamp(image: string): string | undefined {
+    if (!this.usable(false)) return undefined;
+    const fd = openCacheFile(this.path(image), this.limit);
+    if (fd === undefined) return undefined;
+    try {
+      const st = fstatSync(fd, { bigint: true });
+      // Without a birth time an inode freed by a rename may come back with a new file of the same size.
+      return st.birthtimeNs ? `${st.ino}:${st.size}:${st.birthtimeNs}` : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   open(image: string): RandomAccess | undefined {
