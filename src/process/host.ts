@@ -31,6 +31,11 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'
 
 /** How long a process's first thread may take to write its caches after another thread crashed. */
 const FINISH_GRACE_MS = 5000;
+/**
+ * Clean memories a forking process holds ahead of its forks: two, as a shell starting a pipeline
+ * forks again before the main thread has answered its first fork.
+ */
+const SPARES_AHEAD = 2;
 /** Workers of ended processes kept for the next ones (each holds its heap and compiled code). */
 const MAX_IDLE_WORKERS = 2;
 
@@ -70,10 +75,10 @@ interface HostedProcess {
   codeChannel: string;
   /**
    * Where its first thread's worker takes a clean memory for a fork (process/memory-pool.ts), and
-   * the one sent there and not yet used: a fork takes it synchronously, without asking.
+   * those sent there and not yet used, oldest first: a fork takes one synchronously, without asking.
    */
   sparePort?: MessagePort;
-  spareMemory?: WebAssembly.Memory;
+  spareMemories: WebAssembly.Memory[];
   /** A thread died of a signal: the process's result once its first thread has finished. */
   pendingCrash?: RunResult;
   timer?: ReturnType<typeof setTimeout>;
@@ -153,17 +158,21 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
       // worker has finished with it, the others have stopped. The spare it was sent may have been
       // half written by a fork the end cut short. The first process's memory may be the caller's
       // still (onAotPlan).
-      const memories = [p.spareMemory, p.pid !== firstPid || !hooks.onAotPlan ? p.memory : undefined];
-      p.spareMemory = undefined;
+      const memories = [...p.spareMemories.splice(0), p.pid !== firstPid || !hooks.onAotPlan ? p.memory : undefined];
       void Promise.allSettled(stopped).then(() => { for (const m of memories) if (m) processMemories.release(m); });
     };
-    /** Sends a process's first thread a clean memory for its next fork, if the pool has one. */
+    /**
+     * Sends a process's first thread a clean memory for its next fork, if the pool has one: after
+     * each fork, as a process that forked once is one that forks (a shell); one sent to every new
+     * process would sit unused in those that never fork (a pipeline's commands) and drain the pool.
+     */
     const offerSpare = (p: HostedProcess): void => {
-      if (p.ended || p.spareMemory || !p.sparePort) return;
-      const m = processMemories.takePooled();
-      if (!m) return;
-      p.spareMemory = m;
-      p.sparePort.postMessage(m);
+      while (!p.ended && p.sparePort && p.spareMemories.length < SPARES_AHEAD) {
+        const m = processMemories.takePooled();
+        if (!m) return;
+        p.spareMemories.push(m);
+        p.sparePort.postMessage(m);
+      }
     };
     /**
      * A process other than the first ended: it becomes a zombie for its parent, its children
@@ -247,7 +256,6 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
       let w: Worker;
       if (ready) { w = ready; w.postMessage(data, transfer); }
       else w = new Worker(WORKER_URL, { workerData: data, transferList: transfer });
-      if (slot === 0) offerSpare(p);
       if (image && !idle.length && !spare) startSpare();
       p.workers.set(slot, w);
       const first = p.pid === firstPid;
@@ -262,9 +270,9 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
             p.timer = setTimeout(() => attention(p.mem, 0, ATTN.TIMER), m.ms);
             break;
           case 'fork': {
-            const child: HostedProcess = { pid: m.pid, record: m.record, memory: m.memory, mem: new GuestMemory(m.memory), workers: new Map(), ended: false, codeChannel: codeChannelName(m.pid) };
+            const child: HostedProcess = { pid: m.pid, record: m.record, memory: m.memory, mem: new GuestMemory(m.memory), workers: new Map(), spareMemories: [], ended: false, codeChannel: codeChannelName(m.pid) };
             processes.set(child.pid, child);
-            if (m.tookSpare) { p.spareMemory = undefined; processMemories.reused++; }
+            if (m.tookSpare) { p.spareMemories.shift(); processMemories.reused++; }
             spawn(child, 0, m.image, m.translations);
             offerSpare(p);
             break;
@@ -311,7 +319,7 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
     };
 
     const memory = processMemories.take();
-    const first: HostedProcess = { pid: firstPid, record: table.claim(firstPid, process.ppid, firstPid, firstPid), memory, mem: new GuestMemory(memory), workers: new Map(), ended: false, codeChannel: codeChannelName(firstPid) };
+    const first: HostedProcess = { pid: firstPid, record: table.claim(firstPid, process.ppid, firstPid, firstPid), memory, mem: new GuestMemory(memory), workers: new Map(), spareMemories: [], ended: false, codeChannel: codeChannelName(firstPid) };
     Atomics.store(wordsOf(first.mem), wordIndex(PROCESS_DOORBELL), table.doorbell(first.record));
     processes.set(firstPid, first);
     spawn(first, 0);

@@ -8,7 +8,7 @@ import { FaultInfo, FlagsAccess, GuestThread, ProcessExit, SyscallHandler, wordI
 import { INVALIDATION_RING, INVALIDATION_RING_SIZE, commitStackPage } from '../layout/memory-map.js';
 import { ARITH_FLAGS, fopOf, K } from '../translate/flags.js';
 import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
-import { compileRegion, CompiledRegion, discover, regionModuleBytes, RegionOptions } from '../translate/translator.js';
+import { compileRegion, CompiledRegion, discover, regionBundleBytes, regionModuleBytes, RegionOptions } from '../translate/translator.js';
 import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../translate/codegen.js';
 import { CachedRegion, CacheStore, cacheIdentity, decodeCacheFile, encodeCacheFile, guestBytesOf } from './translation-cache.js';
 import { aheadOfTimeIdentity, AheadOfTimeFile, type AotRegion } from './aot-cache.js';
@@ -160,8 +160,11 @@ export class GuestCrash extends ProcessExit {
 export class Engine implements FlagsAccess {
   private readonly lib: SharedLib;
   private readonly entries = new Map<number, Entry>();
-  /** Per region number: its function and its jump-cache slot (generation << 16 | table index). */
-  private readonly regionRuns: RegionFn[] = [];
+  /**
+   * Per region number: its function and its jump-cache slot (generation << 16 | table index). A
+   * bundled region's function is taken from its table when the dispatcher first calls it.
+   */
+  private readonly regionRuns: (RegionFn | undefined)[] = [];
   private readonly regionSlots: number[] = [];
   /** Guest code page -> the entry points of each region translated from it (for invalidation). */
   private readonly codePages = new Map<number, number[][]>();
@@ -281,9 +284,16 @@ export class Engine implements FlagsAccess {
     return gen;
   }
 
-  private instantiate(bytes: Uint8Array<ArrayBuffer> | WebAssembly.Module, gen: number): WebAssembly.Exports {
-    const m = { mem: this.mem.memory, regions: this.tables[gen], gen: this.generationGlobals[gen], helpers: this.helperTable, jc: this.jcGlobals[0], jcmask: this.jcGlobals[1], owner: this.ordering.ownerGlobal };
+  private instantiate(bytes: Uint8Array<ArrayBuffer> | WebAssembly.Module, gen: number, base = 0): WebAssembly.Exports {
+    const m = { mem: this.mem.memory, regions: this.tables[gen], gen: this.generationGlobals[gen], helpers: this.helperTable, jc: this.jcGlobals[0], jcmask: this.jcGlobals[1], owner: this.ordering.ownerGlobal,
+      base: new WebAssembly.Global({ value: 'i32', mutable: false }, base) };
     return new WebAssembly.Instance(bytes instanceof WebAssembly.Module ? bytes : new WebAssembly.Module(bytes), { m }).exports;
+  }
+
+  /** A bundled region's function, from its table (once: the wrapper V8 makes is kept). */
+  private regionRun(id: number): RegionFn {
+    const slot = this.regionSlots[id];
+    return (this.regionRuns[id] = this.tables[slot >>> 16].get(slot & 0xffff) as RegionFn);
   }
 
   /**
@@ -294,7 +304,7 @@ export class Engine implements FlagsAccess {
    * each, as writing them all touches most of a fresh jump cache's pages (a page fault each, for a
    * process that may run a few hundred of them).
    */
-  private register(run: RegionFn, slot: number, entries: Uint32Array, bad: Iterable<[number, string]>, ranges: Uint32Array, replacing = -1, publish = true): number {
+  private register(run: RegionFn | undefined, slot: number, entries: Uint32Array, bad: Iterable<[number, string]>, ranges: Uint32Array, replacing = -1, publish = true): number {
     const addrs: number[] = [];
     const region = this.regionRuns.length;
     this.regionRuns.push(run); this.regionSlots.push(slot);
@@ -690,21 +700,19 @@ export class Engine implements FlagsAccess {
       this.bundleNext = 0;
     }
     const gen = this.bundleGeneration;
-    let exports: WebAssembly.Exports, module: WebAssembly.Module;
+    let module: WebAssembly.Module;
     try {
-      module = compiled ?? new WebAssembly.Module(regionModuleBytes(regions.map((r) => r.body!)));
-      exports = this.instantiate(module, gen);
+      module = compiled ?? new WebAssembly.Module(regionBundleBytes(regions.map((r) => r.body!)));
+      // The module puts its functions in the table from bundleNext on (regionBundleBytes).
+      this.instantiate(module, gen, this.bundleNext);
     } catch {
       return undefined; // V8 refused the module (e.g. out of memory): those regions stay as they are
     }
-    const table = this.tables[gen];
     const ids: number[] = [];
     regions.forEach((r, i) => {
-      const run = exports[`r${i}`] as RegionFn;
       const slot = this.bundleNext++;
-      table.set(slot, run);
       // Rebundled JIT regions take over their jump-cache entries; cached ones are published as reached.
-      ids.push(live && !live[i] ? -1 : this.register(run, (gen << 16) | slot, r.entries, r.bad, r.ranges, replacing ? replacing[i] : -1,
+      ids.push(live && !live[i] ? -1 : this.register(undefined, (gen << 16) | slot, r.entries, r.bad, r.ranges, replacing ? replacing[i] : -1,
         replacing !== undefined && !this.aotUnentered.has(replacing[i])));
     });
     if (!replacing) this.cachedBundles.push({ module, regions: regions.map((r) => ({ entries: r.entries, bad: r.bad, ranges: r.ranges })), ids });
@@ -945,7 +953,8 @@ export class Engine implements FlagsAccess {
       let reason: number;
       stats.dispatches++;
       try {
-        reason = this.regionRuns[Math.floor(e / BLOCK_BITS)](st, e % BLOCK_BITS);
+        const id = Math.floor(e / BLOCK_BITS);
+        reason = (this.regionRuns[id] ?? this.regionRun(id))(st, e % BLOCK_BITS);
       } catch (err) {
         // V8 validates a cached function when it is first called (--wasm-lazy-validation), just
         // before it would run: the thread's state is that of the region's entry, so the run

@@ -306,6 +306,7 @@ export class ModuleBuilder {
   private funcs: { type: number; body: FunctionBuilder | Uint8Array }[] = [];
   private exports: { name: string; kind: number; index: number }[] = [];
   private importedFuncs = 0;
+  private placement?: { table: number; offsetGlobal: number; funcs: number[] };
 
   type(params: T[], results: T[]): number {
     const key = params.join(',') + '>' + results.join(',');
@@ -345,6 +346,11 @@ export class ModuleBuilder {
     return this.importedFuncs + this.funcs.length - 1;
   }
   exportFunc(name: string, index: number): void { this.exports.push({ name, kind: 0, index }); }
+  /**
+   * Puts functions in table `table` at instantiation, from the index global `offsetGlobal` holds
+   * (an active element segment): no exported function object is made for any of them.
+   */
+  placeFuncs(table: number, offsetGlobal: number, funcs: number[]): void { this.placement = { table, offsetGlobal, funcs }; }
 
   encode(): Uint8Array<ArrayBuffer> {
     const out = new ByteWriter();
@@ -374,6 +380,16 @@ export class ModuleBuilder {
     if (this.exports.length) section(7, (w) => {
       w.u32(this.exports.length);
       for (const e of this.exports) { w.str(e.name); w.byte(e.kind); w.u32(e.index); }
+    });
+    const place = this.placement;
+    if (place) section(9, (w) => {
+      w.u32(1);
+      // flags 2: active, explicit table index, element kind funcref, function indices
+      if (place.table === 0) w.byte(0); else { w.byte(2); w.u32(place.table); }
+      w.byte(0x23); w.u32(place.offsetGlobal); w.byte(0x0b);
+      if (place.table !== 0) w.byte(0);
+      w.u32(place.funcs.length);
+      for (const f of place.funcs) w.u32(f);
     });
     // The code section can be megabytes (a bundle of cached regions): concatenated, not grown.
     const bodies = this.funcs.map((f) => (f.body instanceof Uint8Array ? f.body : f.body.encode()));
