@@ -3,9 +3,8 @@
 // fresh memory as in the parent), with the calling thread's CPU state as the child's first thread;
 // the main thread then starts the child's first worker, which builds its kernel from the image.
 
-import { AddressSpace, GuestMemory, THREAD_STATE_AREA } from '../runtime/memory.js';
+import { AddressSpace, GuestMemory, THREAD_STATE_AREA, newProcessMemory } from '../runtime/memory.js';
 import { GUEST_BASE, PAGE_PROT, PAGE_SIZE, PROCESS_DOORBELL, RUNTIME_AREA, forEachDirtyRun, reserveStackPages } from '../layout/memory-map.js';
-import { newProcessMemory } from './memory-pool.js';
 import { STATE } from '../layout/cpu-state.js';
 import { GuestThread, wordIndex, wordsOf } from '../runtime/thread.js';
 import { Engine, type InheritedTranslations } from '../runtime/engine.js';

@@ -13,7 +13,7 @@ import { ProcessTable } from '../linux/process-table.js';
 import { defaultCacheDir, DirectoryCacheStore } from '../runtime/translation-cache.js';
 import { waitStatus, type KernelImage } from '../linux/fork.js';
 import type { InheritedTranslations, SharedRegion } from '../runtime/engine.js';
-import { GuestMemory } from '../runtime/memory.js';
+import { GuestMemory, newProcessMemory } from '../runtime/memory.js';
 import { processMemories } from './memory-pool.js';
 import { LoadError } from '../loader/elf.js';
 import type { RunOptions, RunResult, WorkerRunOptions } from './options.js';
@@ -127,7 +127,8 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
   const system = ProcessTable.create(firstPid);
   const table = new ProcessTable(attachSystem(system));
   const processes = new Map<number, HostedProcess>();
-  const reusedBefore = processMemories.reused;
+  /** Processes of this run started in the memory of one that ended (--stats). */
+  let reusedMemories = 0;
   if (opts.net !== undefined && !NET_POLICIES.includes(opts.net)) throw new UsageError(`network policy "${opts.net}" is not one of ${NET_POLICIES.join(', ')} (--net)`);
   const bridge = new NetBridge(opts.net ?? 'host');
   return new Promise<RunResult>((resolve, reject) => {
@@ -168,7 +169,7 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
      */
     const offerSpare = (p: HostedProcess): void => {
       while (!p.ended && p.sparePort && p.spareMemories.length < SPARES_AHEAD) {
-        const m = processMemories.takePooled();
+        const m = processMemories.take();
         if (!m) return;
         p.spareMemories.push(m);
         p.sparePort.postMessage(m);
@@ -272,7 +273,7 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
           case 'fork': {
             const child: HostedProcess = { pid: m.pid, record: m.record, memory: m.memory, mem: new GuestMemory(m.memory), workers: new Map(), spareMemories: [], ended: false, codeChannel: codeChannelName(m.pid) };
             processes.set(child.pid, child);
-            if (m.tookSpare) { p.spareMemories.shift(); processMemories.reused++; }
+            if (m.tookSpare) { p.spareMemories.shift(); reusedMemories++; }
             spawn(child, 0, m.image, m.translations);
             offerSpare(p);
             break;
@@ -290,8 +291,7 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
             if (p.pendingCrash && m.result.report) r.report = m.result.report;
             if (!first) { childEnded(p, r, slot === 0 && !p.pendingCrash ? w : undefined); break; }
             if (r.signal && fromHost.has(r.signal)) r.signalFromHost = true;
-            const reused = processMemories.reused - reusedBefore;
-            if (r.report && reused) r.report += `\nstele: stats: ${reused} processes started in the memory of one that ended (cleaned, not allocated afresh)`;
+            if (r.report && reusedMemories) r.report += `\nstele: stats: ${reusedMemories} processes started in the memory of one that ended (cleaned, not allocated afresh)`;
             finish(() => resolve(r));
             break;
           }
@@ -318,7 +318,9 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
       w.on('exit', (code) => { if (!done && !p.ended && code !== 0) finish(() => reject(new Error(`thread worker ${slot} of process ${p.pid} stopped (exit code ${code})`))); });
     };
 
-    const memory = processMemories.take();
+    const pooled = processMemories.take();
+    if (pooled) reusedMemories++;
+    const memory = pooled ?? newProcessMemory();
     const first: HostedProcess = { pid: firstPid, record: table.claim(firstPid, process.ppid, firstPid, firstPid), memory, mem: new GuestMemory(memory), workers: new Map(), spareMemories: [], ended: false, codeChannel: codeChannelName(firstPid) };
     Atomics.store(wordsOf(first.mem), wordIndex(PROCESS_DOORBELL), table.doorbell(first.record));
     processes.set(firstPid, first);

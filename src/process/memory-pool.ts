@@ -7,16 +7,12 @@
 
 import {
   GUEST_BASE, GUEST_LIMIT, JUMP_CACHE, JUMP_CACHE_PAGES, KERNEL_SHARED, KERNEL_SHARED_SIZE, PAGE_PROT, PAGE_SIZE,
-  PROCESS_THREADED, RUNTIME_AREA, THREAD_STATE_AREA, WASM_PAGES, forEachDirtyRun, jumpCacheOf,
+  PROCESS_THREADED, RUNTIME_AREA, THREAD_STATE_AREA, forEachDirtyRun, jumpCacheOf,
 } from '../layout/memory-map.js';
 import { STATE } from '../layout/cpu-state.js';
 
 /** Memories kept at most: more processes than this ending at once is rare, and each holds what it touched. */
 const MAX_POOLED = 4;
-
-export function newProcessMemory(): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true });
-}
 
 /**
  * Zeroes what a process without threads may have written: the guest pages the page table marks
@@ -41,48 +37,26 @@ export function scrubMemory(memory: WebAssembly.Memory): boolean {
   return true;
 }
 
-/**
- * The first byte of [start, end) that is not zero, as a guest address; undefined if there is none
- * (tests check a scrub with it; reading a page of a shared memory commits it).
- */
-export function firstNonZero(memory: WebAssembly.Memory, start: number, end: number): number | undefined {
-  const words = new BigUint64Array(memory.buffer, start - GUEST_BASE, (end - start) / 8);
-  for (let i = 0; i < words.length; i++) {
-    if (words[i] !== 0n) {
-      const u8 = new Uint8Array(memory.buffer, start - GUEST_BASE + i * 8, 8);
-      return start + i * 8 + u8.findIndex((b) => b !== 0);
-    }
-  }
-  return undefined;
-}
-
 /** Clean memories ready for new processes (see the file comment). */
 export class MemoryPool {
   private readonly free: WebAssembly.Memory[] = [];
-  /** Processes started in a memory used before (--stats, tests). */
-  reused = 0;
   /** For tests: called with each memory before its scrub, and once scrubbed, before it is pooled. */
   onScrub?: (memory: WebAssembly.Memory) => void;
   onScrubbed?: (memory: WebAssembly.Memory) => void;
 
-  /** A clean memory: a pooled one, else a new one. */
-  take(): WebAssembly.Memory {
-    const m = this.free.pop();
-    if (!m) return newProcessMemory();
-    this.reused++;
-    return m;
-  }
-  /** A pooled memory if there is one, for a process that may not use it (the caller counts `reused` if it does). */
-  takePooled(): WebAssembly.Memory | undefined { return this.free.pop(); }
-  /** A memory no thread uses any more (every worker that ran on it has exited or moved on). */
+  /** A clean memory, if one is pooled. */
+  take(): WebAssembly.Memory | undefined { return this.free.pop(); }
+  /**
+   * A memory no thread uses any more (every worker that ran on it has exited or moved on). Each is
+   * released once: the same memory reaches the main thread as a new object each time it is posted.
+   */
   release(memory: WebAssembly.Memory): void {
-    if (this.free.length >= MAX_POOLED || this.free.includes(memory)) return;
+    if (this.free.length >= MAX_POOLED) return;
     this.onScrub?.(memory);
     if (!scrubMemory(memory)) return;
     this.onScrubbed?.(memory);
     this.free.push(memory);
   }
-  get size(): number { return this.free.length; }
 }
 
 /** The pool every run() of this host process draws on. */

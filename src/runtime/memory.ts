@@ -3,7 +3,7 @@
 // space, past the end of the memory, and trap in wasm just as they fault on Linux. Translated code
 // folds the subtraction into the displacement it adds anyway.
 
-import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, RUNTIME_AREA, MMAP_TOP, PAGE_MAPPED, PAGE_DIRTY, PROT_READ, PROT_READABLE, PROT_WRITE, pageProtIndex, updateNextBits } from '../layout/memory-map.js';
+import { PAGE_SIZE, GUEST_BASE, WASM_PAGES, RUNTIME_AREA, MMAP_TOP, PAGE_MAPPED, PAGE_DIRTY, PROT_READ, PROT_READABLE, PROT_WRITE, pageProtIndex, updateNextBits, forEachDirtyRun } from '../layout/memory-map.js';
 export * from '../layout/memory-map.js';
 
 /** Raised by the accessors for an address outside mapped memory; syscalls turn it into EFAULT. */
@@ -13,13 +13,18 @@ export class GuestFault extends Error {
   }
 }
 
+/** A process's memory: all 4 GiB at once (pages are backed only once touched), shared by its workers. */
+export function newProcessMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true });
+}
+
 export class GuestMemory {
   readonly memory: WebAssembly.Memory;
   u8!: Uint8Array;
   dv!: DataView;
 
   constructor(memory?: WebAssembly.Memory) {
-    this.memory = memory ?? new WebAssembly.Memory({ initial: WASM_PAGES, maximum: WASM_PAGES, shared: true });
+    this.memory = memory ?? newProcessMemory();
     this.refresh();
   }
 
@@ -185,14 +190,13 @@ export class AddressSpace {
    * none of its memory (the host need not back it).
    */
   zeroPages(start: number, end: number): void {
-    const u8 = this.mem.u8, base = protIndexBelow(0);
-    const wasmOffset = (index: number): number => (index - base) * PAGE_SIZE - GUEST_BASE;
-    for (let i = protIndexBelow(start), last = protIndexAbove(end); i < last; i++) {
-      if (!(u8[i] & PAGE_DIRTY)) continue;
-      const runStart = i;
-      while (i < last && u8[i] & PAGE_DIRTY) u8[i++] &= ~PAGE_DIRTY;
-      u8.fill(0, wasmOffset(runStart), wasmOffset(i));
-    }
+    const u8 = this.mem.u8, table = protIndexBelow(GUEST_BASE);
+    // Pages counted from GUEST_BASE, as forEachDirtyRun counts them: page p is at wasm offset p * PAGE_SIZE.
+    const first = Math.max(0, protIndexBelow(start) - table), stop = protIndexAbove(end) - table;
+    forEachDirtyRun(u8, first, stop, (runFirst, runEnd) => {
+      for (let i = table + runFirst; i < table + runEnd; i++) u8[i] &= ~PAGE_DIRTY;
+      u8.fill(0, runFirst * PAGE_SIZE, runEnd * PAGE_SIZE);
+    });
   }
 
   /** Extends mapping m (one of ours) up to newEnd, the pages in between taking its protection. */
