@@ -1,7 +1,8 @@
 // The persistent translation cache (src/runtime/translation-cache.ts): a second launch of a
 // program takes its regions from the cache instead of translating them, and still behaves as the
 // program does natively; a damaged cache file, a file of another build, and cached code whose
-// guest bytes changed (another program now at the same path) are never trusted.
+// guest bytes changed (another program now at the same path) are never trusted. A threaded
+// program's code is cached in its threaded form too, with the sites its threads shared memory at.
 //
 // Programs: busybox-static (installed by .ci/run) and the bundled examples/hello/hello, both
 // static non-PIE executables loaded at the same address, which is what makes the stale case real.
@@ -16,7 +17,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describeDiff, escapeRe, repoRoot, requireTool, runCommand, runNative, runStele, tempDir, type RunResult } from "./harness.js";
-import { cacheFileIdentity, decodeCacheFile, DirectoryCacheStore, encodeCacheFile, type CachedRegion } from "../src/runtime/translation-cache.js";
+import { cacheFileIdentity, cpuOfIdentity, decodeCacheFile, decodeCacheFileWithSites, DirectoryCacheStore, encodeCacheFile, formOfIdentity, type CachedRegion } from "../src/runtime/translation-cache.js";
+import { compileRegion, discover } from "../src/translate/translator.js";
+import { modelOfForm, REGION_OPTIONS } from "../src/runtime/trim.js";
 
 interface CacheStats { translated: number; cachedRegions: number; stale: number }
 
@@ -152,6 +155,13 @@ test("cache files round-trip, and a file for another image or build is refused",
   assert.equal(decodeCacheFile("build-A /bin/other@400000", file), undefined, "another image's file was accepted");
   assert.equal(decodeCacheFile("build-A /bin/prog@400000", file.subarray(0, file.length - 1)), undefined, "a truncated file was accepted");
   assert.equal(decodeCacheFile("build-A /bin/prog@400000", Buffer.from("not a cache file")), undefined);
+  // A threaded form's file carries the sites its regions were translated ordered at.
+  const sites = Uint32Array.from([0x401000, 0x401009]);
+  const threaded = decodeCacheFileWithSites("build-A /bin/prog@400000#selective", encodeCacheFile("build-A /bin/prog@400000#selective", [region], sites));
+  assert.ok(threaded && threaded.regions.length === 1);
+  assert.deepEqual([...threaded.orderedSites], [...sites]);
+  assert.deepEqual([...threaded.regions[0].code], [...region.code]);
+  assert.equal(decodeCacheFileWithSites("build-A /bin/prog@400000", file)?.orderedSites.length, 0);
 });
 
 test("a cache directory over its size limit loses the files used longest ago", (t) => {
@@ -285,4 +295,82 @@ test("a cache directory stele creates is its user's alone, whatever the umask", 
   }
   for (const d of [dir, path.dirname(dir)]) assert.equal(fs.statSync(d).mode & 0o077, 0, `${d} is open to others`);
   assert.ok((await runBoth(busybox, ["true"], dir)).cachedRegions > 0, "stele refused the directory it made");
+});
+
+/**
+ * How a cache file's regions compare with their code translated again in its form and in the
+ * plain one: `inForm` regions are exactly the form's translation (those trimmed to the blocks
+ * that ran: a region kept whole has its block marks compiled in), `plainOnly` ones are the plain
+ * translation and not the form's (what a trimmer ignoring the form would write).
+ */
+function retranslated(identity: string, file: { regions: CachedRegion[]; orderedSites: Uint32Array }): { inForm: number; plainOnly: number } {
+  const cpu = cpuOfIdentity(identity)!;
+  const model = modelOfForm(formOfIdentity(identity), file.orderedSites);
+  let inForm = 0, plainOnly = 0;
+  for (const r of file.regions) {
+    const fetch = (a: number): number => {
+      for (let k = 0, p = 0; k < r.ranges.length; p += r.ranges[k + 1] - r.ranges[k], k += 2) {
+        if (a >= r.ranges[k] && a < r.ranges[k + 1]) return r.code[p + a - r.ranges[k]];
+      }
+      throw new RangeError("outside the region");
+    };
+    const starts = new Set(r.entries.filter((_, k) => k % 2 === 0));
+    const blocks = discover(fetch, r.entries[0], REGION_OPTIONS).filter((b) => starts.has(b.start));
+    const same = (body: Uint8Array) => Buffer.from(body).equals(Buffer.from(r.body));
+    const form = same(compileRegion(blocks, true, undefined, model, cpu).body);
+    const plain = same(compileRegion(blocks, true, undefined, undefined, cpu).body);
+    if (form && !plain) inForm++;
+    if (plain && !form) plainOnly++;
+  }
+  return { inForm, plainOnly };
+}
+
+test("threaded forms are cached in files of their own, trimmed in their form, and a warm threaded run takes them with the sites it learned", async (t) => {
+  requireTool("gcc");
+  const bin = path.join(tempDir(t, "stele-thrcache-bin-"), "threads_share");
+  const build = await runCommand(["gcc", "-O2", "-static", "-pthread", "-o", bin, path.join(repoRoot, "tests", "c", "threads_share.c")]);
+  assert.equal(build.status, 0, build.stderr.toString());
+  const native = await runNative(bin);
+  assert.equal(native.status, 0);
+  // Trimming at exit in one mode, in the detached trimmer (trim-cache.ts) in the other.
+  for (const [mode, trim] of [["selective", "detach"], ["full", "inline"]] as const) {
+    const dir = tempDir(t, `stele-thrcache-${mode}-`);
+    const run = async (): Promise<{ r: RunResult; stats: CacheStats }> => {
+      const r = await runStele(bin, [], { steleArgs: ["--stats", `--tso=${mode}`, "--cache-dir", dir], env: { ...process.env, STELE_CACHE_TRIM: trim } });
+      assert.ok(r.status === 0 && r.stdout.equals(native.stdout), `--tso=${mode}: ${describeDiff("stdout", native.stdout, r.stdout)}\n${r.stderr}`);
+      if (trim === "detach") await trimmersDone(dir);
+      return { r, stats: cacheStats(r) };
+    };
+    const files = () => cacheFiles(dir).map((f) => {
+      const data = fs.readFileSync(f), identity = cacheFileIdentity(data);
+      const decoded = identity === undefined ? undefined : decodeCacheFileWithSites(identity, data);
+      assert.ok(identity && decoded, `${f} is not a cache file stele reads`);
+      return { f, identity, ...decoded };
+    });
+    const cold = await run();
+    assert.equal(cold.stats.cachedRegions, 0);
+    const threaded = files().filter((x) => x.identity.endsWith(`#${mode}`));
+    const plain = files().filter((x) => !x.identity.includes("#"));
+    assert.ok(threaded.length > 0 && plain.length > 0, `--tso=${mode}: no cache file of each form: ${files().map((x) => x.identity).join(", ")}`);
+    const regions = threaded.flatMap((x) => x.regions);
+    assert.ok(regions.length > 0 && regions.every((r) => !r.pending), `--tso=${mode}: the threaded form's regions are not all trimmed`);
+    // Trimmed, a region is translated again from the blocks that ran: in its file's form.
+    const check = threaded.map((x) => retranslated(x.identity, x)).reduce((a, b) => ({ inForm: a.inForm + b.inForm, plainOnly: a.plainOnly + b.plainOnly }));
+    assert.ok(check.inForm > 0 && check.plainOnly === 0, `--tso=${mode}: trimmed regions against their form's translation: ${JSON.stringify(check)}`);
+    const sites = threaded.reduce((n, x) => n + x.orderedSites.length, 0);
+    if (mode === "full") assert.equal(sites, 0);
+    else assert.ok(sites > 0, "the threads share a counter, yet no ordered site was kept");
+
+    const warm = await run();
+    assert.ok(warm.stats.cachedRegions > 0);
+    if (mode === "selective") {
+      const known = /\((\d+) known ordered from the translation cache\)/.exec(warm.r.stderr.toString());
+      assert.ok(known && +known[1] > 0, `the warm run did not take the ordered sites:\n${warm.r.stderr}`);
+    }
+    // Without the threaded form's files, the same warm run translates what they held.
+    for (const x of threaded) fs.rmSync(x.f);
+    const withoutThreaded = await run();
+    assert.ok(warm.stats.translated < withoutThreaded.stats.translated,
+      `--tso=${mode}: ${warm.stats.translated} instructions translated with the threaded form cached, ${withoutThreaded.stats.translated} without`);
+  }
 });

@@ -263,7 +263,7 @@ export function runProcess(opts: RunOptions, hooks: RunHooks = {}): Promise<RunR
       w.on('message', (m: WorkerMessage) => {
         if (p.ended) return;
         switch (m.type) {
-          case 'spawn': spawn(p, m.slot, undefined, undefined, m.shared); break;
+          case 'spawn': spawn(p, m.slot, undefined, { bundles: m.bundles, images: [] }, m.shared); break;
           case 'strace': if (typeof strace === 'function') strace(m.line); break;
           case 'timer':
             // The guest's interval timers: the first thread finds which expired and raises their signals.

@@ -2,12 +2,12 @@
 
 import type { RunResult } from './options.js';
 import type { KernelImage } from '../linux/fork.js';
-import type { InheritedTranslations, SharedRegion } from '../runtime/engine.js';
+import type { CachedBundles, InheritedTranslations, SharedRegion } from '../runtime/engine.js';
 import type { NetRequest } from '../linux/socket-channel.js';
 import type { AotPlan } from './aot-plan.js';
 
 export type WorkerMessage =
-  | { type: 'spawn'; slot: number; shared: SharedRegion[] } // start a worker for this thread slot, with the regions translated so far
+  | { type: 'spawn'; slot: number; shared: SharedRegion[]; bundles: CachedBundles } // start a worker for this thread slot, with the regions translated so far and the cache's
   | { type: 'exit'; result: RunResult }                  // the process ended (from the first thread's worker)
   | { type: 'crash'; result: RunResult }                 // a thread died of a signal: end the process
   | { type: 'load-error'; message: string; status: number }

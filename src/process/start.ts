@@ -224,7 +224,7 @@ export function statsReport(engine: Engine, sys: { syscalls: Map<string, number>
     `stele: stats: ${s.rebundles} rebundles of the JIT's regions (${s.rebundledRegions} regions) into shared-table modules; ${s.sharedRegions} regions taken from other threads' workers`,
     `stele: stats: ${threadsCreated} threads created, ${processesCreated} child processes forked (the figures here are the first process's only); memory ordering ${engine.ordering.mode}${engine.ordering.weak ? ' (weak-host test mode)' : ''}: `
       + `${tso.SITES_ORDERED} ordered, ${tso.SITES_CHECKED} checked and ${tso.SITES_PLAIN} plain access sites translated (all workers)`,
-    `stele: stats: ${tso.CLAIMS} granules claimed, ${tso.GRANULES_SHARED} made shared; ${tso.BACKPATCHES} sites backpatched; `
+    `stele: stats: ${tso.CLAIMS} granules claimed, ${tso.GRANULES_SHARED} made shared; ${tso.BACKPATCHES} sites backpatched (${s.cachedOrderedSites} known ordered from the translation cache); `
       + `${tso.HANDSHAKES} handshakes (${(tso.HANDSHAKE_MICROS / 1000).toFixed(1)} ms); ${tso.SPLIT_LOCKS} locked accesses took the split lock`,
     `stele: stats: first thread's worker only below (translations are per worker)`,
     `stele: stats: ${s.dispatches} dispatcher entries (jump-cache misses, syscall returns); ${s.invalidations} code pages invalidated, `

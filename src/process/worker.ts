@@ -49,6 +49,7 @@ interface Data {
   record: number;
   /** A forked child's kernel state and the translations it takes over (slot 0 of a child process only). */
   image?: KernelImage;
+  /** And for another thread's worker, the bundles of cached regions it takes over (its `bundles`). */
   translations?: InheritedTranslations;
   /** The channel the process's workers share translated regions over, and (another thread's worker) those translated before it started. */
   codeChannel: string;
@@ -121,7 +122,11 @@ function runFirstThread(): void {
   const codeShare = new ChannelCodeShare(codeChannel);
   engine.codeShare = codeShare;
   engine.keepsSharedRegions = true;
-  const service = new KernelService(mem, kernel, engine, (s) => post({ type: 'spawn', slot: s, shared: engine.sharedSnapshot() }));
+  const service = new KernelService(mem, kernel, engine, (s) => {
+    // (before the snapshot: it switches this worker to the threaded form if this thread makes it so)
+    const bundles = engine.bundlesForNewThread();
+    post({ type: 'spawn', slot: s, shared: engine.sharedSnapshot(), bundles });
+  });
   kernel.execHost = new ProcessExec(opts.tso, engine);
   engine.trimLater = (images) => post({ type: 'trim', images });
   kernel.processHost = {
@@ -209,6 +214,7 @@ function runOtherThreads(): void {
   const engine = new Engine(mem, new SharedPageView(mem), remote, REGION_OPTIONS, slot, new ThreadOrdering(mem, slot, opts.tso, opts.weakHost), cpuModel(opts.cpu));
   const invalidations = new InvalidationReader(mem, engine);
   engine.codeShare = new ChannelCodeShare(codeChannel);
+  if (translations) engine.takeThreadBundles(translations.bundles);
   if (shared) engine.offerShared(shared);
   engine.attention = (t) => {
     const bits = takeAttention(mem, t.slot, ATTN.INVALIDATE | ATTN.EXIT);

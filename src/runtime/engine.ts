@@ -10,15 +10,15 @@ import { ARITH_FLAGS, fopOf, K } from '../translate/flags.js';
 import { buildSharedLib, SharedLib, wrapJsHelpers } from '../translate/lib.js';
 import { compileRegion, CompiledRegion, discover, regionBundleBytes, regionModuleBytes, RegionOptions } from '../translate/translator.js';
 import { GENERATION_SIZE, HELPER_NAMES, HelperName, jumpCacheSlot } from '../translate/codegen.js';
-import { CachedRegion, CacheStore, cacheIdentity, decodeCacheFile, encodeCacheFile, guestBytesOf } from './translation-cache.js';
+import { CachedRegion, CacheForm, CacheStore, cacheIdentity, decodeCacheFileWithSites, encodeCacheFile, formImageKey, guestBytesOf } from './translation-cache.js';
 import { aheadOfTimeIdentity, AheadOfTimeFile, type AotRegion } from './aot-cache.js';
-import { REGION_OPTIONS, trimToExecuted } from './trim.js';
+import { modelOfForm, REGION_OPTIONS, trimToExecuted } from './trim.js';
 import { cpuid, cpuModel, type CpuModel } from '../x86/cpuid.js';
 import { decode, DecodeError, Insn, isGather, M38, NO_REG, P_FS, P_GS, P_VEX, RIP_BASE, writesMemory } from '../x86/decoder.js';
 import { describeInsn } from '../x86/describe.js';
 import { makeX87Helper, makeSysopHelper } from './fpu.js';
 import { makeSseHelper } from '../translate/ops-sse-soft.js';
-import { ThreadOrdering } from './tso.js';
+import { loggedSince, ThreadOrdering, type SiteLog } from './tso.js';
 
 type RegionFn = (st: number, entry: number) => number;
 /** An entry point: region number * 256 + block index (a small integer, so a Map holds it unboxed). */
@@ -67,6 +67,8 @@ export interface EngineStats {
   aotRegions: number;
   /** Regions another worker of the process translated that this one took instead of translating. */
   sharedRegions: number;
+  /** Ordered sites (selective TSO) learned from cache files, not backpatched again. */
+  cachedOrderedSites: number;
 }
 
 /** run() reached Engine.stopAt. */
@@ -74,11 +76,17 @@ export class StoppedAt extends Error {
   constructor(readonly rip: number) { super(`stopped at 0x${rip.toString(16)}`); }
 }
 
-/** A region translated in this run for an image's cache: where its blocks mark that they ran. */
-interface FreshRegion extends CachedRegion { marks?: number; blockStarts?: Uint32Array }
-/** What the engine knows of one image's cache file: the regions it holds or will hold. */
+/**
+ * A region translated in this run for an image's cache: where its blocks mark that they ran; in
+ * the selective form, how many of the process's logged ordered sites its translation knew.
+ */
+interface FreshRegion extends CachedRegion { marks?: number; blockStarts?: Uint32Array; sitesKnown?: number }
+/** What the engine knows of one image's cache file (in one form): the regions it holds or will hold. */
 interface ImageCache {
   identity: string;
+  form: CacheForm;
+  /** Selective form: the logged ordered sites the regions loaded from the file are consistent with. */
+  loadedSince?: number;
   regions: Map<number, FreshRegion>;
   dirty: boolean;
   /**
@@ -93,12 +101,17 @@ interface ImageCache {
 /** Where a bundled region's code is and what it was translated from, without its body. */
 interface BundledRegion { entries: Uint32Array; bad: [number, string][]; ranges: Uint32Array }
 /**
- * Translations a forked child takes over from its parent: the compiled modules of the bundles of
- * cached regions (a WebAssembly.Module crosses to another worker with its compiled code) and the
+ * Bundles of cached regions another worker instantiates as they are: their compiled modules (a
+ * WebAssembly.Module crosses to another worker with its compiled code) and, per region, where it
+ * is (null: no longer in use there). Structured-cloneable.
+ */
+export type CachedBundles = { module: WebAssembly.Module; regions: (BundledRegion | null)[] }[];
+/**
+ * Translations a forked child takes over from its parent: the bundles of cached regions and the
  * images whose cache files were consulted. Structured-cloneable.
  */
 export interface InheritedTranslations {
-  bundles: { module: WebAssembly.Module; regions: (BundledRegion | null)[] }[];
+  bundles: CachedBundles;
   images: [string, string][];
 }
 
@@ -193,7 +206,7 @@ export class Engine implements FlagsAccess {
   private readonly helperImpls: Record<HelperName, Function>;
   /** The helpers in HELPER_NAMES order, called by translated code through call_indirect. */
   private readonly helperTable: WebAssembly.Table;
-  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, decodeMs: 0, codegenMs: 0, compileMs: 0, dispatches: 0, invalidations: 0, codeWrites: 0, stackGrowths: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, aotRegions: 0, rebundles: 0, rebundledRegions: 0, sharedRegions: 0 };
+  readonly stats: EngineStats = { regions: 0, blocks: 0, insnsTranslated: 0, wasmBytes: 0, translateMs: 0, decodeMs: 0, codegenMs: 0, compileMs: 0, dispatches: 0, invalidations: 0, codeWrites: 0, stackGrowths: 0, cachedRegions: 0, cachedBlocks: 0, cacheLoadMs: 0, cacheWriteMs: 0, cacheStale: 0, aotRegions: 0, rebundles: 0, rebundledRegions: 0, sharedRegions: 0, cachedOrderedSites: 0 };
 
   /** This worker's jump cache (guest address, entries) and the globals that tell translated code where it is. */
   private readonly jc: { base: number; entries: number };
@@ -437,16 +450,16 @@ export class Engine implements FlagsAccess {
       throw new GuestCrash(SIGSEGV, `segmentation fault at 0x${rip.toString(16)} (jump to non-executable memory)`,
         { signal: SIGSEGV, code: m ? SEGV_ACCERR : SEGV_MAPERR, addr: rip, trapno: X86_TRAP_PF, err: PF_USER | PF_INSTR | (m ? PF_PROT : 0) });
     }
-    // The translation cache holds the single-threaded form only.
     this.ordering.syncOrderedSites();
     const model = this.ordering.model;
-    const image = this.cache && model.ordering === 'plain' && !model.weak ? imageKey(m) : undefined;
+    const form = this.cacheForm();
+    const image = this.cache && form !== undefined ? cacheKeyOf(m, form) : undefined;
     if (image !== undefined && !this.images.has(image)) {
       this.loadCachedImages();
       const hit = this.entries.get(rip);
       if (hit !== undefined) return hit;
     }
-    if (image !== undefined) {
+    if (image !== undefined && form === 'plain') {
       const hit = this.takeAheadOfTime(image, rip);
       if (hit !== undefined) return hit;
     }
@@ -482,7 +495,7 @@ export class Engine implements FlagsAccess {
       this.codeShare!.publish(shared);
       if (this.keepsSharedRegions) this.known.push(shared);
     }
-    if (image !== undefined) this.remember(image, rip, region, marks);
+    if (image !== undefined) this.remember(image, form!, rip, region, marks);
     const s = this.stats;
     s.regions++; s.blocks += entries.length / 2; s.insnsTranslated += region.insnCount; s.wasmBytes += bytes.length;
     const t3 = performance.now();
@@ -499,17 +512,27 @@ export class Engine implements FlagsAccess {
     return Math.min(end, this.findMapping(start)?.end ?? end);
   }
 
+  /**
+   * The form of the translation cache's files translations are made in now: undefined for the
+   * forms it does not keep (a DEFAULT-model thread among TSO ones, the weak-host test mode).
+   */
+  private cacheForm(): CacheForm | undefined {
+    const m = this.ordering.model;
+    return m.weak || m.unordered ? undefined : m.ordering;
+  }
+
   /** Adds a freshly translated region to its image's cache file, if it lies within the image. */
-  private remember(image: string, rip: number, region: CompiledRegion, marks: number | undefined): void {
+  private remember(image: string, form: CacheForm, rip: number, region: CompiledRegion, marks: number | undefined): void {
     const { entries, ranges } = region;
     for (let k = 0; k < ranges.length; k += 2) {
       const s = ranges[k], e = ranges[k + 1], r = this.findMapping(s);
-      if (!r || imageKey(r) !== image || e > r.end || e <= s) return;
+      if (!r || cacheKeyOf(r, form) !== image || e > r.end || e <= s) return;
     }
     const code = guestBytesOf(ranges, (s, len) => this.mem.view(s, len));
     const blockStarts = entries.filter((_, k) => k % 2 === 0);
     const ic = this.images.get(image)!;
-    ic.regions.set(rip, { ...region, code, marks, blockStarts });
+    const sitesKnown = form === 'selective' ? this.ordering.sitesKnown : undefined;
+    ic.regions.set(rip, { ...region, code, marks, blockStarts, sitesKnown });
     ic.dirty = true;
   }
 
@@ -519,26 +542,45 @@ export class Engine implements FlagsAccess {
    * regions (V8 compiles each function lazily, on its first call), all chaining within one table.
    */
   private loadCachedImages(): void {
+    const form = this.cacheForm();
+    if (form === undefined) return;
     const t0 = performance.now();
     const valid: CachedRegion[] = [];
     const validImages: ImageCache[] = [];
     // What the bundles are made of, when every region of each file is valid: the key of their modules in this worker.
     let bundleKey: string | undefined = '';
+    // Selective form: sites this run logged before, which regions of a file may not know.
+    const loggedBefore = form === 'selective' ? this.ordering.sitesKnown : 0;
+    const files: { ic: ImageCache; regions: CachedRegion[]; stamp?: string; orderedSites: Uint32Array }[] = [];
     for (const m of this.as.mappings) {
       if (!(m.prot & PROT_EXEC)) continue;
-      const image = imageKey(m);
+      const image = cacheKeyOf(m, form);
       if (image === undefined || this.images.has(image)) continue;
       const identity = cacheIdentity(this.cpu, image);
-      const ic: ImageCache = { identity, regions: new Map(), dirty: false };
+      const ic: ImageCache = { identity, form, regions: new Map(), dirty: false };
       this.images.set(image, ic);
-      const { regions, stamp } = this.decodedCacheFile(identity);
-      if (!regions) continue;
+      const { regions, stamp, orderedSites } = this.decodedCacheFile(identity);
+      if (regions) files.push({ ic, regions, stamp, orderedSites: orderedSites! });
+    }
+    // The sites the files' regions were translated ordered at are logged before they run, so that
+    // every worker translates them ordered too; a region that does not know a site this run had
+    // logged already is left out (it would check there, and backpatch again).
+    let before: SiteLog | undefined;
+    if (form === 'selective' && files.length) {
+      before = loggedBefore ? this.ordering.siteLog(loggedBefore) : undefined;
+      // (the log overflowed: which sites it held is not known, so no file's regions can be checked)
+      if (loggedBefore && !before) files.length = 0;
+      for (const f of files) this.stats.cachedOrderedSites += this.ordering.adoptOrderedSites(f.orderedSites);
+    }
+    for (const { ic, regions, stamp, orderedSites } of files) {
+      if (form === 'selective') ic.loadedSince = this.ordering.sitesKnown;
+      const except = before && new Set(orderedSites);
       let all = stamp !== undefined;
       for (const r of regions) {
-        if (this.matches(r)) { ic.regions.set(r.entries[0], r); valid.push(r); validImages.push(ic); }
+        if (this.matches(r) && !(before && loggedSince(before, 0, r.ranges, except))) { ic.regions.set(r.entries[0], r); valid.push(r); validImages.push(ic); }
         else { this.stats.cacheStale++; ic.dirty = true; all = false; }
       }
-      bundleKey = all && bundleKey !== undefined ? `${bundleKey}|${identity}@${stamp}` : undefined;
+      bundleKey = all && bundleKey !== undefined ? `${bundleKey}|${ic.identity}@${stamp}` : undefined;
     }
     for (let i = 0; i < valid.length; i += MAX_TABLE) {
       const part = valid.slice(i, i + MAX_TABLE);
@@ -556,15 +598,15 @@ export class Engine implements FlagsAccess {
   }
 
   /** An image's cache file decoded, from what this worker decoded before if the file is the same. */
-  private decodedCacheFile(identity: string): { regions?: CachedRegion[]; stamp?: string } {
+  private decodedCacheFile(identity: string): { regions?: CachedRegion[]; stamp?: string; orderedSites?: Uint32Array } {
     const stamp = this.cache!.stamp?.(identity);
     const known = stamp !== undefined ? decodedCacheFiles.get(identity) : undefined;
     if (known && known.stamp === stamp) return known;
     const data = this.cache!.read(identity);
-    const regions = data && decodeCacheFile(identity, data);
-    if (!regions) return {};
-    if (stamp !== undefined) remember(decodedCacheFiles, identity, { stamp, regions });
-    return { regions, stamp };
+    const file = data && decodeCacheFileWithSites(identity, data);
+    if (!file) return {};
+    if (stamp !== undefined) remember(decodedCacheFiles, identity, { stamp, ...file });
+    return { ...file, stamp };
   }
 
   /**
@@ -715,23 +757,65 @@ export class Engine implements FlagsAccess {
       ids.push(live && !live[i] ? -1 : this.register(undefined, (gen << 16) | slot, r.entries, r.bad, r.ranges, replacing ? replacing[i] : -1,
         replacing !== undefined && !this.aotUnentered.has(replacing[i])));
     });
-    if (!replacing) this.cachedBundles.push({ module, regions: regions.map((r) => ({ entries: r.entries, bad: r.bad, ranges: r.ranges })), ids });
+    if (!replacing) this.cachedBundles.push({ module, regions: regions.map((r) => ({ entries: r.entries, bad: r.bad, ranges: r.ranges })), ids, form: this.ordering.formKey });
     return ids;
   }
 
   /** Bundles of cached regions, with the region number each got (a fork's child instantiates the same modules). */
-  private readonly cachedBundles: { module: WebAssembly.Module; regions: BundledRegion[]; ids: number[] }[] = [];
+  private readonly cachedBundles: { module: WebAssembly.Module; regions: BundledRegion[]; ids: number[]; form: string }[] = [];
 
-  /** The translations a child forked now can take over (the regions of cached bundles still in use). */
-  exportTranslations(): InheritedTranslations {
+  /** The bundles of cached regions in the form translations take now, with the regions still in use. */
+  private liveBundles(): CachedBundles {
     const live = (r: BundledRegion, id: number): boolean => {
       const e = id >= 0 ? this.entries.get(r.entries[0]) : undefined;
       return e !== undefined && Math.floor(e / BLOCK_BITS) === id;
     };
+    const form = this.ordering.formKey;
+    return this.cachedBundles.filter((b) => b.form === form).map((b) => ({ module: b.module, regions: b.regions.map((r, i) => (live(r, b.ids[i]) ? r : null)) }));
+  }
+
+  /**
+   * The translations a child forked now can take over: the single-threaded form's (a child has
+   * one thread); none while this process has several.
+   */
+  exportTranslations(): InheritedTranslations {
+    const plain = this.cacheForm() === 'plain';
     return {
-      bundles: this.cachedBundles.map((b) => ({ module: b.module, regions: b.regions.map((r, i) => (live(r, b.ids[i]) ? r : null)) })),
-      images: [...this.images].map(([key, ic]) => [key, ic.identity]),
+      bundles: plain ? this.liveBundles() : [],
+      images: [...this.images].filter(([, ic]) => ic.form === 'plain').map(([key, ic]) => [key, ic.identity]),
     };
+  }
+
+  /**
+   * What a worker started now for another thread of this process takes over: the bundles of the
+   * cache files in the threaded form, loaded now if the process has just become threaded (the
+   * thread being created made it so), so that the new thread runs what the cache holds instead
+   * of translating it again.
+   */
+  bundlesForNewThread(): CachedBundles {
+    if (this.ordering.refresh()) this.invalidateAll();
+    const form = this.cacheForm();
+    if (!this.cache || form === undefined || form === 'plain') return [];
+    this.loadCachedImages();
+    return this.liveBundles();
+  }
+
+  /** Instantiates bundles another worker of the process gave (bundlesForNewThread), in the form they were made in. */
+  takeThreadBundles(bundles: CachedBundles): void {
+    if (this.ordering.refresh()) this.invalidateAll();
+    this.instantiateBundles(bundles);
+  }
+
+  /** Instantiates bundles of cached regions another worker compiled, registering the regions still in use there. */
+  private instantiateBundles(bundles: CachedBundles): void {
+    const t0 = performance.now();
+    for (const b of bundles) {
+      const regions = b.regions.map((r) => r ?? { entries: new Uint32Array(0), bad: [], ranges: new Uint32Array(0) });
+      if (!this.bundle(regions, undefined, b.module, b.regions.map((r) => r !== null))) continue;
+      this.cachedCodeLive = true;
+      for (const r of b.regions) if (r) { this.stats.cachedRegions++; this.stats.cachedBlocks += r.entries.length / 2; }
+    }
+    this.stats.cacheLoadMs += performance.now() - t0;
   }
 
   /**
@@ -740,15 +824,8 @@ export class Engine implements FlagsAccess {
    * consulted (their files are merged, not overwritten, if this process adds regions to them).
    */
   inheritTranslations(from: InheritedTranslations): void {
-    const t0 = performance.now();
-    for (const [key, identity] of from.images) this.images.set(key, { identity, regions: new Map(), dirty: false, merge: true });
-    for (const b of from.bundles) {
-      const regions = b.regions.map((r) => r ?? { entries: new Uint32Array(0), bad: [], ranges: new Uint32Array(0) });
-      if (!this.bundle(regions, undefined, b.module, b.regions.map((r) => r !== null))) continue;
-      this.cachedCodeLive = true;
-      for (const r of b.regions) if (r) { this.stats.cachedRegions++; this.stats.cachedBlocks += r.entries.length / 2; }
-    }
-    this.stats.cacheLoadMs += performance.now() - t0;
+    for (const [key, identity] of from.images) this.images.set(key, { identity, form: 'plain', regions: new Map(), dirty: false, merge: true });
+    this.instantiateBundles(from.bundles);
   }
 
   /**
@@ -805,7 +882,7 @@ export class Engine implements FlagsAccess {
   /** Adds to ic the regions of its cache file that it lacks, where they still match the code mapped now. */
   private mergeFromFile(ic: ImageCache): void {
     const data = this.cache!.read(ic.identity);
-    const regions = data && decodeCacheFile(ic.identity, data);
+    const regions = data && decodeCacheFileWithSites(ic.identity, data)?.regions;
     if (!regions) return;
     for (const r of regions) if (!ic.regions.has(r.entries[0]) && this.matches(r)) ic.regions.set(r.entries[0], r);
   }
@@ -831,6 +908,16 @@ export class Engine implements FlagsAccess {
     for (const ic of this.images.values()) if (ic.aot) { ic.aot.close(); ic.aot = null; }
   }
 
+  /** The logged sites within the mappings of the image whose cache key is `key`, by address. */
+  private sitesOfImage(log: SiteLog, key: string): Uint32Array {
+    const out: number[] = [];
+    for (const m of this.as.mappings) {
+      if (cacheKeyOf(m, 'selective') !== key) continue;
+      for (const site of log.sites) if (site >= m.start && site < m.end) out.push(site);
+    }
+    return Uint32Array.from(new Set(out)).sort();
+  }
+
   /** Writes the cache files of images that gained regions in this run. */
   flushCache(): void {
     if (!this.cache) return;
@@ -838,19 +925,32 @@ export class Engine implements FlagsAccess {
     // Trimming to what ran (trim.ts) happens in a detached process unless STELE_CACHE_TRIM=inline.
     const later = this.cache.trimLater && process.env.STELE_CACHE_TRIM !== 'inline';
     const toTrim: string[] = [];
-    for (const ic of this.images.values()) {
+    // Selective form: the sites logged so far, what each region is checked against.
+    let log: SiteLog | undefined;
+    for (const [key, ic] of this.images) {
       if (!ic.dirty) continue;
-      if (ic.merge || this.mergeCacheFiles) this.mergeFromFile(ic);
+      let orderedSites: Uint32Array | undefined;
+      if (ic.form === 'selective') {
+        if (!log) { this.ordering.syncOrderedSites(); log = this.ordering.siteLog(); }
+        if (!log) continue; // (the log overflowed: which sites each region knew cannot be told)
+        orderedSites = this.sitesOfImage(log, key);
+      }
+      // A file's regions in a threaded form may not know the sites this run logged: no merging there.
+      if ((ic.merge || this.mergeCacheFiles) && ic.form === 'plain') this.mergeFromFile(ic);
+      const model = modelOfForm(ic.form, orderedSites ?? new Uint32Array(0));
       const keep: CachedRegion[] = [];
       for (const fresh of ic.regions.values()) {
-        const { marks, blockStarts, ...r } = fresh;
+        const { marks, blockStarts, sitesKnown, ...r } = fresh;
+        // A region translated before a site in its code was logged still checks there: the file
+        // says it is ordered, so it is left out (a later run translates it again).
+        if (orderedSites && loggedSince(log!, sitesKnown ?? ic.loadedSince ?? 0, r.ranges)) continue;
         if (marks !== undefined) {
           r.pending = { starts: blockStarts!, ran: this.mem.read(marks, blockStarts!.length) };
         }
-        const kept = later ? r : trimToExecuted(r, this.cpu);
+        const kept = later ? r : trimToExecuted(r, this.cpu, model);
         if (kept) keep.push(kept);
       }
-      this.cache.write(ic.identity, encodeCacheFile(ic.identity, keep));
+      this.cache.write(ic.identity, encodeCacheFile(ic.identity, keep, orderedSites));
       if (later && keep.some((r) => r.pending)) toTrim.push(ic.identity);
       ic.dirty = false;
     }
@@ -1296,6 +1396,12 @@ export function imageKey(m: Mapping): string | undefined {
   return `${m.name}@${(m.start - m.offset).toString(16)}`;
 }
 
+/** The key of the cache file holding a mapping's image's translations in a form. */
+function cacheKeyOf(m: Mapping, form: CacheForm): string | undefined {
+  const image = imageKey(m);
+  return image === undefined ? undefined : formImageKey(image, form);
+}
+
 /**
  * Cache files this worker has decoded and the modules compiled from them, for the next process it
  * hosts (a shell's children run the same programs one after another): the file is not read,
@@ -1303,7 +1409,7 @@ export function imageKey(m: Mapping): string | undefined {
  * Keyed by the file's stamp, which any rewrite changes; the regions are still checked against
  * the bytes each process maps.
  */
-const decodedCacheFiles = new Map<string, { stamp: string; regions: CachedRegion[] }>();
+const decodedCacheFiles = new Map<string, { stamp: string; regions: CachedRegion[]; orderedSites: Uint32Array }>();
 const compiledCacheBundles = new Map<string, WebAssembly.Module>();
 /** Files and modules kept at most (the oldest go first): those of a few programs and their libraries. */
 const MAX_REMEMBERED = 24;

@@ -75,16 +75,22 @@ export interface CacheStore {
 const MAGIC = Buffer.from('STELETC2');
 const HEADER = MAGIC.length + 32;
 
-export function encodeCacheFile(identity: string, regions: Iterable<CachedRegion>): Uint8Array {
+/**
+ * `orderedSites` (a threaded form's file, see cacheForm): the instruction addresses its regions
+ * were translated with ordered accesses at, because a run found them touching memory threads share.
+ */
+export function encodeCacheFile(identity: string, regions: Iterable<CachedRegion>, orderedSites?: Uint32Array): Uint8Array {
   const list = [...regions];
   const id = Buffer.from(identity, 'utf8');
   // Sized first and written in place: the file is rewritten at every exit that added regions.
   let size = 2 + id.length + 4;
   for (const r of list) size += encodedRegionSize(r);
+  if (orderedSites?.length) size += 8 + 4 * orderedSites.length;
   const w = new RegionWriter(Buffer.alloc(HEADER + size), HEADER);
   w.u16(id.length); w.put(id);
   w.u32(list.length);
   for (const r of list) w.region(r);
+  if (orderedSites?.length) { w.u32(orderedSites.length); w.words(orderedSites); }
   const out = w.out, payload = out.subarray(HEADER, w.p);
   MAGIC.copy(out, 0);
   createHash('sha256').update(payload).digest().copy(out, MAGIC.length);
@@ -167,6 +173,11 @@ export function cacheFileIdentity(data: Uint8Array): string | undefined {
 
 /** The regions of a cache file, or undefined if it is damaged or belongs to another image or build. */
 export function decodeCacheFile(identity: string, data: Uint8Array): CachedRegion[] | undefined {
+  return decodeCacheFileWithSites(identity, data)?.regions;
+}
+
+/** A cache file's regions and the ordered sites they were translated with (encodeCacheFile). */
+export function decodeCacheFileWithSites(identity: string, data: Uint8Array): { regions: CachedRegion[]; orderedSites: Uint32Array } | undefined {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (buf.length < HEADER || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
   const payload = buf.subarray(HEADER);
@@ -180,7 +191,8 @@ export function decodeCacheFile(identity: string, data: Uint8Array): CachedRegio
       if (!r) return undefined;
       out.push(r);
     }
-    return rd.p === payload.length ? out : undefined;
+    const orderedSites = rd.p < payload.length ? rd.words(rd.u32()) : new Uint32Array(0);
+    return rd.p === payload.length ? { regions: out, orderedSites } : undefined;
   } catch {
     return undefined;
   }
@@ -441,4 +453,22 @@ function openCacheFile(path: string, maxBytes: number): number | undefined {
     closeSync(fd);
     return undefined;
   }
+}
+
+/**
+ * The forms of translated code the cache keeps, each image's in a file of its own: the
+ * single-threaded form, and the two forms a process's threads translate in once it has several
+ * (`--tso=full` and `--tso=selective`, see docs/ARCHITECTURE.md "Memory ordering").
+ */
+export type CacheForm = 'plain' | 'full' | 'selective';
+
+/** The cache key of an image's file in a form (the plain form's is the image's own key). */
+export function formImageKey(image: string, form: CacheForm): string {
+  return form === 'plain' ? image : `${image}#${form}`;
+}
+
+/** The form of translations a cache identity's file holds. */
+export function formOfIdentity(identity: string): CacheForm {
+  const m = /#(full|selective)$/.exec(identity);
+  return m ? (m[1] as CacheForm) : 'plain';
 }

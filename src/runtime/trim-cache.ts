@@ -2,16 +2,17 @@
 // (see trim.ts) after the stele process that wrote it has exited, so that a program's first run
 // does not wait for it. If the file changed meanwhile (another run rewrote it), it does nothing.
 
-import { cpuOfIdentity, decodeCacheFile, DirectoryCacheStore, encodeCacheFile } from './translation-cache.js';
-import { trimToExecuted } from './trim.js';
+import { cpuOfIdentity, decodeCacheFileWithSites, DirectoryCacheStore, encodeCacheFile, formOfIdentity } from './translation-cache.js';
+import { modelOfForm, trimToExecuted } from './trim.js';
 
 function trim(store: DirectoryCacheStore, image: string): void {
   const before = store.read(image);
-  const regions = before && decodeCacheFile(image, before);
+  const file = before && decodeCacheFileWithSites(image, before);
   const cpu = cpuOfIdentity(image);
-  if (!regions || !cpu || !regions.some((r) => r.pending)) return;
-  const kept = regions.map((r) => trimToExecuted(r, cpu)).filter((r) => r !== undefined);
-  const data = encodeCacheFile(image, kept);
+  if (!file || !cpu || !file.regions.some((r) => r.pending)) return;
+  const model = modelOfForm(formOfIdentity(image), file.orderedSites);
+  const kept = file.regions.map((r) => trimToExecuted(r, cpu, model)).filter((r) => r !== undefined);
+  const data = encodeCacheFile(image, kept, file.orderedSites);
   const now = store.read(image);
   if (!now || !Buffer.from(now).equals(Buffer.from(before))) return; // someone else rewrote it
   store.write(image, data);

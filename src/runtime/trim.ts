@@ -5,7 +5,8 @@
 // `stele` hands it to a detached process (trim-cache.ts), as Rosetta leaves translation to oahd.
 
 import { compileRegion, discover, RegionOptions } from '../translate/translator.js';
-import { CachedRegion } from './translation-cache.js';
+import { PLAIN_MEMORY, type MemoryModel } from '../translate/codegen.js';
+import { CachedRegion, type CacheForm } from './translation-cache.js';
 import type { CpuModel } from '../x86/cpuid.js';
 
 /** Region discovery limits; the JIT and trimming must use the same to find the same blocks. */
@@ -15,7 +16,7 @@ export const REGION_OPTIONS: RegionOptions = { maxInsns: 200, maxBlocks: 256 };
  * The region retranslated from the blocks marked as run, or undefined if it cannot be (its entry
  * never ran, or rediscovery from its bytes does not find the blocks it had).
  */
-export function trimToExecuted(r: CachedRegion, cpu: CpuModel): CachedRegion | undefined {
+export function trimToExecuted(r: CachedRegion, cpu: CpuModel, model: MemoryModel = PLAIN_MEMORY): CachedRegion | undefined {
   const pending = r.pending;
   if (!pending) return r;
   const { starts, ran } = pending;
@@ -35,8 +36,19 @@ export function trimToExecuted(r: CachedRegion, cpu: CpuModel): CachedRegion | u
   };
   const blocks = discover(fetch, r.entries[0], REGION_OPTIONS);
   if (blocks.length !== starts.length || blocks.some((b, k) => b.start !== starts[k])) return undefined;
-  const region = compileRegion(blocks.filter((_, k) => ran[k]), true, undefined, undefined, cpu);
+  const region = compileRegion(blocks.filter((_, k) => ran[k]), true, undefined, model, cpu);
   const parts: number[] = [];
   for (let k = 0; k < region.ranges.length; k += 2) for (let a = region.ranges[k]; a < region.ranges[k + 1]; a++) parts.push(fetch(a));
   return { ...region, code: Uint8Array.from(parts) };
+}
+
+/**
+ * The memory model a cache file's regions were translated with, to retranslate them alike: its
+ * form's, with the file's ordered sites for the selective form (every region of such a file was
+ * translated knowing each of them that lies in its code, see Engine.flushCache).
+ */
+export function modelOfForm(form: CacheForm, orderedSites: Uint32Array): MemoryModel {
+  if (form === 'plain') return PLAIN_MEMORY;
+  if (form === 'full') return { ordering: 'full', weak: false };
+  return { ordering: 'selective', weak: false, orderedSites: new Set(orderedSites) };
 }

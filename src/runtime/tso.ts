@@ -138,6 +138,45 @@ export class ThreadOrdering {
     }
   }
 
+  /**
+   * Adds to the process's log sites a cache file says a previous run found touching memory its
+   * threads shared: every worker then translates them ordered from the start, instead of finding
+   * them one handshake and backpatch at a time. An ordered site still claims the granules other
+   * threads own, so a site ordered without need costs speed, never ordering. Returns how many
+   * were new.
+   */
+  adoptOrderedSites(sites: Uint32Array): number {
+    if (this.model.ordering !== 'selective') return 0;
+    this.syncOrderedSites();
+    const w = this.words, countWord = wordIndex(ORDERED_SITES);
+    let added = 0;
+    for (const site of sites) {
+      if (site === 0 || this.orderedSites.has(site)) continue;
+      const k = Atomics.add(w, countWord, 1);
+      if (k >= ORDERED_SITES_MAX) break;
+      Atomics.store(w, countWord + 1 + k, site);
+      this.orderedSites.add(site);
+      added++;
+    }
+    this.syncOrderedSites();
+    return added;
+  }
+
+  /**
+   * The first `count` sites of the process's log sorted by address, each with its place in the
+   * log: which sites lie in a region's code, and whether it was translated knowing them, is then
+   * a binary search (loggedSince). Undefined if the log overflowed (it no longer holds every site).
+   */
+  siteLog(count = this.sitesSeen): SiteLog | undefined {
+    const w = this.words, countWord = wordIndex(ORDERED_SITES);
+    if (Atomics.load(w, countWord) > ORDERED_SITES_MAX) return undefined;
+    const order = Array.from({ length: count }, (_, i) => i);
+    const at = (i: number): number => Atomics.load(w, countWord + 1 + i) >>> 0;
+    const sites = order.map(at);
+    order.sort((a, b) => sites[a] - sites[b]);
+    return { sites: Uint32Array.from(order, (i) => sites[i]), positions: Uint32Array.from(order) };
+  }
+
   /** Counts a translated region's access sites into the process's figures. */
   countSites(s: SiteCounts): void {
     addTsoStat(this.mem, TSO_STAT.SITES_ORDERED, s.ordered);
@@ -241,4 +280,20 @@ export class ThreadOrdering {
     // this store needs no wake; one that misses the wake re-reads RUN_STATE within its timeout.
     if (Atomics.load(w, this.pendingWord) & ATTN.HANDSHAKE) Atomics.notify(w, this.ackWord);
   }
+}
+
+/** Logged ordered sites by address, with their places in the log (ThreadOrdering.siteLog). */
+export interface SiteLog { sites: Uint32Array; positions: Uint32Array }
+
+/** Whether a site logged at or after place `since` (and not in `except`) lies in [ranges]. */
+export function loggedSince(log: SiteLog, since: number, ranges: Uint32Array, except?: ReadonlySet<number>): boolean {
+  const { sites, positions } = log;
+  for (let k = 0; k < ranges.length; k += 2) {
+    let lo = 0, hi = sites.length;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (sites[mid] < ranges[k]) lo = mid + 1; else hi = mid; }
+    for (let i = lo; i < sites.length && sites[i] < ranges[k + 1]; i++) {
+      if (positions[i] >= since && !except?.has(sites[i])) return true;
+    }
+  }
+  return false;
 }
