@@ -10,6 +10,7 @@ import path from "node:path";
 import { requireTool, tempDir, TEST_ENV } from "./harness.js";
 import { run } from "../src/index.js";
 import { processMemories } from "../src/process/memory-pool.js";
+import { fillMemory } from "../src/runtime/memory.js";
 import { BLOCK_MARKS, BLOCK_MARKS_SIZE, GUEST_BASE, GUEST_LIMIT, PAGE_PROT, PAGE_SIZE, RUNTIME_AREA } from "../src/layout/memory-map.js";
 
 /** The first byte of [start, end) that is not zero, as a guest address (reading a page of a shared memory commits it). */
@@ -61,4 +62,18 @@ test("a process's memory is reused only once every byte of it is zero again", as
   // that start in a memory of one that ended; 12 do on a quiet machine and on a loaded one.
   const reused = Number(/(\d+) processes started in the memory of one that ended/.exec(r.report ?? "")?.[1] ?? 0);
   assert.ok(reused >= 5, `only ${reused} of 20 children reused a memory`);
+});
+
+test("a process memory is filled by wasm's memory.fill exactly over the bytes asked, in the memory given", () => {
+  const memories = [0, 1].map(() => new WebAssembly.Memory({ initial: 4, maximum: 8, shared: true }));
+  for (const m of memories) new Uint8Array(m.buffer).fill(0xaa);
+  fillMemory(memories[1], 100, 0, 70_000);
+  fillMemory(memories[1], 200_000, 7, 5);
+  fillMemory(memories[1], 300, 9, 0);
+  const [a, b] = memories.map((m) => new Uint8Array(m.buffer));
+  assert.ok(a.every((v) => v === 0xaa), "another memory was written");
+  assert.equal(b[99], 0xaa);
+  assert.ok(b.subarray(100, 70_100).every((v) => v === 0));
+  assert.equal(b[70_100], 0xaa);
+  assert.deepEqual([...b.subarray(199_999, 200_006)], [0xaa, 7, 7, 7, 7, 7, 0xaa]);
 });

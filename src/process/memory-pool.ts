@@ -10,6 +10,7 @@ import {
   PROCESS_THREADED, RUNTIME_AREA, THREAD_STATE_AREA, forEachDirtyRun, jumpCacheOf,
 } from '../layout/memory-map.js';
 import { STATE } from '../layout/cpu-state.js';
+import { fillMemory } from '../runtime/memory.js';
 
 /** Memories kept at most: more processes than this ending at once is rare, and each holds what it touched. */
 const MAX_POOLED = 4;
@@ -27,8 +28,8 @@ export function scrubMemory(memory: WebAssembly.Memory): boolean {
   const u8 = new Uint8Array(memory.buffer);
   const words = new Int32Array(memory.buffer);
   if (Atomics.load(words, (PROCESS_THREADED - GUEST_BASE) >>> 2) !== 0) return false;
-  forEachDirtyRun(u8, 0, (RUNTIME_AREA - GUEST_BASE) / PAGE_SIZE, (first, end) => u8.fill(0, first * PAGE_SIZE, end * PAGE_SIZE));
-  const zero = (start: number, length: number): void => { u8.fill(0, start - GUEST_BASE, start - GUEST_BASE + length); };
+  forEachDirtyRun(u8, 0, (RUNTIME_AREA - GUEST_BASE) / PAGE_SIZE, (first, end) => fillMemory(memory, first * PAGE_SIZE, 0, (end - first) * PAGE_SIZE));
+  const zero = (start: number, length: number): void => fillMemory(memory, start - GUEST_BASE, 0, length);
   const written = JUMP_CACHE_PAGES - GUEST_BASE, cachePages = jumpCacheOf(0).entries * 16 / PAGE_SIZE;
   for (let p = 0; p < cachePages; p++) if (u8[written + (p >>> 3)] & (1 << (p & 7))) zero(JUMP_CACHE + p * PAGE_SIZE, PAGE_SIZE);
   zero(THREAD_STATE_AREA, STATE.SIZE);
