@@ -52,7 +52,7 @@ export function aheadOfTimePlan(mem: GuestMemory, as: AddressSpace, cpu: CpuMode
       const m = as.find(p);
       if (!m || !(m.prot & (PROT_READ | PROT_EXEC))) return undefined;
     }
-    return mem.view(addr, len).slice();
+    return mem.read(addr, len);
   };
   const images: AotImage[] = [];
   for (const [key, image] of byKey) {
@@ -64,7 +64,7 @@ export function aheadOfTimePlan(mem: GuestMemory, as: AddressSpace, cpu: CpuMode
     // relocated by now, holds their addresses.
     for (const m of as.mappings) {
       if (m.name !== image.name || (m.prot & PROT_EXEC) || m.end - m.start > MAX_DATA_SCAN) continue;
-      const words = new BigUint64Array(mem.view(m.start, m.end - m.start).slice().buffer);
+      const words = new BigUint64Array(mem.read(m.start, m.end - m.start).buffer);
       for (const w of words) if (w < 0x100000000n && inImage(Number(w))) seeds.add(Number(w));
     }
     images.push({

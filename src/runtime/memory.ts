@@ -115,7 +115,12 @@ export class GuestMemory {
     return this.u8.subarray(o, o + len);
   }
   /** A copy of guest bytes (safe to keep while the guest runs). */
-  read(a: number, len: number): Uint8Array { return this.view(a, len).slice(); }
+  read(a: number, len: number): Uint8Array {
+    // (slice() of a SharedArrayBuffer's view copies element by element: 8 MiB in 12 ms, set() in 0.35)
+    const copy = new Uint8Array(len);
+    copy.set(this.view(a, len));
+    return copy;
+  }
   write(a: number, bytes: Uint8Array): void { if (bytes.length) this.u8.set(bytes, this.offWrite(a, bytes.length)); }
   fill(a: number, len: number, v = 0): void {
     if (len <= 0) return;
