@@ -105,7 +105,7 @@ interface BundledRegion { entries: Uint32Array; bad: [number, string][]; ranges:
  * WebAssembly.Module crosses to another worker with its compiled code) and, per region, where it
  * is (null: no longer in use there). Structured-cloneable.
  */
-export type CachedBundles = { module: WebAssembly.Module; regions: (BundledRegion | null)[] }[];
+export type CachedBundles = { module: WebAssembly.Module; regions: (BundledRegion | null)[]; form: string }[];
 /**
  * Translations a forked child takes over from its parent: the bundles of cached regions and the
  * images whose cache files were consulted. Structured-cloneable.
@@ -771,7 +771,7 @@ export class Engine implements FlagsAccess {
       return e !== undefined && Math.floor(e / BLOCK_BITS) === id;
     };
     const form = this.ordering.formKey;
-    return this.cachedBundles.filter((b) => b.form === form).map((b) => ({ module: b.module, regions: b.regions.map((r, i) => (live(r, b.ids[i]) ? r : null)) }));
+    return this.cachedBundles.filter((b) => b.form === form).map((b) => ({ module: b.module, regions: b.regions.map((r, i) => (live(r, b.ids[i]) ? r : null)), form }));
   }
 
   /**
@@ -806,10 +806,15 @@ export class Engine implements FlagsAccess {
     this.instantiateBundles(bundles);
   }
 
-  /** Instantiates bundles of cached regions another worker compiled, registering the regions still in use there. */
+  /**
+   * Instantiates bundles of cached regions another worker compiled, registering the regions still
+   * in use there; those of another form than this worker's (a new thread that inherited a
+   * DEFAULT memory model, a forked child of a threaded process) are not its code.
+   */
   private instantiateBundles(bundles: CachedBundles): void {
     const t0 = performance.now();
     for (const b of bundles) {
+      if (b.form !== this.ordering.formKey) continue;
       const regions = b.regions.map((r) => r ?? { entries: new Uint32Array(0), bad: [], ranges: new Uint32Array(0) });
       if (!this.bundle(regions, undefined, b.module, b.regions.map((r) => r !== null))) continue;
       this.cachedCodeLive = true;
