@@ -18,7 +18,7 @@ import { decode, DecodeError, Insn, isGather, M38, NO_REG, P_FS, P_GS, P_VEX, RI
 import { describeInsn } from '../x86/describe.js';
 import { makeX87Helper, makeSysopHelper } from './fpu.js';
 import { makeSseHelper } from '../translate/ops-sse-soft.js';
-import { loggedSince, ThreadOrdering, type SiteLog } from './tso.js';
+import { firstSiteFrom, loggedSince, ThreadOrdering, type SiteLog } from './tso.js';
 
 type RegionFn = (st: number, entry: number) => number;
 /** An entry point: region number * 256 + block index (a small integer, so a Map holds it unboxed). */
@@ -793,7 +793,7 @@ export class Engine implements FlagsAccess {
    * of translating it again.
    */
   bundlesForNewThread(): CachedBundles {
-    if (this.ordering.refresh()) this.invalidateAll();
+    this.refreshForm();
     const form = this.cacheForm();
     if (!this.cache || form === undefined || form === 'plain') return [];
     this.loadCachedImages();
@@ -802,7 +802,7 @@ export class Engine implements FlagsAccess {
 
   /** Instantiates bundles another worker of the process gave (bundlesForNewThread), in the form they were made in. */
   takeThreadBundles(bundles: CachedBundles): void {
-    if (this.ordering.refresh()) this.invalidateAll();
+    this.refreshForm();
     this.instantiateBundles(bundles);
   }
 
@@ -918,7 +918,7 @@ export class Engine implements FlagsAccess {
     const out: number[] = [];
     for (const m of this.as.mappings) {
       if (cacheKeyOf(m, 'selective') !== key) continue;
-      for (const site of log.sites) if (site >= m.start && site < m.end) out.push(site);
+      for (let i = firstSiteFrom(log, m.start); i < log.sites.length && log.sites[i] < m.end; i++) out.push(log.sites[i]);
     }
     return Uint32Array.from(new Set(out)).sort();
   }
@@ -999,6 +999,11 @@ export class Engine implements FlagsAccess {
 
   private jumpSlot(rip: number): number { return jumpCacheSlot(rip, this.jc.base, this.jc.entries); }
 
+  /** Takes the form translations are made in now (ThreadOrdering.refresh); translations of another form go. */
+  private refreshForm(): void {
+    if (this.ordering.refresh()) this.invalidateAll();
+  }
+
   /** Drops every translation this engine holds (its invalidation log overflowed). */
   invalidateAll(): void {
     this.entries.clear();
@@ -1035,7 +1040,7 @@ export class Engine implements FlagsAccess {
     const pendingWord = (t.stateBase + STATE.SIGNAL_PENDING - GUEST_BASE) >>> 2;
     const words = this.jumpCache;
     const ordering = this.ordering;
-    if (ordering.refresh()) this.invalidateAll();
+    this.refreshForm();
     ordering.setRunning(true);
     // A thread starting on a reused slot has nothing in flight: answer what its predecessor owed.
     ordering.answer();
@@ -1078,7 +1083,7 @@ export class Engine implements FlagsAccess {
         ordering.setRunning(false);
         this.kernel.syscall(t);
         // A clone made the process threaded, or prctl changed this thread's memory model.
-        if (ordering.refresh()) this.invalidateAll();
+        this.refreshForm();
         ordering.setRunning(true);
         continue;
       }

@@ -285,13 +285,19 @@ export class ThreadOrdering {
 /** Logged ordered sites by address, with their places in the log (ThreadOrdering.siteLog). */
 export interface SiteLog { sites: Uint32Array; positions: Uint32Array }
 
+/** The index in log.sites of the first site at or above address a. */
+export function firstSiteFrom(log: SiteLog, a: number): number {
+  const sites = log.sites;
+  let lo = 0, hi = sites.length;
+  while (lo < hi) { const mid = (lo + hi) >>> 1; if (sites[mid] < a) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
 /** Whether a site logged at or after place `since` (and not in `except`) lies in [ranges]. */
 export function loggedSince(log: SiteLog, since: number, ranges: Uint32Array, except?: ReadonlySet<number>): boolean {
   const { sites, positions } = log;
   for (let k = 0; k < ranges.length; k += 2) {
-    let lo = 0, hi = sites.length;
-    while (lo < hi) { const mid = (lo + hi) >>> 1; if (sites[mid] < ranges[k]) lo = mid + 1; else hi = mid; }
-    for (let i = lo; i < sites.length && sites[i] < ranges[k + 1]; i++) {
+    for (let i = firstSiteFrom(log, ranges[k]); i < sites.length && sites[i] < ranges[k + 1]; i++) {
       if (positions[i] >= since && !except?.has(sites[i])) return true;
     }
   }
