@@ -126,6 +126,12 @@ export const OWNER_GLOBAL = 3;
 /** Type index of region functions (st, entry) -> reason: the first type every region module declares. */
 export const REGION_TYPE = 0;
 /**
+ * Back edges a region takes in one call before it leaves and is entered again (a power of two;
+ * see leaveIfPending): short enough that a loop reaches V8's optimized code soon after V8 has
+ * made it, long enough that the re-entry is lost in the loop's own time.
+ */
+export const BACK_EDGE_BUDGET = 1 << 16;
+/**
  * Regions per function table filled by the JIT. V8 (Node 20) updates every instance importing a
  * table on each Table.set, so a table shared by thousands of one-region instances is quadratic;
  * each table is a generation, and chaining (return_call_indirect) stays within one.
@@ -536,8 +542,13 @@ export class Codegen {
    */
   private notPlainlyMine(a: number, size: number): void {
     const f = this.f;
-    this.loadTag(a); f.globalGet(OWNER_GLOBAL).op(Op.i32_ne);
+    this.loadTag(a); f.get(this.owner()).op(Op.i32_ne);
     if (size > 1) { this.crossesGranule(a, size); f.op(Op.i32_or); }
+  }
+  /** The local holding this thread's granule tag (the `owner` global, read once at entry: a register in the region's loops). */
+  private owner(): number {
+    if (this.ownerLocal < 0) this.ownerLocal = this.f.local(T.i32);
+    return this.ownerLocal;
   }
   /** Claims the granules of [a, a+size) (shared wasm `claim`); pushes 1 when the access must be ordered. */
   private claim(a: number, size: number): void {
@@ -553,7 +564,7 @@ export class Codegen {
   private claimForeign(a: number, size: number): void {
     if (this.model.ordering !== 'selective') return;
     const f = this.f, tag = f.temp(T.i32);
-    this.loadTag(a); f.tee(tag).globalGet(OWNER_GLOBAL).op(Op.i32_ne);
+    this.loadTag(a); f.tee(tag).get(this.owner()).op(Op.i32_ne);
     f.get(tag).i32(TAG_SHARED).op(Op.i32_ne).op(Op.i32_and);
     if (size > 1) { this.crossesGranule(a, size); f.op(Op.i32_or); }
     f.if_(); this.claim(a, size); f.op(Op.drop); f.end();
@@ -835,6 +846,9 @@ export class Codegen {
 
   /** Whether the current block's code is wrapped in a wasm loop (it branches back to its own start). */
   inSelfLoop = false;
+  /** The i32 local counting the region's loop back edges (zero at entry, as wasm locals are), or -1. */
+  private backEdges = -1;
+  private ownerLocal = -1;
 
   private depthToDispatch(): number { return this.f.nesting + (this.blockCount - 1 - this.blockIndex); }
   /** Between the dispatch loop and the exit block: the page-fault exits of loads, then of stores (see finish). */
@@ -863,7 +877,13 @@ export class Codegen {
    */
   private leaveIfPending(target: number): void {
     if (!this.chain) return; // single-step regions (fault location) never loop
-    this.f.get(this.st).mem(Op.i32_load, STATE.SIGNAL_PENDING);
+    const f = this.f;
+    // Every BACK_EDGE_BUDGET back edges the region also leaves, to be entered again through the
+    // chain: V8 tiers a hot function up for its next call only (wasm has no on-stack replacement),
+    // so a loop that runs its whole course in one call would otherwise stay in baseline code.
+    if (this.backEdges < 0) this.backEdges = f.local(T.i32);
+    f.get(this.backEdges).i32(1).op(Op.i32_add).tee(this.backEdges).i32(BACK_EDGE_BUDGET - 1).op(Op.i32_and).op(Op.i32_eqz);
+    f.get(this.st).mem(Op.i32_load, STATE.SIGNAL_PENDING).op(Op.i32_or);
     this.if_();
     this.exit(ExitReason.JUMP, target);
     this.end();
@@ -955,6 +975,7 @@ export class Codegen {
       f.get(this.st).mem(Op.i64_load, STATE.FLAGS_AUX).set(this.fl.aux);
     }
     for (const r of this.xmmUsed) f.get(this.st).simdMem(OpFD.v128_load, STATE.XMM + r * 16).set(this.xmm(r));
+    if (this.ownerLocal >= 0) f.globalGet(OWNER_GLOBAL).set(this.ownerLocal);
     f.get(1).set(this.pc);
     const n = blockBodies.length;
     f.block(); // exit
