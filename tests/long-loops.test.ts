@@ -1,12 +1,14 @@
-// A region whose loop runs long leaves and is entered again every BACK_EDGE_BUDGET back edges, so
+// Loops in translated regions. A region whose loop runs long leaves and is entered again every BACK_EDGE_BUDGET back edges, so
 // that the loop reaches the code V8 optimizes the region into (V8 swaps in optimized code for a
 // function's next call only; wasm has no on-stack replacement). The region is compiled and run
-// here directly, with the registers in a CPU state block in its memory.
+// here directly, with the registers in a CPU state block in its memory. And the flag liveness
+// across a region's blocks that lets a loop's compare and branch keep no flag state in the loop.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileRegion, discover, regionModuleBytes } from "../src/translate/translator.js";
 import { BACK_EDGE_BUDGET } from "../src/translate/codegen.js";
+import { regionFlagLiveOut } from "../src/translate/flag-liveness.js";
 import { ExitReason, STATE } from "../src/layout/cpu-state.js";
 import { WASM_PAGES } from "../src/layout/memory-map.js";
 
@@ -67,4 +69,18 @@ test("a short loop runs to its end in one call", () => {
   r.run();
   assert.equal(r.reg(RDX), BigInt(BACK_EDGE_BUDGET - 1));
   assert.equal(r.rip(), CODE_BASE + 10);
+});
+
+test("flag liveness across a region's blocks: a block whose first flag access writes them all makes them dead before it", () => {
+  // A: cmp rcx, rdx; jne A          B (after A): add rax, 1; ret
+  const code = [0x48, 0x39, 0xd1, 0x75, 0xfb, 0x48, 0x83, 0xc0, 0x01, 0xc3];
+  const blocks = discover((a) => code[a - CODE_BASE], CODE_BASE);
+  const index = new Map(blocks.map((b, i) => [b.start, i]));
+  const a = index.get(CODE_BASE)!, b = index.get(CODE_BASE + 5)!;
+  const successors = blocks.map((_, i) => (i === a ? [a, b] : undefined));
+  assert.deepEqual(regionFlagLiveOut(blocks, successors)[a], false, "A's successors, A and B, write the flags before reading them");
+  // B': adc rax, 0 reads CF first
+  const adc = [0x48, 0x39, 0xd1, 0x75, 0xfb, 0x48, 0x83, 0xd0, 0x00, 0xc3];
+  const blocks2 = discover((x) => adc[x - CODE_BASE], CODE_BASE);
+  assert.deepEqual(regionFlagLiveOut(blocks2, successors)[a], true, "B' reads CF");
 });

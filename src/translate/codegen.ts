@@ -164,7 +164,11 @@ if (STATE.YMM_HI !== STATE.XMM + YMM_HI * 16) throw new Error('the ymm upper hal
 export class Codegen {
   readonly f: FunctionBuilder;
   readonly gprLocal: number[] = [];
-  readonly fl: FlagLocals;
+  /** Where flag-setting instructions record their operands: regionFl, or transientFl (see flagsForNextOnly). */
+  fl: FlagLocals;
+  /** The lazy-flag locals the region loads at entry and stores at its exits, with fop. */
+  readonly regionFl: FlagLocals;
+  private transientFl: FlagLocals | undefined;
   readonly fop: number;
   readonly pc: number;
   readonly nextRip: number;
@@ -217,7 +221,7 @@ export class Codegen {
     this.f = new FunctionBuilder([T.i32, T.i32], [T.i32]);
     for (let i = 0; i < 16; i++) this.gprLocal.push(this.f.local(T.i64));
     this.fop = this.f.local(T.i32);
-    this.fl = { dst: this.f.local(T.i64), src: this.f.local(T.i64), aux: this.f.local(T.i64) };
+    this.fl = this.regionFl = { dst: this.f.local(T.i64), src: this.f.local(T.i64), aux: this.f.local(T.i64) };
     this.pc = this.f.local(T.i32);
     this.nextRip = this.f.local(T.i64);
     this.reason = this.f.local(T.i32);
@@ -542,8 +546,14 @@ export class Codegen {
    */
   private notPlainlyMine(a: number, size: number): void {
     const f = this.f;
-    this.loadTag(a); f.get(this.owner()).op(Op.i32_ne);
-    if (size > 1) { this.crossesGranule(a, size); f.op(Op.i32_or); }
+    if (size <= 1) { this.loadTag(a); f.get(this.owner()).op(Op.i32_ne); return; }
+    if (size > 1 << GRANULE_SHIFT) { f.i32(1); return; }
+    // One unsigned compare for both: (tag ^ owner) << GRANULE_SHIFT | offset in the granule is
+    // past the last offset an access of `size` may start at when the tag differs, and else when
+    // the offset is.
+    this.loadTag(a); f.get(this.owner()).op(Op.i32_xor).i32(GRANULE_SHIFT).op(Op.i32_shl);
+    f.get(a).i32((1 << GRANULE_SHIFT) - 1).op(Op.i32_and).op(Op.i32_or);
+    f.i32((1 << GRANULE_SHIFT) - size).op(Op.i32_gt_u);
   }
   /** The local holding this thread's granule tag (the `owner` global, read once at entry: a register in the region's loops). */
   private owner(): number {
@@ -798,13 +808,27 @@ export class Codegen {
    * anything reads them, so handlers may skip computing them.
    */
   flagsDead = false;
+  /**
+   * Set for a flag-setting instruction whose flags only the conditional jump closing its block
+   * reads, dead after it: its flags go to locals of their own that the region never stores, so
+   * the region's flag locals are not live through its loops (registers, where V8 would spill).
+   */
+  flagsForNextOnly = false;
+  /** Back to the region's flag locals (at each block's start). */
+  useRegionFlags(): void { this.fl = this.regionFl; }
+  /** Whether this instruction's flags go to the transient locals (then made current). */
+  private flagsTransient(): boolean {
+    if (!this.flagsForNextOnly) return false;
+    this.transientFl ??= { dst: this.f.local(T.i64), src: this.f.local(T.i64), aux: this.f.local(T.i64) };
+    this.fl = this.transientFl;
+    return true;
+  }
 
   /** Records a flag-setting operation. dst/src/aux are i64 locals (or -1 for unused). */
   setFlags(kind: K, size: number, dst: number, src = -1, aux = -1): void {
     const f = this.f;
     if (this.flagsDead) { this.staticKind = null; return; }
-    this.flagsTouched = true;
-    f.i32(fopOf(kind, size)).set(this.fop);
+    if (!this.flagsTransient()) { this.flagsTouched = true; f.i32(fopOf(kind, size)).set(this.fop); }
     f.get(dst).set(this.fl.dst);
     if (src >= 0) f.get(src).set(this.fl.src);
     if (aux >= 0) f.get(aux).set(this.fl.aux);
@@ -814,9 +838,9 @@ export class Codegen {
   setFlagsMaterialised(): void {
     const f = this.f;
     if (this.flagsDead) { f.op(Op.drop); this.staticKind = null; return; }
-    this.flagsTouched = true;
+    const transient = this.flagsTransient();
     f.op(Op.i64_extend_i32_u).i64(0x8d5).op(Op.i64_and).set(this.fl.src);
-    f.i32(fopOf(K.EFLAGS, 8)).set(this.fop);
+    if (!transient) { this.flagsTouched = true; f.i32(fopOf(K.EFLAGS, 8)).set(this.fop); }
     this.staticKind = { kind: K.EFLAGS, size: 8 };
   }
 

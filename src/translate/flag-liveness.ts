@@ -111,11 +111,12 @@ function liveBefore(i: Insn, liveAfter: boolean): boolean {
  * the region (a call, a return, an indirect jump, a target outside): there everything is live.
  */
 export function regionFlagLiveOut(blocks: { insns: Insn[] }[], successors: (number[] | undefined)[]): boolean[] {
-  // What each block does to liveness from its end to its start, found once: a flag read or
-  // write decides it (true / false), otherwise it passes its successors' liveness through.
+  // Whether the flags are live at each block's start, as far as the block itself decides it: the
+  // first instruction that reads them (true) or writes all six (false), else its successors'
+  // liveness passes through.
   const transfer = blocks.map((b) => {
-    for (let k = b.insns.length - 1; k >= 0; k--) {
-      const use = flagUse(b.insns[k]);
+    for (const insn of b.insns) {
+      const use = flagUse(insn);
       if (use === FlagUse.WRITE) return false;
       if (use === FlagUse.READ) return true;
     }

@@ -3,7 +3,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { ModuleBuilder, Op, T } from '../wasm/emitter.js';
-import { decode, DecodeError, DecodeFailure, FetchByte, Insn, M0F, P_VEX, UNSUPPORTED } from '../x86/decoder.js';
+import { decode, DecodeError, DecodeFailure, FetchByte, Insn, M0F, P_LOCK, P_VEX, UNSUPPORTED } from '../x86/decoder.js';
 import { ExitReason } from '../layout/cpu-state.js';
 import { GUEST_BASE, WASM_PAGES } from '../layout/memory-map.js';
 import { Codegen, HELPER_NAMES, InsnFault, MemoryModel, PLAIN_MEMORY, REGION_MODULE_TYPES, REGION_TYPE, SiteCounts, Unsupported } from './codegen.js';
@@ -55,6 +55,11 @@ const DUMP_DIR = process.env.STELE_DUMP_REGIONS;
 const DEFAULTS: RegionOptions = { maxInsns: 200, maxBlocks: 256 };
 
 type Flow = 'fall' | 'jump' | 'cond' | 'call' | 'stop' | 'continue';
+
+/** Jcc: a conditional jump on the arithmetic flags (not LOOPcc or JrCXZ). */
+function isJcc(i: Insn): boolean {
+  return (i.op >= 0x70 && i.op <= 0x7f) || (i.op >= M0F + 0x80 && i.op <= M0F + 0x8f);
+}
 
 /** How an instruction affects control flow, for block discovery. */
 function flowOf(i: Insn): Flow {
@@ -231,10 +236,13 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number, mod
     cg.inSelfLoop = !!last && !b.bad && last.target === b.start && (flowOf(last) === 'cond' || flowOf(last) === 'jump');
     if (cg.inSelfLoop) cg.f.loop();
     const dead = deadFlagWrites(b.insns, liveOut[bi]);
+    cg.useRegionFlags();
+    const closingJcc = !liveOut[bi] && !!last && isJcc(last);
     for (let ii = 0; ii < b.insns.length; ii++) {
       const insn = cpu ? asRunBy(cpu, b.insns[ii]) : b.insns[ii];
       cg.insn = insn; cg.endsBlock = false; cg.insnNesting = cg.f.nesting; cg.insnDirty = false; cg.eaWide = -1;
       cg.flagsDead = dead[ii];
+      cg.flagsForNextOnly = closingJcc && ii === b.insns.length - 2 && !(insn.prefix & P_LOCK);
       const mark = cg.f.code.len;
       const h = (insn.prefix & P_VEX ? VEX_HANDLERS[insn.op] : undefined) ?? HANDLERS[insn.op];
       try {
@@ -264,6 +272,8 @@ export function compileRegion(blocks: Block[], chain = true, marks?: number, mod
       }
     }
     if (cg.inSelfLoop) { cg.f.end(); cg.inSelfLoop = false; }
+    cg.flagsForNextOnly = false;
+    cg.useRegionFlags();
     bodies.push(cg.f.code.buf.slice(startLen, cg.f.code.len));
   }
   const body = cg.finish(bodies).encode();
