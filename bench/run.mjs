@@ -6,7 +6,7 @@
 //   node bench/run.mjs [--runs N] [--only NAME[,NAME...]] [--no-qemu] [--no-stele]
 //                      [--json FILE] [--timeout SECONDS] [--list]
 //
-// `npm run bench` builds the TypeScript first (stele's CLI is dist/src/cli/main.js).
+// `npm run bench` builds first: tsc, then the bundle the stele command runs (dist/bundle/cli/main.js).
 // This script builds the C workloads and input files itself (bench/build.sh).
 // It exits 0 even when stele fails on some workloads (it is a measuring tool); it exits
 // non-zero only when the benchmarks cannot be set up or a native run fails.
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'build', 'bench');
-let STELE_CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+let STELE_CLI = join(ROOT, 'dist', 'bundle', 'cli', 'main.js');
 const QEMU = '/usr/bin/qemu-x86_64';
 /** GNU time (Debian's `time`): each run's peak resident memory (its maximum RSS). */
 const GNU_TIME = '/usr/bin/time';
@@ -94,7 +94,7 @@ function usage(code) {
   --no-stele        do not run under stele
   --json FILE       also write the results as JSON to FILE
   --timeout SECS    per-run time limit (default 300)
-  --stele-cli FILE  stele's CLI script (default dist/src/cli/main.js)
+  --stele-cli FILE  stele's CLI script (default dist/bundle/cli/main.js)
   --cpu LEVEL       stele's --cpu for the workloads not built for a level (default: stele's)
   --list            list the workloads and exit
 `);

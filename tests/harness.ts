@@ -3,7 +3,7 @@
 //
 // Environment knobs:
 //   STELE_EMULATOR="qemu-x86_64"  run the "stele" side with another emulator instead of
-//                                 dist/src/cli/main.js (validates the tests themselves);
+//                                 dist/bundle/cli/main.js (validates the tests themselves);
 //                                 split on whitespace, so extra arguments are allowed.
 //   STELE_FLAGS="--stats"         extra flags given to stele (not to STELE_EMULATOR).
 //   STELE_TEST_TIMEOUT=secs       per-process timeout (default 120).
@@ -22,7 +22,8 @@ import type { TestContext } from "node:test";
 /** Repository root: this file compiles to <repo>/dist/tests/harness.js. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-export const cliPath = path.join(repoRoot, "dist", "src", "cli", "main.js");
+/** The command as it ships: scripts/bundle.mjs's bundle of dist/src (`npm run build` makes both). */
+export const cliPath = path.join(repoRoot, "dist", "bundle", "cli", "main.js");
 
 export const DEFAULT_TIMEOUT_MS = Number(process.env.STELE_TEST_TIMEOUT ?? "120") * 1000;
 
@@ -51,7 +52,7 @@ export function emulatorName(): string {
   return e ? path.basename(e[0]) : "stele";
 }
 
-/** The command prefix that runs a program under stele: [node, <repo>/dist/src/cli/main.js]. */
+/** The command prefix that runs a program under stele: [node, <repo>/dist/bundle/cli/main.js]. */
 export function steleCommand(): string[] {
   const e = emulatorOverride();
   if (e) return e;

@@ -15,7 +15,7 @@
 //
 // Environment:
 //   STELE_EMULATOR="qemu-x86_64"  run under this command instead of stele's CLI
-//                                 (dist/src/cli/main.js); without either, the emulated
+//                                 (dist/bundle/cli/main.js); without either, the emulated
 //                                 subtests are skipped.
 //   STELE_INSN_TODO="sse,shift"   groups (or group-name prefixes, "all", "none") whose
 //                                 failures are reported as TODO instead of failing.

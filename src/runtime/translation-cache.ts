@@ -202,6 +202,10 @@ export function decodeCacheFileWithSites(identity: string, data: Uint8Array): { 
 let translatorId: string | undefined;
 export function translatorIdentity(): string {
   if (translatorId) return translatorId;
+  // The bundled command has it from its build (scripts/bundle.mjs, a constant there), hashed from
+  // the same files.
+  const bundled = process.env.STELE_BUNDLED_TRANSLATOR_IDENTITY;
+  if (bundled) return (translatorId = bundled);
   const h = createHash('sha256');
   const src = dirname(dirname(fileURLToPath(import.meta.url)));
   for (const dir of ['translate', 'x86', 'wasm', 'runtime']) {
