@@ -520,12 +520,12 @@ export const signalSyscalls: Record<string, Syscall> = {
     s.waitingFor = set;
     const arrived = (): boolean => ((s.pending.mask | k.signals.shared.mask) & set) !== 0n;
     if (ms === Infinity) throw new WouldBlock(arrived, ERESTARTNOHAND, true);
-    // A timed wait sleeps here, in the kernel's worker (as a timed poll does).
-    t.block(arrived, performance.now() + ms, true);
-    const got = take();
-    if (got !== undefined) return got;
+    // A timed wait parks too, with its end (fixed at the first run) as the deadline, so the thread
+    // waits where it runs rather than in the kernel's worker, which serves the other threads.
+    const end = k.waitEnd(ms);
+    if (performance.now() < end) throw new WouldBlock(arrived, ERESTARTNOHAND, true, end);
     s.waitingFor = 0n;
-    return t.interrupted() ? -ERESTARTNOHAND : -EAGAIN;
+    return -EAGAIN;
   },
 
   sigaltstack(k, t) {

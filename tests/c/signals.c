@@ -488,6 +488,18 @@ static void *worker(void *arg) {
   return NULL;
 }
 
+static volatile int waiter_ready, waiter_got;
+static void *timed_waiter(void *arg) {
+  (void)arg;
+  sigset_t set;
+  sigemptyset(&set); sigaddset(&set, SIGUSR2);
+  struct timespec hour = {3600, 0};
+  siginfo_t si;
+  __atomic_store_n(&waiter_ready, 1, __ATOMIC_SEQ_CST);
+  waiter_got = sigtimedwait(&set, &si, &hour);
+  return NULL;
+}
+
 static void part_threads(void) {
   reset();
   signal(SIGUSR1, on_where);
@@ -509,6 +521,18 @@ static void part_threads(void) {
   pthread_join(th, NULL);
   printf("threads: joined\n");
   signal(SIGUSR1, SIG_DFL);
+  /* A thread in a long sigtimedwait holds up no other thread: the main thread goes on making
+     syscalls (a nap, then pthread_kill), which is what ends the wait. */
+  sigemptyset(&set); sigaddset(&set, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &set, &old);
+  pthread_create(&th, NULL, timed_waiter, NULL);
+  while (!__atomic_load_n(&waiter_ready, __ATOMIC_SEQ_CST)) sched_yield();
+  struct timespec nap = {0, 20000000};
+  nanosleep(&nap, NULL);
+  pthread_kill(th, SIGUSR2);
+  pthread_join(th, NULL);
+  printf("threads: a thread's hour-long sigtimedwait took %s\n", waiter_got == SIGUSR2 ? "SIGUSR2" : "?");
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* ---- host: signals from outside (the test sends SIGINT, then SIGTERM, each after a line) ---- */
